@@ -1,0 +1,135 @@
+// How ledger entities are laid out as DynamoDB items (single table, partition key `pk`), and the
+// strict conversions both ways. Money is written as exact decimal strings (N) and read as bigint.
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ACCOUNT_STATUSES, type Account, type AccountKind } from '../../core/ledger/account.js';
+import {
+  REJECTION_REASONS,
+  TRANSFER_CHANNELS,
+  type StoredRejectionReason,
+  type TransferRecord,
+} from '../../core/ledger/transfer.js';
+import { isCurrencyCode, type CurrencyCode } from '../../core/money/currency.js';
+
+export type Item = Record<string, AttributeValue>;
+
+/** A stored item does not have the shape this code wrote: data corruption, not a client error. */
+export class CorruptItemError extends Error {
+  override name = 'CorruptItemError';
+}
+
+export const accountKey = (accountId: string): Item => ({ pk: { S: `ACCOUNT#${accountId}` } });
+export const transferKey = (transferId: string): Item => ({ pk: { S: `TRANSFER#${transferId}` } });
+
+export function accountToItem(account: Account): Item {
+  return {
+    ...accountKey(account.accountId),
+    entity: { S: 'ACCOUNT' },
+    accountId: { S: account.accountId },
+    institutionId: { S: account.institutionId },
+    currency: { S: account.currency },
+    kind: { S: account.kind },
+    status: { S: account.status },
+    balanceMinor: { N: account.balanceMinor.toString() },
+    overdraftLimitMinor: { N: account.overdraftLimitMinor.toString() },
+    headroomMinor: { N: (account.balanceMinor + account.overdraftLimitMinor).toString() },
+    openedAt: { S: account.openedAt },
+  };
+}
+
+export function accountFromItem(item: Item): Account {
+  const status = str(item, 'status');
+  const kind = str(item, 'kind');
+  if (!isOneOf(status, ACCOUNT_STATUSES)) throw new CorruptItemError(`account status ${status}`);
+  if (!isOneOf(kind, ['CUSTOMER', 'FUNDING'] as const)) throw new CorruptItemError(`account kind ${kind}`);
+  const balanceMinor = int(item, 'balanceMinor');
+  const overdraftLimitMinor = int(item, 'overdraftLimitMinor');
+  // headroomMinor is derived state kept for condition expressions; it must never drift.
+  if (int(item, 'headroomMinor') !== balanceMinor + overdraftLimitMinor) {
+    throw new CorruptItemError(`account ${str(item, 'accountId')}: headroom out of step with balance`);
+  }
+  return {
+    accountId: str(item, 'accountId'),
+    institutionId: str(item, 'institutionId'),
+    currency: currency(item),
+    kind: kind satisfies AccountKind,
+    status,
+    balanceMinor,
+    overdraftLimitMinor,
+    openedAt: str(item, 'openedAt'),
+  };
+}
+
+export function transferToItem(transfer: TransferRecord): Item {
+  const item: Item = {
+    ...transferKey(transfer.transferId),
+    entity: { S: 'TRANSFER' },
+    transferId: { S: transfer.transferId },
+    debtorAccountId: { S: transfer.debtorAccountId },
+    creditorAccountId: { S: transfer.creditorAccountId },
+    amountMinor: { N: String(transfer.amountMinor) },
+    currency: { S: transfer.currency },
+    channel: { S: transfer.channel },
+    status: { S: transfer.status },
+    contentHash: { S: transfer.contentHash },
+    requestedAt: { S: transfer.requestedAt },
+    decidedAt: { S: transfer.decidedAt },
+  };
+  if (transfer.reference !== undefined) item.reference = { S: transfer.reference };
+  if (transfer.rejectionReason !== undefined) item.rejectionReason = { S: transfer.rejectionReason };
+  return item;
+}
+
+export function transferFromItem(item: Item): TransferRecord {
+  const status = str(item, 'status');
+  const channel = str(item, 'channel');
+  if (status !== 'POSTED' && status !== 'REJECTED') throw new CorruptItemError(`transfer status ${status}`);
+  if (!isOneOf(channel, TRANSFER_CHANNELS)) throw new CorruptItemError(`transfer channel ${channel}`);
+  const amountMinor = Number(int(item, 'amountMinor'));
+  const reference = item.reference?.S;
+  const rejectionReason = item.rejectionReason?.S;
+  const record: TransferRecord = {
+    transferId: str(item, 'transferId'),
+    debtorAccountId: str(item, 'debtorAccountId'),
+    creditorAccountId: str(item, 'creditorAccountId'),
+    amountMinor,
+    currency: currency(item),
+    channel,
+    status,
+    contentHash: str(item, 'contentHash'),
+    requestedAt: str(item, 'requestedAt'),
+    decidedAt: str(item, 'decidedAt'),
+    ...(reference !== undefined ? { reference } : {}),
+    ...(rejectionReason !== undefined ? { rejectionReason: storedReason(rejectionReason) } : {}),
+  };
+  if ((status === 'REJECTED') !== (record.rejectionReason !== undefined)) {
+    throw new CorruptItemError(`transfer ${record.transferId}: status ${status} with rejection reason ${rejectionReason}`);
+  }
+  return record;
+}
+
+function storedReason(value: string): StoredRejectionReason {
+  if (!isOneOf(value, REJECTION_REASONS) || value === 'MODIFIED_REQUEST') throw new CorruptItemError(`rejection reason ${value}`);
+  return value;
+}
+
+function str(item: Item, name: string): string {
+  const value = item[name]?.S;
+  if (value === undefined) throw new CorruptItemError(`missing string attribute ${name}`);
+  return value;
+}
+
+function int(item: Item, name: string): bigint {
+  const value = item[name]?.N;
+  if (value === undefined || !/^-?\d+$/.test(value)) throw new CorruptItemError(`attribute ${name} is not an integer: ${value}`);
+  return BigInt(value);
+}
+
+function currency(item: Item): CurrencyCode {
+  const value = str(item, 'currency');
+  if (!isCurrencyCode(value)) throw new CorruptItemError(`currency ${value}`);
+  return value;
+}
+
+function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
+  return (allowed as readonly string[]).includes(value);
+}

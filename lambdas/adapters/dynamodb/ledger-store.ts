@@ -1,0 +1,225 @@
+// DynamoDB implementation of the LedgerStore port. Posting is ONE TransactWriteItems: the transfer
+// record (attribute_not_exists on its id, the idempotency key), the debit and the credit, each
+// guarded by the posting rules as condition expressions. A cancelled transaction is explained by
+// the same pure rules (core/ledger/posting-rules.ts) applied to the items DynamoDB returns.
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  type AttributeValue,
+  type CancellationReason,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { Account } from '../../core/ledger/account.js';
+import type { LedgerStore, PostingResult } from '../../core/ledger/ports.js';
+import { decidePosting } from '../../core/ledger/posting-rules.js';
+import {
+  transferContentHash,
+  type StoredRejectionReason,
+  type TransferRecord,
+  type TransferRequest,
+} from '../../core/ledger/transfer.js';
+import { accountFromItem, accountKey, accountToItem, transferFromItem, transferKey, transferToItem } from './ledger-items.js';
+
+/** Write conflicts (TransactionConflict) are retried in place a bounded number of times. */
+export const POSTING_ATTEMPTS_MAX = 4;
+const CONFLICT_BACKOFF_BASE_MS = 15;
+
+export class LedgerStoreError extends Error {
+  override name = 'LedgerStoreError';
+}
+
+/** The transaction was cancelled for a reason the posting rules cannot explain: retry later. */
+export class PostingConflictError extends LedgerStoreError {
+  override name = 'PostingConflictError';
+}
+
+export interface DynamoLedgerStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly now?: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export class DynamoLedgerStore implements LedgerStore {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #now: () => Date;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: DynamoLedgerStoreOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#now = options.now ?? (() => new Date());
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async postTransfer(request: TransferRequest): Promise<PostingResult> {
+    const contentHash = transferContentHash(request);
+    for (let attempt = 1; attempt <= POSTING_ATTEMPTS_MAX; attempt++) {
+      const outcome = await this.#attemptPosting(request, contentHash);
+      if (outcome !== 'conflict') return outcome;
+      if (attempt < POSTING_ATTEMPTS_MAX) {
+        await this.#sleep(CONFLICT_BACKOFF_BASE_MS * 2 ** attempt * (0.5 + Math.random()));
+      }
+    }
+    throw new PostingConflictError(`transfer ${request.transferId}: write conflict persisted after ${POSTING_ATTEMPTS_MAX} attempts`);
+  }
+
+  async #attemptPosting(request: TransferRequest, contentHash: string): Promise<PostingResult | 'conflict'> {
+    const decidedAt = this.#now().toISOString();
+    const posted: TransferRecord = { ...request, status: 'POSTED', contentHash, decidedAt };
+    const amount: AttributeValue = { N: String(request.amountMinor) };
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#tableName,
+                Item: transferToItem(posted),
+                ConditionExpression: 'attribute_not_exists(pk)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: accountKey(request.debtorAccountId),
+                // Mirrors debitRefusal(): DynamoDB conditions cannot do arithmetic, so each
+                // account carries headroomMinor = balance + overdraft limit, updated in step.
+                ConditionExpression:
+                  'attribute_exists(pk) AND #status = :active AND currency = :currency AND (kind = :funding OR headroomMinor >= :amount)',
+                UpdateExpression: 'SET balanceMinor = balanceMinor - :amount, headroomMinor = headroomMinor - :amount',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':active': { S: 'ACTIVE' },
+                  ':currency': { S: request.currency },
+                  ':funding': { S: 'FUNDING' },
+                  ':amount': amount,
+                },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: accountKey(request.creditorAccountId),
+                // Mirrors creditRefusal(): a FROZEN account still receives.
+                ConditionExpression: 'attribute_exists(pk) AND #status IN (:active, :frozen) AND currency = :currency',
+                UpdateExpression: 'SET balanceMinor = balanceMinor + :amount, headroomMinor = headroomMinor + :amount',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':active': { S: 'ACTIVE' },
+                  ':frozen': { S: 'FROZEN' },
+                  ':currency': { S: request.currency },
+                  ':amount': amount,
+                },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+          ],
+        }),
+      );
+      return { kind: 'decided', transfer: posted };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      return this.#explainCancellation(request, contentHash, error.CancellationReasons ?? []);
+    }
+  }
+
+  async #explainCancellation(
+    request: TransferRequest,
+    contentHash: string,
+    reasons: readonly CancellationReason[],
+  ): Promise<PostingResult | 'conflict'> {
+    const [transferReason, debitReason, creditReason] = reasons;
+    if (transferReason?.Code === 'ConditionalCheckFailed') {
+      const existing = transferReason.Item !== undefined ? transferFromItem(transferReason.Item) : await this.getTransfer(request.transferId);
+      if (existing === undefined) return 'conflict';
+      return existing.contentHash === contentHash
+        ? { kind: 'duplicate', transfer: existing }
+        : { kind: 'modified', reason: 'MODIFIED_REQUEST', existing };
+    }
+    const accountsFailed = [debitReason, creditReason].some((reason) => reason?.Code === 'ConditionalCheckFailed');
+    if (!accountsFailed) return 'conflict'; // TransactionConflict, throttling inside the transaction, ...
+    const [debtor, creditor] = await Promise.all([
+      this.#accountFromReason(debitReason, request.debtorAccountId),
+      this.#accountFromReason(creditReason, request.creditorAccountId),
+    ]);
+    const decision = decidePosting(debtor, creditor, request);
+    // The condition failed on a state the rules would accept: it changed in between. Try again.
+    if (decision.kind === 'post') return 'conflict';
+    return this.#storeRejection(request, contentHash, decision.reason);
+  }
+
+  async #accountFromReason(reason: CancellationReason | undefined, accountId: string): Promise<Account | undefined> {
+    if (reason?.Code === 'ConditionalCheckFailed') {
+      // ALL_OLD of a missing item is no item: that is the ACCOUNT_NOT_FOUND case.
+      return reason.Item === undefined ? undefined : accountFromItem(reason.Item);
+    }
+    return this.getAccount(accountId);
+  }
+
+  /** The rejection is stored on the transfer record so a redelivery reproduces it exactly. */
+  async #storeRejection(request: TransferRequest, contentHash: string, reason: StoredRejectionReason): Promise<PostingResult> {
+    const rejected: TransferRecord = {
+      ...request,
+      status: 'REJECTED',
+      rejectionReason: reason,
+      contentHash,
+      decidedAt: this.#now().toISOString(),
+    };
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#tableName,
+          Item: transferToItem(rejected),
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'decided', transfer: rejected };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Another delivery decided this transfer first; its outcome is the outcome.
+      const existing = error.Item !== undefined ? transferFromItem(error.Item) : await this.getTransfer(request.transferId);
+      if (existing === undefined) throw new LedgerStoreError(`transfer ${request.transferId}: conditional put failed but no record exists`);
+      return existing.contentHash === contentHash
+        ? { kind: 'duplicate', transfer: existing }
+        : { kind: 'modified', reason: 'MODIFIED_REQUEST', existing };
+    }
+  }
+
+  async getTransfer(transferId: string): Promise<TransferRecord | undefined> {
+    const result = await this.#client.send(
+      new GetItemCommand({ TableName: this.#tableName, Key: transferKey(transferId), ConsistentRead: true }),
+    );
+    return result.Item === undefined ? undefined : transferFromItem(result.Item);
+  }
+
+  async getAccount(accountId: string): Promise<Account | undefined> {
+    const result = await this.#client.send(
+      new GetItemCommand({ TableName: this.#tableName, Key: accountKey(accountId), ConsistentRead: true }),
+    );
+    return result.Item === undefined ? undefined : accountFromItem(result.Item);
+  }
+
+  async openAccount(account: Account): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#tableName,
+          Item: accountToItem(account),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// The one envelope every message travels in, and the schema of each event type's data. Validated
+// with zod on publish and on consume, so a malformed message is caught at the boundary.
+import { z } from 'zod';
+import { ACCOUNT_ID_PATTERN } from '../ledger/account.js';
+import { REJECTION_REASONS, TRANSFER_CHANNELS, TRANSFER_ID_PATTERN } from '../ledger/transfer.js';
+import { AMOUNT_MINOR_MAX } from '../money/amount.js';
+import { isCurrencyCode, type CurrencyCode } from '../money/currency.js';
+
+export const ENVELOPE_VERSION = 1;
+/** SQS/SNS allow 128 characters for MessageDeduplicationId; event ids double as those. */
+export const EVENT_ID_LENGTH_MAX = 128;
+export const REFERENCE_LENGTH_MAX = 140;
+
+const accountId = z.string().regex(ACCOUNT_ID_PATTERN);
+const currency = z.string().refine((code): code is CurrencyCode => isCurrencyCode(code), 'unknown ISO 4217 currency code');
+const isoTimestamp = z.iso.datetime({ offset: false });
+
+const transferFields = {
+  transactionId: z.string().regex(TRANSFER_ID_PATTERN),
+  debtorAccountId: accountId,
+  creditorAccountId: accountId,
+  amountMinor: z.number().int().positive().max(AMOUNT_MINOR_MAX),
+  currency,
+  channel: z.enum(TRANSFER_CHANNELS),
+  reference: z.string().min(1).max(REFERENCE_LENGTH_MAX).optional(),
+  requestedAt: isoTimestamp,
+};
+
+const distinctParties = (data: { debtorAccountId: string; creditorAccountId: string }): boolean =>
+  data.debtorAccountId !== data.creditorAccountId;
+
+export const TransactionRequestedData = z
+  .strictObject(transferFields)
+  .refine(distinctParties, 'debtor and creditor must differ');
+
+export const TransactionPostedData = z.strictObject({ ...transferFields, postedAt: isoTimestamp });
+
+export const TransactionRejectedData = z.strictObject({
+  ...transferFields,
+  rejectedAt: isoTimestamp,
+  rejectionReason: z.enum(REJECTION_REASONS),
+});
+
+const envelopeFields = {
+  id: z.string().min(1).max(EVENT_ID_LENGTH_MAX),
+  version: z.literal(ENVELOPE_VERSION),
+  occurredAt: isoTimestamp,
+  correlationId: z.string().min(1).max(EVENT_ID_LENGTH_MAX),
+  causationId: z.string().min(1).max(EVENT_ID_LENGTH_MAX),
+};
+
+export const EventEnvelope = z.discriminatedUnion('type', [
+  z.strictObject({ ...envelopeFields, type: z.literal('TransactionRequested'), data: TransactionRequestedData }),
+  z.strictObject({ ...envelopeFields, type: z.literal('TransactionPosted'), data: TransactionPostedData }),
+  z.strictObject({ ...envelopeFields, type: z.literal('TransactionRejected'), data: TransactionRejectedData }),
+]);
+
+export type PaymentEvent = z.infer<typeof EventEnvelope>;
+export type EventType = PaymentEvent['type'];
+export type EventOf<T extends EventType> = Extract<PaymentEvent, { type: T }>;
+
+/** Which message group an event belongs to: ordering is per debtor account. */
+export function messageGroupOf(event: PaymentEvent): string {
+  return event.data.debtorAccountId;
+}
+
+/** Event ids are deterministic so a re-publish after a crash is deduplicated, never doubled. */
+export const eventIdFor = {
+  requested: (transactionId: string): string => `${transactionId}.requested`,
+  posted: (transactionId: string): string => `${transactionId}.posted`,
+  rejected: (transactionId: string): string => `${transactionId}.rejected`,
+  /** A modified resend gets its own id (per content hash) so it is not deduplicated against the original. */
+  modified: (transactionId: string, contentHash: string): string => `${transactionId}.modified.${contentHash.slice(0, 32)}`,
+};

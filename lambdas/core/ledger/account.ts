@@ -1,0 +1,37 @@
+// Accounts: who holds money, in which currency, and what state they are in. Pure data and rules.
+import type { CurrencyCode } from '../money/currency.js';
+
+export const ACCOUNT_STATUSES = ['ACTIVE', 'FROZEN', 'CLOSED'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+/**
+ * CUSTOMER accounts are bounded below by their overdraft limit. FUNDING accounts are an
+ * institution's own side of the ledger (one per currency): they may go negative without bound,
+ * which is what keeps deposits double-entry.
+ */
+export type AccountKind = 'CUSTOMER' | 'FUNDING';
+
+export interface Account {
+  readonly accountId: string;
+  readonly institutionId: string;
+  readonly currency: CurrencyCode;
+  readonly kind: AccountKind;
+  readonly status: AccountStatus;
+  readonly balanceMinor: bigint;
+  /** How far below zero the balance may go; 0 means no overdraft. */
+  readonly overdraftLimitMinor: bigint;
+  readonly openedAt: string;
+}
+
+/** Account and institution ids: short, URL-safe, stable. */
+export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$/;
+export const INSTITUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$/;
+
+/** The one funding account an institution has per currency; its id is derived, never chosen. */
+export function fundingAccountId(institutionId: string, currency: CurrencyCode): string {
+  return `fund-${institutionId}-${currency.toLowerCase()}`;
+}
+
+export function isFundingAccountId(accountId: string): boolean {
+  return accountId.startsWith('fund-');
+}

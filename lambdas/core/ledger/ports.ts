@@ -1,0 +1,23 @@
+// The ledger's port: what the posting handler and the API need from storage, in domain terms.
+import type { Account } from './account.js';
+import type { RejectionReason, TransferRecord, TransferRequest } from './transfer.js';
+
+/**
+ * The result of asking the ledger to post a transfer exactly once.
+ * - `decided`: this call stored the outcome (POSTED, or REJECTED with its reason).
+ * - `duplicate`: the transfer was already decided with the same content; its stored outcome.
+ * - `modified`: the id is taken by a transfer with different content; nothing was written.
+ */
+export type PostingResult =
+  | { readonly kind: 'decided'; readonly transfer: TransferRecord }
+  | { readonly kind: 'duplicate'; readonly transfer: TransferRecord }
+  | { readonly kind: 'modified'; readonly reason: Extract<RejectionReason, 'MODIFIED_REQUEST'>; readonly existing: TransferRecord };
+
+export interface LedgerStore {
+  /** Posts or rejects the transfer; idempotent by transfer id. */
+  postTransfer(request: TransferRequest): Promise<PostingResult>;
+  getTransfer(transferId: string): Promise<TransferRecord | undefined>;
+  getAccount(accountId: string): Promise<Account | undefined>;
+  /** Opens the account; returns false when an account with that id already exists. */
+  openAccount(account: Account): Promise<boolean>;
+}

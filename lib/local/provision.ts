@@ -1,0 +1,174 @@
+// Provisions everything in lib/topology.ts against an AWS-compatible endpoint (the embedded
+// emulators, LocalStack, ...): tables, FIFO topics, FIFO queues with their DLQs and redrive
+// policies, filtered raw-delivery subscriptions. Idempotent, so a restart against persisted data
+// works. Returns the bindings (physical names, ARNs, URLs) handlers need as environment.
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  envVar,
+  queueNames,
+  tableNames,
+  topicNames,
+  topology,
+  visibilityTimeoutSeconds,
+  type HandlerName,
+  type QueueName,
+  type TableName,
+  type TopicName,
+} from '../topology.js';
+
+const SECONDS_PER_DAY = 86_400;
+const TABLE_ACTIVE_WAIT_MS = 30_000;
+
+export interface QueueBinding {
+  readonly url: string;
+  readonly arn: string;
+  readonly deadLetterUrl: string;
+  readonly deadLetterArn: string;
+}
+
+export interface Bindings {
+  readonly tables: Readonly<Record<TableName, string>>;
+  readonly topics: Readonly<Record<TopicName, string>>;
+  readonly queues: Readonly<Record<QueueName, QueueBinding>>;
+}
+
+export interface ProvisionClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly sns: SNSClient;
+  readonly sqs: SQSClient;
+}
+
+/** Physical names: `<prefix>-<logical>` (plus `.fifo` for FIFO resources), as CDK would suffix. */
+export function physicalName(prefix: string, logical: string, fifo = false): string {
+  return `${prefix}-${logical}${fifo ? '.fifo' : ''}`;
+}
+
+export async function provisionTopology(clients: ProvisionClients, prefix: string): Promise<Bindings> {
+  const tables = {} as Record<TableName, string>;
+  for (const table of tableNames()) tables[table] = await provisionTable(clients.dynamodb, prefix, table);
+  const topics = {} as Record<TopicName, string>;
+  for (const topic of topicNames()) topics[topic] = await provisionTopic(clients.sns, prefix, topic);
+  const queues = {} as Record<QueueName, QueueBinding>;
+  for (const queue of queueNames()) queues[queue] = await provisionQueue(clients, prefix, queue, topics);
+  return { tables, topics, queues };
+}
+
+async function provisionTable(client: DynamoDBClient, prefix: string, table: TableName): Promise<string> {
+  const spec = topology.tables[table];
+  const name = physicalName(prefix, spec.name);
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: spec.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: spec.partitionKey, KeyType: 'HASH' }],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitForTableActive(client, name);
+  if ('timeToLiveAttribute' in spec) {
+    try {
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: spec.timeToLiveAttribute, Enabled: true },
+        }),
+      );
+    } catch (error) {
+      // Re-enabling TTL on a restart answers "TimeToLive is already enabled": that is success.
+      if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
+    }
+  }
+  return name;
+}
+
+async function waitForTableActive(client: DynamoDBClient, name: string): Promise<void> {
+  const deadline = Date.now() + TABLE_ACTIVE_WAIT_MS;
+  while (Date.now() < deadline) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`table ${name} did not become ACTIVE within ${TABLE_ACTIVE_WAIT_MS} ms`);
+}
+
+async function provisionTopic(client: SNSClient, prefix: string, topic: TopicName): Promise<string> {
+  const spec = topology.topics[topic];
+  const { TopicArn } = await client.send(
+    new CreateTopicCommand({
+      Name: physicalName(prefix, spec.name, spec.fifo),
+      Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'false', FifoThroughputScope: spec.fifoThroughputScope },
+    }),
+  );
+  if (TopicArn === undefined) throw new Error(`CreateTopic returned no ARN for ${topic}`);
+  return TopicArn;
+}
+
+async function provisionQueue(
+  clients: ProvisionClients,
+  prefix: string,
+  queue: QueueName,
+  topics: Readonly<Record<TopicName, string>>,
+): Promise<QueueBinding> {
+  const spec = topology.queues[queue];
+  const fifoAttributes = {
+    FifoQueue: 'true',
+    ContentBasedDeduplication: 'false',
+    DeduplicationScope: spec.deduplicationScope,
+    FifoThroughputLimit: spec.fifoThroughputLimit,
+  };
+  const deadLetter = await createQueue(clients.sqs, physicalName(prefix, `${spec.name}-dlq`, true), {
+    ...fifoAttributes,
+    MessageRetentionPeriod: String(spec.dlqRetentionDays * SECONDS_PER_DAY),
+  });
+  const main = await createQueue(clients.sqs, physicalName(prefix, spec.name, true), {
+    ...fifoAttributes,
+    VisibilityTimeout: String(visibilityTimeoutSeconds(queue)),
+    ReceiveMessageWaitTimeSeconds: String(spec.receiveWaitSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: spec.maxReceiveCount }),
+  });
+  await clients.sns.send(
+    new SubscribeCommand({
+      TopicArn: topics[spec.subscription.topic],
+      Protocol: 'sqs',
+      Endpoint: main.arn,
+      Attributes: {
+        RawMessageDelivery: String(spec.subscription.rawMessageDelivery),
+        FilterPolicy: JSON.stringify(spec.subscription.filterPolicy),
+        FilterPolicyScope: 'MessageAttributes',
+      },
+      ReturnSubscriptionArn: true,
+    }),
+  );
+  return { url: main.url, arn: main.arn, deadLetterUrl: deadLetter.url, deadLetterArn: deadLetter.arn };
+}
+
+async function createQueue(client: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  if (QueueUrl === undefined) throw new Error(`CreateQueue returned no URL for ${name}`);
+  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  const arn = Attributes?.QueueArn;
+  if (arn === undefined) throw new Error(`queue ${name} has no ARN`);
+  return { url: QueueUrl, arn };
+}
+
+/** The environment a handler gets: the same variables CDK sets on the deployed function. */
+export function handlerEnvironment(handler: HandlerName, bindings: Bindings): Record<string, string> {
+  const spec = topology.handlers[handler];
+  const environment: Record<string, string> = {};
+  for (const { table } of spec.tables) environment[envVar.table(table)] = bindings.tables[table];
+  for (const topic of spec.publishes) environment[envVar.topic(topic)] = bindings.topics[topic];
+  for (const queue of spec.quarantinesTo) environment[envVar.deadLetterQueue(queue)] = bindings.queues[queue].deadLetterUrl;
+  return environment;
+}

@@ -1,0 +1,192 @@
+// The pipeline as typed data: topics, queues (with subscriptions, filters and DLQs), tables and
+// handler bindings. The CDK stack and the local runtime are both built from this one declaration,
+// and test/infra proves the synthesized template matches it.
+
+/** Every SNS topic in the backbone. All are FIFO: ordering per account is the product's promise. */
+export interface TopicSpec {
+  /** Logical name; the physical name is derived per world (CDK-generated on AWS, prefixed locally). */
+  readonly name: string;
+  readonly fifo: true;
+  /** Per-message-group throughput scope (high-throughput FIFO topic). */
+  readonly fifoThroughputScope: 'MessageGroup';
+}
+
+/** A filter policy on SNS message attributes: attribute name -> allowed string values. */
+export type FilterPolicy = Readonly<Record<string, readonly string[]>>;
+
+export interface SubscriptionSpec {
+  readonly topic: TopicName;
+  readonly rawMessageDelivery: true;
+  readonly filterPolicy: FilterPolicy;
+}
+
+export interface QueueSpec {
+  readonly name: string;
+  readonly fifo: true;
+  readonly deduplicationScope: 'messageGroup';
+  readonly fifoThroughputLimit: 'perMessageGroupId';
+  readonly subscription: SubscriptionSpec;
+  /** Handler that consumes this queue through a Lambda event source mapping. */
+  readonly consumer: HandlerName;
+  /** Records per Lambda invocation (SQS FIFO allows at most 10). */
+  readonly batchSizeMax: number;
+  /** Receives before SQS moves a message to the DLQ. */
+  readonly maxReceiveCount: number;
+  /** Long-poll wait per ReceiveMessage call. */
+  readonly receiveWaitSeconds: number;
+  /** DLQ retention: long enough for an operator to look after a long weekend. */
+  readonly dlqRetentionDays: number;
+}
+
+export interface TableSpec {
+  readonly name: string;
+  readonly partitionKey: string;
+  /** TTL attribute (epoch seconds), when the table's items expire. */
+  readonly timeToLiveAttribute?: string;
+}
+
+/** What a handler may touch; each binding becomes one env var and one least-privilege grant. */
+export interface HandlerSpec {
+  readonly name: string;
+  /** Entry file, relative to the repository root. */
+  readonly entry: string;
+  readonly timeoutSeconds: number;
+  readonly memorySizeMb: number;
+  readonly tables: readonly { readonly table: TableName; readonly access: 'read' | 'readWrite' }[];
+  readonly publishes: readonly TopicName[];
+  /** Queues whose DLQ this handler may send to (to quarantine a poison message at once). */
+  readonly quarantinesTo: readonly QueueName[];
+}
+
+const TOPICS = {
+  transactions: { name: 'transactions', fifo: true, fifoThroughputScope: 'MessageGroup' },
+} as const satisfies Record<string, TopicSpec>;
+
+const TABLES = {
+  ledger: { name: 'ledger', partitionKey: 'pk' },
+  requests: { name: 'requests', partitionKey: 'pk', timeToLiveAttribute: 'expiresAtEpochSeconds' },
+} as const satisfies Record<string, TableSpec>;
+
+export type TopicName = keyof typeof TOPICS;
+export type TableName = keyof typeof TABLES;
+export type HandlerName = 'posting' | 'api';
+export type QueueName = 'posting';
+
+const QUEUES = {
+  posting: {
+    name: 'posting',
+    fifo: true,
+    deduplicationScope: 'messageGroup',
+    fifoThroughputLimit: 'perMessageGroupId',
+    subscription: {
+      topic: 'transactions',
+      rawMessageDelivery: true,
+      filterPolicy: { eventType: ['TransactionRequested'] },
+    },
+    consumer: 'posting',
+    batchSizeMax: 10,
+    maxReceiveCount: 5,
+    receiveWaitSeconds: 20,
+    dlqRetentionDays: 14,
+  },
+} as const satisfies Record<QueueName, QueueSpec>;
+
+const HANDLERS = {
+  posting: {
+    name: 'posting',
+    entry: 'lambdas/posting/handler.ts',
+    timeoutSeconds: 30,
+    memorySizeMb: 512,
+    tables: [{ table: 'ledger', access: 'readWrite' }],
+    publishes: ['transactions'],
+    quarantinesTo: ['posting'],
+  },
+  api: {
+    name: 'api',
+    entry: 'lambdas/api/handler.ts',
+    timeoutSeconds: 10,
+    memorySizeMb: 512,
+    tables: [
+      { table: 'ledger', access: 'readWrite' },
+      { table: 'requests', access: 'readWrite' },
+    ],
+    publishes: ['transactions'],
+    quarantinesTo: [],
+  },
+} as const satisfies Record<HandlerName, HandlerSpec>;
+
+/**
+ * SQS requires the visibility timeout to be at least the function timeout; AWS recommends six
+ * times it so a batch retried by Lambda's poller cannot reappear while still being processed.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** Payment channels that get an API key (and a usage plan) each. */
+export const CHANNELS = ['WEB', 'MOBILE', 'POS'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** The SNS message attribute that carries the event type; subscription filter policies match on it. */
+export const EVENT_TYPE_ATTRIBUTE = 'eventType';
+
+export const topology = {
+  topics: TOPICS,
+  queues: QUEUES,
+  tables: TABLES,
+  handlers: HANDLERS,
+} as const;
+
+export type Topology = typeof topology;
+
+export function visibilityTimeoutSeconds(queue: QueueName): number {
+  const consumer = HANDLERS[QUEUES[queue].consumer];
+  return consumer.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR;
+}
+
+/**
+ * Environment variable names a handler reads its bindings from. CDK sets them on the deployed
+ * function and the local runtime sets the same ones, so handler code is identical in both worlds.
+ */
+export const envVar = {
+  table: (table: TableName): string => `${table.toUpperCase()}_TABLE_NAME`,
+  topic: (topic: TopicName): string => `${topic.toUpperCase()}_TOPIC_ARN`,
+  deadLetterQueue: (queue: QueueName): string => `${queue.toUpperCase()}_DLQ_URL`,
+  /** JSON object mapping channel -> API Gateway API key id (api handler only). */
+  channelApiKeys: 'CHANNEL_API_KEY_IDS',
+} as const;
+
+export function topicNames(): TopicName[] {
+  return Object.keys(TOPICS) as TopicName[];
+}
+export function queueNames(): QueueName[] {
+  return Object.keys(QUEUES) as QueueName[];
+}
+export function tableNames(): TableName[] {
+  return Object.keys(TABLES) as TableName[];
+}
+export function handlerNames(): HandlerName[] {
+  return Object.keys(HANDLERS) as HandlerName[];
+}
+
+/** How API Gateway authenticates a route: a channel's API key (usage plan) or IAM (admin). */
+export type RouteAuth = 'apiKey' | 'iam';
+
+export interface ApiRouteSpec {
+  readonly method: 'GET' | 'POST';
+  /** Path template under the stage, API Gateway style (`{id}` is a path parameter). */
+  readonly path: string;
+  readonly auth: RouteAuth;
+  /** Stable name the api handler dispatches on. */
+  readonly operation: string;
+}
+
+/** The REST API's routes, all served by the `api` handler through Lambda proxy integration. */
+export const API_ROUTES = [
+  { method: 'POST', path: '/v1/transactions', auth: 'apiKey', operation: 'submitTransaction' },
+  { method: 'GET', path: '/v1/transactions/{id}', auth: 'apiKey', operation: 'getTransaction' },
+  { method: 'GET', path: '/v1/accounts/{id}', auth: 'apiKey', operation: 'getAccount' },
+  { method: 'POST', path: '/v1/accounts', auth: 'iam', operation: 'openAccount' },
+  { method: 'POST', path: '/v1/accounts/{id}/deposits', auth: 'iam', operation: 'depositFunds' },
+] as const satisfies readonly ApiRouteSpec[];
+
+export type ApiOperation = (typeof API_ROUTES)[number]['operation'];

@@ -1,0 +1,109 @@
+// Fixtures for ledger tests: accounts opened straight through the store, transfer requests with
+// fresh ids, and the per-currency sum of balances used to check conservation of money.
+import { randomUUID } from 'node:crypto';
+import { PutItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { fundingAccountId, type Account } from '../../lambdas/core/ledger/account.js';
+import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
+import { transferIdFor, type TransferRequest } from '../../lambdas/core/ledger/transfer.js';
+import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
+import { accountFromItem, accountToItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
+
+export interface LedgerHandle {
+  readonly ledger: LedgerStore;
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+export interface AccountFixture {
+  readonly institutionId?: string;
+  readonly currency?: CurrencyCode;
+  readonly balanceMinor?: bigint;
+  readonly overdraftLimitMinor?: bigint;
+  readonly status?: Account['status'];
+}
+
+let sequence = 0;
+
+/**
+ * Opens a customer account funded from its institution's funding account, so the ledger stays
+ * balanced: the funding account holds the negative of every opening balance.
+ */
+export async function openFundedAccount(handle: LedgerHandle, fixture: AccountFixture = {}): Promise<Account> {
+  const { ledger } = handle;
+  const institutionId = fixture.institutionId ?? 'bank-a';
+  const currency = fixture.currency ?? 'EUR';
+  const account: Account = {
+    accountId: `acc-${++sequence}-${randomUUID().slice(0, 8)}`,
+    institutionId,
+    currency,
+    kind: 'CUSTOMER',
+    status: 'ACTIVE',
+    balanceMinor: 0n,
+    overdraftLimitMinor: fixture.overdraftLimitMinor ?? 0n,
+    openedAt: new Date().toISOString(),
+  };
+  await ledger.openAccount(account);
+  await ledger.openAccount({
+    ...account,
+    accountId: fundingAccountId(institutionId, currency),
+    kind: 'FUNDING',
+    overdraftLimitMinor: 0n,
+  });
+  const balance = fixture.balanceMinor ?? 0n;
+  if (balance > 0n) {
+    const result = await ledger.postTransfer(transferRequest(fundingAccountId(institutionId, currency), account.accountId, Number(balance), { currency, channel: 'ADMIN' }));
+    if (result.kind !== 'decided' || result.transfer.status !== 'POSTED') throw new Error(`funding ${account.accountId} failed`);
+  }
+  if (fixture.status !== undefined && fixture.status !== 'ACTIVE') {
+    // Status changes have no port yet (freezing comes with risk screening): test-only overwrite.
+    const current = await ledger.getAccount(account.accountId);
+    if (current === undefined) throw new Error('account vanished');
+    await handle.client.send(new PutItemCommand({ TableName: handle.tableName, Item: accountToItem({ ...current, status: fixture.status }) }));
+  }
+  const opened = await ledger.getAccount(account.accountId);
+  if (opened === undefined) throw new Error('account vanished');
+  return opened;
+}
+
+export function transferRequest(
+  debtorAccountId: string,
+  creditorAccountId: string,
+  amountMinor: number,
+  overrides: Partial<TransferRequest> = {},
+): TransferRequest {
+  const channel = overrides.channel ?? 'WEB';
+  return {
+    transferId: transferIdFor(channel, randomUUID()),
+    debtorAccountId,
+    creditorAccountId,
+    amountMinor,
+    currency: 'EUR',
+    channel,
+    requestedAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+/** Sum of all account balances per currency: zero in a closed ledger, by conservation. */
+export async function balancesByCurrency(client: DynamoDBClient, tableName: string): Promise<Map<string, bigint>> {
+  const sums = new Map<string, bigint>();
+  let startKey: Record<string, AttributeValue> | undefined;
+  for (let page = 0; page < 1_000; page++) {
+    const result = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'entity = :account',
+        ExpressionAttributeValues: { ':account': { S: 'ACCOUNT' } },
+        ConsistentRead: true,
+        ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    for (const item of result.Items ?? []) {
+      const account = accountFromItem(item);
+      sums.set(account.currency, (sums.get(account.currency) ?? 0n) + account.balanceMinor);
+    }
+    startKey = result.LastEvaluatedKey;
+    if (startKey === undefined) return sums;
+  }
+  throw new Error('ledger scan exceeded 1000 pages');
+}
