@@ -1,0 +1,165 @@
+// Posting handler: consumes TransactionRequested from the posting FIFO queue, posts each transfer
+// to the ledger exactly once, and publishes TransactionPosted or TransactionRejected. Batches use
+// Powertools' SqsFifoPartialProcessorAsync: a failed record fails the rest of its message group
+// in the batch while other groups proceed. The composition root is at the end of the file.
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { EventEnvelope, eventIdFor, type EventOf, type PaymentEvent } from '../core/events/envelope.js';
+import type { EventPublisher } from '../core/events/ports.js';
+import type { LedgerStore, PostingResult } from '../core/ledger/ports.js';
+import { transferContentHash, type TransferRequest } from '../core/ledger/transfer.js';
+import { DynamoLedgerStore } from '../adapters/dynamodb/ledger-store.js';
+import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
+import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
+import { createAwsClients } from '../shared/aws-clients.js';
+import { requireEnv, type Environment } from '../shared/env.js';
+import { createObservability } from '../shared/observability.js';
+import { envVar } from '../../lib/topology.js';
+
+export interface PostingDependencies {
+  readonly ledger: LedgerStore;
+  readonly publisher: EventPublisher;
+  readonly quarantine: Quarantine;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now?: () => Date;
+}
+
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+export function createPostingHandler(deps: PostingDependencies): SqsBatchHandler {
+  const now = deps.now ?? (() => new Date());
+  const processRecord = async (record: SQSRecord): Promise<void> => {
+    const request = parseTransferRequest(record);
+    if (!request.ok) {
+      deps.logger.error('quarantining a malformed posting message', { messageId: record.messageId, reason: request.reason });
+      await deps.quarantine.quarantine(record, request.reason);
+      deps.metrics.addMetric('MessagesQuarantined', MetricUnit.Count, 1);
+      return;
+    }
+    const { event } = request;
+    deps.logger.setCorrelationId(event.data.transactionId);
+    const result = await deps.ledger.postTransfer(toTransferRequest(event));
+    await deps.publisher.publish(outcomeEvent(event, result, now()));
+    recordOutcome(deps, result, now());
+  };
+
+  return async (event, context) => {
+    // One processor per invocation: it holds per-batch state, and the local runtime may run
+    // several invocations of this handler concurrently in one process.
+    const processor = new SqsFifoPartialProcessorAsync();
+    try {
+      return await processPartialResponse(event, processRecord, processor, {
+        context,
+        skipGroupOnError: true,
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      deps.metrics.publishStoredMetrics();
+    }
+  };
+}
+
+type ParsedRecord = { ok: true; event: EventOf<'TransactionRequested'> } | { ok: false; reason: string };
+
+function parseTransferRequest(record: SQSRecord): ParsedRecord {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch (error) {
+    return { ok: false, reason: `body is not JSON: ${(error as Error).message}` };
+  }
+  const parsed = EventEnvelope.safeParse(body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    return { ok: false, reason: `envelope invalid: ${issues.join('; ')}` };
+  }
+  if (parsed.data.type !== 'TransactionRequested') {
+    return { ok: false, reason: `unexpected event type ${parsed.data.type} on the posting queue` };
+  }
+  return { ok: true, event: parsed.data };
+}
+
+function toTransferRequest(event: EventOf<'TransactionRequested'>): TransferRequest {
+  const { transactionId, reference, ...fields } = event.data;
+  return { transferId: transactionId, ...fields, ...(reference !== undefined ? { reference } : {}) };
+}
+
+/** The event that reports a posting result; deterministic ids make a re-publish harmless. */
+export function outcomeEvent(cause: EventOf<'TransactionRequested'>, result: PostingResult, now: Date): PaymentEvent {
+  const envelope = { version: 1 as const, occurredAt: now.toISOString(), correlationId: cause.correlationId, causationId: cause.id };
+  if (result.kind === 'modified') {
+    const request = toTransferRequest(cause);
+    return {
+      ...envelope,
+      id: eventIdFor.modified(cause.data.transactionId, transferContentHash(request)),
+      type: 'TransactionRejected',
+      data: { ...cause.data, rejectedAt: now.toISOString(), rejectionReason: result.reason },
+    };
+  }
+  const { transfer } = result;
+  const data = {
+    transactionId: transfer.transferId,
+    debtorAccountId: transfer.debtorAccountId,
+    creditorAccountId: transfer.creditorAccountId,
+    amountMinor: transfer.amountMinor,
+    currency: transfer.currency,
+    channel: transfer.channel,
+    requestedAt: transfer.requestedAt,
+    ...(transfer.reference !== undefined ? { reference: transfer.reference } : {}),
+  };
+  if (transfer.status === 'POSTED') {
+    return { ...envelope, id: eventIdFor.posted(transfer.transferId), type: 'TransactionPosted', data: { ...data, postedAt: transfer.decidedAt } };
+  }
+  if (transfer.rejectionReason === undefined) throw new Error(`transfer ${transfer.transferId} is REJECTED without a reason`);
+  return {
+    ...envelope,
+    id: eventIdFor.rejected(transfer.transferId),
+    type: 'TransactionRejected',
+    data: { ...data, rejectedAt: transfer.decidedAt, rejectionReason: transfer.rejectionReason },
+  };
+}
+
+function recordOutcome(deps: PostingDependencies, result: PostingResult, now: Date): void {
+  if (result.kind !== 'decided') {
+    deps.metrics.addMetric(result.kind === 'duplicate' ? 'TransfersDuplicate' : 'TransfersModifiedRequest', MetricUnit.Count, 1);
+    deps.logger.info('transfer already decided', { outcome: result.kind });
+    return;
+  }
+  const { transfer } = result;
+  const latencyMs = Math.max(0, now.getTime() - Date.parse(transfer.requestedAt));
+  if (transfer.status === 'POSTED') {
+    deps.metrics.addMetric('TransfersPosted', MetricUnit.Count, 1);
+    deps.metrics.addMetric('RequestToPostingLatency', MetricUnit.Milliseconds, latencyMs);
+  } else {
+    const byReason = deps.metrics.singleMetric();
+    byReason.addDimension('rejectionReason', transfer.rejectionReason ?? 'UNKNOWN');
+    byReason.addMetric('TransfersRejected', MetricUnit.Count, 1);
+  }
+  // Ids, amounts and outcome only: no account-holder data and nothing secret reaches the logs.
+  deps.logger.info('transfer decided', { status: transfer.status, rejectionReason: transfer.rejectionReason, latencyMs });
+}
+
+/** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
+export function postingHandlerFromEnv(env: Environment): SqsBatchHandler {
+  const { logger, metrics, tracer } = createObservability(env.POWERTOOLS_SERVICE_NAME ?? 'payments-posting');
+  const clients = createAwsClients();
+  tracer.captureAWSv3Client(clients.dynamodb);
+  tracer.captureAWSv3Client(clients.sns);
+  tracer.captureAWSv3Client(clients.sqs);
+  return createPostingHandler({
+    ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
+    publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('transactions'))),
+    quarantine: new SqsQuarantine(clients.sqs, requireEnv(env, envVar.deadLetterQueue('posting'))),
+    logger,
+    metrics,
+  });
+}
+
+let wired: SqsBatchHandler | undefined;
+export const handler: SqsBatchHandler = (event, context) => {
+  wired ??= postingHandlerFromEnv(process.env);
+  return wired(event, context);
+};

@@ -1,0 +1,282 @@
+// Proves the posting handler, fed through the real SNS FIFO topic and SQS FIFO queue (fauxqs) and
+// posting to DynamoDB Local, posts each transfer exactly once: one DynamoDB request per happy-path
+// transfer, outcomes published, crashes and redeliveries absorbed, FIFO groups failed as a unit,
+// poison messages quarantined with their reason, and money conserved.
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createLambdaContext } from '../../lib/local/lambda-context.js';
+import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
+import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
+import { eventIdFor, type EventOf, type PaymentEvent } from '../../lambdas/core/events/envelope.js';
+import type { EventPublisher } from '../../lambdas/core/events/ports.js';
+import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
+import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
+import { createPostingHandler, type PostingDependencies } from '../../lambdas/posting/handler.js';
+import { balancesByCurrency, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { drainQueue, observeTopic, takeMessages } from '../support/queue-driver.js';
+import { createTestWorld, type TestWorld } from '../support/world.js';
+
+let world: TestWorld;
+let ledger: DynamoLedgerStore;
+let handle: LedgerHandle;
+let publisher: SnsEventPublisher;
+let observerUrl: string;
+
+beforeAll(async () => {
+  world = await createTestWorld('posting');
+  ledger = new DynamoLedgerStore({ client: world.clients.dynamodb, tableName: world.bindings.tables.ledger });
+  handle = { ledger, client: world.clients.dynamodb, tableName: world.bindings.tables.ledger };
+  publisher = new SnsEventPublisher(world.clients.sns, world.bindings.topics.transactions);
+  observerUrl = await observeTopic(world, world.bindings.topics.transactions, 'observer');
+});
+
+afterAll(async () => {
+  const sums = await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger);
+  for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
+  world.destroy();
+});
+
+function dependencies(overrides: Partial<PostingDependencies> = {}): PostingDependencies {
+  return {
+    ledger,
+    publisher,
+    quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.posting.deadLetterUrl),
+    logger: new Logger({ serviceName: 'payments-posting', logLevel: 'SILENT' }),
+    metrics: new Metrics({ serviceName: 'payments-posting', namespace: 'PaymentsBackbone' }),
+    ...overrides,
+  };
+}
+
+function requestedEvent(request: TransferRequest): EventOf<'TransactionRequested'> {
+  const { transferId, reference, ...fields } = request;
+  return {
+    id: eventIdFor.requested(transferId),
+    type: 'TransactionRequested',
+    version: 1,
+    occurredAt: request.requestedAt,
+    correlationId: transferId,
+    causationId: `req-${transferId}`,
+    data: { transactionId: transferId, ...fields, ...(reference !== undefined ? { reference } : {}) },
+  };
+}
+
+async function submit(...requests: TransferRequest[]): Promise<void> {
+  for (const request of requests) await publisher.publish(requestedEvent(request));
+}
+
+/** Outcome events published to the topic for these transfers (read off the observer queue). */
+async function outcomes(transferIds: readonly string[]): Promise<Map<string, PaymentEvent>> {
+  const wanted = new Set(transferIds);
+  const found = new Map<string, PaymentEvent>();
+  const deadline = Date.now() + 10_000;
+  while (found.size < wanted.size && Date.now() < deadline) {
+    for (const message of await takeMessages(world, observerUrl, 1, 1_000)) {
+      const event = JSON.parse(message.Body ?? '{}') as PaymentEvent;
+      if (event.type !== 'TransactionRequested' && wanted.has(event.data.transactionId)) found.set(event.data.transactionId, event);
+    }
+  }
+  return found;
+}
+
+function sqsRecord(request: TransferRequest, messageId = randomUUID()): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body: JSON.stringify(requestedEvent(request)),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'test',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+      MessageGroupId: request.debtorAccountId,
+      MessageDeduplicationId: eventIdFor.requested(request.transferId),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: world.bindings.queues.posting.arn,
+    awsRegion: 'us-east-1',
+  };
+}
+
+const context = () => createLambdaContext({ functionName: 'posting', timeoutSeconds: 30, memorySizeMb: 512 });
+
+describe('posting handler on the posting queue', () => {
+  it('posts a requested transfer and publishes TransactionPosted, which does not loop back to the queue', async () => {
+    const debtor = await openFundedAccount(handle, { balanceMinor: 1_000n });
+    const creditor = await openFundedAccount(handle);
+    const request = transferRequest(debtor.accountId, creditor.accountId, 400);
+    await submit(request);
+
+    const reports = await drainQueue(world, 'posting', createPostingHandler(dependencies()));
+
+    expect(reports.reduce((sum, report) => sum + report.deleted, 0)).toBe(1);
+    expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(600n);
+    const events = await outcomes([request.transferId]);
+    expect(events.get(request.transferId)).toMatchObject({ type: 'TransactionPosted', id: eventIdFor.posted(request.transferId) });
+  });
+
+  it('costs exactly one DynamoDB request per transfer on the happy path', async () => {
+    const debtors = await Promise.all([1, 2, 3, 4, 5].map(() => openFundedAccount(handle, { balanceMinor: 1_000n })));
+    const creditor = await openFundedAccount(handle);
+    const requests = debtors.map((debtor) => transferRequest(debtor.accountId, creditor.accountId, 100));
+    const counted = createPostingHandler(dependencies());
+    const commands: string[] = [];
+    world.clients.dynamodb.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        commands.push(ctx.commandName ?? 'unknown');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRequests' },
+    );
+    try {
+      const result = await counted({ Records: requests.map((request) => sqsRecord(request)) }, context());
+      expect(result.batchItemFailures).toEqual([]);
+    } finally {
+      world.clients.dynamodb.middlewareStack.remove('countRequests');
+    }
+
+    expect(commands).toEqual(requests.map(() => 'TransactWriteItemsCommand'));
+  });
+
+  it('rejects an unaffordable transfer and publishes TransactionRejected with the reason', async () => {
+    const debtor = await openFundedAccount(handle, { balanceMinor: 50n });
+    const creditor = await openFundedAccount(handle);
+    const request = transferRequest(debtor.accountId, creditor.accountId, 51);
+    await submit(request);
+
+    await drainQueue(world, 'posting', createPostingHandler(dependencies()));
+
+    const events = await outcomes([request.transferId]);
+    expect(events.get(request.transferId)).toMatchObject({ type: 'TransactionRejected', data: { rejectionReason: 'INSUFFICIENT_FUNDS' } });
+    expect(await ledger.getTransfer(request.transferId)).toMatchObject({ status: 'REJECTED', rejectionReason: 'INSUFFICIENT_FUNDS' });
+  });
+
+  it('keeps FIFO order per debtor account: later debits see earlier ones', async () => {
+    const debtor = await openFundedAccount(handle, { balanceMinor: 100n });
+    const creditor = await openFundedAccount(handle);
+    const requests = [60, 30, 20, 10].map((amount) => transferRequest(debtor.accountId, creditor.accountId, amount));
+    await submit(...requests);
+
+    await drainQueue(world, 'posting', createPostingHandler(dependencies()));
+
+    const statuses = await Promise.all(requests.map(async (request) => (await ledger.getTransfer(request.transferId))?.status));
+    expect(statuses).toEqual(['POSTED', 'POSTED', 'REJECTED', 'POSTED']);
+    expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(0n);
+  });
+
+  it('posts once when the function crashes after the ledger write and the batch is redelivered', async () => {
+    const debtor = await openFundedAccount(handle, { balanceMinor: 1_000n });
+    const creditor = await openFundedAccount(handle);
+    const request = transferRequest(debtor.accountId, creditor.accountId, 250);
+    await submit(request);
+    const real = createPostingHandler(dependencies());
+    let invocations = 0;
+    const crashingOnce: typeof real = async (event, ctx) => {
+      const response = await real(event, ctx);
+      if (++invocations === 1) throw new Error('injected crash between the ledger write and the batch response');
+      return response;
+    };
+
+    const reports = await drainQueue(world, 'posting', crashingOnce);
+
+    expect(reports.map((report) => report.batchError !== undefined)).toEqual([true, false]);
+    expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(750n);
+    expect((await ledger.getAccount(creditor.accountId))?.balanceMinor).toBe(250n);
+    expect((await outcomes([request.transferId])).get(request.transferId)?.type).toBe('TransactionPosted');
+  });
+
+  it('retries a record whose outcome could not be published, without posting twice', async () => {
+    const debtor = await openFundedAccount(handle, { balanceMinor: 1_000n });
+    const creditor = await openFundedAccount(handle);
+    const request = transferRequest(debtor.accountId, creditor.accountId, 100);
+    await submit(request);
+    let failures = 0;
+    const flakyPublisher: EventPublisher = {
+      publish: async (event) => {
+        if (failures++ === 0) throw new Error('injected SNS outage');
+        await publisher.publish(event);
+      },
+    };
+
+    const reports = await drainQueue(world, 'posting', createPostingHandler(dependencies({ publisher: flakyPublisher })));
+
+    expect(reports.map((report) => report.failed)).toEqual([1, 0]);
+    expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(900n);
+    expect((await outcomes([request.transferId])).get(request.transferId)?.type).toBe('TransactionPosted');
+  });
+
+  it('fails the failing record and the rest of its group, while other groups proceed', async () => {
+    const [a, b] = await Promise.all([openFundedAccount(handle, { balanceMinor: 500n }), openFundedAccount(handle, { balanceMinor: 500n })]);
+    const creditor = await openFundedAccount(handle);
+    const a1 = transferRequest(a.accountId, creditor.accountId, 100);
+    const a2 = transferRequest(a.accountId, creditor.accountId, 100);
+    const b1 = transferRequest(b.accountId, creditor.accountId, 100);
+    const flakyLedger: LedgerStore = {
+      getTransfer: (id) => ledger.getTransfer(id),
+      getAccount: (id) => ledger.getAccount(id),
+      openAccount: (account) => ledger.openAccount(account),
+      postTransfer: (request) => (request.transferId === a1.transferId ? Promise.reject(new Error('injected throttling')) : ledger.postTransfer(request)),
+    };
+    // AWS may put several records of one group in a batch (fauxqs never does), so build it directly.
+    const records = [sqsRecord(a1), sqsRecord(b1), sqsRecord(a2)];
+
+    const result = await createPostingHandler(dependencies({ ledger: flakyLedger }))({ Records: records }, context());
+
+    expect(result.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([records[0]!.messageId, records[2]!.messageId]);
+    expect(await ledger.getTransfer(a2.transferId)).toBeUndefined();
+    expect((await ledger.getTransfer(b1.transferId))?.status).toBe('POSTED');
+    expect((await ledger.getAccount(a.accountId))?.balanceMinor).toBe(500n);
+  });
+
+  it('quarantines a malformed message to the DLQ with its reason and acknowledges it', async () => {
+    const debtor = await openFundedAccount(handle, { balanceMinor: 1_000n });
+    const poison = { ...requestedEvent(transferRequest(debtor.accountId, 'acc-someone', -5)) };
+    await world.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: world.bindings.queues.posting.url,
+        MessageBody: JSON.stringify(poison),
+        MessageGroupId: debtor.accountId,
+        MessageDeduplicationId: poison.id,
+      }),
+    );
+    await world.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: world.bindings.queues.posting.url,
+        MessageBody: 'not json at all',
+        MessageGroupId: 'garbage',
+        MessageDeduplicationId: randomUUID(),
+      }),
+    );
+
+    const reports = await drainQueue(world, 'posting', createPostingHandler(dependencies()));
+
+    expect(reports.reduce((sum, report) => sum + report.deleted, 0)).toBe(2);
+    expect(reports.every((report) => report.failed === 0)).toBe(true);
+    const quarantined = await takeMessages(world, world.bindings.queues.posting.deadLetterUrl, 2);
+    const reasons = quarantined.map((message) => message.MessageAttributes?.[QUARANTINE_REASON_ATTRIBUTE]?.StringValue ?? '');
+    expect(reasons.sort()).toEqual([
+      expect.stringMatching(/^body is not JSON/),
+      expect.stringMatching(/^envelope invalid: data\.amountMinor: /),
+    ]);
+    expect(quarantined.map((message) => message.Body)).toContain('not json at all');
+    expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(1_000n);
+  });
+
+  it('records transfers posted and rejected by reason as metrics', async () => {
+    const debtor = await openFundedAccount(handle, { balanceMinor: 100n });
+    const creditor = await openFundedAccount(handle);
+    const metrics = new Metrics({ serviceName: 'payments-posting', namespace: 'PaymentsBackbone' });
+    const added = vi.spyOn(metrics, 'addMetric');
+    const handler = createPostingHandler(dependencies({ metrics }));
+
+    await handler({ Records: [sqsRecord(transferRequest(debtor.accountId, creditor.accountId, 100))] }, context());
+
+    expect(added.mock.calls.map(([name]) => name)).toEqual(['TransfersPosted', 'RequestToPostingLatency']);
+  });
+});

@@ -1,0 +1,88 @@
+// Drives a queue's consumer the way Lambda's event source mapping does (lib/local/event-source),
+// until the queue stays empty, with failed records made visible again at once to keep tests fast.
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { LOCAL_REGION } from '../../lib/local/emulators.js';
+import { pollBatch, type BatchReport, type SqsBatchHandler } from '../../lib/local/event-source.js';
+import { topology, type QueueName } from '../../lib/topology.js';
+import type { TestWorld } from './world.js';
+
+export interface DrainOptions {
+  /** Polls that must come back empty in a row before the queue counts as drained. */
+  readonly emptyPollsToStop?: number;
+  readonly batchesMax?: number;
+}
+
+export async function drainQueue(
+  world: TestWorld,
+  queue: QueueName,
+  handler: SqsBatchHandler,
+  options: DrainOptions = {},
+): Promise<BatchReport[]> {
+  const spec = topology.queues[queue];
+  const consumer = topology.handlers[spec.consumer];
+  const binding = world.bindings.queues[queue];
+  const reports: BatchReport[] = [];
+  let emptyPolls = 0;
+  for (let batch = 0; batch < (options.batchesMax ?? 200); batch++) {
+    const report = await pollBatch({
+      sqs: world.clients.sqs,
+      queueUrl: binding.url,
+      queueArn: binding.arn,
+      region: LOCAL_REGION,
+      functionName: `${world.prefix}-${consumer.name}`,
+      handler,
+      batchSizeMax: spec.batchSizeMax,
+      timeoutSeconds: consumer.timeoutSeconds,
+      memorySizeMb: consumer.memorySizeMb,
+      waitSeconds: 0,
+      failedRecordVisibilitySeconds: 0,
+    });
+    if (report.received === 0) {
+      if (++emptyPolls >= (options.emptyPollsToStop ?? 3)) return reports;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    emptyPolls = 0;
+    reports.push(report);
+  }
+  throw new Error(`queue ${queue} did not drain within ${options.batchesMax ?? 200} batches`);
+}
+
+/**
+ * Receives and deletes messages until `expected` have arrived or the wait ends. Deleting matters:
+ * a FIFO queue hands out one in-flight message per group, so reading without deleting stalls.
+ */
+export async function takeMessages(world: TestWorld, queueUrl: string, expected: number, waitMs = 5_000): Promise<Message[]> {
+  const messages: Message[] = [];
+  const deadline = Date.now() + waitMs;
+  while (messages.length < expected && Date.now() < deadline) {
+    const { Messages = [] } = await world.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    for (const message of Messages) {
+      messages.push(message);
+      await world.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+  return messages;
+}
+
+/** A FIFO queue subscribed to a topic without filter: the test's view of everything published. */
+export async function observeTopic(world: TestWorld, topicArn: string, name: string): Promise<string> {
+  const { QueueUrl } = await world.clients.sqs.send(
+    new CreateQueueCommand({ QueueName: `${world.prefix}-${name}.fifo`, Attributes: { FifoQueue: 'true' } }),
+  );
+  const { Attributes } = await world.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await world.clients.sns.send(
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn, Attributes: { RawMessageDelivery: 'true' } }),
+  );
+  if (QueueUrl === undefined) throw new Error('observer queue has no URL');
+  return QueueUrl;
+}
