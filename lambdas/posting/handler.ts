@@ -6,7 +6,8 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { EventEnvelope, eventIdFor, type EventOf, type PaymentEvent } from '../core/events/envelope.js';
+import { EventEnvelope, type EventOf, type PaymentEvent } from '../core/events/envelope.js';
+import { transactionDecided, transactionModified } from '../core/events/transfer-events.js';
 import type { EventPublisher } from '../core/events/ports.js';
 import type { LedgerStore, PostingResult } from '../core/ledger/ports.js';
 import { transferContentHash, type TransferRequest } from '../core/ledger/transfer.js';
@@ -87,39 +88,14 @@ function toTransferRequest(event: EventOf<'TransactionRequested'>): TransferRequ
   return { transferId: transactionId, ...fields, ...(reference !== undefined ? { reference } : {}) };
 }
 
-/** The event that reports a posting result; deterministic ids make a re-publish harmless. */
+/** The event that reports a posting result. */
 export function outcomeEvent(cause: EventOf<'TransactionRequested'>, result: PostingResult, now: Date): PaymentEvent {
-  const envelope = { version: 1 as const, occurredAt: now.toISOString(), correlationId: cause.correlationId, causationId: cause.id };
+  const causation = { causationId: cause.id, occurredAt: now.toISOString() };
   if (result.kind === 'modified') {
     const request = toTransferRequest(cause);
-    return {
-      ...envelope,
-      id: eventIdFor.modified(cause.data.transactionId, transferContentHash(request)),
-      type: 'TransactionRejected',
-      data: { ...cause.data, rejectedAt: now.toISOString(), rejectionReason: result.reason },
-    };
+    return transactionModified(request, transferContentHash(request), causation);
   }
-  const { transfer } = result;
-  const data = {
-    transactionId: transfer.transferId,
-    debtorAccountId: transfer.debtorAccountId,
-    creditorAccountId: transfer.creditorAccountId,
-    amountMinor: transfer.amountMinor,
-    currency: transfer.currency,
-    channel: transfer.channel,
-    requestedAt: transfer.requestedAt,
-    ...(transfer.reference !== undefined ? { reference: transfer.reference } : {}),
-  };
-  if (transfer.status === 'POSTED') {
-    return { ...envelope, id: eventIdFor.posted(transfer.transferId), type: 'TransactionPosted', data: { ...data, postedAt: transfer.decidedAt } };
-  }
-  if (transfer.rejectionReason === undefined) throw new Error(`transfer ${transfer.transferId} is REJECTED without a reason`);
-  return {
-    ...envelope,
-    id: eventIdFor.rejected(transfer.transferId),
-    type: 'TransactionRejected',
-    data: { ...data, rejectedAt: transfer.decidedAt, rejectionReason: transfer.rejectionReason },
-  };
+  return transactionDecided(result.transfer, causation);
 }
 
 function recordOutcome(deps: PostingDependencies, result: PostingResult, now: Date): void {

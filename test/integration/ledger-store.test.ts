@@ -182,7 +182,7 @@ describe('DynamoLedgerStore.postTransfer', () => {
     expect(rejected).toBe(6);
     expect(await balanceOf(debtor.accountId)).toBe(0n);
     const credited = await Promise.all(creditors.map((creditor) => balanceOf(creditor.accountId)));
-    expect(credited.reduce((sum, balance) => sum + (balance ?? 0n), 0n)).toBe(1_000n);
+    expect(credited.reduce<bigint>((sum, balance) => sum + (balance ?? 0n), 0n)).toBe(1_000n);
   });
 
   it('keeps balances within limits and conserves money for random transfer sequences', async () => {

@@ -13,6 +13,7 @@ import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
 import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import { eventIdFor, type EventOf, type PaymentEvent } from '../../lambdas/core/events/envelope.js';
+import { transactionRequested } from '../../lambdas/core/events/transfer-events.js';
 import type { EventPublisher } from '../../lambdas/core/events/ports.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
@@ -53,16 +54,7 @@ function dependencies(overrides: Partial<PostingDependencies> = {}): PostingDepe
 }
 
 function requestedEvent(request: TransferRequest): EventOf<'TransactionRequested'> {
-  const { transferId, reference, ...fields } = request;
-  return {
-    id: eventIdFor.requested(transferId),
-    type: 'TransactionRequested',
-    version: 1,
-    occurredAt: request.requestedAt,
-    correlationId: transferId,
-    causationId: `req-${transferId}`,
-    data: { transactionId: transferId, ...fields, ...(reference !== undefined ? { reference } : {}) },
-  };
+  return transactionRequested(request, { causationId: `req-${request.transferId}`, occurredAt: request.requestedAt });
 }
 
 async function submit(...requests: TransferRequest[]): Promise<void> {

@@ -6,7 +6,7 @@ import { REJECTION_REASONS, TRANSFER_CHANNELS, TRANSFER_ID_PATTERN } from '../le
 import { AMOUNT_MINOR_MAX } from '../money/amount.js';
 import { isCurrencyCode, type CurrencyCode } from '../money/currency.js';
 
-export const ENVELOPE_VERSION = 1;
+export const ENVELOPE_VERSION = 1 as const;
 /** SQS/SNS allow 128 characters for MessageDeduplicationId; event ids double as those. */
 export const EVENT_ID_LENGTH_MAX = 128;
 export const REFERENCE_LENGTH_MAX = 140;

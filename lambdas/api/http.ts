@@ -1,0 +1,56 @@
+// The API Gateway REST (v1) proxy event seen as an HTTP request, and handler results built as
+// proxy responses. Header names are case-insensitive; bodies may arrive base64-encoded.
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ApiProblem, PROBLEM_CONTENT_TYPE, problemDocument } from './problems.js';
+
+/** The body limit channels are promised (API Gateway itself would allow up to 10 MB). */
+export const API_BODY_BYTES_MAX = 262_144;
+
+export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** Parses a JSON request body, refusing wrong content types, oversize bodies and bad JSON. */
+export function jsonBody(event: APIGatewayProxyEvent): unknown {
+  const contentType = header(event, 'content-type');
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new ApiProblem('unsupported-media-type', `Content-Type was ${contentType === undefined ? 'absent' : `'${contentType}'`}`);
+  }
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.byteLength > API_BODY_BYTES_MAX) {
+    throw new ApiProblem('payload-too-large', `body is ${bytes.byteLength} bytes; the limit is ${API_BODY_BYTES_MAX}`);
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch (error) {
+    throw new ApiProblem('malformed-json', (error as Error).message);
+  }
+}
+
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: stringifyWithBigInts(body) };
+}
+
+export function problemResponse(problem: ApiProblem, instance?: string): APIGatewayProxyResult {
+  return {
+    statusCode: problem.status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...problem.headers },
+    body: JSON.stringify(problemDocument(problem, instance)),
+  };
+}
+
+/**
+ * JSON with bigint values written as exact integer literals (balances are unbounded; JSON
+ * numbers are not limited to 2^53, only JavaScript's Number is).
+ */
+export function stringifyWithBigInts(value: unknown): string {
+  const marker = `__bigint_${Math.random().toString(36).slice(2)}__`;
+  const json = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? `${marker}${item.toString()}` : item));
+  return json.replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
+}

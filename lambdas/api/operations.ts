@@ -1,0 +1,174 @@
+// The API's operations: submit and read transactions, read, open and fund accounts. Each one
+// validates, calls the core through its ports and returns a proxy result; errors are ApiProblems.
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { PaymentEvent } from '../core/events/envelope.js';
+import { transactionDecided, transactionRequested } from '../core/events/transfer-events.js';
+import type { EventPublisher } from '../core/events/ports.js';
+import type { IntakeStore, TransferIntake } from '../core/intake/ports.js';
+import { fundingAccountId, type Account } from '../core/ledger/account.js';
+import type { LedgerStore } from '../core/ledger/ports.js';
+import { transferContentHash, transferIdFor, type TransferChannel, type TransferRequest } from '../core/ledger/transfer.js';
+import { header, jsonBody, jsonResponse } from './http.js';
+import { ApiProblem } from './problems.js';
+import { accountView, decidedTransactionView, receivedTransactionView } from './representations.js';
+import { DepositBody, idempotencyKeyOf, OpenAccountBody, parseBody, SubmitTransactionBody } from './schemas.js';
+
+export interface ApiDependencies {
+  readonly ledger: LedgerStore;
+  readonly intake: IntakeStore;
+  readonly publisher: EventPublisher;
+  readonly now?: () => Date;
+}
+
+export interface OperationInput {
+  readonly event: APIGatewayProxyEvent;
+  readonly pathParameters: Readonly<Record<string, string>>;
+  /** The channel the caller's API key belongs to; ADMIN on IAM-authorised routes. */
+  readonly channel: TransferChannel;
+  readonly deps: ApiDependencies;
+  readonly now: Date;
+}
+
+const RETRY_AFTER_SECONDS = '1';
+
+export async function submitTransaction({ event, channel, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+  const idempotencyKey = idempotencyKeyOf(header(event, 'idempotency-key'));
+  const body = parseBody(SubmitTransactionBody, jsonBody(event));
+  const transferId = transferIdFor(channel, idempotencyKey);
+  const request: TransferRequest = {
+    transferId,
+    debtorAccountId: body.debtorAccountId,
+    creditorAccountId: body.creditorAccountId,
+    amountMinor: body.amount,
+    currency: body.currency,
+    channel,
+    ...(body.reference !== undefined ? { reference: body.reference } : {}),
+    requestedAt: now.toISOString(),
+  };
+  const contentHash = transferContentHash(request);
+  // The ledger outlives intake records (TTL): a key reused after they expire is still caught.
+  const decided = await deps.ledger.getTransfer(transferId);
+  if (decided !== undefined && decided.contentHash !== contentHash) throw keyReused(transferId);
+  const intake: TransferIntake = {
+    request,
+    idempotencyKey,
+    contentHash,
+    apiRequestId: event.requestContext.requestId,
+    state: decided !== undefined ? 'QUEUED' : 'ACCEPTED',
+    acceptedAt: now.toISOString(),
+    ...(decided !== undefined ? { queuedAt: now.toISOString() } : {}),
+  };
+  const recorded = await deps.intake.recordAccepted(intake);
+  const current = recorded.created ? intake : recorded.existing;
+  if (current.contentHash !== contentHash) throw keyReused(transferId);
+  if (current.state === 'ACCEPTED') await queue(current, deps, now);
+  return jsonResponse(
+    202,
+    { transactionId: transferId, status: 'RECEIVED' },
+    { location: `/v1/transactions/${transferId}`, ...(recorded.created ? {} : { 'idempotent-replayed': 'true' }) },
+  );
+}
+
+/** Publishes TransactionRequested; only once the topic has it is the request durably queued. */
+async function queue(intake: TransferIntake, deps: ApiDependencies, now: Date): Promise<void> {
+  const event = transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt });
+  // On failure the intake record stays ACCEPTED: a retry with the same key publishes again
+  // (deduplicated by event id), and the recovery sweep re-queues it if the client never retries.
+  await publishOrUnavailable(deps, event, `transaction ${intake.request.transferId} was recorded but not queued`);
+  await deps.intake.markQueued(intake.request.transferId, now.toISOString());
+}
+
+async function publishOrUnavailable(deps: ApiDependencies, event: PaymentEvent, detail: string): Promise<void> {
+  try {
+    await deps.publisher.publish(event);
+  } catch (error) {
+    throw new ApiProblem('queue-unavailable', detail, { transactionId: event.data.transactionId }, { 'retry-after': RETRY_AFTER_SECONDS }, { cause: error });
+  }
+}
+
+function keyReused(transferId: string): ApiProblem {
+  return new ApiProblem('idempotency-key-reused', 'this Idempotency-Key was already used with a different request body', {
+    transactionId: transferId,
+  });
+}
+
+export async function getTransaction({ pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const transferId = pathParameters.id ?? '';
+  const decided = await deps.ledger.getTransfer(transferId);
+  if (decided !== undefined) return jsonResponse(200, decidedTransactionView(decided));
+  const intake = await deps.intake.get(transferId);
+  if (intake !== undefined) return jsonResponse(200, receivedTransactionView(intake));
+  throw new ApiProblem('not-found', `no transaction ${transferId}`);
+}
+
+export async function getAccount({ pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const accountId = pathParameters.id ?? '';
+  const account = await deps.ledger.getAccount(accountId);
+  if (account === undefined) throw new ApiProblem('not-found', `no account ${accountId}`);
+  return jsonResponse(200, accountView(account));
+}
+
+export async function openAccount({ event, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+  const body = parseBody(OpenAccountBody, jsonBody(event));
+  const account: Account = {
+    accountId: body.accountId ?? `acc-${randomUUID()}`,
+    institutionId: body.institutionId,
+    currency: body.currency,
+    kind: 'CUSTOMER',
+    status: 'ACTIVE',
+    balanceMinor: 0n,
+    overdraftLimitMinor: BigInt(body.overdraftLimit ?? 0),
+    openedAt: now.toISOString(),
+  };
+  // The institution's funding account for this currency comes into being with its first account.
+  await deps.ledger.openAccount({
+    ...account,
+    accountId: fundingAccountId(account.institutionId, account.currency),
+    kind: 'FUNDING',
+    overdraftLimitMinor: 0n,
+  });
+  if (!(await deps.ledger.openAccount(account))) {
+    throw new ApiProblem('account-exists', `account ${account.accountId} already exists`);
+  }
+  return jsonResponse(201, accountView(account), { location: `/v1/accounts/${account.accountId}` });
+}
+
+export async function depositFunds({ event, pathParameters, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+  const idempotencyKey = idempotencyKeyOf(header(event, 'idempotency-key'));
+  const body = parseBody(DepositBody, jsonBody(event));
+  const accountId = pathParameters.id ?? '';
+  const account = await deps.ledger.getAccount(accountId);
+  if (account === undefined) throw new ApiProblem('not-found', `no account ${accountId}`);
+  if (account.currency !== body.currency) {
+    throw new ApiProblem('validation-failed', `account ${accountId} holds ${account.currency}`, {
+      errors: [{ pointer: '/currency', detail: `must be ${account.currency}, the account's currency` }],
+    });
+  }
+  const request: TransferRequest = {
+    transferId: transferIdFor('ADMIN', idempotencyKey),
+    debtorAccountId: fundingAccountId(account.institutionId, account.currency),
+    creditorAccountId: accountId,
+    amountMinor: body.amount,
+    currency: body.currency,
+    channel: 'ADMIN',
+    ...(body.reference !== undefined ? { reference: body.reference } : {}),
+    requestedAt: now.toISOString(),
+  };
+  const result = await deps.ledger.postTransfer(request);
+  if (result.kind === 'modified') throw keyReused(request.transferId);
+  const { transfer } = result;
+  // Deposits skip the posting queue but not the event stream: downstream sees every posting.
+  const outcome = transactionDecided(transfer, { causationId: event.requestContext.requestId, occurredAt: now.toISOString() });
+  await publishOrUnavailable(deps, outcome, `deposit ${transfer.transferId} was decided but its event was not published`);
+  if (transfer.status === 'REJECTED') {
+    throw new ApiProblem('transfer-rejected', `deposit rejected: ${transfer.rejectionReason}`, {
+      transactionId: transfer.transferId,
+      ...(transfer.rejectionReason !== undefined ? { rejectionReason: transfer.rejectionReason } : {}),
+    });
+  }
+  return jsonResponse(201, decidedTransactionView(transfer), {
+    location: `/v1/transactions/${transfer.transferId}`,
+    ...(result.kind === 'duplicate' ? { 'idempotent-replayed': 'true' } : {}),
+  });
+}

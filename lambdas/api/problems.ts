@@ -1,0 +1,85 @@
+// Every error the API answers with, in one place: problem type -> HTTP status and title, rendered
+// as RFC 9457 application/problem+json. Operations throw ApiProblem; nothing else picks statuses.
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+export const PROBLEM_TYPE_BASE = 'urn:payments-backbone:problem:';
+
+export const PROBLEM_TYPES = {
+  'malformed-json': { status: 400, title: 'Request body is not valid JSON' },
+  'invalid-header': { status: 400, title: 'A required header is missing or invalid' },
+  'missing-api-key': { status: 401, title: 'API key required' },
+  'invalid-api-key': { status: 403, title: 'API key not recognised' },
+  forbidden: { status: 403, title: 'Not allowed for this caller' },
+  'not-found': { status: 404, title: 'Resource not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed on this resource' },
+  'idempotency-key-reused': { status: 409, title: 'Idempotency-Key already used for a different request' },
+  'account-exists': { status: 409, title: 'An account with this id already exists' },
+  'payload-too-large': { status: 413, title: 'Request body too large' },
+  'unsupported-media-type': { status: 415, title: 'Content-Type must be application/json' },
+  'validation-failed': { status: 422, title: 'Request body failed validation' },
+  'transfer-rejected': { status: 422, title: 'The ledger rejected the transfer' },
+  'too-many-requests': { status: 429, title: 'Too many requests' },
+  'internal-error': { status: 500, title: 'Internal error' },
+  'queue-unavailable': { status: 503, title: 'The request could not be queued; retry with the same Idempotency-Key' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemType = keyof typeof PROBLEM_TYPES;
+
+/** A JSON Pointer (RFC 6901) to an offending field and what is wrong with it. */
+export interface FieldError {
+  readonly pointer: string;
+  readonly detail: string;
+}
+
+export interface ProblemExtensions {
+  readonly errors?: readonly FieldError[];
+  readonly transactionId?: string;
+  readonly rejectionReason?: string;
+  readonly allowedMethods?: readonly string[];
+}
+
+export class ApiProblem extends Error {
+  override name = 'ApiProblem';
+  readonly type: ProblemType;
+  readonly detail: string;
+  readonly extensions: ProblemExtensions;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    type: ProblemType,
+    detail: string,
+    extensions: ProblemExtensions = {},
+    headers: Record<string, string> = {},
+    options?: ErrorOptions,
+  ) {
+    super(`${type}: ${detail}`, options);
+    this.type = type;
+    this.detail = detail;
+    this.extensions = extensions;
+    this.headers = headers;
+  }
+
+  get status(): number {
+    return PROBLEM_TYPES[this.type].status;
+  }
+}
+
+export interface ProblemDocument extends ProblemExtensions {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly instance?: string;
+}
+
+export function problemDocument(problem: ApiProblem, instance?: string): ProblemDocument {
+  const { status, title } = PROBLEM_TYPES[problem.type];
+  return {
+    type: `${PROBLEM_TYPE_BASE}${problem.type}`,
+    title,
+    status,
+    detail: problem.detail,
+    ...(instance !== undefined ? { instance } : {}),
+    ...problem.extensions,
+  };
+}

@@ -1,0 +1,58 @@
+// What the API returns for a transaction and an account: the public shape, kept apart from how
+// the ledger stores them. Amounts are integers in minor units; balances are exact (bigint).
+import type { Account } from '../core/ledger/account.js';
+import type { TransferIntake } from '../core/intake/ports.js';
+import type { TransferRecord, TransferRequest } from '../core/ledger/transfer.js';
+
+export interface TransactionView {
+  readonly transactionId: string;
+  readonly status: 'RECEIVED' | 'POSTED' | 'REJECTED';
+  readonly debtorAccountId: string;
+  readonly creditorAccountId: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly channel: string;
+  readonly reference?: string;
+  readonly rejectionReason?: string;
+  readonly requestedAt: string;
+  readonly decidedAt?: string;
+}
+
+function requestFields(request: TransferRequest): Omit<TransactionView, 'status'> {
+  return {
+    transactionId: request.transferId,
+    debtorAccountId: request.debtorAccountId,
+    creditorAccountId: request.creditorAccountId,
+    amount: request.amountMinor,
+    currency: request.currency,
+    channel: request.channel,
+    ...(request.reference !== undefined ? { reference: request.reference } : {}),
+    requestedAt: request.requestedAt,
+  };
+}
+
+export function decidedTransactionView(transfer: TransferRecord): TransactionView {
+  return {
+    ...requestFields(transfer),
+    status: transfer.status,
+    ...(transfer.rejectionReason !== undefined ? { rejectionReason: transfer.rejectionReason } : {}),
+    decidedAt: transfer.decidedAt,
+  };
+}
+
+export function receivedTransactionView(intake: TransferIntake): TransactionView {
+  return { ...requestFields(intake.request), status: 'RECEIVED' };
+}
+
+export function accountView(account: Account): Record<string, unknown> {
+  return {
+    accountId: account.accountId,
+    institutionId: account.institutionId,
+    currency: account.currency,
+    kind: account.kind,
+    status: account.status,
+    balance: account.balanceMinor,
+    overdraftLimit: account.overdraftLimitMinor,
+    openedAt: account.openedAt,
+  };
+}

@@ -1,0 +1,65 @@
+// Request body and header schemas of the public API (the OpenAPI document in docs/ mirrors them),
+// and the translation of zod issues into RFC 9457 field errors with JSON Pointers.
+import { z } from 'zod';
+import { ACCOUNT_ID_PATTERN, INSTITUTION_ID_PATTERN, isFundingAccountId } from '../core/ledger/account.js';
+import { AMOUNT_MINOR_MAX, OVERDRAFT_LIMIT_MINOR_MAX } from '../core/money/amount.js';
+import { isCurrencyCode, type CurrencyCode } from '../core/money/currency.js';
+import { REFERENCE_LENGTH_MAX } from '../core/events/envelope.js';
+import { ApiProblem, type FieldError } from './problems.js';
+
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
+
+const accountId = z.string().regex(ACCOUNT_ID_PATTERN, 'must be 3-64 characters of A-Z, a-z, 0-9, _ and -');
+const amount = z
+  .number({ error: 'must be an integer number of minor units' })
+  .int('must be an integer number of minor units')
+  .positive('must be greater than zero')
+  .max(AMOUNT_MINOR_MAX, `must not exceed ${AMOUNT_MINOR_MAX}`);
+const currency = z
+  .string()
+  .refine((code): code is CurrencyCode => isCurrencyCode(code), 'must be an active ISO 4217 currency code');
+const reference = z.string().min(1).max(REFERENCE_LENGTH_MAX);
+
+export const SubmitTransactionBody = z
+  .strictObject({ debtorAccountId: accountId, creditorAccountId: accountId, amount, currency, reference: reference.optional() })
+  .refine((body) => body.debtorAccountId !== body.creditorAccountId, {
+    message: 'must differ from debtorAccountId',
+    path: ['creditorAccountId'],
+  });
+
+export const OpenAccountBody = z.strictObject({
+  accountId: accountId.refine((id) => !isFundingAccountId(id), "the 'fund-' prefix is reserved for funding accounts").optional(),
+  institutionId: z.string().regex(INSTITUTION_ID_PATTERN, 'must be 2-32 characters of A-Z, a-z, 0-9, _ and -'),
+  currency,
+  overdraftLimit: z.number().int().min(0).max(OVERDRAFT_LIMIT_MINOR_MAX).optional(),
+});
+
+export const DepositBody = z.strictObject({ amount, currency, reference: reference.optional() });
+
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  throw new ApiProblem('validation-failed', 'one or more fields are invalid', { errors: fieldErrors(result.error) });
+}
+
+function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return { pointer: pointerOf([...issue.path, issue.keys[0] ?? '']), detail: `unknown field(s): ${issue.keys.join(', ')}` };
+    }
+    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    return { pointer: pointerOf(issue.path), detail: missing ? 'is required' : issue.message };
+  });
+}
+
+function pointerOf(path: readonly PropertyKey[]): string {
+  return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+export function idempotencyKeyOf(value: string | undefined): string {
+  if (value === undefined) throw new ApiProblem('invalid-header', 'the Idempotency-Key header is required');
+  if (!IDEMPOTENCY_KEY_PATTERN.test(value)) {
+    throw new ApiProblem('invalid-header', 'Idempotency-Key must be 1-255 printable ASCII characters');
+  }
+  return value;
+}
