@@ -180,6 +180,9 @@ export interface ApiRouteSpec {
   readonly operation: string;
 }
 
+/** The handler behind the REST API: every route below is served by it. */
+export const API_HANDLER: HandlerName = 'api';
+
 /** The REST API's routes, all served by the `api` handler through Lambda proxy integration. */
 export const API_ROUTES = [
   { method: 'POST', path: '/v1/transactions', auth: 'apiKey', operation: 'submitTransaction' },

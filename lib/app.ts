@@ -1,0 +1,54 @@
+// Builds the CDK app for one deployment stage, with cdk-nag's AWS Solutions checks live: any
+// unacknowledged finding makes app.synth() throw.
+import { App, Tags, Validations, type Environment } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PaymentsStack, type DeploymentStage, type PaymentsStackProps } from './payments-stack.js';
+
+export const DEPLOYMENT_STAGES = ['dev', 'staging', 'prod'] as const satisfies readonly DeploymentStage[];
+
+export interface PaymentsAppOptions extends Omit<PaymentsStackProps, 'env' | 'stackName'> {
+  /**
+   * Account and region to deploy to.
+   * @default - environment-agnostic (resolved by CloudFormation at deploy time)
+   */
+  readonly env?: Environment;
+  /**
+   * CloudFormation stack name.
+   * @default `Payments-<stage>`
+   */
+  readonly stackName?: string;
+  /**
+   * Cloud assembly directory.
+   * @default - CDK_OUTDIR when run by the CDK CLI, a temporary directory otherwise
+   */
+  readonly outdir?: string;
+}
+
+export interface PaymentsApp {
+  readonly app: App;
+  readonly stack: PaymentsStack;
+}
+
+/** Registers the compliance packs every app of this repository runs (tests use it too). */
+export function registerCompliancePlugins(app: App): void {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+}
+
+export function createPaymentsApp(options: PaymentsAppOptions): PaymentsApp {
+  const { env, stackName, outdir, ...stackProps } = options;
+  const app = new App({ ...(outdir === undefined ? {} : { outdir }) });
+  registerCompliancePlugins(app);
+  const stack = new PaymentsStack(app, `Payments-${options.stage}`, {
+    ...stackProps,
+    stackName: stackName ?? `Payments-${options.stage}`,
+    description: `Payments messaging backbone (${options.stage})`,
+    ...(env === undefined ? {} : { env }),
+  });
+  Tags.of(app).add('project', 'payments-backbone');
+  Tags.of(app).add('stage', options.stage);
+  return { app, stack };
+}
+
+export function isDeploymentStage(value: unknown): value is DeploymentStage {
+  return typeof value === 'string' && (DEPLOYMENT_STAGES as readonly string[]).includes(value);
+}

@@ -1,0 +1,130 @@
+// One topology handler as a Lambda function: esbuild-bundled ESM, ARM64, X-Ray, its own encrypted
+// log group and its own role (grants are added by the stack from the topology bindings).
+import path from 'node:path';
+import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { HandlerSpec } from '../topology.js';
+
+/** Powertools log levels (POWERTOOLS_LOG_LEVEL). */
+export type HandlerLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/**
+ * esbuild emits ESM, but some bundled CommonJS dependencies still call `require` for Node
+ * built-ins; this banner gives them one. The alias avoids clashing with a bundled `createRequire`.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as topLevelCreateRequire } from 'node:module'; const require = topLevelCreateRequire(import.meta.url);";
+
+export interface HandlerFunctionProps {
+  /** The handler as declared in the topology. */
+  readonly spec: HandlerSpec;
+  /** Repository root: `spec.entry` is relative to it and its package-lock.json pins the bundle. */
+  readonly projectRoot: string;
+  /** Binding env vars (table names, topic ARNs, DLQ URLs...) computed by the stack. */
+  readonly bindings: Readonly<Record<string, string>>;
+  /** Deployment stage, exposed to the code as STAGE. */
+  readonly stage: string;
+  /** Powertools log level. */
+  readonly logLevel: HandlerLogLevel;
+  /** How long the function's log group keeps events. */
+  readonly logRetention: logs.RetentionDays;
+  /** Customer-managed key for the log group. */
+  readonly encryptionKey: kms.IKey;
+  /** What happens to the log group when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class HandlerFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    const { spec } = props;
+    // An explicit log group (instead of the `logRetention` prop) keeps CDK from adding its
+    // log-retention custom-resource Lambda, and lets us encrypt the group with the stack key.
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: props.removalPolicy,
+    });
+    // Our own role instead of the default one, which carries the AWS-managed
+    // AWSLambdaBasicExecutionRole (logs on every log group in the account).
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `payments ${spec.name} handler`,
+    });
+    this.logGroup.grantWrite(this.role);
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(props.projectRoot, spec.entry),
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      memorySize: spec.memorySizeMb,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        ...props.bindings,
+        POWERTOOLS_SERVICE_NAME: `payments-${spec.name}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'PaymentsBackbone',
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        STAGE: props.stage,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        // Prefer ESM builds of dependencies so esbuild can tree-shake them.
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Ship the SDK versions pinned in package-lock.json (the ones the tests ran against),
+        // not whatever SDK the managed runtime carries this week.
+        bundleAwsSDK: true,
+        externalModules: [],
+        // Bundle with the repository's esbuild; never fall back to Docker.
+        forceDockerBundling: false,
+      },
+    });
+    this.acknowledgeServiceWildcards(spec.name);
+  }
+
+  /**
+   * Wildcards that come from services, not from us. Acknowledged on the role's default policy only,
+   * one finding id each, so any other wildcard added later still fails synth.
+   */
+  private acknowledgeServiceWildcards(handlerName: string): void {
+    const policy = this.role.node.tryFindChild('DefaultPolicy');
+    if (policy === undefined) {
+      throw new Error(`handler ${handlerName}: expected the role's default policy to exist`);
+    }
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so AWS requires Resource "*".',
+    });
+    // CDK's grants on the stack's one customer-managed key (DynamoDB, SQS and SNS encryption).
+    const kmsReason =
+      "CDK grant on the stack's single customer-managed key for encrypted DynamoDB/SQS/SNS access: the resource is that one key ARN; the wildcard only spans the action's variants";
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: `${kmsReason} (GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateDataKeyPair...).`,
+    });
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+      reason: `${kmsReason} (ReEncryptFrom, ReEncryptTo), included by CDK's DynamoDB read-write and SQS send grants on a customer-managed key.`,
+    });
+  }
+}

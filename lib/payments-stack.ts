@@ -1,0 +1,205 @@
+// The payments backbone stack: interprets lib/topology.ts into AWS resources. Wiring only; every
+// name, filter, limit and binding comes from the topology, every business rule lives in lambdas/.
+import path from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { EncryptionKey } from './constructs/encryption-key.js';
+import { FifoTopic } from './constructs/fifo-topic.js';
+import { HandlerFunction, type HandlerLogLevel } from './constructs/handler-function.js';
+import { LedgerTables, pascalCase } from './constructs/ledger-tables.js';
+import { PaymentsApi, type ChannelLimits, type ThrottleLimits } from './constructs/payments-api.js';
+import { QueueWorker } from './constructs/queue-worker.js';
+import {
+  API_ROUTES,
+  CHANNELS,
+  API_HANDLER,
+  envVar,
+  handlerNames,
+  queueNames,
+  topicNames,
+  topology,
+  visibilityTimeoutSeconds,
+  type Channel,
+  type HandlerName,
+  type HandlerSpec,
+  type QueueName,
+  type TableName,
+  type TopicName,
+} from './topology.js';
+
+export type DeploymentStage = 'dev' | 'staging' | 'prod';
+
+
+/** Repository root: topology entries and package-lock.json are relative to it. */
+const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface PaymentsStackProps extends StackProps {
+  /** Deployment stage; also the API Gateway stage name. */
+  readonly stage: DeploymentStage;
+  /**
+   * Keep the key, tables, queues and log groups when the stack is deleted, and turn on DynamoDB
+   * deletion protection.
+   * @default false in dev, true in staging and prod
+   */
+  readonly retainData?: boolean;
+  /**
+   * Powertools log level of every handler.
+   * @default 'DEBUG' in dev, 'INFO' otherwise
+   */
+  readonly logLevel?: HandlerLogLevel;
+  /**
+   * Retention of the handler and API access log groups.
+   * @default one week in dev, one month in staging, one year in prod
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * API stage throttle across all channels.
+   * @default 50/s, burst 100 in dev; 1,000/s, burst 2,000 otherwise (the design's ~1,000 transfers/s)
+   */
+  readonly stageThrottle?: ThrottleLimits;
+  /**
+   * Each channel's usage plan throttle and daily quota.
+   * @default 20/s, burst 40, 100,000/day in dev; 500/s, burst 1,000, 20,000,000/day otherwise
+   */
+  readonly channelLimits?: ChannelLimits;
+}
+
+/** Stage config with every default applied. */
+export type StageConfig = Required<Pick<PaymentsStackProps, 'stage' | 'retainData' | 'logLevel' | 'logRetention' | 'stageThrottle' | 'channelLimits'>>;
+
+export function resolveStageConfig(props: PaymentsStackProps): StageConfig {
+  const isDev = props.stage === 'dev';
+  const defaultRetention: Record<DeploymentStage, logs.RetentionDays> = {
+    dev: logs.RetentionDays.ONE_WEEK,
+    staging: logs.RetentionDays.ONE_MONTH,
+    prod: logs.RetentionDays.ONE_YEAR,
+  };
+  return {
+    stage: props.stage,
+    retainData: props.retainData ?? !isDev,
+    logLevel: props.logLevel ?? (isDev ? 'DEBUG' : 'INFO'),
+    logRetention: props.logRetention ?? defaultRetention[props.stage],
+    stageThrottle:
+      props.stageThrottle ?? (isDev ? { rateLimitPerSecond: 50, burstLimit: 100 } : { rateLimitPerSecond: 1_000, burstLimit: 2_000 }),
+    channelLimits:
+      props.channelLimits ??
+      (isDev
+        ? { rateLimitPerSecond: 20, burstLimit: 40, quotaRequestsPerDay: 100_000 }
+        : { rateLimitPerSecond: 500, burstLimit: 1_000, quotaRequestsPerDay: 20_000_000 }),
+  };
+}
+
+export class PaymentsStack extends Stack {
+  readonly config: StageConfig;
+  readonly encryptionKey: EncryptionKey;
+  readonly topics: Readonly<Record<TopicName, sns.Topic>>;
+  readonly tables: Readonly<Record<TableName, dynamodb.Table>>;
+  readonly queues: Readonly<Record<QueueName, QueueWorker>>;
+  readonly handlers: Readonly<Record<HandlerName, HandlerFunction>>;
+  readonly api: PaymentsApi<Channel>;
+
+  constructor(scope: Construct, id: string, props: PaymentsStackProps) {
+    super(scope, id, props);
+    this.config = resolveStageConfig(props);
+    const removalPolicy = this.config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.encryptionKey = new EncryptionKey(this, 'EncryptionKey', { removalPolicy });
+    const key = this.encryptionKey.key;
+
+    this.topics = fromEntries(topicNames(), (name) =>
+      new FifoTopic(this, `Topic${pascalCase(name)}`, { spec: topology.topics[name], encryptionKey: key }).topic,
+    );
+    this.tables = new LedgerTables(this, 'Tables', {
+      specs: topology.tables,
+      encryptionKey: key,
+      deletionProtection: this.config.retainData,
+      removalPolicy,
+    }).tables;
+    this.queues = fromEntries(queueNames(), (name) => {
+      const spec = topology.queues[name];
+      return new QueueWorker(this, `Queue${pascalCase(name)}`, {
+        spec,
+        topic: this.topics[spec.subscription.topic],
+        visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(name)),
+        encryptionKey: key,
+        removalPolicy,
+      });
+    });
+    this.handlers = fromEntries(handlerNames(), (name) => this.createHandler(topology.handlers[name], removalPolicy));
+    for (const name of queueNames()) {
+      const worker = this.queues[name];
+      worker.connectConsumer(this.handlers[topology.queues[name].consumer].function);
+    }
+    this.api = this.createApi(removalPolicy);
+    this.addOutputs();
+  }
+
+  /** A handler with exactly the env vars and grants its topology bindings list. */
+  private createHandler(spec: HandlerSpec, removalPolicy: RemovalPolicy): HandlerFunction {
+    const bindings: Record<string, string> = {};
+    for (const { table } of spec.tables) bindings[envVar.table(table)] = this.tables[table].tableName;
+    for (const topic of spec.publishes) bindings[envVar.topic(topic)] = this.topics[topic].topicArn;
+    for (const queue of spec.quarantinesTo) bindings[envVar.deadLetterQueue(queue)] = this.queues[queue].deadLetterQueue.queueUrl;
+
+    const handler = new HandlerFunction(this, `Handler${pascalCase(spec.name)}`, {
+      spec,
+      projectRoot: PROJECT_ROOT,
+      bindings,
+      stage: this.config.stage,
+      logLevel: this.config.logLevel,
+      logRetention: this.config.logRetention,
+      encryptionKey: this.encryptionKey.key,
+      removalPolicy,
+    });
+    const fn = handler.function;
+    for (const { table, access } of spec.tables) {
+      if (access === 'read') this.tables[table].grantReadData(fn);
+      else this.tables[table].grantReadWriteData(fn);
+    }
+    for (const topic of spec.publishes) this.topics[topic].grantPublish(fn);
+    for (const queue of spec.quarantinesTo) this.queues[queue].deadLetterQueue.grantSendMessages(fn);
+    return handler;
+  }
+
+  private createApi(removalPolicy: RemovalPolicy): PaymentsApi<Channel> {
+    const apiHandler = this.handlers[API_HANDLER].function;
+    const api = new PaymentsApi<Channel>(this, 'Api', {
+      handler: apiHandler,
+      routes: API_ROUTES,
+      channels: CHANNELS,
+      stageName: this.config.stage,
+      stageThrottle: this.config.stageThrottle,
+      channelLimits: this.config.channelLimits,
+      encryptionKey: this.encryptionKey.key,
+      accessLogRetention: this.config.logRetention,
+      removalPolicy,
+    });
+    const keyIds = fromEntries(CHANNELS, (channel) => api.apiKeys[channel].keyId);
+    apiHandler.addEnvironment(envVar.channelApiKeys, this.toJsonString(keyIds));
+    return api;
+  }
+
+  private addOutputs(): void {
+    // RestApi already outputs its URL (as `<id>Endpoint<hash>`); rename that one rather than
+    // adding a duplicate, so scripts read a stable `ApiUrl`.
+    const endpoint = this.api.api.node.tryFindChild('Endpoint');
+    if (!(endpoint instanceof CfnOutput)) throw new Error('RestApi no longer outputs its endpoint; add an ApiUrl output');
+    endpoint.overrideLogicalId('ApiUrl');
+    endpoint.description = 'Base URL of the channel API stage (routes start with /v1)';
+    for (const channel of CHANNELS) {
+      new CfnOutput(this, `ApiKeyId${pascalCase(channel.toLowerCase())}`, {
+        description: `API key id of the ${channel} channel (value: aws apigateway get-api-key --include-value --api-key <id>)`,
+        value: this.api.apiKeys[channel].keyId,
+      });
+    }
+  }
+}
+
+/** Builds a record over a fixed key list, so a missing key is a compile error, not `undefined`. */
+function fromEntries<K extends string, V>(keys: readonly K[], build: (key: K) => V): Record<K, V> {
+  const record = {} as Record<K, V>;
+  for (const key of keys) record[key] = build(key);
+  return record;
+}

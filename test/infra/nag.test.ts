@@ -1,0 +1,99 @@
+// Proves cdk-nag's AWS Solutions pack is live on the real app: both stages synthesize clean, a
+// non-compliant stack makes synth throw, and every acknowledgement is a known, narrow one.
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { createPaymentsApp, registerCompliancePlugins } from '../../lib/app.js';
+
+/** Every acknowledgement the stack may carry; a new one must be added here, in review. */
+const ALLOWED_ACKNOWLEDGEMENTS = new Set([
+  'AwsSolutions-IAM5[Resource::*]',
+  'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+  'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+  'AwsSolutions-APIG3',
+  'AwsSolutions-APIG4',
+  'AwsSolutions-COG4',
+]);
+
+interface FoundAcknowledgement {
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+function acknowledgementsUnder(root: IConstruct): FoundAcknowledgement[] {
+  const found: FoundAcknowledgement[] = [];
+  for (const construct of root.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+        // aws-cdk-lib records an unprefixed id as `Annotation::<id>`; cdk-nag strips that prefix.
+        found.push({ path: construct.node.path, id: id.replace(/^annotation::/i, ''), reason });
+      }
+    }
+  }
+  return found;
+}
+
+/** The message synth throws with, or '' when it does not throw. */
+function synthError(app: App): string {
+  try {
+    app.synth();
+    return '';
+  } catch (error: unknown) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function nonCompliantApp(): { app: App; stack: Stack } {
+  const app = new App();
+  registerCompliancePlugins(app);
+  return { app, stack: new Stack(app, 'NonCompliant') };
+}
+
+describe('cdk-nag AwsSolutionsChecks', () => {
+  it.each(['dev', 'prod'] as const)('synthesizes the %s app without an unacknowledged finding', (stage) => {
+    const { app } = createPaymentsApp({ stage });
+
+    const synth = (): unknown => app.synth();
+
+    expect(synth).not.toThrow();
+  });
+
+  it('fails synth for an unencrypted queue without TLS enforcement or a DLQ', () => {
+    const { app, stack } = nonCompliantApp();
+    new sqs.Queue(stack, 'Queue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+
+    const error = synthError(app);
+
+    expect(error).toMatch(/AwsSolutions-SQS2/); // no server-side encryption
+    expect(error).toMatch(/AwsSolutions-SQS3/); // no dead-letter queue
+    expect(error).toMatch(/AwsSolutions-SQS4/); // no TLS-only policy
+  });
+
+  it('keeps failing when the acknowledgement names a different finding of the same rule', () => {
+    const { app, stack } = nonCompliantApp();
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+    Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: 'not this finding' });
+
+    const synth = (): unknown => app.synth();
+
+    expect(synth).toThrow(/AwsSolutions-IAM5/);
+  });
+
+  it('carries only reviewed acknowledgements, each with a reason', () => {
+    const { stack } = createPaymentsApp({ stage: 'prod' });
+
+    const found = acknowledgementsUnder(stack);
+
+    expect(found.length).toBeGreaterThan(0);
+    for (const { path, id, reason } of found) {
+      expect(ALLOWED_ACKNOWLEDGEMENTS.has(id), `${id} at ${path}`).toBe(true);
+      expect(reason.length, `${id} at ${path}`).toBeGreaterThan(60);
+    }
+  });
+});
