@@ -13,7 +13,7 @@ import type { TransferChannel } from '../core/ledger/transfer.js';
 import { createAwsClients } from '../shared/aws-clients.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { createObservability } from '../shared/observability.js';
-import { header, problemResponse } from './http.js';
+import { header, problemResponse, publicPath } from './http.js';
 import { depositFunds, getAccount, getTransaction, openAccount, submitTransaction, type ApiDependencies, type OperationInput } from './operations.js';
 import { ApiProblem } from './problems.js';
 import { matchRoute, type MatchedRoute } from './router.js';
@@ -78,11 +78,14 @@ function failure(error: unknown, event: APIGatewayProxyEvent, deps: ApiHandlerDe
     if (error.status >= 500) deps.logger.error('request failed', { ...request, problem: error.type, error: error.cause ?? error });
     else deps.logger.info('request refused', { ...request, problem: error.type, status: error.status });
     deps.metrics.addMetric(error.status >= 500 ? 'ServerErrors' : 'ClientErrors', MetricUnit.Count, 1);
-    return problemResponse(error, event.path);
+    return problemResponse(error, publicPath(event, event.path));
   }
   deps.logger.error('unhandled error', { ...request, error: error instanceof Error ? error : String(error) });
   deps.metrics.addMetric('ServerErrors', MetricUnit.Count, 1);
-  return problemResponse(new ApiProblem('internal-error', `request ${event.requestContext.requestId} failed; it is safe to retry with the same Idempotency-Key`), event.path);
+  return problemResponse(
+    new ApiProblem('internal-error', `request ${event.requestContext.requestId} failed; retrying is safe (a POST with the same Idempotency-Key)`),
+    publicPath(event, event.path),
+  );
 }
 
 const ChannelApiKeyIds = z.record(z.enum(CHANNELS), z.string().min(1));

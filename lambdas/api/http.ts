@@ -54,3 +54,14 @@ export function stringifyWithBigInts(value: unknown): string {
   const json = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? `${marker}${item.toString()}` : item));
   return json.replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
 }
+
+/**
+ * The path a client used to reach `path`: on the default execute-api URL requestContext.path
+ * carries the stage prefix (`/dev/v1/...`) that event.path lacks, and a Location or instance
+ * without it would point at the wrong place.
+ */
+export function publicPath(event: APIGatewayProxyEvent, path: string): string {
+  const seen = event.requestContext.path;
+  const prefix = seen.endsWith(event.path) ? seen.slice(0, seen.length - event.path.length) : '';
+  return `${prefix}${path}`;
+}

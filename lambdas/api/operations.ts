@@ -6,10 +6,10 @@ import type { PaymentEvent } from '../core/events/envelope.js';
 import { transactionDecided, transactionRequested } from '../core/events/transfer-events.js';
 import type { EventPublisher } from '../core/events/ports.js';
 import type { IntakeStore, TransferIntake } from '../core/intake/ports.js';
-import { fundingAccountId, type Account } from '../core/ledger/account.js';
+import { ACCOUNT_ID_PATTERN, fundingAccountId, type Account } from '../core/ledger/account.js';
 import type { LedgerStore } from '../core/ledger/ports.js';
-import { transferContentHash, transferIdFor, type TransferChannel, type TransferRequest } from '../core/ledger/transfer.js';
-import { header, jsonBody, jsonResponse } from './http.js';
+import { TRANSFER_ID_PATTERN, transferContentHash, transferIdFor, type TransferChannel, type TransferRequest } from '../core/ledger/transfer.js';
+import { header, jsonBody, jsonResponse, publicPath } from './http.js';
 import { ApiProblem } from './problems.js';
 import { accountView, decidedTransactionView, receivedTransactionView } from './representations.js';
 import { DepositBody, idempotencyKeyOf, OpenAccountBody, parseBody, SubmitTransactionBody } from './schemas.js';
@@ -66,7 +66,7 @@ export async function submitTransaction({ event, channel, deps, now }: Operation
   return jsonResponse(
     202,
     { transactionId: transferId, status: 'RECEIVED' },
-    { location: `/v1/transactions/${transferId}`, ...(recorded.created ? {} : { 'idempotent-replayed': 'true' }) },
+    { location: publicPath(event, `/v1/transactions/${transferId}`), ...(recorded.created ? {} : { 'idempotent-replayed': 'true' }) },
   );
 }
 
@@ -93,8 +93,18 @@ function keyReused(transferId: string): ApiProblem {
   });
 }
 
+/**
+ * A path id that cannot exist is simply not found: checking its shape first also keeps an
+ * oversized or malformed id from ever reaching DynamoDB (which would refuse the key with a 500).
+ */
+function pathId(pathParameters: Readonly<Record<string, string>>, pattern: RegExp, noun: string): string {
+  const id = pathParameters.id ?? '';
+  if (!pattern.test(id)) throw new ApiProblem('not-found', `no ${noun} ${id.slice(0, 80)}`);
+  return id;
+}
+
 export async function getTransaction({ pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
-  const transferId = pathParameters.id ?? '';
+  const transferId = pathId(pathParameters, TRANSFER_ID_PATTERN, 'transaction');
   const decided = await deps.ledger.getTransfer(transferId);
   if (decided !== undefined) return jsonResponse(200, decidedTransactionView(decided));
   const intake = await deps.intake.get(transferId);
@@ -103,7 +113,7 @@ export async function getTransaction({ pathParameters, deps }: OperationInput): 
 }
 
 export async function getAccount({ pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
-  const accountId = pathParameters.id ?? '';
+  const accountId = pathId(pathParameters, ACCOUNT_ID_PATTERN, 'account');
   const account = await deps.ledger.getAccount(accountId);
   if (account === undefined) throw new ApiProblem('not-found', `no account ${accountId}`);
   return jsonResponse(200, accountView(account));
@@ -131,15 +141,20 @@ export async function openAccount({ event, deps, now }: OperationInput): Promise
   if (!(await deps.ledger.openAccount(account))) {
     throw new ApiProblem('account-exists', `account ${account.accountId} already exists`);
   }
-  return jsonResponse(201, accountView(account), { location: `/v1/accounts/${account.accountId}` });
+  return jsonResponse(201, accountView(account), { location: publicPath(event, `/v1/accounts/${account.accountId}`) });
 }
 
 export async function depositFunds({ event, pathParameters, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
   const idempotencyKey = idempotencyKeyOf(header(event, 'idempotency-key'));
   const body = parseBody(DepositBody, jsonBody(event));
-  const accountId = pathParameters.id ?? '';
+  const accountId = pathId(pathParameters, ACCOUNT_ID_PATTERN, 'account');
   const account = await deps.ledger.getAccount(accountId);
   if (account === undefined) throw new ApiProblem('not-found', `no account ${accountId}`);
+  if (account.kind === 'FUNDING') {
+    throw new ApiProblem('validation-failed', `account ${accountId} is a funding account: deposits are drawn from it, not paid into it`, {
+      errors: [{ pointer: '', detail: 'deposits go to customer accounts' }],
+    });
+  }
   if (account.currency !== body.currency) {
     throw new ApiProblem('validation-failed', `account ${accountId} holds ${account.currency}`, {
       errors: [{ pointer: '/currency', detail: `must be ${account.currency}, the account's currency` }],
@@ -168,7 +183,7 @@ export async function depositFunds({ event, pathParameters, deps, now }: Operati
     });
   }
   return jsonResponse(201, decidedTransactionView(transfer), {
-    location: `/v1/transactions/${transfer.transferId}`,
+    location: publicPath(event, `/v1/transactions/${transfer.transferId}`),
     ...(result.kind === 'duplicate' ? { 'idempotent-replayed': 'true' } : {}),
   });
 }

@@ -10,14 +10,28 @@ export interface MatchedRoute {
   readonly pathParameters: Readonly<Record<string, string>>;
 }
 
-const templates = API_ROUTES.map((route) => ({ ...route, pattern: templatePattern(route.path) }));
+/** Path parameters when `path` fits the API Gateway resource template, else undefined. */
+export function matchPathTemplate(template: string, path: string): Record<string, string> | undefined {
+  const expected = template.split('/');
+  const actual = path.replace(/(.)\/$/, '$1').split('/');
+  if (expected.length !== actual.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [index, segment] of expected.entries()) {
+    const value = actual[index] ?? '';
+    if (/^\{\w+\}$/.test(segment)) {
+      if (value === '') return undefined;
+      parameters[segment.slice(1, -1)] = safeDecode(value);
+    } else if (segment !== value) return undefined;
+  }
+  return parameters;
+}
 
-function templatePattern(template: string): RegExp {
-  const source = template
-    .split('/')
-    .map((segment) => (/^\{\w+\}$/.test(segment) ? `(?<${segment.slice(1, -1)}>[^/]+)` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('/');
-  return new RegExp(`^${source}/?$`);
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value; // a malformed escape stays literal: the id simply will not be found
+  }
 }
 
 /**
@@ -25,17 +39,17 @@ function templatePattern(template: string): RegExp {
  * path as well keeps the router correct for any proxy-event producer (the local API adapter).
  */
 export function matchRoute(event: APIGatewayProxyEvent): MatchedRoute {
-  const byPath = templates.filter((route) => route.path === event.resource || route.pattern.test(event.path));
+  const byPath = API_ROUTES.filter((route) => route.path === event.resource || matchPathTemplate(route.path, event.path) !== undefined);
   if (byPath.length === 0) throw new ApiProblem('not-found', `no resource at ${event.path}`);
   const route = byPath.find((candidate) => candidate.method === event.httpMethod);
   if (route === undefined) {
     const allowed = [...new Set(byPath.map((candidate) => candidate.method))];
     throw new ApiProblem('method-not-allowed', `${event.httpMethod} is not supported on ${event.path}`, { allowedMethods: allowed }, { allow: allowed.join(', ') });
   }
-  const fromPath = route.pattern.exec(event.path)?.groups ?? {};
-  const pathParameters: Record<string, string> = {};
-  for (const [name, value] of Object.entries({ ...fromPath, ...(event.pathParameters ?? {}) })) {
-    if (value !== undefined) pathParameters[name] = decodeURIComponent(value);
+  // API Gateway hands path parameters already decoded; the raw path is the fallback.
+  const pathParameters: Record<string, string> = { ...matchPathTemplate(route.path, event.path) };
+  for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
+    if (value !== undefined) pathParameters[name] = value;
   }
   return { operation: route.operation, auth: route.auth, pathParameters };
 }

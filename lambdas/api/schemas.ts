@@ -20,8 +20,11 @@ const currency = z
   .refine((code): code is CurrencyCode => isCurrencyCode(code), 'must be an active ISO 4217 currency code');
 const reference = z.string().min(1).max(REFERENCE_LENGTH_MAX);
 
+/** Funding accounts are the institution's own side of the ledger: no channel may move money on them. */
+const customerAccountId = accountId.refine((id) => !isFundingAccountId(id), 'funding accounts cannot be used by a channel');
+
 export const SubmitTransactionBody = z
-  .strictObject({ debtorAccountId: accountId, creditorAccountId: accountId, amount, currency, reference: reference.optional() })
+  .strictObject({ debtorAccountId: customerAccountId, creditorAccountId: customerAccountId, amount, currency, reference: reference.optional() })
   .refine((body) => body.debtorAccountId !== body.creditorAccountId, {
     message: 'must differ from debtorAccountId',
     path: ['creditorAccountId'],

@@ -6,12 +6,14 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ZodError } from 'zod';
 import { EventEnvelope, type EventOf, type PaymentEvent } from '../core/events/envelope.js';
-import { transactionDecided, transactionModified } from '../core/events/transfer-events.js';
+import { MissingRejectionReasonError, transactionDecided, transactionModified } from '../core/events/transfer-events.js';
 import type { EventPublisher } from '../core/events/ports.js';
 import type { LedgerStore, PostingResult } from '../core/ledger/ports.js';
 import { transferContentHash, type TransferRequest } from '../core/ledger/transfer.js';
-import { DynamoLedgerStore } from '../adapters/dynamodb/ledger-store.js';
+import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
+import { DynamoLedgerStore, SameAccountTransferError } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
 import { createAwsClients } from '../shared/aws-clients.js';
@@ -32,19 +34,27 @@ export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQS
 
 export function createPostingHandler(deps: PostingDependencies): SqsBatchHandler {
   const now = deps.now ?? (() => new Date());
+  const quarantine = async (record: SQSRecord, reason: string): Promise<void> => {
+    deps.logger.error('quarantining a posting message that can never succeed', { messageId: record.messageId, reason });
+    await deps.quarantine.quarantine(record, reason);
+    deps.metrics.addMetric('MessagesQuarantined', MetricUnit.Count, 1);
+  };
   const processRecord = async (record: SQSRecord): Promise<void> => {
+    deps.logger.setCorrelationId(record.messageId);
     const request = parseTransferRequest(record);
-    if (!request.ok) {
-      deps.logger.error('quarantining a malformed posting message', { messageId: record.messageId, reason: request.reason });
-      await deps.quarantine.quarantine(record, request.reason);
-      deps.metrics.addMetric('MessagesQuarantined', MetricUnit.Count, 1);
-      return;
-    }
+    if (!request.ok) return quarantine(record, request.reason);
     const { event } = request;
     deps.logger.setCorrelationId(event.data.transactionId);
-    const result = await deps.ledger.postTransfer(toTransferRequest(event));
-    await deps.publisher.publish(outcomeEvent(event, result, now()));
-    recordOutcome(deps, result, now());
+    try {
+      const result = await deps.ledger.postTransfer(toTransferRequest(event));
+      await deps.publisher.publish(outcomeEvent(event, result, now()));
+      recordOutcome(deps, result, now());
+    } catch (error) {
+      // Retrying these cannot help: they would block the account's group until maxReceiveCount
+      // and then reach the DLQ without a reason. Everything else is treated as transient.
+      if (isPermanent(error)) return quarantine(record, `${error.name}: ${error.message}`);
+      throw error;
+    }
   };
 
   return async (event, context) => {
@@ -63,14 +73,24 @@ export function createPostingHandler(deps: PostingDependencies): SqsBatchHandler
   };
 }
 
+function isPermanent(error: unknown): error is Error {
+  return (
+    error instanceof CorruptItemError ||
+    error instanceof SameAccountTransferError ||
+    error instanceof MissingRejectionReasonError ||
+    error instanceof ZodError
+  );
+}
+
 type ParsedRecord = { ok: true; event: EventOf<'TransactionRequested'> } | { ok: false; reason: string };
 
 function parseTransferRequest(record: SQSRecord): ParsedRecord {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
-  } catch (error) {
-    return { ok: false, reason: `body is not JSON: ${(error as Error).message}` };
+  } catch {
+    // JSON.parse's message quotes the body, which may hold account-holder text: keep it out.
+    return { ok: false, reason: `body is not JSON (${record.body.length} characters)` };
   }
   const parsed = EventEnvelope.safeParse(body);
   if (!parsed.success) {

@@ -15,6 +15,7 @@ import { SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import { createApiHandler, type ApiHandlerDependencies } from '../../lambdas/api/handler.js';
 import { API_BODY_BYTES_MAX } from '../../lambdas/api/http.js';
 import type { EventPublisher } from '../../lambdas/core/events/ports.js';
+import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler } from '../../lambdas/posting/handler.js';
 import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
 import { balancesByCurrency, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
@@ -104,7 +105,7 @@ describe('POST /v1/transactions', () => {
 
     expect(accepted.statusCode).toBe(202);
     expect(jsonOf(accepted)).toEqual({ transactionId: id, status: 'RECEIVED' });
-    expect(accepted.headers?.location).toBe(`/v1/transactions/${id}`);
+    expect(accepted.headers?.location).toBe(`/test/v1/transactions/${id}`);
     expect(jsonOf(received)).toMatchObject({ status: 'RECEIVED', amount: 1_250, channel: 'WEB' });
     expect(posted.statusCode).toBe(200);
     expect(jsonOf(posted)).toMatchObject({
@@ -195,6 +196,8 @@ describe('POST /v1/transactions', () => {
     ['an amount as a string', { debtorAccountId: 'acc-a', creditorAccountId: 'acc-b', amount: '100', currency: 'EUR' }, '/amount'],
     ['an unknown currency', { debtorAccountId: 'acc-a', creditorAccountId: 'acc-b', amount: 1, currency: 'XYZ' }, '/currency'],
     ['debtor equal to creditor', { debtorAccountId: 'acc-a', creditorAccountId: 'acc-a', amount: 1, currency: 'EUR' }, '/creditorAccountId'],
+    ['a funding account as debtor', { debtorAccountId: 'fund-bank-a-eur', creditorAccountId: 'acc-b', amount: 1, currency: 'EUR' }, '/debtorAccountId'],
+    ['a funding account as creditor', { debtorAccountId: 'acc-a', creditorAccountId: 'fund-bank-a-eur', amount: 1, currency: 'EUR' }, '/creditorAccountId'],
   ])('answers 422 for %s, pointing at the field', async (_label, body, pointer) => {
     const response = await call(submit(body, `invalid-${pointer}-${Math.random()}`));
 
@@ -250,12 +253,39 @@ describe('POST /v1/transactions', () => {
 });
 
 describe('GET routes and routing', () => {
+  it('never answers a malformed path id with a 5xx', async () => {
+    const handler = api();
+    const id = fc.oneof(
+      fc.string({ maxLength: 3_000 }),
+      fc.constantFrom('%', '%E0%A4%A', '%25', 'a'.repeat(3_000), '..', ' ', '%00'),
+    );
+    const paths = id.chain((value) =>
+      fc.constantFrom(`/v1/transactions/${value}`, `/v1/accounts/${value}`, `/v1/accounts/${value}/deposits`),
+    );
+
+    await fc.assert(
+      fc.asyncProperty(paths, async (path) => {
+        const deposit = path.endsWith('/deposits');
+        const response = await handler({
+          method: deposit ? 'POST' : 'GET',
+          path,
+          headers: { 'x-api-key': 'k', 'Idempotency-Key': 'fuzz' },
+          apiKeyId: WEB_KEY_ID,
+          userArn: ADMIN_ARN,
+          body: { amount: 1, currency: 'EUR' },
+        });
+        expect(response.statusCode).toBeLessThan(500);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('answers 404 for an unknown transaction or account', async () => {
     const transaction = await call({ method: 'GET', path: '/v1/transactions/nope', headers: { 'x-api-key': 'k' }, apiKeyId: WEB_KEY_ID });
     const account = await call({ method: 'GET', path: '/v1/accounts/acc-nope', headers: { 'x-api-key': 'k' }, apiKeyId: WEB_KEY_ID });
 
     expect([transaction.statusCode, account.statusCode]).toEqual([404, 404]);
-    expect(jsonOf(account)).toMatchObject({ status: 404, instance: '/v1/accounts/acc-nope' });
+    expect(jsonOf(account)).toMatchObject({ status: 404, instance: '/test/v1/accounts/acc-nope' });
   });
 
   it('answers 404 for an unknown route and 405 with Allow for a wrong method', async () => {
@@ -279,7 +309,9 @@ describe('GET routes and routing', () => {
   it('answers 500 problem+json without internals when the ledger fails', async () => {
     const broken = { ...ledger, getTransfer: () => Promise.reject(new Error('secret internal detail')) } as unknown as DynamoLedgerStore;
 
-    const response = await api({ ledger: broken })({ method: 'GET', path: '/v1/transactions/x', headers: { 'x-api-key': 'k' }, apiKeyId: WEB_KEY_ID });
+    const path = `/v1/transactions/${transferIdFor('WEB', 'any')}`;
+
+    const response = await api({ ledger: broken })({ method: 'GET', path, headers: { 'x-api-key': 'k' }, apiKeyId: WEB_KEY_ID });
 
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('secret internal detail');
@@ -297,7 +329,7 @@ describe('admin routes', () => {
     const again = await call(admin({ method: 'POST', path: '/v1/accounts', body }));
 
     expect(opened.statusCode).toBe(201);
-    expect(opened.headers?.location).toBe('/v1/accounts/acc-admin-1');
+    expect(opened.headers?.location).toBe('/test/v1/accounts/acc-admin-1');
     expect(jsonOf(opened)).toMatchObject({ accountId: 'acc-admin-1', balance: 0, overdraftLimit: 500, kind: 'CUSTOMER', status: 'ACTIVE' });
     expect(again.statusCode).toBe(409);
   });
@@ -336,6 +368,17 @@ describe('admin routes', () => {
     expect(conflict.statusCode).toBe(409);
     expect((await ledger.getAccount(account.accountId))?.balanceMinor).toBe(5_000n);
     expect((await ledger.getAccount('fund-bank-dep-eur'))?.balanceMinor).toBe(-5_000n);
+  });
+
+  it('refuses a deposit into a funding account with 422', async () => {
+    await openFundedAccount(handle, { institutionId: 'bank-fdep' });
+
+    const response = await call(
+      admin({ method: 'POST', path: '/v1/accounts/fund-bank-fdep-eur/deposits', headers: { 'Idempotency-Key': 'fdep' }, body: { amount: 1, currency: 'EUR' } }),
+    );
+
+    expect(response.statusCode).toBe(422);
+    expect((await ledger.getAccount('fund-bank-fdep-eur'))?.balanceMinor).toBe(0n);
   });
 
   it('answers deposits to unknown accounts with 404, wrong currency and closed accounts with 422', async () => {

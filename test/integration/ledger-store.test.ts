@@ -3,8 +3,9 @@
 // resends absorbed, concurrent debits never overspend, and money conserved throughout.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoLedgerStore, PostingConflictError } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import { DynamoLedgerStore, PostingConflictError, SameAccountTransferError } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import type { LedgerStore, PostingResult } from '../../lambdas/core/ledger/ports.js';
+import { decidePosting } from '../../lambdas/core/ledger/posting-rules.js';
 import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import { balancesByCurrency, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
@@ -106,6 +107,24 @@ describe('DynamoLedgerStore.postTransfer', () => {
     expect(await balanceOf(known.accountId)).toBe(500n);
   });
 
+  it('rejects a channel debit of a funding account (it would create money) but lets ADMIN debit it', async () => {
+    const customer = await openFundedAccount(handle, { institutionId: 'bank-guard' });
+
+    const byChannel = await ledger.postTransfer(transferRequest('fund-bank-guard-eur', customer.accountId, 1_000, { channel: 'POS' }));
+    const byAdmin = await ledger.postTransfer(transferRequest('fund-bank-guard-eur', customer.accountId, 1_000, { channel: 'ADMIN' }));
+
+    expect(statusOf(byChannel)).toBe('REJECTED:DEBTOR_NOT_PERMITTED');
+    expect(statusOf(byAdmin)).toBe('POSTED');
+    expect(await balanceOf(customer.accountId)).toBe(1_000n);
+  });
+
+  it('refuses a transfer from an account to itself before DynamoDB does', async () => {
+    const account = await openFundedAccount(handle, { balanceMinor: 100n });
+
+    await expect(ledger.postTransfer(transferRequest(account.accountId, account.accountId, 1))).rejects.toThrow(SameAccountTransferError);
+    expect(await balanceOf(account.accountId)).toBe(100n);
+  });
+
   it('credits a FROZEN account: a freeze blocks outflows only', async () => {
     const debtor = await openFundedAccount(handle, { balanceMinor: 500n });
     const frozen = await openFundedAccount(handle, { status: 'FROZEN' });
@@ -185,32 +204,40 @@ describe('DynamoLedgerStore.postTransfer', () => {
     expect(credited.reduce<bigint>((sum, balance) => sum + (balance ?? 0n), 0n)).toBe(1_000n);
   });
 
-  it('keeps balances within limits and conserves money for random transfer sequences', async () => {
-    const accounts = await Promise.all(
-      [0n, 500n, 1_000n, 2_000n].map((balanceMinor, index) =>
-        openFundedAccount(handle, { institutionId: 'bank-prop', balanceMinor, overdraftLimitMinor: BigInt(index * 100) }),
-      ),
-    );
-    const ids = accounts.map((account) => account.accountId);
+  it('decides every transfer as the pure rules do, keeps limits and conserves money (random sequences)', async () => {
+    const specs = [
+      { balanceMinor: 0n, overdraftLimitMinor: 0n },
+      { balanceMinor: 500n, overdraftLimitMinor: 100n },
+      { balanceMinor: 1_000n, overdraftLimitMinor: 200n, status: 'FROZEN' as const },
+      { balanceMinor: 2_000n, overdraftLimitMinor: 300n, currency: 'USD' as const },
+      { balanceMinor: 800n, overdraftLimitMinor: 0n, status: 'CLOSED' as const },
+    ];
+    const accounts = await Promise.all(specs.map((spec) => openFundedAccount(handle, { institutionId: 'bank-prop', ...spec })));
+    const ids = [...accounts.map((account) => account.accountId), 'fund-bank-prop-eur', 'acc-missing'];
     const transfer = fc.record({
-      from: fc.integer({ min: 0, max: ids.length - 1 }),
-      to: fc.integer({ min: 0, max: ids.length - 1 }),
+      from: fc.nat(ids.length - 1),
+      to: fc.nat(ids.length - 1),
       amountMinor: fc.integer({ min: 1, max: 1_500 }),
+      currency: fc.constantFrom('EUR', 'EUR', 'USD' as const),
+      channel: fc.constantFrom('WEB', 'ADMIN' as const),
     });
-    const sumBefore = (await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger)).get('EUR');
+    const sumsBefore = await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger);
 
     await fc.assert(
-      fc.asyncProperty(fc.array(transfer, { minLength: 1, maxLength: 12 }), async (transfers) => {
-        for (const { from, to, amountMinor } of transfers) {
+      fc.asyncProperty(fc.array(transfer, { minLength: 1, maxLength: 10 }), async (transfers) => {
+        for (const { from, to, amountMinor, currency, channel } of transfers) {
           if (from === to) continue;
-          await ledger.postTransfer(transferRequest(ids[from]!, ids[to]!, amountMinor));
+          const [debtor, creditor] = await Promise.all([ledger.getAccount(ids[from]!), ledger.getAccount(ids[to]!)]);
+          const expected = decidePosting(debtor, creditor, { currency, amountMinor, channel });
+
+          const result = await ledger.postTransfer(transferRequest(ids[from]!, ids[to]!, amountMinor, { currency, channel }));
+
+          expect(statusOf(result)).toBe(expected.kind === 'post' ? 'POSTED' : `REJECTED:${expected.reason}`);
         }
-        for (const [index, id] of ids.entries()) {
-          const account = await ledger.getAccount(id);
-          expect(account!.balanceMinor).toBeGreaterThanOrEqual(-BigInt(index * 100));
+        for (const account of await Promise.all(accounts.map((a) => ledger.getAccount(a.accountId)))) {
+          expect(account!.balanceMinor).toBeGreaterThanOrEqual(-account!.overdraftLimitMinor);
         }
-        const sumAfter = (await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger)).get('EUR');
-        expect(sumAfter).toBe(sumBefore);
+        expect(await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger)).toEqual(sumsBefore);
       }),
       { numRuns: 8 },
     );

@@ -5,10 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLambdaContext } from '../../lib/local/lambda-context.js';
+import { accountToItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
 import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
 import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
@@ -61,18 +63,28 @@ async function submit(...requests: TransferRequest[]): Promise<void> {
   for (const request of requests) await publisher.publish(requestedEvent(request));
 }
 
-/** Outcome events published to the topic for these transfers (read off the observer queue). */
-async function outcomes(transferIds: readonly string[]): Promise<Map<string, PaymentEvent>> {
-  const wanted = new Set(transferIds);
-  const found = new Map<string, PaymentEvent>();
+/**
+ * Outcome events published for these transfers, read off the observer queue. Every copy is kept
+ * (a transfer id mapping to two events means a duplicate slipped through the topic), and reading
+ * goes on for a quiet period after the last expected one arrives, so late duplicates show up too.
+ */
+async function outcomeEvents(transferIds: readonly string[]): Promise<Map<string, PaymentEvent[]>> {
+  const found = new Map<string, PaymentEvent[]>(transferIds.map((id) => [id, []]));
   const deadline = Date.now() + 10_000;
-  while (found.size < wanted.size && Date.now() < deadline) {
-    for (const message of await takeMessages(world, observerUrl, 1, 1_000)) {
+  let quietUntil = Number.POSITIVE_INFINITY;
+  while (Date.now() < Math.min(deadline, quietUntil)) {
+    for (const message of await takeMessages(world, observerUrl, 1, 300)) {
       const event = JSON.parse(message.Body ?? '{}') as PaymentEvent;
-      if (event.type !== 'TransactionRequested' && wanted.has(event.data.transactionId)) found.set(event.data.transactionId, event);
+      if (event.type !== 'TransactionRequested') found.get(event.data.transactionId)?.push(event);
     }
+    if (quietUntil === Number.POSITIVE_INFINITY && [...found.values()].every((events) => events.length > 0)) quietUntil = Date.now() + 600;
   }
   return found;
+}
+
+async function outcomes(transferIds: readonly string[]): Promise<Map<string, PaymentEvent>> {
+  const all = await outcomeEvents(transferIds);
+  return new Map([...all].flatMap(([id, events]) => (events.length === 0 ? [] : [[id, events[0]!] as const])));
 }
 
 function sqsRecord(request: TransferRequest, messageId = randomUUID()): SQSRecord {
@@ -107,9 +119,13 @@ describe('posting handler on the posting queue', () => {
 
     const reports = await drainQueue(world, 'posting', createPostingHandler(dependencies()));
 
-    expect(reports.reduce((sum, report) => sum + report.deleted, 0)).toBe(1);
-    expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(600n);
     const events = await outcomes([request.transferId]);
+    // The outcome has reached the topic's subscribers by now; none of it may reach posting.
+    const afterOutcome = await drainQueue(world, 'posting', createPostingHandler(dependencies()));
+
+    expect(reports.reduce((sum, report) => sum + report.deleted, 0)).toBe(1);
+    expect(afterOutcome).toEqual([]);
+    expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(600n);
     expect(events.get(request.transferId)).toMatchObject({ type: 'TransactionPosted', id: eventIdFor.posted(request.transferId) });
   });
 
@@ -180,7 +196,8 @@ describe('posting handler on the posting queue', () => {
     expect(reports.map((report) => report.batchError !== undefined)).toEqual([true, false]);
     expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(750n);
     expect((await ledger.getAccount(creditor.accountId))?.balanceMinor).toBe(250n);
-    expect((await outcomes([request.transferId])).get(request.transferId)?.type).toBe('TransactionPosted');
+    // Published on both deliveries with one event id: the FIFO topic delivers it once.
+    expect((await outcomeEvents([request.transferId])).get(request.transferId)?.map((event) => event.type)).toEqual(['TransactionPosted']);
   });
 
   it('retries a record whose outcome could not be published, without posting twice', async () => {
@@ -213,6 +230,7 @@ describe('posting handler on the posting queue', () => {
       getTransfer: (id) => ledger.getTransfer(id),
       getAccount: (id) => ledger.getAccount(id),
       openAccount: (account) => ledger.openAccount(account),
+      decidedTransferIds: (ids) => ledger.decidedTransferIds(ids),
       postTransfer: (request) => (request.transferId === a1.transferId ? Promise.reject(new Error('injected throttling')) : ledger.postTransfer(request)),
     };
     // AWS may put several records of one group in a batch (fauxqs never does), so build it directly.
@@ -260,15 +278,60 @@ describe('posting handler on the posting queue', () => {
     expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(1_000n);
   });
 
-  it('records transfers posted and rejected by reason as metrics', async () => {
+  it('records transfers posted, and rejected by reason, as metrics', async () => {
     const debtor = await openFundedAccount(handle, { balanceMinor: 100n });
     const creditor = await openFundedAccount(handle);
     const metrics = new Metrics({ serviceName: 'payments-posting', namespace: 'PaymentsBackbone' });
     const added = vi.spyOn(metrics, 'addMetric');
+    const rejections = new Metrics({ serviceName: 'payments-posting', namespace: 'PaymentsBackbone' });
+    const rejectionAdded = vi.spyOn(rejections, 'addMetric');
+    const dimension = vi.spyOn(rejections, 'addDimension');
+    vi.spyOn(metrics, 'singleMetric').mockReturnValue(rejections);
     const handler = createPostingHandler(dependencies({ metrics }));
 
     await handler({ Records: [sqsRecord(transferRequest(debtor.accountId, creditor.accountId, 100))] }, context());
+    await handler({ Records: [sqsRecord(transferRequest(debtor.accountId, creditor.accountId, 1))] }, context());
 
     expect(added.mock.calls.map(([name]) => name)).toEqual(['TransfersPosted', 'RequestToPostingLatency']);
+    expect(dimension).toHaveBeenCalledWith('rejectionReason', 'INSUFFICIENT_FUNDS');
+    expect(rejectionAdded.mock.calls.map(([name, , value]) => [name, value])).toEqual([['TransfersRejected', 1]]);
+  });
+
+  it('rejects a modified resend as MODIFIED_REQUEST under its own event id and leaves the original', async () => {
+    const debtor = await openFundedAccount(handle, { balanceMinor: 1_000n });
+    const creditor = await openFundedAccount(handle);
+    const original = transferRequest(debtor.accountId, creditor.accountId, 100);
+    const handler = createPostingHandler(dependencies());
+    await handler({ Records: [sqsRecord(original)] }, context());
+    await outcomes([original.transferId]);
+
+    const result = await handler({ Records: [sqsRecord({ ...original, amountMinor: 700 })] }, context());
+
+    expect(result.batchItemFailures).toEqual([]);
+    const events = (await outcomeEvents([original.transferId])).get(original.transferId) ?? [];
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'TransactionRejected', data: { rejectionReason: 'MODIFIED_REQUEST', amountMinor: 700 } });
+    expect(events[0]?.id).toMatch(new RegExp(`^${original.transferId}\\.modified\\.`));
+    expect(await ledger.getTransfer(original.transferId)).toMatchObject({ status: 'POSTED', amountMinor: 100 });
+    expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(900n);
+  });
+
+  it('quarantines a message that fails permanently (corrupt account data) instead of retrying it', async () => {
+    const debtor = await openFundedAccount(handle, { balanceMinor: 1_000n });
+    const creditor = await openFundedAccount(handle);
+    const item = accountToItem(debtor);
+    // Corrupt the derived headroom so the ledger cannot explain the cancellation.
+    await world.clients.dynamodb.send(
+      new PutItemCommand({ TableName: world.bindings.tables.ledger, Item: { ...item, headroomMinor: { N: '0' }, status: { S: 'FROZEN' } } }),
+    );
+    const request = transferRequest(debtor.accountId, creditor.accountId, 10);
+    await submit(request);
+
+    const reports = await drainQueue(world, 'posting', createPostingHandler(dependencies()));
+
+    expect(reports.map((report) => [report.deleted, report.failed])).toEqual([[1, 0]]);
+    const [quarantined] = await takeMessages(world, world.bindings.queues.posting.deadLetterUrl, 1);
+    expect(quarantined?.MessageAttributes?.[QUARANTINE_REASON_ATTRIBUTE]?.StringValue).toMatch(/^CorruptItemError: .*headroom/);
+    await world.clients.dynamodb.send(new PutItemCommand({ TableName: world.bindings.tables.ledger, Item: item }));
   });
 });

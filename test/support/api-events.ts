@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { API_ROUTES } from '../../lib/topology.js';
+import { matchPathTemplate } from '../../lambdas/api/router.js';
 
 export interface TestRequest {
   readonly method: string;
@@ -17,13 +18,14 @@ export interface TestRequest {
 }
 
 export function proxyEvent(request: TestRequest): APIGatewayProxyEvent {
-  const route = API_ROUTES.find((candidate) => templateMatches(candidate.path, request.path));
+  const route = API_ROUTES.find((candidate) => matchPathTemplate(candidate.path, request.path) !== undefined);
   const body = request.body === undefined ? null : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
   const headers: Record<string, string> = {
     ...(request.body !== undefined && typeof request.body !== 'string' ? { 'Content-Type': 'application/json' } : {}),
     ...request.headers,
   };
-  const pathParameters = route === undefined ? null : parameters(route.path, request.path);
+  const matched = route === undefined ? undefined : matchPathTemplate(route.path, request.path);
+  const pathParameters = matched === undefined || Object.keys(matched).length === 0 ? null : matched;
   return {
     resource: route?.path ?? request.path,
     path: request.path,
@@ -67,21 +69,6 @@ export function proxyEvent(request: TestRequest): APIGatewayProxyEvent {
       },
     },
   };
-}
-
-function templateMatches(template: string, path: string): boolean {
-  const a = template.split('/');
-  const b = path.split('/');
-  return a.length === b.length && a.every((segment, index) => segment.startsWith('{') || segment === b[index]);
-}
-
-function parameters(template: string, path: string): Record<string, string> | null {
-  const result: Record<string, string> = {};
-  const pathSegments = path.split('/');
-  template.split('/').forEach((segment, index) => {
-    if (segment.startsWith('{')) result[segment.slice(1, -1)] = pathSegments[index] ?? '';
-  });
-  return Object.keys(result).length === 0 ? null : result;
 }
 
 export function jsonOf(result: APIGatewayProxyResult): Record<string, unknown> {

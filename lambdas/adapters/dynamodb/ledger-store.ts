@@ -3,6 +3,7 @@
 // guarded by the posting rules as condition expressions. A cancelled transaction is explained by
 // the same pure rules (core/ledger/posting-rules.ts) applied to the items DynamoDB returns.
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
@@ -21,11 +22,13 @@ import {
   type TransferRecord,
   type TransferRequest,
 } from '../../core/ledger/transfer.js';
-import { accountFromItem, accountKey, accountToItem, transferFromItem, transferKey, transferToItem } from './ledger-items.js';
+import { accountFromItem, accountKey, accountToItem, transferFromItem, transferKey, transferToItem, type Item } from './ledger-items.js';
 
 /** Write conflicts (TransactionConflict) are retried in place a bounded number of times. */
-export const POSTING_ATTEMPTS_MAX = 4;
+export const POSTING_ATTEMPTS_MAX = 7;
 const CONFLICT_BACKOFF_BASE_MS = 15;
+const BATCH_GET_KEYS_MAX = 100;
+const BATCH_GET_ATTEMPTS_MAX = 8;
 
 export class LedgerStoreError extends Error {
   override name = 'LedgerStoreError';
@@ -34,6 +37,14 @@ export class LedgerStoreError extends Error {
 /** The transaction was cancelled for a reason the posting rules cannot explain: retry later. */
 export class PostingConflictError extends LedgerStoreError {
   override name = 'PostingConflictError';
+}
+
+/** A transfer from an account to itself is malformed, whatever path it came by. */
+export class SameAccountTransferError extends LedgerStoreError {
+  override name = 'SameAccountTransferError';
+  constructor(transferId: string) {
+    super(`transfer ${transferId}: debtor and creditor are the same account`);
+  }
 }
 
 export interface DynamoLedgerStoreOptions {
@@ -57,6 +68,8 @@ export class DynamoLedgerStore implements LedgerStore {
   }
 
   async postTransfer(request: TransferRequest): Promise<PostingResult> {
+    // DynamoDB refuses two operations on one item in a transaction; say why before it does.
+    if (request.debtorAccountId === request.creditorAccountId) throw new SameAccountTransferError(request.transferId);
     const contentHash = transferContentHash(request);
     for (let attempt = 1; attempt <= POSTING_ATTEMPTS_MAX; attempt++) {
       const outcome = await this.#attemptPosting(request, contentHash);
@@ -90,8 +103,10 @@ export class DynamoLedgerStore implements LedgerStore {
                 Key: accountKey(request.debtorAccountId),
                 // Mirrors debitRefusal(): DynamoDB conditions cannot do arithmetic, so each
                 // account carries headroomMinor = balance + overdraft limit, updated in step.
-                ConditionExpression:
-                  'attribute_exists(pk) AND #status = :active AND currency = :currency AND (kind = :funding OR headroomMinor >= :amount)',
+                // Only ADMIN transfers may debit a funding account (which has no floor).
+                ConditionExpression: `attribute_exists(pk) AND #status = :active AND currency = :currency AND ${
+                  request.channel === 'ADMIN' ? '(kind = :funding OR headroomMinor >= :amount)' : '(kind <> :funding AND headroomMinor >= :amount)'
+                }`,
                 UpdateExpression: 'SET balanceMinor = balanceMinor - :amount, headroomMinor = headroomMinor - :amount',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: {
@@ -198,6 +213,29 @@ export class DynamoLedgerStore implements LedgerStore {
       new GetItemCommand({ TableName: this.#tableName, Key: transferKey(transferId), ConsistentRead: true }),
     );
     return result.Item === undefined ? undefined : transferFromItem(result.Item);
+  }
+
+  async decidedTransferIds(transferIds: readonly string[]): Promise<Set<string>> {
+    const decided = new Set<string>();
+    for (let start = 0; start < transferIds.length; start += BATCH_GET_KEYS_MAX) {
+      let keys: Item[] = transferIds.slice(start, start + BATCH_GET_KEYS_MAX).map(transferKey);
+      // BatchGetItem may return some keys unprocessed under load; retry those, boundedly.
+      for (let attempt = 1; keys.length > 0; attempt++) {
+        if (attempt > BATCH_GET_ATTEMPTS_MAX) throw new LedgerStoreError(`${keys.length} keys still unprocessed after ${BATCH_GET_ATTEMPTS_MAX} attempts`);
+        const result = await this.#client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'transferId' } },
+          }),
+        );
+        for (const item of result.Responses?.[this.#tableName] ?? []) {
+          const id = item.transferId?.S;
+          if (id !== undefined) decided.add(id);
+        }
+        keys = result.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
+        if (keys.length > 0) await this.#sleep(CONFLICT_BACKOFF_BASE_MS * 2 ** attempt);
+      }
+    }
+    return decided;
   }
 
   async getAccount(accountId: string): Promise<Account | undefined> {

@@ -17,6 +17,8 @@ export interface LedgerStore {
   /** Posts or rejects the transfer; idempotent by transfer id. */
   postTransfer(request: TransferRequest): Promise<PostingResult>;
   getTransfer(transferId: string): Promise<TransferRecord | undefined>;
+  /** Which of these transfer ids have a decided (POSTED or REJECTED) record. */
+  decidedTransferIds(transferIds: readonly string[]): Promise<Set<string>>;
   getAccount(accountId: string): Promise<Account | undefined>;
   /** Opens the account; returns false when an account with that id already exists. */
   openAccount(account: Account): Promise<boolean>;

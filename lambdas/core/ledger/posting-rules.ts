@@ -11,13 +11,14 @@ export type PostingDecision =
 /** May this account be debited `amountMinor`? Returns the reason it may not, or undefined. */
 export function debitRefusal(
   debtor: Account | undefined,
-  request: Pick<TransferRequest, 'currency' | 'amountMinor'>,
+  request: Pick<TransferRequest, 'currency' | 'amountMinor' | 'channel'>,
 ): StoredRejectionReason | undefined {
   if (debtor === undefined) return 'ACCOUNT_NOT_FOUND';
   if (debtor.status === 'CLOSED') return 'ACCOUNT_CLOSED';
   if (debtor.status === 'FROZEN') return 'ACCOUNT_FROZEN';
   if (debtor.currency !== request.currency) return 'CURRENCY_MISMATCH';
-  if (debtor.kind === 'FUNDING') return undefined;
+  // A funding account has no floor: letting a channel debit it would create money from nothing.
+  if (debtor.kind === 'FUNDING') return request.channel === 'ADMIN' ? undefined : 'DEBTOR_NOT_PERMITTED';
   const floorMinor = -debtor.overdraftLimitMinor;
   if (debtor.balanceMinor - BigInt(request.amountMinor) < floorMinor) return 'INSUFFICIENT_FUNDS';
   return undefined;
@@ -38,7 +39,7 @@ export function creditRefusal(
 export function decidePosting(
   debtor: Account | undefined,
   creditor: Account | undefined,
-  request: Pick<TransferRequest, 'currency' | 'amountMinor'>,
+  request: Pick<TransferRequest, 'currency' | 'amountMinor' | 'channel'>,
 ): PostingDecision {
   const reason = debitRefusal(debtor, request) ?? creditRefusal(creditor, request);
   return reason === undefined ? { kind: 'post' } : { kind: 'reject', reason };

@@ -13,6 +13,8 @@ export const REJECTION_REASONS = [
   'ACCOUNT_FROZEN',
   'ACCOUNT_CLOSED',
   'CURRENCY_MISMATCH',
+  /** Only the back office (ADMIN) may debit an institution's funding account. */
+  'DEBTOR_NOT_PERMITTED',
   'MODIFIED_REQUEST',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -22,8 +22,8 @@ describe('debitRefusal', () => {
   it('allows a debit down to exactly minus the overdraft limit', () => {
     const debtor = account({ balanceMinor: 100n, overdraftLimitMinor: 50n });
 
-    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 150 })).toBeUndefined();
-    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 151 })).toBe('INSUFFICIENT_FUNDS');
+    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 150, channel: 'WEB' })).toBeUndefined();
+    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 151, channel: 'WEB' })).toBe('INSUFFICIENT_FUNDS');
   });
 
   it.each([
@@ -32,13 +32,19 @@ describe('debitRefusal', () => {
     ['ACCOUNT_CLOSED', account({ status: 'CLOSED' })],
     ['CURRENCY_MISMATCH', account({ currency: 'USD' })],
   ] as const)('refuses with %s', (reason, debtor) => {
-    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 1 })).toBe(reason);
+    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 1, channel: 'MOBILE' })).toBe(reason);
   });
 
-  it('lets a funding account go below zero without limit', () => {
+  it('lets the back office take a funding account below zero without limit', () => {
     const funding = account({ kind: 'FUNDING', balanceMinor: -(10n ** 20n) });
 
-    expect(debitRefusal(funding, { currency: 'EUR', amountMinor: 999_999_999_999 })).toBeUndefined();
+    expect(debitRefusal(funding, { currency: 'EUR', amountMinor: 999_999_999_999, channel: 'ADMIN' })).toBeUndefined();
+  });
+
+  it.each(['WEB', 'MOBILE', 'POS'] as const)('refuses a %s debit of a funding account: it would create money', (channel) => {
+    const funding = account({ kind: 'FUNDING', balanceMinor: 1_000_000n });
+
+    expect(debitRefusal(funding, { currency: 'EUR', amountMinor: 1, channel })).toBe('DEBTOR_NOT_PERMITTED');
   });
 });
 
@@ -53,7 +59,7 @@ describe('creditRefusal', () => {
 
 describe('decidePosting', () => {
   it("reports the debtor's refusal before the creditor's", () => {
-    const decision = decidePosting(account({ balanceMinor: 0n }), undefined, { currency: 'EUR', amountMinor: 1 });
+    const decision = decidePosting(account({ balanceMinor: 0n }), undefined, { currency: 'EUR', amountMinor: 1, channel: 'WEB' });
 
     expect(decision).toEqual({ kind: 'reject', reason: 'INSUFFICIENT_FUNDS' });
   });
@@ -64,12 +70,14 @@ describe('decidePosting', () => {
       overdraftLimitMinor: fc.bigInt({ min: 0n, max: 1_000n }),
       status: fc.constantFrom('ACTIVE', 'ACTIVE', 'ACTIVE', 'FROZEN', 'CLOSED' as const),
       currency: fc.constantFrom('EUR', 'EUR', 'USD' as const),
+      kind: fc.constantFrom('CUSTOMER', 'CUSTOMER', 'CUSTOMER', 'FUNDING' as const),
     });
     const transferArb = fc.record({
       from: fc.nat(7),
       to: fc.nat(7),
       amountMinor: fc.integer({ min: 1, max: 5_000 }),
       currency: fc.constantFrom('EUR', 'USD' as const),
+      channel: fc.constantFrom('WEB', 'POS', 'ADMIN' as const),
     });
 
     fc.assert(
@@ -77,11 +85,11 @@ describe('decidePosting', () => {
         const ledger = specs.map((spec, index) => account({ ...spec, accountId: `acc-${index}` }));
         const sum = (currency: string) => ledger.filter((a) => a.currency === currency).reduce((total, a) => total + a.balanceMinor, 0n);
         const before = { EUR: sum('EUR'), USD: sum('USD') };
-        for (const { from, to, amountMinor, currency } of transfers) {
+        for (const { from, to, amountMinor, currency, channel } of transfers) {
           const debtorIndex = from % ledger.length;
           const creditorIndex = to % ledger.length;
           if (debtorIndex === creditorIndex) continue;
-          const decision = decidePosting(ledger[debtorIndex], ledger[creditorIndex], { currency, amountMinor });
+          const decision = decidePosting(ledger[debtorIndex], ledger[creditorIndex], { currency, amountMinor, channel });
           if (decision.kind === 'reject') continue;
           const amount = BigInt(amountMinor);
           ledger[debtorIndex] = { ...ledger[debtorIndex]!, balanceMinor: ledger[debtorIndex]!.balanceMinor - amount };
@@ -89,7 +97,8 @@ describe('decidePosting', () => {
         }
         for (const [index, a] of ledger.entries()) {
           // Only debits are bounded; a starting balance is >= 0, so the floor is -limit.
-          expect(a.balanceMinor, `account ${index}`).toBeGreaterThanOrEqual(-a.overdraftLimitMinor);
+          // Funding accounts alone may go lower, and only through ADMIN transfers.
+          if (a.kind === 'CUSTOMER') expect(a.balanceMinor, `account ${index}`).toBeGreaterThanOrEqual(-a.overdraftLimitMinor);
         }
         expect({ EUR: sum('EUR'), USD: sum('USD') }).toEqual(before);
       }),
