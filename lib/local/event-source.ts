@@ -9,6 +9,7 @@ import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
+  type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -52,7 +53,18 @@ export class HandlerTimeoutError extends Error {
   override name = 'HandlerTimeoutError';
 }
 
-export async function pollBatch(binding: EventSourceBinding, signal?: AbortSignal): Promise<BatchReport> {
+export interface BatchHooks {
+  /** A batch was received and is about to be handled. */
+  readonly onReceived?: () => void;
+  /** That batch is finished: deletes done (or failed). */
+  readonly onSettled?: () => void;
+}
+
+/**
+ * Receives and handles one batch. The signal only aborts the long poll: once messages are
+ * received the batch runs to completion, so a stop never strands a half-handled batch.
+ */
+export async function pollBatch(binding: EventSourceBinding, signal?: AbortSignal, hooks: BatchHooks = {}): Promise<BatchReport> {
   const { Messages = [] } = await binding.sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: binding.queueUrl,
@@ -64,20 +76,35 @@ export async function pollBatch(binding: EventSourceBinding, signal?: AbortSigna
     signal !== undefined ? { abortSignal: signal } : {},
   );
   if (Messages.length === 0) return { received: 0, deleted: 0, failed: 0 };
+  hooks.onReceived?.();
+  try {
+    return await handleBatch(binding, Messages);
+  } finally {
+    hooks.onSettled?.();
+  }
+}
+
+async function handleBatch(binding: EventSourceBinding, Messages: Message[]): Promise<BatchReport> {
   const records = Messages.map((message) => toSqsRecord(message, binding.queueArn, binding.region));
   const outcome = await invokeWithTimeout(binding, { Records: records });
   const failedIds = outcome.ok ? outcome.failedIds : new Set(records.map((record) => record.messageId));
   const succeeded = records.filter((record) => !failedIds.has(record.messageId));
   const failed = records.filter((record) => failedIds.has(record.messageId));
+  let deleted = 0;
   if (succeeded.length > 0) {
-    await binding.sqs.send(
+    const result = await binding.sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: binding.queueUrl,
         Entries: succeeded.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
       }),
     );
+    // An entry that failed to delete is redelivered later: the handler's idempotency absorbs it.
+    deleted = result.Successful?.length ?? 0;
   }
-  if (failed.length > 0 && binding.failedRecordVisibilitySeconds !== undefined) {
+  // A timed-out invocation cannot be killed here as Lambda kills it; its records keep the full
+  // visibility timeout so they are not handed to a second invocation while it still runs.
+  const timedOut = !outcome.ok && outcome.timedOut;
+  if (failed.length > 0 && binding.failedRecordVisibilitySeconds !== undefined && !timedOut) {
     await binding.sqs.send(
       new ChangeMessageVisibilityBatchCommand({
         QueueUrl: binding.queueUrl,
@@ -91,13 +118,13 @@ export async function pollBatch(binding: EventSourceBinding, signal?: AbortSigna
   }
   return {
     received: records.length,
-    deleted: succeeded.length,
-    failed: failed.length,
+    deleted,
+    failed: records.length - deleted,
     ...(outcome.ok ? {} : { batchError: outcome.error }),
   };
 }
 
-type InvokeOutcome = { ok: true; failedIds: Set<string> } | { ok: false; error: string };
+type InvokeOutcome = { ok: true; failedIds: Set<string> } | { ok: false; error: string; timedOut: boolean };
 
 async function invokeWithTimeout(binding: EventSourceBinding, event: SQSEvent): Promise<InvokeOutcome> {
   const context = createLambdaContext({
@@ -117,7 +144,11 @@ async function invokeWithTimeout(binding: EventSourceBinding, event: SQSEvent): 
     const response = await Promise.race([binding.handler(event, context), timeout]);
     return { ok: true, failedIds: failedIdsOf(response, event) };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+    return {
+      ok: false,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      timedOut: error instanceof HandlerTimeoutError,
+    };
   } finally {
     clearTimeout(timer);
   }
