@@ -38,11 +38,21 @@ export interface QueueSpec {
   readonly dlqRetentionDays: number;
 }
 
+export interface IndexSpec {
+  readonly indexName: string;
+  /** String partition key. */
+  readonly partitionKey: string;
+  /** String sort key. */
+  readonly sortKey: string;
+}
+
 export interface TableSpec {
   readonly name: string;
   readonly partitionKey: string;
   /** TTL attribute (epoch seconds), when the table's items expire. */
   readonly timeToLiveAttribute?: string;
+  /** Global secondary indexes, all projecting every attribute. */
+  readonly globalSecondaryIndexes?: readonly IndexSpec[];
 }
 
 /** What a handler may touch; each binding becomes one env var and one least-privilege grant. */
@@ -56,6 +66,8 @@ export interface HandlerSpec {
   readonly publishes: readonly TopicName[];
   /** Queues whose DLQ this handler may send to (to quarantine a poison message at once). */
   readonly quarantinesTo: readonly QueueName[];
+  /** Run on a fixed rate (EventBridge on AWS, a timer locally). */
+  readonly scheduleRateMinutes?: number;
 }
 
 const TOPICS = {
@@ -64,12 +76,19 @@ const TOPICS = {
 
 const TABLES = {
   ledger: { name: 'ledger', partitionKey: 'pk' },
-  requests: { name: 'requests', partitionKey: 'pk', timeToLiveAttribute: 'expiresAtEpochSeconds' },
+  requests: {
+    name: 'requests',
+    partitionKey: 'pk',
+    timeToLiveAttribute: 'expiresAtEpochSeconds',
+    // The recovery sweep finds recent intakes by acceptance hour; the bucket is sharded so one
+    // hour's writes spread over several index partitions instead of one hot one.
+    globalSecondaryIndexes: [{ indexName: 'byAcceptanceBucket', partitionKey: 'acceptanceBucket', sortKey: 'acceptedAt' }],
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TopicName = keyof typeof TOPICS;
 export type TableName = keyof typeof TABLES;
-export type HandlerName = 'posting' | 'api';
+export type HandlerName = 'posting' | 'api' | 'recovery';
 export type QueueName = 'posting';
 
 const QUEUES = {
@@ -112,6 +131,20 @@ const HANDLERS = {
     ],
     publishes: ['transactions'],
     quarantinesTo: [],
+  },
+  /** Re-queues accepted requests that never reached an outcome (see lambdas/core/intake/recovery.ts). */
+  recovery: {
+    name: 'recovery',
+    entry: 'lambdas/recovery/handler.ts',
+    timeoutSeconds: 120,
+    memorySizeMb: 512,
+    tables: [
+      { table: 'requests', access: 'readWrite' },
+      { table: 'ledger', access: 'read' },
+    ],
+    publishes: ['transactions'],
+    quarantinesTo: [],
+    scheduleRateMinutes: 5,
   },
 } as const satisfies Record<HandlerName, HandlerSpec>;
 
@@ -166,6 +199,9 @@ export function tableNames(): TableName[] {
 }
 export function handlerNames(): HandlerName[] {
   return Object.keys(HANDLERS) as HandlerName[];
+}
+export function scheduledHandlerNames(): HandlerName[] {
+  return handlerNames().filter((name) => 'scheduleRateMinutes' in HANDLERS[name]);
 }
 
 /** How API Gateway authenticates a route: a channel's API key (usage plan) or IAM (admin). */

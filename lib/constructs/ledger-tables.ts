@@ -29,7 +29,7 @@ export class LedgerTables<Name extends string> extends Construct {
   }
 
   private createTable(spec: TableSpec, props: LedgerTablesProps<Name>): dynamodb.Table {
-    return new dynamodb.Table(this, pascalCase(spec.name), {
+    const table = new dynamodb.Table(this, pascalCase(spec.name), {
       partitionKey: { name: spec.partitionKey, type: dynamodb.AttributeType.STRING },
       // Payment traffic is bursty (paydays, settlement windows); on-demand absorbs it unplanned.
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -40,6 +40,15 @@ export class LedgerTables<Name extends string> extends Construct {
       deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy,
     });
+    for (const index of spec.globalSecondaryIndexes ?? []) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    return table;
   }
 }
 

@@ -19,6 +19,7 @@ import {
   topology,
   visibilityTimeoutSeconds,
   type HandlerName,
+  type IndexSpec,
   type QueueName,
   type TableName,
   type TopicName,
@@ -64,13 +65,27 @@ export async function provisionTopology(clients: ProvisionClients, prefix: strin
 async function provisionTable(client: DynamoDBClient, prefix: string, table: TableName): Promise<string> {
   const spec = topology.tables[table];
   const name = physicalName(prefix, spec.name);
+  const indexes: readonly IndexSpec[] = 'globalSecondaryIndexes' in spec ? spec.globalSecondaryIndexes : [];
+  const attributes = [spec.partitionKey, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])];
   try {
     await client.send(
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: spec.partitionKey, AttributeType: 'S' }],
+        AttributeDefinitions: [...new Set(attributes)].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' })),
         KeySchema: [{ AttributeName: spec.partitionKey, KeyType: 'HASH' }],
+        ...(indexes.length > 0
+          ? {
+              GlobalSecondaryIndexes: indexes.map((index) => ({
+                IndexName: index.indexName,
+                KeySchema: [
+                  { AttributeName: index.partitionKey, KeyType: 'HASH' },
+                  { AttributeName: index.sortKey, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              })),
+            }
+          : {}),
       }),
     );
   } catch (error) {

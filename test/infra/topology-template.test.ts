@@ -7,12 +7,13 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentsApp } from '../../lib/app.js';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
-import { API_HANDLER } from '../../lib/topology.js';
 import {
+  API_HANDLER,
   API_ROUTES,
   CHANNELS,
   envVar,
   handlerNames,
+  scheduledHandlerNames,
   queueNames,
   tableNames,
   topicNames,
@@ -77,6 +78,7 @@ describe('resource inventory', () => {
     ['AWS::Lambda::Function', () => handlerNames().length],
     ['AWS::Logs::LogGroup', () => handlerNames().length + 1],
     ['AWS::KMS::Key', () => 1],
+    ['AWS::Events::Rule', () => scheduledHandlerNames().length],
     ['AWS::ApiGateway::RestApi', () => 1],
     ['AWS::ApiGateway::Method', () => API_ROUTES.length],
     ['AWS::ApiGateway::ApiKey', () => CHANNELS.length],
@@ -92,6 +94,20 @@ describe('resource inventory', () => {
     const custom = types.filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource');
 
     expect(custom).toEqual([]);
+  });
+});
+
+describe.each(scheduledHandlerNames())('scheduled handler %s', (name) => {
+  it('is invoked by an EventBridge rule at the topology rate', () => {
+    const spec: HandlerSpec = topology.handlers[name];
+    const rate = spec.scheduleRateMinutes;
+    const functionId = idOf(dev, dev.handlers[name].function);
+
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: `rate(${rate} minutes)`,
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId, 'Arn'] } })],
+    });
   });
 });
 
@@ -230,12 +246,29 @@ describe.each(queueNames())('queue %s', (name) => {
 describe.each(tableNames())('table %s', (name) => {
   const spec: TableSpec = topology.tables[name];
 
-  it('is on-demand with PITR, the stack key and the topology key schema and TTL', () => {
+  it('is on-demand with PITR, the stack key and the topology key schema, indexes and TTL', () => {
     const id = idOf(dev, dev.tables[name]);
+    const indexes = spec.globalSecondaryIndexes ?? [];
+    const indexAttributes = indexes.flatMap((index) => [index.partitionKey, index.sortKey]);
 
     expectResource(template, id, {
       KeySchema: Match.exact([{ AttributeName: spec.partitionKey, KeyType: 'HASH' }]),
-      AttributeDefinitions: Match.exact([{ AttributeName: spec.partitionKey, AttributeType: 'S' }]),
+      AttributeDefinitions: Match.exact(
+        [spec.partitionKey, ...indexAttributes].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' })),
+      ),
+      GlobalSecondaryIndexes:
+        indexes.length === 0
+          ? Match.absent()
+          : Match.exact(
+              indexes.map((index) => ({
+                IndexName: index.indexName,
+                KeySchema: [
+                  { AttributeName: index.partitionKey, KeyType: 'HASH' },
+                  { AttributeName: index.sortKey, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              })),
+            ),
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: arnOf(idOf(dev, dev.encryptionKey.key)) },

@@ -4,14 +4,23 @@ import {
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { IntakeStore, RecordIntakeResult, TransferIntake } from '../../core/intake/ports.js';
 import { CorruptItemError, transferFromItem, transferToItem, type Item } from './ledger-items.js';
+import { topology } from '../../../lib/topology.js';
 
 /** How long a request record is kept for idempotent replays (and recovery) before TTL removes it. */
 export const INTAKE_RETENTION_SECONDS = 7 * 86_400;
+/** Shards per acceptance hour in the sweep index (spreads one hour's writes over partitions). */
+export const ACCEPTANCE_BUCKET_SHARDS = 8;
+/** Bound on index pages read per bucket in one listing. */
+const BUCKET_PAGES_MAX = 1_000;
+const HOUR_MS = 3_600_000;
+
+const SWEEP_INDEX = topology.tables.requests.globalSecondaryIndexes[0];
 
 const intakeKey = (transferId: string): Item => ({ pk: { S: `REQUEST#${transferId}` } });
 
@@ -56,6 +65,41 @@ export class DynamoIntakeStore implements IntakeStore {
     );
   }
 
+  async *listAccepted(fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
+    const fromMs = Date.parse(fromIso);
+    const toMs = Date.parse(toIso);
+    if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError(`bad window ${fromIso} .. ${toIso}`);
+    for (let hourMs = Math.floor(fromMs / HOUR_MS) * HOUR_MS; hourMs < toMs; hourMs += HOUR_MS) {
+      const hour = new Date(hourMs).toISOString().slice(0, 13);
+      for (let shard = 0; shard < ACCEPTANCE_BUCKET_SHARDS; shard++) {
+        yield* this.#listBucket(`${hour}#${shard}`, fromIso, toIso);
+      }
+    }
+  }
+
+  async *#listBucket(bucket: string, fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
+    let startKey: Item | undefined;
+    for (let page = 0; page < BUCKET_PAGES_MAX; page++) {
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          IndexName: SWEEP_INDEX.indexName,
+          KeyConditionExpression: '#bucket = :bucket AND #acceptedAt BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#bucket': SWEEP_INDEX.partitionKey, '#acceptedAt': SWEEP_INDEX.sortKey },
+          ExpressionAttributeValues: { ':bucket': { S: bucket }, ':from': { S: fromIso }, ':to': { S: toIso } },
+          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const intake = fromItem(item);
+        if (intake.acceptedAt < toIso) yield intake;
+      }
+      startKey = result.LastEvaluatedKey;
+      if (startKey === undefined) return;
+    }
+    throw new CorruptItemError(`acceptance bucket ${bucket} has more than ${BUCKET_PAGES_MAX} pages`);
+  }
+
   async get(transferId: string): Promise<TransferIntake | undefined> {
     const { Item } = await this.#client.send(
       new GetItemCommand({ TableName: this.#tableName, Key: intakeKey(transferId), ConsistentRead: true }),
@@ -80,6 +124,7 @@ function toItem(intake: TransferIntake): Item {
     apiRequestId: { S: intake.apiRequestId },
     state: { S: intake.state },
     acceptedAt: { S: intake.acceptedAt },
+    [SWEEP_INDEX.partitionKey]: { S: acceptanceBucket(intake) },
     ...(intake.queuedAt !== undefined ? { queuedAt: { S: intake.queuedAt } } : {}),
     expiresAtEpochSeconds: { N: String(acceptedSeconds + INTAKE_RETENTION_SECONDS) },
   };
@@ -101,4 +146,10 @@ function fromItem(item: Item): TransferIntake {
   });
   const queuedAt = item.queuedAt?.S;
   return { request, idempotencyKey, contentHash, apiRequestId, state, acceptedAt, ...(queuedAt !== undefined ? { queuedAt } : {}) };
+}
+
+/** `<acceptance hour>#<shard>`: the shard is a stable function of the transfer id. */
+function acceptanceBucket(intake: TransferIntake): string {
+  const shard = parseInt(intake.request.transferId.slice(0, 8), 16) % ACCEPTANCE_BUCKET_SHARDS;
+  return `${intake.acceptedAt.slice(0, 13)}#${Number.isNaN(shard) ? 0 : shard}`;
 }

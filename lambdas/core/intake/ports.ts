@@ -25,4 +25,6 @@ export interface IntakeStore {
   recordAccepted(intake: TransferIntake): Promise<RecordIntakeResult>;
   markQueued(transferId: string, queuedAt: string): Promise<void>;
   get(transferId: string): Promise<TransferIntake | undefined>;
+  /** Intakes accepted in [fromIso, toIso), oldest hour first, whatever their state. */
+  listAccepted(fromIso: string, toIso: string): AsyncIterable<TransferIntake>;
 }

@@ -1,0 +1,57 @@
+// The recovery sweep: every request that was accepted (recorded before its 202 or 503) but has no
+// outcome in the ledger is published again. It closes the gap between "recorded" and "on the
+// topic" (a crash, an SNS outage, a local runtime killed with messages in flight); re-publishing a
+// request that was queued after all is harmless, because posting is idempotent by transfer id.
+import type { EventPublisher } from '../events/ports.js';
+import { transactionRequested } from '../events/transfer-events.js';
+import type { LedgerStore } from '../ledger/ports.js';
+import type { IntakeStore, TransferIntake } from './ports.js';
+
+/** Intakes checked against the ledger per round trip (BatchGetItem takes up to 100 keys). */
+export const RECOVERY_CHECK_BATCH = 100;
+
+export interface RecoveryWindow {
+  /** Inclusive start of the acceptance window (ISO 8601). */
+  readonly fromIso: string;
+  /** Exclusive end: requests newer than this are left to the normal path. */
+  readonly toIso: string;
+  /** Upper bound on intakes examined in one run; the next run continues. */
+  readonly examinedMax: number;
+}
+
+export interface RecoveryReport {
+  readonly examined: number;
+  readonly requeued: number;
+  readonly requeuedTransferIds: readonly string[];
+}
+
+export interface RecoveryPorts {
+  readonly intake: IntakeStore;
+  readonly ledger: LedgerStore;
+  readonly publisher: EventPublisher;
+  readonly now: () => Date;
+}
+
+export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: RecoveryWindow): Promise<RecoveryReport> {
+  let examined = 0;
+  const requeued: string[] = [];
+  let batch: TransferIntake[] = [];
+  const flush = async (): Promise<void> => {
+    const decided = await ports.ledger.decidedTransferIds(batch.map((intake) => intake.request.transferId));
+    for (const intake of batch) {
+      if (decided.has(intake.request.transferId)) continue;
+      await ports.publisher.publish(transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt }));
+      if (intake.state === 'ACCEPTED') await ports.intake.markQueued(intake.request.transferId, ports.now().toISOString());
+      requeued.push(intake.request.transferId);
+    }
+    batch = [];
+  };
+  for await (const intake of ports.intake.listAccepted(window.fromIso, window.toIso)) {
+    if (examined >= window.examinedMax) break;
+    examined++;
+    batch.push(intake);
+    if (batch.length === RECOVERY_CHECK_BATCH) await flush();
+  }
+  if (batch.length > 0) await flush();
+  return { examined, requeued: requeued.length, requeuedTransferIds: requeued };
+}
