@@ -1,0 +1,421 @@
+// Proves docs/openapi.yaml describes the code: its routes, auth, problem catalogue, limits, patterns and enums match the implementation, its examples are ones the code accepts, and every $ref resolves.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { parse } from 'yaml';
+import { API_BODY_BYTES_MAX } from '../../lambdas/api/http.js';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../../lambdas/api/problems.js';
+import { DepositBody, IDEMPOTENCY_KEY_PATTERN, OpenAccountBody, SubmitTransactionBody } from '../../lambdas/api/schemas.js';
+import { REFERENCE_LENGTH_MAX } from '../../lambdas/core/events/envelope.js';
+import { ACCOUNT_ID_PATTERN, ACCOUNT_STATUSES, INSTITUTION_ID_PATTERN, isFundingAccountId } from '../../lambdas/core/ledger/account.js';
+import { REJECTION_REASONS, TRANSFER_CHANNELS, TRANSFER_ID_PATTERN } from '../../lambdas/core/ledger/transfer.js';
+import { AMOUNT_MINOR_MAX, OVERDRAFT_LIMIT_MINOR_MAX } from '../../lambdas/core/money/amount.js';
+import { CURRENCY_CODES } from '../../lambdas/core/money/currency.js';
+import { PROBLEM_RESPONSES, problemTemplate } from '../../lib/constructs/problem-responses.js';
+import { API_ROUTES } from '../../lib/topology.js';
+
+type Json = Record<string, unknown>;
+
+const SPEC_PATH = new URL('../../docs/openapi.yaml', import.meta.url);
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+const doc: unknown = parse(readFileSync(SPEC_PATH, 'utf8'));
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asObject(value: unknown, where: string): Json {
+  if (!isObject(value)) throw new Error(`${where} is not an object`);
+  return value;
+}
+
+function asArray(value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) throw new Error(`${where} is not an array`);
+  return value as unknown[];
+}
+
+/** The value at a JSON Pointer (RFC 6901) in the spec; throws when nothing is there. */
+function atPointer(pointer: string): unknown {
+  if (!pointer.startsWith('#/')) throw new Error(`${pointer} is not a local reference`);
+  let node: unknown = doc;
+  for (const raw of pointer.slice(2).split('/')) {
+    const segment = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    const parent = asObject(node, `parent of ${segment} in ${pointer}`);
+    if (!Object.hasOwn(parent, segment)) throw new Error(`${pointer} does not resolve (no ${segment})`);
+    node = parent[segment];
+  }
+  return node;
+}
+
+/** Follows $ref until a node without one. */
+function deref(node: unknown): unknown {
+  let current = node;
+  for (let hops = 0; isObject(current) && typeof current.$ref === 'string'; hops += 1) {
+    if (hops > 20) throw new Error('reference cycle');
+    current = atPointer(current.$ref);
+  }
+  return current;
+}
+
+const schema = (name: string): Json => asObject(deref(atPointer(`#/components/schemas/${name}`)), `schema ${name}`);
+
+interface DocumentedOperation {
+  readonly method: string;
+  readonly path: string;
+  readonly operation: Json;
+}
+
+function operations(): DocumentedOperation[] {
+  const paths = asObject(asObject(doc, 'spec').paths, 'paths');
+  return Object.entries(paths).flatMap(([path, item]) =>
+    HTTP_METHODS.filter((method) => Object.hasOwn(asObject(item, path), method)).map((method) => ({
+      method: method.toUpperCase(),
+      path,
+      operation: asObject(asObject(item, path)[method], `${method} ${path}`),
+    })),
+  );
+}
+
+function operationOf(route: (typeof API_ROUTES)[number]): Json {
+  const found = operations().find((candidate) => candidate.method === route.method && candidate.path === route.path);
+  if (found === undefined) throw new Error(`${route.method} ${route.path} is not documented`);
+  return found.operation;
+}
+
+function responsesOf(operation: Json): [string, Json][] {
+  return Object.entries(asObject(operation.responses, 'responses')).map(([code, response]) => [code, asObject(deref(response), code)]);
+}
+
+function examplesOf(media: Json): unknown[] {
+  const examples = media.examples === undefined ? [] : Object.values(asObject(media.examples, 'examples'));
+  return examples.map((example) => asObject(deref(example), 'example').value);
+}
+
+function parametersOf(operation: Json): Json[] {
+  return asArray(operation.parameters ?? [], 'parameters').map((parameter) => asObject(deref(parameter), 'parameter'));
+}
+
+const ROUTE_BODIES = {
+  submitTransaction: SubmitTransactionBody,
+  openAccount: OpenAccountBody,
+  depositFunds: DepositBody,
+} as const satisfies Partial<Record<(typeof API_ROUTES)[number]['operation'], z.ZodObject>>;
+
+function bodySchemaOf(operation: Json): { media: Json; schema: Json } | undefined {
+  if (operation.requestBody === undefined) return undefined;
+  const content = asObject(asObject(deref(operation.requestBody), 'requestBody').content, 'requestBody content');
+  const media = asObject(content['application/json'], 'application/json body');
+  return { media, schema: asObject(deref(media.schema), 'body schema') };
+}
+
+/**
+ * A small validator for the JSON Schema keywords this spec uses, strict about unknown properties
+ * so examples cannot carry fields the schema does not document. Returns the problems found.
+ */
+function violations(value: unknown, node: unknown, where = ''): string[] {
+  const s = asObject(deref(node), `schema at ${where}`);
+  const problems: string[] = [];
+  if (Array.isArray(s.allOf)) for (const part of s.allOf as unknown[]) problems.push(...violations(value, part, where));
+  if (Array.isArray(s.oneOf)) {
+    const matching = (s.oneOf as unknown[]).filter((part) => violations(value, part, where).length === 0);
+    if (matching.length !== 1) problems.push(`${where}: ${JSON.stringify(value)} matches ${matching.length} oneOf branches`);
+  }
+  if (s.not !== undefined && violations(value, s.not, where).length === 0) problems.push(`${where}: matches a 'not' schema`);
+  if (s.const !== undefined && value !== s.const) problems.push(`${where}: ${JSON.stringify(value)} is not ${JSON.stringify(s.const)}`);
+  if (Array.isArray(s.enum) && !(s.enum as unknown[]).includes(value)) problems.push(`${where}: ${JSON.stringify(value)} not in enum`);
+  const typeOk: Record<string, (item: unknown) => boolean> = {
+    object: isObject,
+    array: Array.isArray,
+    integer: Number.isInteger,
+    string: (item) => typeof item === 'string',
+  };
+  if (typeof s.type === 'string') {
+    const check = typeOk[s.type];
+    if (check === undefined) return [...problems, `${where}: the test's validator does not know type ${s.type}`];
+    if (!check(value)) return [...problems, `${where}: ${JSON.stringify(value)} is not of type ${s.type}`];
+  }
+  if (isObject(value)) {
+    const properties = isObject(s.properties) ? s.properties : {};
+    for (const name of asArray(s.required ?? [], 'required')) {
+      if (typeof name === 'string' && !Object.hasOwn(value, name)) problems.push(`${where}/${name}: required`);
+    }
+    for (const [name, item] of Object.entries(value)) {
+      if (Object.hasOwn(properties, name)) problems.push(...violations(item, properties[name], `${where}/${name}`));
+      else if (s.type === 'object') problems.push(`${where}/${name}: not a documented property`);
+    }
+  }
+  if (Array.isArray(value) && s.items !== undefined) {
+    (value as unknown[]).forEach((item, index) => problems.push(...violations(item, s.items, `${where}/${index}`)));
+  }
+  if (typeof value === 'number') {
+    if (typeof s.minimum === 'number' && value < s.minimum) problems.push(`${where}: below minimum`);
+    if (typeof s.maximum === 'number' && value > s.maximum) problems.push(`${where}: above maximum`);
+  }
+  if (typeof value === 'string') {
+    if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value)) problems.push(`${where}: ${value} does not match ${s.pattern}`);
+    if (typeof s.minLength === 'number' && [...value].length < s.minLength) problems.push(`${where}: shorter than minLength`);
+    if (typeof s.maxLength === 'number' && [...value].length > s.maxLength) problems.push(`${where}: longer than maxLength`);
+  }
+  return problems;
+}
+
+/** Problem type slugs API Gateway answers with (gateway responses), with the title each carries. */
+const gatewayTitles = new Map<string, string>(
+  PROBLEM_RESPONSES.map((response) => {
+    const title = /"title": ("(?:[^"\\]|\\.)*")/.exec(problemTemplate(response))?.[1];
+    if (title === undefined) throw new Error(`no title in the ${response.problem} template`);
+    return [response.problem, JSON.parse(title) as string];
+  }),
+);
+
+interface DocumentedProblemType {
+  readonly slug: string;
+  readonly title: unknown;
+  readonly status: unknown;
+}
+
+function documentedProblemTypes(): DocumentedProblemType[] {
+  return asArray(schema('ProblemType').oneOf, 'ProblemType.oneOf').map((entry) => {
+    const branch = asObject(entry, 'ProblemType branch');
+    const uri = String(branch.const);
+    if (!uri.startsWith(PROBLEM_TYPE_BASE)) throw new Error(`${uri} does not start with ${PROBLEM_TYPE_BASE}`);
+    return { slug: uri.slice(PROBLEM_TYPE_BASE.length), title: branch.title, status: branch['x-status'] };
+  });
+}
+
+const catalogueStatuses = new Set<number>(Object.values(PROBLEM_TYPES).map((entry) => entry.status));
+
+describe('docs/openapi.yaml', () => {
+  it('documents exactly the routes of API_ROUTES, with the topology operation names as operationIds', () => {
+    const documented = operations().map(({ method, path, operation }) => `${method} ${path} ${String(operation.operationId)}`);
+    const declared = API_ROUTES.map((route) => `${route.method} ${route.path} ${route.operation}`);
+
+    expect(asObject(doc, 'spec').openapi).toBe('3.1.0');
+    expect(documented.sort()).toEqual(declared.sort());
+  });
+
+  it('declares every path template parameter as a required path parameter, and no others', () => {
+    for (const route of API_ROUTES) {
+      const templated = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+      const declared = parametersOf(operationOf(route)).filter((parameter) => parameter.in === 'path');
+
+      expect(declared.map((parameter) => parameter.name), route.path).toEqual(templated);
+      for (const parameter of declared) expect(parameter.required, `${route.path} ${String(parameter.name)}`).toBe(true);
+    }
+  });
+
+  it('secures IAM routes with the sigv4 scheme and channel routes with the x-api-key scheme', () => {
+    const schemes = asObject(asObject(asObject(doc, 'spec').components, 'components').securitySchemes, 'securitySchemes');
+    const expected = { iam: [{ sigv4: [] }], apiKey: [{ apiKey: [] }] } as const;
+
+    expect(schemes.apiKey).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-api-key' });
+    expect(schemes.sigv4).toMatchObject({ type: 'apiKey', in: 'header', name: 'Authorization' });
+    for (const route of API_ROUTES) expect(operationOf(route).security, `${route.method} ${route.path}`).toEqual(expected[route.auth]);
+  });
+
+  it('documents 401 only on API-key routes, and 403, 429 and 500 on every route', () => {
+    for (const route of API_ROUTES) {
+      const codes = responsesOf(operationOf(route)).map(([code]) => code);
+
+      expect(codes.includes('401'), `${route.method} ${route.path} documents 401`).toBe(route.auth === 'apiKey');
+      expect(codes, `${route.method} ${route.path}`).toEqual(expect.arrayContaining(['403', '429', '500']));
+    }
+  });
+
+  it('documents 400, 409 and a required Idempotency-Key exactly on the routes that take one, and 413/415/422 on routes with a body', () => {
+    for (const route of API_ROUTES) {
+      const operation = operationOf(route);
+      const codes = responsesOf(operation).map(([code]) => code);
+      const key = parametersOf(operation).find((parameter) => parameter.in === 'header' && parameter.name === 'Idempotency-Key');
+      const takesKey = route.operation === 'submitTransaction' || route.operation === 'depositFunds';
+      const hasBody = Object.hasOwn(ROUTE_BODIES, route.operation);
+
+      expect(key?.required ?? false, `${route.path} Idempotency-Key`).toBe(takesKey);
+      if (takesKey) expect(codes).toEqual(expect.arrayContaining(['400', '409']));
+      expect(operation.requestBody !== undefined, `${route.path} body`).toBe(hasBody);
+      if (hasBody) expect(codes).toEqual(expect.arrayContaining(['400', '413', '415', '422']));
+    }
+  });
+
+  it('lists every problem type of the catalogue and the gateway, with the status and title the code gives it', () => {
+    const documented = documentedProblemTypes();
+    const expectedSlugs = new Set([...Object.keys(PROBLEM_TYPES), ...gatewayTitles.keys()]);
+
+    expect(documented.map((entry) => entry.slug).sort()).toEqual([...expectedSlugs].sort());
+    for (const entry of documented) {
+      const catalogued = Object.hasOwn(PROBLEM_TYPES, entry.slug) ? PROBLEM_TYPES[entry.slug as keyof typeof PROBLEM_TYPES] : undefined;
+      expect({ slug: entry.slug, title: entry.title, status: entry.status }).toEqual({
+        slug: entry.slug,
+        title: catalogued?.title ?? gatewayTitles.get(entry.slug),
+        status: catalogued?.status,
+      });
+    }
+  });
+
+  it('answers every documented error as problem+json with a catalogue status, and every problem example agrees with the catalogue', () => {
+    const gatewayOnly = new Set([...gatewayTitles.keys()].filter((slug) => !Object.hasOwn(PROBLEM_TYPES, slug)));
+    const components = asObject(asObject(asObject(doc, 'spec').components, 'components').responses, 'responses');
+    const documentedResponses: [string, string, Json][] = [
+      ...operations().flatMap(({ method, path, operation }) => responsesOf(operation).map(([code, response]): [string, string, Json] => [`${method} ${path}`, code, response])),
+      ['components', '405', asObject(components.MethodNotAllowed, 'MethodNotAllowed')],
+    ];
+
+    for (const [where, code, response] of documentedResponses) {
+      const content = asObject(response.content ?? {}, `${where} ${code} content`);
+      if (!/^[45]/.test(code)) {
+        expect(Object.keys(content), `${where} ${code}`).not.toContain(PROBLEM_CONTENT_TYPE);
+        continue;
+      }
+      expect(Object.keys(content), `${where} ${code}`).toEqual([PROBLEM_CONTENT_TYPE]);
+      const range = /^[45]XX$/.test(code);
+      if (!range) expect(catalogueStatuses.has(Number(code)), `${where} ${code} is a catalogue status`).toBe(true);
+      const examples = examplesOf(asObject(content[PROBLEM_CONTENT_TYPE], `${where} ${code}`));
+      expect(examples.length, `${where} ${code} has examples`).toBeGreaterThan(0);
+      for (const example of examples) {
+        const problem = asObject(example, `${where} ${code} example`);
+        const slug = String(problem.type).slice(PROBLEM_TYPE_BASE.length);
+        if (range) {
+          expect(gatewayOnly.has(slug), `${where} ${code}: ${slug} is a gateway catch-all`).toBe(true);
+          expect(problem.status, `${where} ${code}`).toBeUndefined();
+        } else {
+          const catalogued = PROBLEM_TYPES[slug as keyof typeof PROBLEM_TYPES] as { status: number; title: string } | undefined;
+          expect({ where, code, type: problem.type, status: problem.status, title: problem.title }).toEqual({
+            where,
+            code,
+            type: `${PROBLEM_TYPE_BASE}${slug}`,
+            status: Number(code),
+            title: catalogued?.title,
+          });
+        }
+        expect(violations(problem, { $ref: '#/components/schemas/Problem' }), `${where} ${code}`).toEqual([]);
+      }
+    }
+  });
+
+  it("documents on each path the Allow value the router sends for a wrong method, and the 405 answer's Allow header", () => {
+    const paths = asObject(asObject(doc, 'spec').paths, 'paths');
+    const methodNotAllowed = asObject(deref(atPointer('#/components/responses/MethodNotAllowed')), 'MethodNotAllowed');
+
+    expect(Object.keys(asObject(methodNotAllowed.headers, '405 headers'))).toEqual(['Allow']);
+    for (const path of new Set(API_ROUTES.map((route) => route.path))) {
+      const allow = [...new Set(API_ROUTES.filter((route) => route.path === path).map((route) => route.method))].join(', ');
+      expect(String(asObject(paths[path], path).description), path).toContain(`\`405\` with \`Allow: ${allow}\``);
+    }
+  });
+
+  it('documents the Location, Idempotent-Replayed and Retry-After headers on the answers that carry them', () => {
+    const headersOf = (operation: string, code: string): string[] => {
+      const route = API_ROUTES.find((candidate) => candidate.operation === operation);
+      if (route === undefined) throw new Error(`no route ${operation}`);
+      const response = responsesOf(operationOf(route)).find(([status]) => status === code)?.[1];
+      return Object.keys(asObject(response?.headers ?? {}, `${operation} ${code} headers`)).sort();
+    };
+
+    expect(headersOf('submitTransaction', '202')).toEqual(['Idempotent-Replayed', 'Location']);
+    expect(headersOf('depositFunds', '201')).toEqual(['Idempotent-Replayed', 'Location']);
+    expect(headersOf('openAccount', '201')).toEqual(['Location']);
+    expect(headersOf('submitTransaction', '503')).toEqual(['Retry-After']);
+    expect(headersOf('depositFunds', '503')).toEqual(['Retry-After']);
+  });
+
+  it("states the code's limits: amount, overdraft limit, reference length, body size and Idempotency-Key", () => {
+    const idempotencyKey = asObject(deref(atPointer('#/components/parameters/IdempotencyKey')), 'IdempotencyKey');
+    const keySchema = asObject(idempotencyKey.schema, 'IdempotencyKey schema');
+    const codeKeyMax = Number(/\{1,(\d+)\}/.exec(IDEMPOTENCY_KEY_PATTERN.source)?.[1]);
+    const overdraft = asObject(asObject(schema('OpenAccountRequest').properties, 'properties').overdraftLimit, 'overdraftLimit');
+    const everyCharacter = Array.from({ length: 0x300 }, (_, code) => `key${String.fromCodePoint(code)}`);
+    const samples = ['', 'k', 'k'.repeat(255), 'k'.repeat(256), ...everyCharacter];
+    const documentedAccepts = (key: string): boolean => violations(key, keySchema).length === 0;
+
+    expect(schema('Amount')).toMatchObject({ type: 'integer', minimum: 1, maximum: AMOUNT_MINOR_MAX });
+    expect(overdraft).toMatchObject({ type: 'integer', minimum: 0, maximum: OVERDRAFT_LIMIT_MINOR_MAX });
+    expect(schema('Reference')).toMatchObject({ type: 'string', minLength: 1, maxLength: REFERENCE_LENGTH_MAX });
+    expect(keySchema).toMatchObject({ type: 'string', minLength: 1, maxLength: 255 });
+    expect(codeKeyMax).toBe(255);
+    expect(samples.map(documentedAccepts)).toEqual(samples.map((key) => IDEMPOTENCY_KEY_PATTERN.test(key)));
+    for (const route of API_ROUTES) {
+      const body = operationOf(route).requestBody;
+      if (body !== undefined) expect(asObject(deref(body), 'requestBody')['x-max-body-bytes'], route.path).toBe(API_BODY_BYTES_MAX);
+    }
+    expect(String(asObject(deref(atPointer('#/components/responses/PayloadTooLarge')), '413').description)).toContain(String(API_BODY_BYTES_MAX));
+  });
+
+  it("uses the code's id patterns and a currency pattern every accepted currency matches", () => {
+    expect(schema('AccountId').pattern).toBe(ACCOUNT_ID_PATTERN.source);
+    expect(schema('InstitutionId').pattern).toBe(INSTITUTION_ID_PATTERN.source);
+    expect(schema('TransactionId').pattern).toBe(TRANSFER_ID_PATTERN.source);
+    const currency = new RegExp(String(schema('CurrencyCode').pattern), 'u');
+    expect(CURRENCY_CODES.filter((code) => !currency.test(code))).toEqual([]);
+    expect(String(schema('CurrencyCode').description)).toMatch(/active/);
+  });
+
+  it('refuses exactly the funding account ids the code reserves where a customer account is required', () => {
+    const ids = ['acc-alice', 'fund-bank-a-eur', 'fund-', 'funding-1', 'Fund-bank-a-eur', 'x-fund-1'];
+    const documentedCustomer = (id: string): boolean => violations(id, { $ref: '#/components/schemas/CustomerAccountId' }).length === 0;
+
+    expect(ids.map(documentedCustomer)).toEqual(ids.map((id) => ACCOUNT_ID_PATTERN.test(id) && !isFundingAccountId(id)));
+  });
+
+  it('lists the rejection reasons, channels, transaction statuses and account statuses of the code', () => {
+    const transaction = asObject(schema('Transaction').properties, 'Transaction properties');
+
+    expect(schema('RejectionReason').enum).toEqual([...REJECTION_REASONS]);
+    expect(asObject(transaction.rejectionReason, 'rejectionReason').$ref).toBe('#/components/schemas/RejectionReason');
+    expect(asObject(transaction.status, 'status').enum).toEqual(['RECEIVED', 'POSTED', 'REJECTED']);
+    expect(schema('Channel').enum).toEqual([...TRANSFER_CHANNELS]);
+    expect(asObject(asObject(schema('Account').properties, 'Account properties').status, 'status').enum).toEqual([...ACCOUNT_STATUSES]);
+  });
+
+  it('describes each request body with the fields, required set and strictness of its zod schema', () => {
+    for (const route of API_ROUTES) {
+      const body = bodySchemaOf(operationOf(route));
+      const zodBody = (ROUTE_BODIES as Partial<Record<string, z.ZodObject>>)[route.operation];
+      if (body === undefined || zodBody === undefined) {
+        expect(body === undefined && zodBody === undefined, `${route.path}: body documented iff the code parses one`).toBe(true);
+        continue;
+      }
+      const shape = zodBody.shape as Record<string, z.ZodType | undefined>;
+      const fields = Object.keys(shape);
+      const required = fields.filter((name) => shape[name]?.safeParse(undefined).success !== true);
+
+      expect(body.schema.additionalProperties, route.path).toBe(false);
+      expect(Object.keys(asObject(body.schema.properties, 'properties')).sort(), route.path).toEqual([...fields].sort());
+      expect(asArray(body.schema.required, 'required').slice().sort(), route.path).toEqual([...required].sort());
+    }
+  });
+
+  it('gives request examples the code accepts and response examples that fit their schemas', () => {
+    for (const route of API_ROUTES) {
+      const operation = operationOf(route);
+      const body = bodySchemaOf(operation);
+      const zodBody = (ROUTE_BODIES as Partial<Record<string, z.ZodObject>>)[route.operation];
+      for (const example of body === undefined ? [] : examplesOf(body.media)) {
+        expect(zodBody?.safeParse(example).success, `${route.path} request example ${JSON.stringify(example)}`).toBe(true);
+        expect(violations(example, body?.schema), route.path).toEqual([]);
+      }
+      for (const [code, response] of responsesOf(operation)) {
+        const media = asObject(response.content ?? {}, 'content')['application/json'];
+        if (media === undefined) continue;
+        const examples = examplesOf(asObject(media, `${route.path} ${code}`));
+        expect(examples.length, `${route.path} ${code} has examples`).toBeGreaterThan(0);
+        for (const example of examples) expect(violations(example, asObject(media, 'media').schema), `${route.path} ${code}`).toEqual([]);
+      }
+    }
+  });
+
+  it('resolves every $ref to a node inside the document', () => {
+    const refs: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) (node as unknown[]).forEach(walk);
+      else if (isObject(node)) {
+        if (typeof node.$ref === 'string') refs.push(node.$ref);
+        Object.values(node).forEach(walk);
+      }
+    };
+    walk(doc);
+
+    expect(refs.length).toBeGreaterThan(20);
+    for (const ref of refs) expect(() => atPointer(ref), ref).not.toThrow();
+  });
+});
