@@ -10,7 +10,7 @@ import { DynamoIntakeStore } from '../adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import type { TransferChannel } from '../core/ledger/transfer.js';
-import { createAwsClients } from '../shared/aws-clients.js';
+import { clientOptionsFromEnv, createAwsClients } from '../shared/aws-clients.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { createObservability } from '../shared/observability.js';
 import { header, problemResponse, publicPath } from './http.js';
@@ -98,7 +98,7 @@ export function channelsFromEnv(value: string): ReadonlyMap<string, Channel> {
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function apiHandlerFromEnv(env: Environment): ApiHandler {
   const { logger, metrics, tracer } = createObservability(env.POWERTOOLS_SERVICE_NAME ?? 'payments-api');
-  const clients = createAwsClients();
+  const clients = createAwsClients(clientOptionsFromEnv(env));
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.sns);
   return createApiHandler({

@@ -16,7 +16,7 @@ import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
 import { DynamoLedgerStore, SameAccountTransferError } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
-import { createAwsClients } from '../shared/aws-clients.js';
+import { clientOptionsFromEnv, createAwsClients } from '../shared/aws-clients.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { createObservability } from '../shared/observability.js';
 import { envVar } from '../../lib/topology.js';
@@ -141,7 +141,7 @@ function recordOutcome(deps: PostingDependencies, result: PostingResult, now: Da
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function postingHandlerFromEnv(env: Environment): SqsBatchHandler {
   const { logger, metrics, tracer } = createObservability(env.POWERTOOLS_SERVICE_NAME ?? 'payments-posting');
-  const clients = createAwsClients();
+  const clients = createAwsClients(clientOptionsFromEnv(env));
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.sns);
   tracer.captureAWSv3Client(clients.sqs);

@@ -8,7 +8,7 @@ import { DynamoIntakeStore } from '../adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { recoverUnfinishedRequests, type RecoveryPorts, type RecoveryReport } from '../core/intake/recovery.js';
-import { createAwsClients } from '../shared/aws-clients.js';
+import { clientOptionsFromEnv, createAwsClients } from '../shared/aws-clients.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { createObservability } from '../shared/observability.js';
 import { envVar, topology } from '../../lib/topology.js';
@@ -48,7 +48,7 @@ function defaultLookbackSeconds(): number {
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function recoveryHandlerFromEnv(env: Environment): RecoveryHandler {
   const { logger, metrics, tracer } = createObservability(env.POWERTOOLS_SERVICE_NAME ?? 'payments-recovery');
-  const clients = createAwsClients();
+  const clients = createAwsClients(clientOptionsFromEnv(env));
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.sns);
   return createRecoveryHandler({

