@@ -19,6 +19,8 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 export interface RunningEmulator {
   readonly endpoint: string;
   stop(): Promise<void>;
+  /** Ends it at once, as a crash would (SIGKILL for a child process). */
+  kill(): Promise<void>;
 }
 
 export class EmulatorStartError extends Error {
@@ -89,20 +91,21 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const pidFile = options.dataDir === undefined ? undefined : path.join(options.dataDir, PID_FILE);
   if (pidFile !== undefined && child.pid !== undefined) writeFileSync(pidFile, String(child.pid));
   const endpoint = `http://127.0.0.1:${port}`;
-  const stop = (): Promise<void> =>
+  const end = (signal: NodeJS.Signals) => (): Promise<void> =>
     new Promise((resolve) => {
       if (pidFile !== undefined) rmSync(pidFile, { force: true });
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      child.kill(signal);
     });
+  const stop = end('SIGTERM');
   try {
     await waitForDynamoDb(endpoint, child, () => stderr);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint, stop };
+  return { endpoint, stop, kill: end('SIGKILL') };
 }
 
 async function waitForDynamoDb(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
@@ -128,5 +131,6 @@ async function waitForDynamoDb(endpoint: string, child: ChildProcess, stderr: ()
 
 export async function startSnsSqs(options: { readonly port?: number } = {}): Promise<RunningEmulator> {
   const server = await startFauxqs({ port: options.port ?? 0, logger: false, host: '127.0.0.1', defaultRegion: LOCAL_REGION });
-  return { endpoint: server.address, stop: () => server.stop() };
+  // fauxqs holds everything in memory: stopping it loses the queues either way.
+  return { endpoint: server.address, stop: () => server.stop(), kill: () => server.stop() };
 }

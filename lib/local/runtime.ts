@@ -100,7 +100,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ? { examined: 0, requeued: 0, requeuedTransferIds: [] }
       : await recoverUnfinishedRequests(
           {
-            intake: new DynamoIntakeStore(clients.dynamodb, bindings.tables.requests),
+            // A week of window over a small local table: one scan beats 168 hours of index queries.
+            intake: new DynamoIntakeStore(clients.dynamodb, bindings.tables.requests, 'scan'),
             ledger,
             publisher: new SnsEventPublisher(clients.sns, bindings.topics.transactions),
             now: () => new Date(),
@@ -133,7 +134,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         clients.dynamodb.destroy();
         clients.sns.destroy();
         clients.sqs.destroy();
-        await Promise.all(emulators.map((emulator) => emulator.stop()));
+        await Promise.all(emulators.map((emulator) => (drain ? emulator.stop() : emulator.kill())));
       })();
       return stopping;
     };

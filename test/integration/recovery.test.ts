@@ -82,7 +82,7 @@ describe('recovery sweep', () => {
     expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(550n);
   });
 
-  it('finds intakes across hours and shards of the acceptance index, and none outside the window', async () => {
+  it('finds intakes across hours and shards of the acceptance index, and none outside the window (scan agrees)', async () => {
     const debtor = await openFundedAccount(handle, { balanceMinor: 10_000n });
     const creditor = await openFundedAccount(handle);
     const base = Date.parse('2026-03-01T10:30:00.000Z');
@@ -93,6 +93,9 @@ describe('recovery sweep', () => {
 
     const listed: string[] = [];
     for await (const found of intake.listAccepted('2026-03-01T11:00:00.000Z', '2026-03-01T13:00:00.000Z')) listed.push(found.request.transferId);
+    const scanned: string[] = [];
+    const byScan = new DynamoIntakeStore(world.clients.dynamodb, world.bindings.tables.requests, 'scan');
+    for await (const found of byScan.listAccepted('2026-03-01T11:00:00.000Z', '2026-03-01T13:00:00.000Z')) scanned.push(found.request.transferId);
 
     const expected = requests.filter((_, index) => {
       const at = base + index * 10 * 60_000;
@@ -100,5 +103,6 @@ describe('recovery sweep', () => {
     });
     expect(listed.sort()).toEqual(expected.map((request) => request.transferId).sort());
     expect(listed).toHaveLength(12);
+    expect(scanned.sort()).toEqual(listed.sort());
   });
 });

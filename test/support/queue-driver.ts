@@ -53,7 +53,7 @@ export async function drainQueue(
  * Receives and deletes messages until `expected` have arrived or the wait ends. Deleting matters:
  * a FIFO queue hands out one in-flight message per group, so reading without deleting stalls.
  */
-export async function takeMessages(world: TestWorld, queueUrl: string, expected: number, waitMs = 5_000): Promise<Message[]> {
+export async function takeMessages(world: Pick<TestWorld, 'clients'>, queueUrl: string, expected: number, waitMs = 5_000): Promise<Message[]> {
   const messages: Message[] = [];
   const deadline = Date.now() + waitMs;
   while (messages.length < expected && Date.now() < deadline) {

@@ -5,6 +5,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -22,15 +23,25 @@ const HOUR_MS = 3_600_000;
 
 const SWEEP_INDEX = topology.tables.requests.globalSecondaryIndexes[0];
 
+export type IntakeListing = 'index' | 'scan';
+
 const intakeKey = (transferId: string): Item => ({ pk: { S: `REQUEST#${transferId}` } });
 
 export class DynamoIntakeStore implements IntakeStore {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
 
-  constructor(client: DynamoDBClient, tableName: string) {
+  readonly #listBy: IntakeListing;
+
+  /**
+   * @param listBy how listAccepted finds intakes: through the acceptance index (a few queries per
+   *   hour of window; right for a short window over a large table, the scheduled sweep) or one
+   *   table scan (right for a long window over a small table, a local runtime's start-up sweep).
+   */
+  constructor(client: DynamoDBClient, tableName: string, listBy: IntakeListing = 'index') {
     this.#client = client;
     this.#tableName = tableName;
+    this.#listBy = listBy;
   }
 
   async recordAccepted(intake: TransferIntake): Promise<RecordIntakeResult> {
@@ -65,7 +76,30 @@ export class DynamoIntakeStore implements IntakeStore {
     );
   }
 
-  async *listAccepted(fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
+  listAccepted(fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
+    return this.#listBy === 'index' ? this.#listByIndex(fromIso, toIso) : this.#listByScan(fromIso, toIso);
+  }
+
+  async *#listByScan(fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
+    let startKey: Item | undefined;
+    for (let page = 0; page < BUCKET_PAGES_MAX; page++) {
+      const result = await this.#client.send(
+        new ScanCommand({
+          TableName: this.#tableName,
+          FilterExpression: 'entity = :intake AND acceptedAt >= :from AND acceptedAt < :to',
+          ExpressionAttributeValues: { ':intake': { S: 'INTAKE' }, ':from': { S: fromIso }, ':to': { S: toIso } },
+          ConsistentRead: true,
+          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) yield fromItem(item);
+      startKey = result.LastEvaluatedKey;
+      if (startKey === undefined) return;
+    }
+    throw new CorruptItemError(`requests table has more than ${BUCKET_PAGES_MAX} scan pages`);
+  }
+
+  async *#listByIndex(fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
     const fromMs = Date.parse(fromIso);
     const toMs = Date.parse(toIso);
     if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError(`bad window ${fromIso} .. ${toIso}`);

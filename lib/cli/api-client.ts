@@ -1,0 +1,138 @@
+// A small client for the payments HTTP API (local or deployed), used by the `payments` CLI and the
+// end-to-end tests. It speaks only HTTP: what a channel integrating against the API would do.
+import { randomUUID } from 'node:crypto';
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+export interface SubmitTransfer {
+  readonly debtorAccountId: string;
+  readonly creditorAccountId: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly reference?: string;
+}
+
+export interface TransactionView {
+  readonly transactionId: string;
+  readonly status: 'RECEIVED' | 'POSTED' | 'REJECTED';
+  readonly rejectionReason?: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly debtorAccountId: string;
+  readonly creditorAccountId: string;
+  readonly channel: string;
+  readonly requestedAt: string;
+  readonly decidedAt?: string;
+}
+
+export interface AccountView {
+  readonly accountId: string;
+  readonly institutionId: string;
+  readonly currency: string;
+  readonly kind: string;
+  readonly status: string;
+  /** Exact integer; JSON may carry values beyond 2^53, parsed here as bigint. */
+  readonly balance: bigint;
+}
+
+export interface ApiClientOptions {
+  /** Base URL up to and excluding /v1 (e.g. http://127.0.0.1:3000 or https://.../prod). */
+  readonly baseUrl: string;
+  /** Channel API key (x-api-key). */
+  readonly apiKey?: string;
+  /** Local admin key (x-admin-key); deployed admin routes need IAM SigV4 instead. */
+  readonly adminKey?: string;
+  /** Per-request timeout. @default 10_000 */
+  readonly timeoutMs?: number;
+}
+
+export class ApiClientError extends Error {
+  override name = 'ApiClientError';
+}
+
+/** A decision did not arrive in time; the transfer may still be in flight. */
+export class DecisionTimeoutError extends ApiClientError {
+  override name = 'DecisionTimeoutError';
+}
+
+export class ApiClient {
+  readonly #options: ApiClientOptions;
+
+  constructor(options: ApiClientOptions) {
+    this.#options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
+  }
+
+  submit(transfer: SubmitTransfer, idempotencyKey: string = randomUUID()): Promise<ApiResponse> {
+    return this.request('POST', '/v1/transactions', { body: transfer, headers: { 'idempotency-key': idempotencyKey } });
+  }
+
+  getTransaction(transactionId: string): Promise<ApiResponse<TransactionView>> {
+    return this.request('GET', `/v1/transactions/${encodeURIComponent(transactionId)}`);
+  }
+
+  getAccount(accountId: string): Promise<ApiResponse<AccountView>> {
+    return this.request('GET', `/v1/accounts/${encodeURIComponent(accountId)}`);
+  }
+
+  openAccount(body: { institutionId: string; currency: string; accountId?: string; overdraftLimit?: number }): Promise<ApiResponse> {
+    return this.request('POST', '/v1/accounts', { body, admin: true });
+  }
+
+  deposit(accountId: string, body: { amount: number; currency: string; reference?: string }, idempotencyKey: string = randomUUID()): Promise<ApiResponse> {
+    return this.request('POST', `/v1/accounts/${encodeURIComponent(accountId)}/deposits`, {
+      body,
+      admin: true,
+      headers: { 'idempotency-key': idempotencyKey },
+    });
+  }
+
+  /** Polls until the transaction is POSTED or REJECTED; returns it with the time it took. */
+  async waitForDecision(transactionId: string, timeoutMs: number, intervalMs = 10): Promise<TransactionView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await this.getTransaction(transactionId);
+      if (response.status === 200 && response.body.status !== 'RECEIVED') return response.body;
+      if (response.status !== 200 && response.status !== 404) {
+        throw new ApiClientError(`GET transaction ${transactionId} answered ${response.status}`);
+      }
+      if (Date.now() >= deadline) throw new DecisionTimeoutError(`transaction ${transactionId} not decided within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; admin?: boolean } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.admin === true) {
+      if (this.#options.adminKey === undefined) throw new ApiClientError('this call needs the admin key');
+      headers['x-admin-key'] = this.#options.adminKey;
+    } else if (this.#options.apiKey !== undefined) {
+      headers['x-api-key'] = this.#options.apiKey;
+    }
+    const response = await fetch(`${this.#options.baseUrl}${path}`, {
+      method,
+      headers,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: parseJson(text) as T };
+  }
+}
+
+/** JSON with integers beyond 2^53 kept exact: balances come back as bigint. */
+function parseJson(text: string): unknown {
+  if (text === '') return {};
+  const exact = text.replace(/("balance"|"overdraftLimit")\s*:\s*(-?\d+)/g, '$1:"__int:$2"');
+  return JSON.parse(exact, (_key, value: unknown) =>
+    typeof value === 'string' && value.startsWith('__int:') ? BigInt(value.slice('__int:'.length)) : value,
+  );
+}
