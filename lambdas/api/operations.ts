@@ -47,22 +47,27 @@ export async function submitTransaction({ event, channel, deps, now }: Operation
     requestedAt: now.toISOString(),
   };
   const contentHash = transferContentHash(request);
-  // The ledger outlives intake records (TTL): a key reused after they expire is still caught.
-  const decided = await deps.ledger.getTransfer(transferId);
-  if (decided !== undefined && decided.contentHash !== contentHash) throw keyReused(transferId);
   const intake: TransferIntake = {
     request,
     idempotencyKey,
     contentHash,
     apiRequestId: event.requestContext.requestId,
-    state: decided !== undefined ? 'QUEUED' : 'ACCEPTED',
     acceptedAt: now.toISOString(),
-    ...(decided !== undefined ? { queuedAt: now.toISOString() } : {}),
   };
-  const recorded = await deps.intake.recordAccepted(intake);
+  // Two questions in one round trip of latency: is the key already claimed (the conditional
+  // intake write), and was this transfer decided long ago (the ledger outlives intake records,
+  // which expire through TTL, so a key reused after that is still caught)?
+  const [recorded, decided] = await Promise.all([deps.intake.recordAccepted(intake), deps.ledger.getTransfer(transferId)]);
   const current = recorded.created ? intake : recorded.existing;
-  if (current.contentHash !== contentHash) throw keyReused(transferId);
-  if (current.state === 'ACCEPTED') await queue(current, deps, now);
+  if (current.contentHash !== contentHash || (decided !== undefined && decided.contentHash !== contentHash)) {
+    // A claim just made for a body the ledger contradicts must not linger as an accepted request.
+    if (recorded.created) await deps.intake.discard(transferId, contentHash);
+    throw keyReused(transferId);
+  }
+  // Not decided yet: (re)publish. A replay's publish is absorbed by the topic's deduplication
+  // within five minutes and by the ledger's idempotency after that; and if the first publish was
+  // lost, the replay is what queues the request.
+  if (decided === undefined) await queue(current, deps);
   return jsonResponse(
     202,
     { transactionId: transferId, status: 'RECEIVED' },
@@ -71,12 +76,11 @@ export async function submitTransaction({ event, channel, deps, now }: Operation
 }
 
 /** Publishes TransactionRequested; only once the topic has it is the request durably queued. */
-async function queue(intake: TransferIntake, deps: ApiDependencies, now: Date): Promise<void> {
+async function queue(intake: TransferIntake, deps: ApiDependencies): Promise<void> {
   const event = transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt });
-  // On failure the intake record stays ACCEPTED: a retry with the same key publishes again
-  // (deduplicated by event id), and the recovery sweep re-queues it if the client never retries.
+  // On failure the intake record stays: a retry with the same key publishes again (deduplicated
+  // by event id), and the recovery sweep re-queues it if the client never retries.
   await publishOrUnavailable(deps, event, `transaction ${intake.request.transferId} was recorded but not queued`);
-  await deps.intake.markQueued(intake.request.transferId, now.toISOString());
 }
 
 async function publishOrUnavailable(deps: ApiDependencies, event: PaymentEvent, detail: string): Promise<void> {

@@ -19,7 +19,7 @@ import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler } from '../../lambdas/posting/handler.js';
 import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
 import { balancesByCurrency, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
-import { drainQueue } from '../support/queue-driver.js';
+import { drainQueue, takeMessages } from '../support/queue-driver.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
 const WEB_KEY_ID = 'key-web';
@@ -154,18 +154,20 @@ describe('POST /v1/transactions', () => {
     const { debtor, creditor } = await fundedPair();
     const body = { debtorAccountId: debtor, creditorAccountId: creditor, amount: 300, currency: 'EUR' };
     const down: EventPublisher = { publish: () => Promise.reject(new Error('injected SNS outage')) };
+    await postingDrain(); // whatever earlier tests left on the queue
 
     const failed = await api({ publisher: down })(submit(body, 'outage-1'));
     const id = jsonOf(failed).transactionId as string;
-    const stateAfterFailure = (await intake.get(id))?.state;
+    const recordedAfterFailure = await intake.get(id);
+    const queuedAfterFailure = await takeMessages(world, world.bindings.queues.posting.url, 1, 1_000);
     const retried = await call(submit(body, 'outage-1'));
     await postingDrain();
 
     expect(failed.statusCode).toBe(503);
     expect(failed.headers?.['retry-after']).toBe('1');
-    expect(stateAfterFailure).toBe('ACCEPTED');
+    expect(recordedAfterFailure?.request.amountMinor).toBe(300);
+    expect(queuedAfterFailure).toEqual([]);
     expect(retried.statusCode).toBe(202);
-    expect((await intake.get(id))?.state).toBe('QUEUED');
     expect((await ledger.getTransfer(id))?.status).toBe('POSTED');
     expect((await ledger.getAccount(debtor))?.balanceMinor).toBe(9_700n);
   });
@@ -178,11 +180,14 @@ describe('POST /v1/transactions', () => {
     await world.clients.dynamodb.send(new DeleteItemCommand({ TableName: world.bindings.tables.requests, Key: { pk: { S: `REQUEST#${id}` } } }));
 
     const modified = await call(submit({ ...body, amount: 999 }, 'expired-1'));
+    const claimAfterConflict = await intake.get(id);
     const same = await call(submit(body, 'expired-1'));
     await postingDrain();
 
     expect(modified.statusCode).toBe(409);
+    expect(claimAfterConflict).toBeUndefined();
     expect(same.statusCode).toBe(202);
+    expect((await intake.get(id))?.contentHash).toBe((await ledger.getTransfer(id))?.contentHash);
     expect((await ledger.getAccount(debtor))?.balanceMinor).toBe(9_900n);
   });
 

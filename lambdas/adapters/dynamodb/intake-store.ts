@@ -2,11 +2,11 @@
 // id, expiring through TTL once the idempotency window has passed).
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   ScanCommand,
-  UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { IntakeStore, RecordIntakeResult, TransferIntake } from '../../core/intake/ports.js';
@@ -63,17 +63,20 @@ export class DynamoIntakeStore implements IntakeStore {
     }
   }
 
-  async markQueued(transferId: string, queuedAt: string): Promise<void> {
-    await this.#client.send(
-      new UpdateItemCommand({
-        TableName: this.#tableName,
-        Key: intakeKey(transferId),
-        UpdateExpression: 'SET #state = :queued, queuedAt = if_not_exists(queuedAt, :queuedAt)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':queued': { S: 'QUEUED' }, ':queuedAt': { S: queuedAt } },
-      }),
-    );
+  async discard(transferId: string, contentHash: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#tableName,
+          Key: intakeKey(transferId),
+          ConditionExpression: 'contentHash = :hash',
+          ExpressionAttributeValues: { ':hash': { S: contentHash } },
+        }),
+      );
+    } catch (error) {
+      // Gone already, or another request's content: either way not ours to remove.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   listAccepted(fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
@@ -159,17 +162,13 @@ function toItem(intake: TransferIntake): Item {
     ...requestFields,
     idempotencyKey: { S: intake.idempotencyKey },
     apiRequestId: { S: intake.apiRequestId },
-    state: { S: intake.state },
     acceptedAt: { S: intake.acceptedAt },
     [SWEEP_INDEX.partitionKey]: { S: acceptanceBucket(intake) },
-    ...(intake.queuedAt !== undefined ? { queuedAt: { S: intake.queuedAt } } : {}),
     expiresAtEpochSeconds: { N: String(acceptedSeconds + INTAKE_RETENTION_SECONDS) },
   };
 }
 
 function fromItem(item: Item): TransferIntake {
-  const state = item.state?.S;
-  if (state !== 'ACCEPTED' && state !== 'QUEUED') throw new CorruptItemError(`intake state ${state}`);
   const acceptedAt = item.acceptedAt?.S;
   const idempotencyKey = item.idempotencyKey?.S;
   const apiRequestId = item.apiRequestId?.S;
@@ -181,8 +180,7 @@ function fromItem(item: Item): TransferIntake {
     status: { S: 'POSTED' },
     decidedAt: { S: acceptedAt },
   });
-  const queuedAt = item.queuedAt?.S;
-  return { request, idempotencyKey, contentHash, apiRequestId, state, acceptedAt, ...(queuedAt !== undefined ? { queuedAt } : {}) };
+  return { request, idempotencyKey, contentHash, apiRequestId, acceptedAt };
 }
 
 /** `<acceptance hour>#<shard>`: the shard is a stable function of the transfer id. */

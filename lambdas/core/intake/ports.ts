@@ -1,10 +1,8 @@
 // The intake port: the durable record of a channel's request, written before it is queued, so an
-// accepted request can be answered idempotently and never lost (a recovery sweep re-queues
-// requests that were accepted but never reached an outcome).
+// accepted request can be answered idempotently and never lost. Whether it still needs queuing is
+// never stored here: it is "no outcome in the ledger yet", which replays and the recovery sweep
+// check against the ledger itself.
 import type { TransferRequest } from '../ledger/transfer.js';
-
-/** ACCEPTED: recorded, not yet confirmed on the topic. QUEUED: the topic accepted it. */
-export type IntakeState = 'ACCEPTED' | 'QUEUED';
 
 export interface TransferIntake {
   readonly request: TransferRequest;
@@ -13,9 +11,7 @@ export interface TransferIntake {
   readonly contentHash: string;
   /** API Gateway request id of the first attempt: the causation id of TransactionRequested. */
   readonly apiRequestId: string;
-  readonly state: IntakeState;
   readonly acceptedAt: string;
-  readonly queuedAt?: string;
 }
 
 export type RecordIntakeResult = { readonly created: true } | { readonly created: false; readonly existing: TransferIntake };
@@ -23,8 +19,9 @@ export type RecordIntakeResult = { readonly created: true } | { readonly created
 export interface IntakeStore {
   /** Records the intake unless one exists for the transfer id; returns the existing one if so. */
   recordAccepted(intake: TransferIntake): Promise<RecordIntakeResult>;
-  markQueued(transferId: string, queuedAt: string): Promise<void>;
+  /** Removes an intake, only if it still holds this content (a claim that turned out invalid). */
+  discard(transferId: string, contentHash: string): Promise<void>;
   get(transferId: string): Promise<TransferIntake | undefined>;
-  /** Intakes accepted in [fromIso, toIso), oldest hour first, whatever their state. */
+  /** Intakes accepted in [fromIso, toIso), oldest hour first, decided or not. */
   listAccepted(fromIso: string, toIso: string): AsyncIterable<TransferIntake>;
 }

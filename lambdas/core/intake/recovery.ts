@@ -41,7 +41,6 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
     for (const intake of batch) {
       if (decided.has(intake.request.transferId)) continue;
       await ports.publisher.publish(transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt }));
-      if (intake.state === 'ACCEPTED') await ports.intake.markQueued(intake.request.transferId, ports.now().toISOString());
       requeued.push(intake.request.transferId);
     }
     batch = [];
