@@ -1,0 +1,405 @@
+// Traffic simulation: realistic WEB, MOBILE and POS payment traffic against the API at a fixed
+// rate, with deliberate duplicates and insufficient-funds attempts, a live progress line and a
+// summary (accepted, posted, rejected by reason, duplicates absorbed, lost, throughput, latency
+// from 202 to decision) that also checks money was conserved across every account involved.
+import { randomUUID } from 'node:crypto';
+import { ApiClient, type SubmitTransfer } from './api-client.js';
+import type { Decision, DecisionFeed } from './decision-feed.js';
+
+export interface SimulationOptions {
+  readonly baseUrl: string;
+  readonly apiKeys: Readonly<Record<'WEB' | 'MOBILE' | 'POS', string>>;
+  readonly adminKey: string;
+  /** Requests per second. */
+  readonly rate: number;
+  readonly durationSeconds: number;
+  /** Customer accounts opened for the run (merchants are a fifth of that). @default 40 */
+  readonly customers?: number;
+  /** Deterministic traffic for a given seed. @default a random seed */
+  readonly seed?: number;
+  /** How long to wait for the last decisions after traffic stops. @default 30_000 */
+  readonly settleTimeoutMs?: number;
+  /** Live progress (a line that rewrites itself); none when absent. */
+  readonly progress?: (line: string) => void;
+  /**
+   * A source of decisions pushed from the event stream (when the simulator can subscribe to the
+   * topic). Without it, decisions are found by polling GET /v1/transactions/{id}.
+   */
+  readonly decisionFeed?: (onDecision: (decision: Decision) => void) => Promise<DecisionFeed>;
+}
+
+export interface Percentiles {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface SimulationSummary {
+  readonly sent: number;
+  readonly accepted: number;
+  readonly refused: Readonly<Record<string, number>>;
+  readonly posted: number;
+  readonly rejectedByReason: Readonly<Record<string, number>>;
+  readonly duplicatesSent: number;
+  readonly duplicatesAbsorbed: number;
+  /** Accepted (202) but never decided within the settle timeout. */
+  readonly lost: number;
+  readonly trafficSeconds: number;
+  readonly decidedPerSecond: number;
+  readonly latencyMs: Percentiles;
+  /** From sending a submission to its answer (the API's own latency). */
+  readonly acceptLatencyMs: Percentiles;
+  readonly conservation: { readonly before: bigint; readonly after: bigint; readonly accounts: number };
+}
+
+interface Profile {
+  readonly channel: 'WEB' | 'MOBILE' | 'POS';
+  readonly share: number;
+  readonly amountMin: number;
+  readonly amountMax: number;
+  /** POS pays merchants; the others pay other customers. */
+  readonly toMerchant: boolean;
+}
+
+/** Who pays how much: card-present payments are small, web banking transfers larger. */
+const PROFILES: readonly Profile[] = [
+  { channel: 'WEB', share: 0.4, amountMin: 1_000, amountMax: 80_000, toMerchant: false },
+  { channel: 'MOBILE', share: 0.35, amountMin: 500, amountMax: 25_000, toMerchant: false },
+  { channel: 'POS', share: 0.25, amountMin: 150, amountMax: 9_000, toMerchant: true },
+];
+const DUPLICATE_SHARE = 0.05;
+const OVERDRAW_SHARE = 0.04;
+const OPENING_BALANCE_MIN = 100_000;
+const OPENING_BALANCE_MAX = 1_000_000;
+/**
+ * Each pending transaction is looked at about this often. Polling harder would measure the
+ * poller: every look is two consistent reads on the same DynamoDB the pipeline writes to.
+ */
+const DECISION_POLL_MS = 200;
+const SETUP_CONCURRENCY = 8;
+const WATCH_CONCURRENCY = 16;
+/** With a decision feed, a transaction is polled only once it is this overdue. */
+const FEED_STRAGGLER_MS = 5_000;
+
+/** mulberry32: a small seeded PRNG so a run can be repeated exactly. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export async function simulate(options: SimulationOptions): Promise<SimulationSummary> {
+  const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 31));
+  const admin = new ApiClient({ baseUrl: options.baseUrl, adminKey: options.adminKey });
+  const clients = {
+    WEB: new ApiClient({ baseUrl: options.baseUrl, apiKey: options.apiKeys.WEB }),
+    MOBILE: new ApiClient({ baseUrl: options.baseUrl, apiKey: options.apiKeys.MOBILE }),
+    POS: new ApiClient({ baseUrl: options.baseUrl, apiKey: options.apiKeys.POS }),
+  };
+  const { customers, merchants } = await openSimulationAccounts(admin, options.customers ?? 40, random);
+  const everyone = [...customers, ...merchants, ...fundingAccounts(customers, merchants)];
+  const before = await totalBalance(clients.WEB, everyone);
+  const run = new TrafficRun(clients, customers, merchants, random, options.progress, options.decisionFeed !== undefined);
+  const feed = await options.decisionFeed?.((decision) => run.observe(decision));
+  const trafficSeconds = await run.drive(options.rate, options.durationSeconds);
+  await run.settle(options.settleTimeoutMs ?? 30_000);
+  await feed?.stop();
+  const after = await totalBalance(clients.WEB, everyone);
+  return run.summary(trafficSeconds, { before, after, accounts: everyone.length });
+}
+
+interface SimAccount {
+  readonly accountId: string;
+  readonly institutionId: string;
+}
+
+async function openSimulationAccounts(admin: ApiClient, customerCount: number, random: () => number) {
+  const runId = randomUUID().slice(0, 8);
+  const institutions = ['sim-bank-1', 'sim-bank-2', 'sim-bank-3'];
+  const open = async (index: number, role: 'cust' | 'shop'): Promise<SimAccount> => {
+    const institutionId = institutions[index % institutions.length]!;
+    const accountId = `sim-${runId}-${role}-${index}`;
+    const opened = await admin.openAccount({ accountId, institutionId, currency: 'EUR' });
+    if (opened.status !== 201) throw new Error(`opening ${accountId} answered ${opened.status}: ${JSON.stringify(opened.body)}`);
+    if (role === 'cust') {
+      const amount = Math.floor(OPENING_BALANCE_MIN + random() * (OPENING_BALANCE_MAX - OPENING_BALANCE_MIN));
+      const funded = await admin.deposit(accountId, { amount, currency: 'EUR', reference: 'simulation opening balance' });
+      if (funded.status !== 201) throw new Error(`funding ${accountId} answered ${funded.status}`);
+    }
+    return { accountId, institutionId };
+  };
+  const customers = await inBatches(customerCount, (index) => open(index, 'cust'));
+  const merchants = await inBatches(Math.max(2, Math.floor(customerCount / 5)), (index) => open(index, 'shop'));
+  return { customers, merchants };
+}
+
+async function inBatches<T>(count: number, make: (index: number) => Promise<T>): Promise<T[]> {
+  const made: T[] = [];
+  for (let start = 0; start < count; start += SETUP_CONCURRENCY) {
+    const size = Math.min(SETUP_CONCURRENCY, count - start);
+    made.push(...(await Promise.all(Array.from({ length: size }, (_, offset) => make(start + offset)))));
+  }
+  return made;
+}
+
+/** Deposits came from the institutions' funding accounts: they belong in the conservation sum. */
+function fundingAccounts(...groups: SimAccount[][]): string[] {
+  return [...new Set(groups.flat().map((account) => `fund-${account.institutionId}-eur`))];
+}
+
+async function totalBalance(client: ApiClient, accountIds: readonly (SimAccount | string)[]): Promise<bigint> {
+  let total = 0n;
+  for (const entry of accountIds) {
+    const id = typeof entry === 'string' ? entry : entry.accountId;
+    const response = await client.getAccount(id);
+    if (response.status !== 200) throw new Error(`reading ${id} answered ${response.status}`);
+    total += response.body.balance;
+  }
+  return total;
+}
+
+interface Pending {
+  readonly transactionId: string;
+  readonly client: ApiClient;
+  readonly acceptedAtMs: number;
+}
+
+class TrafficRun {
+  readonly #clients: Record<'WEB' | 'MOBILE' | 'POS', ApiClient>;
+  readonly #customers: readonly SimAccount[];
+  readonly #merchants: readonly SimAccount[];
+  readonly #random: () => number;
+  readonly #progress: ((line: string) => void) | undefined;
+  readonly #fed: boolean;
+  /** Decisions that arrived on the feed before their 202 did. */
+  readonly #early = new Map<string, Decision>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #sentRequests: { channel: 'WEB' | 'MOBILE' | 'POS'; body: SubmitTransfer; key: string; transactionId: string }[] = [];
+  readonly #latenciesMs: number[] = [];
+  readonly #acceptLatenciesMs: number[] = [];
+  readonly #rejected: Record<string, number> = {};
+  readonly #refused: Record<string, number> = {};
+  #sent = 0;
+  #accepted = 0;
+  #posted = 0;
+  #duplicatesSent = 0;
+  #duplicatesAbsorbed = 0;
+  #lost = 0;
+  #firstAcceptedMs = 0;
+  #lastDecidedMs = 0;
+
+  constructor(
+    clients: Record<'WEB' | 'MOBILE' | 'POS', ApiClient>,
+    customers: readonly SimAccount[],
+    merchants: readonly SimAccount[],
+    random: () => number,
+    progress: ((line: string) => void) | undefined,
+    fed: boolean,
+  ) {
+    this.#fed = fed;
+    this.#clients = clients;
+    this.#customers = customers;
+    this.#merchants = merchants;
+    this.#random = random;
+    this.#progress = progress;
+  }
+
+  /** Sends at `rate` per second for `durationSeconds`; returns the seconds it actually took. */
+  async drive(rate: number, durationSeconds: number): Promise<number> {
+    const total = Math.round(rate * durationSeconds);
+    const startedMs = Date.now();
+    const inFlight: Promise<void>[] = [];
+    this.#watcher = this.#watchDecisions();
+    for (let index = 0; index < total; index++) {
+      const dueMs = startedMs + (index * 1_000) / rate;
+      const waitMs = dueMs - Date.now();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      inFlight.push(this.#sendOne());
+      if (index % Math.max(1, Math.round(rate / 4)) === 0) this.#report(startedMs);
+    }
+    await Promise.all(inFlight);
+    return (Date.now() - startedMs) / 1_000;
+  }
+
+  #watcher: Promise<void> = Promise.resolve();
+  #settleDeadlineMs: number | undefined;
+
+  async #sendOne(): Promise<void> {
+    this.#sent++;
+    const previous = this.#sentRequests.length > 0 && this.#random() < DUPLICATE_SHARE ? this.#pick(this.#sentRequests) : undefined;
+    const request = previous ?? this.#newRequest();
+    if (previous !== undefined) this.#duplicatesSent++;
+    const sentMs = Date.now();
+    const response = await this.#clients[request.channel].submit(request.body, request.key);
+    this.#acceptLatenciesMs.push(Date.now() - sentMs);
+    if (response.status !== 202) {
+      this.#refused[String(response.status)] = (this.#refused[String(response.status)] ?? 0) + 1;
+      return;
+    }
+    const transactionId = response.body.transactionId as string;
+    if (previous !== undefined) {
+      if (transactionId === previous.transactionId && response.headers.get('idempotent-replayed') === 'true') this.#duplicatesAbsorbed++;
+      return;
+    }
+    this.#accepted++;
+    this.#firstAcceptedMs ||= sentMs;
+    this.#sentRequests.push({ ...request, transactionId });
+    const pending = { transactionId, client: this.#clients[request.channel], acceptedAtMs: Date.now() };
+    this.#pending.set(transactionId, pending);
+    const early = this.#early.get(transactionId);
+    if (early !== undefined) {
+      this.#early.delete(transactionId);
+      this.#decided(pending, early);
+    }
+  }
+
+  observe(decision: Decision): void {
+    const pending = this.#pending.get(decision.transactionId);
+    if (pending === undefined) this.#early.set(decision.transactionId, decision);
+    else this.#decided(pending, decision);
+  }
+
+  #newRequest() {
+    const profile = this.#profile();
+    const debtor = this.#pick(this.#customers);
+    const pool = profile.toMerchant ? this.#merchants : this.#customers.filter((account) => account !== debtor);
+    const creditor = this.#pick(pool);
+    const overdraw = this.#random() < OVERDRAW_SHARE;
+    // Log-uniform amounts: many small payments, a few large ones.
+    const logMin = Math.log(profile.amountMin);
+    const amount = overdraw ? OPENING_BALANCE_MAX * 3 : Math.round(Math.exp(logMin + this.#random() * (Math.log(profile.amountMax) - logMin)));
+    const body: SubmitTransfer = { debtorAccountId: debtor.accountId, creditorAccountId: creditor.accountId, amount, currency: 'EUR', reference: `sim ${profile.channel}` };
+    return { channel: profile.channel, body, key: randomUUID() };
+  }
+
+  #profile(): Profile {
+    let roll = this.#random();
+    for (const profile of PROFILES) {
+      if (roll < profile.share) return profile;
+      roll -= profile.share;
+    }
+    return PROFILES[PROFILES.length - 1]!;
+  }
+
+  #pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.#random() * items.length)]!;
+  }
+
+  /**
+   * Polls pending transactions, each about every DECISION_POLL_MS, a bounded number at a time.
+   * With a decision feed only stragglers are polled: a safety net, not the measurement.
+   */
+  async #watchDecisions(): Promise<void> {
+    while (this.#settleDeadlineMs === undefined || this.#pending.size > 0) {
+      if (this.#settleDeadlineMs !== undefined && Date.now() > this.#settleDeadlineMs) return;
+      const roundStartedMs = Date.now();
+      const all = [...this.#pending.values()];
+      const due = this.#fed ? all.filter((pending) => roundStartedMs - pending.acceptedAtMs > FEED_STRAGGLER_MS).slice(0, WATCH_CONCURRENCY) : all;
+      for (let start = 0; start < due.length; start += WATCH_CONCURRENCY) {
+        await Promise.all(due.slice(start, start + WATCH_CONCURRENCY).map((pending) => this.#check(pending)));
+      }
+      const restMs = DECISION_POLL_MS - (Date.now() - roundStartedMs);
+      if (restMs > 0) await new Promise((resolve) => setTimeout(resolve, restMs));
+    }
+  }
+
+  async #check(pending: Pending): Promise<void> {
+    const response = await pending.client.getTransaction(pending.transactionId);
+    const { status, decidedAt, rejectionReason } = response.body;
+    if (response.status !== 200 || status === 'RECEIVED' || decidedAt === undefined) return;
+    this.#decided(pending, { transactionId: pending.transactionId, status, decidedAt, ...(rejectionReason !== undefined ? { rejectionReason } : {}) });
+  }
+
+  /**
+   * Latency runs from the 202 (this process's clock) to decidedAt (the ledger's clock): exact on
+   * one machine, and off by the clock skew only against a deployed stage. Observing the decision
+   * by polling would add up to a poll interval of noise.
+   */
+  #decided(pending: Pending, transaction: Decision): void {
+    if (!this.#pending.delete(pending.transactionId)) return;
+    const decidedMs = Date.parse(transaction.decidedAt);
+    this.#lastDecidedMs = Math.max(this.#lastDecidedMs, decidedMs);
+    this.#latenciesMs.push(Math.max(0, decidedMs - pending.acceptedAtMs));
+    if (transaction.status === 'POSTED') this.#posted++;
+    else this.#rejected[transaction.rejectionReason ?? 'UNKNOWN'] = (this.#rejected[transaction.rejectionReason ?? 'UNKNOWN'] ?? 0) + 1;
+  }
+
+  /** Waits for the stragglers; whatever is still undecided at the deadline counts as lost. */
+  async settle(timeoutMs: number): Promise<void> {
+    this.#settleDeadlineMs = Date.now() + timeoutMs;
+    await this.#watcher;
+    this.#lost = this.#pending.size;
+    this.#progress?.('');
+  }
+
+  #report(startedMs: number): void {
+    if (this.#progress === undefined) return;
+    const sorted = [...this.#latenciesMs].sort((a, b) => a - b);
+    const elapsed = ((Date.now() - startedMs) / 1_000).toFixed(0);
+    const rejected = Object.values(this.#rejected).reduce((sum, count) => sum + count, 0);
+    this.#progress(
+      `t=${elapsed}s sent ${this.#sent} accepted ${this.#accepted} posted ${this.#posted} rejected ${rejected} pending ${this.#pending.size} p95 ${percentile(sorted, 0.95)} ms`,
+    );
+  }
+
+  summary(trafficSeconds: number, conservation: SimulationSummary['conservation']): SimulationSummary {
+    const sorted = [...this.#latenciesMs].sort((a, b) => a - b);
+    const decided = this.#latenciesMs.length;
+    const windowSeconds = Math.max(0.001, (this.#lastDecidedMs - this.#firstAcceptedMs) / 1_000);
+    return {
+      sent: this.#sent,
+      accepted: this.#accepted,
+      refused: { ...this.#refused },
+      posted: this.#posted,
+      rejectedByReason: { ...this.#rejected },
+      duplicatesSent: this.#duplicatesSent,
+      duplicatesAbsorbed: this.#duplicatesAbsorbed,
+      lost: this.#lost,
+      trafficSeconds,
+      decidedPerSecond: decided / windowSeconds,
+      latencyMs: percentiles(sorted),
+      acceptLatencyMs: percentiles([...this.#acceptLatenciesMs].sort((a, b) => a - b)),
+      conservation,
+    };
+  }
+}
+
+function percentiles(sorted: readonly number[]): Percentiles {
+  return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0 };
+}
+
+/** Nearest-rank percentile of an ascending list. */
+export function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(fraction * sorted.length)));
+  return sorted[rank - 1]!;
+}
+
+export function formatSummary(summary: SimulationSummary): string {
+  const rejected = Object.entries(summary.rejectedByReason)
+    .sort(([, a], [, b]) => b - a)
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(', ');
+  const conserved = summary.conservation.before === summary.conservation.after;
+  return [
+    '',
+    'simulation summary',
+    `  sent             ${summary.sent} requests in ${summary.trafficSeconds.toFixed(1)} s (${summary.duplicatesSent} deliberate duplicates)`,
+    `  accepted (202)   ${summary.accepted}${Object.keys(summary.refused).length > 0 ? `   refused: ${JSON.stringify(summary.refused)}` : ''}`,
+    `  posted           ${summary.posted}`,
+    `  rejected         ${Object.values(summary.rejectedByReason).reduce((sum, count) => sum + count, 0)}${rejected === '' ? '' : ` (${rejected})`}`,
+    `  duplicates       ${summary.duplicatesAbsorbed} of ${summary.duplicatesSent} absorbed (same transaction, Idempotent-Replayed)`,
+    `  lost             ${summary.lost}${summary.lost === 0 ? ' (every accepted request was decided)' : ' ACCEPTED REQUESTS WITHOUT A DECISION'}`,
+    `  throughput       ${summary.decidedPerSecond.toFixed(1)} decisions/s`,
+    `  latency 202->decided  p50 ${summary.latencyMs.p50} ms  p95 ${summary.latencyMs.p95} ms  p99 ${summary.latencyMs.p99} ms  max ${summary.latencyMs.max} ms`,
+    `  latency submit->202   p50 ${summary.acceptLatencyMs.p50} ms  p95 ${summary.acceptLatencyMs.p95} ms  p99 ${summary.acceptLatencyMs.p99} ms  max ${summary.acceptLatencyMs.max} ms`,
+    `  money            ${conserved ? 'conserved' : 'NOT CONSERVED'}: sum over ${summary.conservation.accounts} accounts ${summary.conservation.before} before, ${summary.conservation.after} after (cents)`,
+    '',
+  ].join('\n');
+}
