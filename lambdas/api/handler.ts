@@ -47,7 +47,8 @@ export function createApiHandler(deps: ApiHandlerDependencies): ApiHandler {
     } catch (error) {
       return failure(error, event, deps);
     } finally {
-      deps.metrics.publishStoredMetrics();
+      // Nothing is stored when a failure recorded no metric; publishing nothing only warns.
+      if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
     }
   };
 }

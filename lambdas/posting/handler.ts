@@ -68,7 +68,8 @@ export function createPostingHandler(deps: PostingDependencies): SqsBatchHandler
         throwOnFullBatchFailure: false,
       });
     } finally {
-      deps.metrics.publishStoredMetrics();
+      // A batch of rejections only (single metrics, already flushed) leaves nothing stored.
+      if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
     }
   };
 }

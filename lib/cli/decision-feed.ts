@@ -18,6 +18,8 @@ export interface Decision {
   readonly status: 'POSTED' | 'REJECTED';
   readonly rejectionReason?: string;
   readonly decidedAt: string;
+  /** When the API accepted the request (server clock). */
+  readonly requestedAt: string;
 }
 
 export interface DecisionFeed {
@@ -25,6 +27,36 @@ export interface DecisionFeed {
 }
 
 const RECEIVE_WAIT_SECONDS = 1;
+const RECEIVE_BACKOFF_MS = 100;
+const RECEIVE_BACKOFF_MAX_MS = 2_000;
+
+async function receiveOnce(sqs: SQSClient, queueUrl: string, onDecision: (decision: Decision) => void): Promise<void> {
+  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: RECEIVE_WAIT_SECONDS }));
+  for (const message of Messages) {
+    const parsed = EventEnvelope.safeParse(JSON.parse(message.Body ?? 'null'));
+    if (!parsed.success) continue;
+    const event = parsed.data;
+    if (event.type === 'TransactionPosted') {
+      onDecision({ transactionId: event.data.transactionId, status: 'POSTED', decidedAt: event.data.postedAt, requestedAt: event.data.requestedAt });
+    } else if (event.type === 'TransactionRejected') {
+      onDecision({
+        transactionId: event.data.transactionId,
+        status: 'REJECTED',
+        rejectionReason: event.data.rejectionReason,
+        decidedAt: event.data.rejectedAt,
+        requestedAt: event.data.requestedAt,
+      });
+    }
+  }
+  if (Messages.length > 0) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+      }),
+    );
+  }
+}
 
 export async function startDecisionFeed(
   clients: { readonly sns: SNSClient; readonly sqs: SQSClient },
@@ -49,27 +81,15 @@ export async function startDecisionFeed(
   );
   let running = true;
   const loop = (async () => {
+    let backoffMs = RECEIVE_BACKOFF_MS;
     while (running) {
-      const { Messages = [] } = await clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: RECEIVE_WAIT_SECONDS }),
-      );
-      for (const message of Messages) {
-        const parsed = EventEnvelope.safeParse(JSON.parse(message.Body ?? 'null'));
-        if (!parsed.success) continue;
-        const event = parsed.data;
-        if (event.type === 'TransactionPosted') {
-          onDecision({ transactionId: event.data.transactionId, status: 'POSTED', decidedAt: event.data.postedAt });
-        } else if (event.type === 'TransactionRejected') {
-          onDecision({ transactionId: event.data.transactionId, status: 'REJECTED', rejectionReason: event.data.rejectionReason, decidedAt: event.data.rejectedAt });
-        }
-      }
-      if (Messages.length > 0) {
-        await clients.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl,
-            Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-          }),
-        );
+      try {
+        await receiveOnce(clients.sqs, QueueUrl, onDecision);
+        backoffMs = RECEIVE_BACKOFF_MS;
+      } catch {
+        // A busy or restarting endpoint: back off and try again; decisions wait in the queue.
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, RECEIVE_BACKOFF_MAX_MS);
       }
     }
   })();

@@ -50,6 +50,11 @@ export interface SimulationSummary {
   readonly latencyMs: Percentiles;
   /** From sending a submission to its answer (the API's own latency). */
   readonly acceptLatencyMs: Percentiles;
+  /**
+   * From the API accepting the request to the ledger deciding it, both on the server's clock:
+   * the pipeline's own latency, free of the client's event-loop delays.
+   */
+  readonly pipelineLatencyMs: Percentiles;
   readonly conservation: { readonly before: bigint; readonly after: bigint; readonly accounts: number };
 }
 
@@ -78,6 +83,11 @@ const OPENING_BALANCE_MAX = 1_000_000;
  */
 const DECISION_POLL_MS = 200;
 const SETUP_CONCURRENCY = 8;
+/**
+ * Submissions awaiting their answer, at most. When the API answers slower than the rate, the
+ * generator waits instead of opening ever more connections (it reports the rate it achieved).
+ */
+const SUBMISSIONS_IN_FLIGHT_MAX = 64;
 const WATCH_CONCURRENCY = 16;
 /** With a decision feed, a transaction is polled only once it is this overdue. */
 const FEED_STRAGGLER_MS = 5_000;
@@ -183,6 +193,7 @@ class TrafficRun {
   readonly #sentRequests: { channel: 'WEB' | 'MOBILE' | 'POS'; body: SubmitTransfer; key: string; transactionId: string }[] = [];
   readonly #latenciesMs: number[] = [];
   readonly #acceptLatenciesMs: number[] = [];
+  readonly #serverLatenciesMs: number[] = [];
   readonly #rejected: Record<string, number> = {};
   readonly #refused: Record<string, number> = {};
   #sent = 0;
@@ -214,13 +225,15 @@ class TrafficRun {
   async drive(rate: number, durationSeconds: number): Promise<number> {
     const total = Math.round(rate * durationSeconds);
     const startedMs = Date.now();
-    const inFlight: Promise<void>[] = [];
+    const inFlight = new Set<Promise<void>>();
     this.#watcher = this.#watchDecisions();
     for (let index = 0; index < total; index++) {
       const dueMs = startedMs + (index * 1_000) / rate;
       const waitMs = dueMs - Date.now();
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-      inFlight.push(this.#sendOne());
+      while (inFlight.size >= SUBMISSIONS_IN_FLIGHT_MAX) await Promise.race(inFlight);
+      const sending: Promise<void> = this.#sendOne().finally(() => inFlight.delete(sending));
+      inFlight.add(sending);
       if (index % Math.max(1, Math.round(rate / 4)) === 0) this.#report(startedMs);
     }
     await Promise.all(inFlight);
@@ -311,9 +324,9 @@ class TrafficRun {
 
   async #check(pending: Pending): Promise<void> {
     const response = await pending.client.getTransaction(pending.transactionId);
-    const { status, decidedAt, rejectionReason } = response.body;
+    const { status, decidedAt, rejectionReason, requestedAt } = response.body;
     if (response.status !== 200 || status === 'RECEIVED' || decidedAt === undefined) return;
-    this.#decided(pending, { transactionId: pending.transactionId, status, decidedAt, ...(rejectionReason !== undefined ? { rejectionReason } : {}) });
+    this.#decided(pending, { transactionId: pending.transactionId, status, decidedAt, requestedAt, ...(rejectionReason !== undefined ? { rejectionReason } : {}) });
   }
 
   /**
@@ -326,6 +339,7 @@ class TrafficRun {
     const decidedMs = Date.parse(transaction.decidedAt);
     this.#lastDecidedMs = Math.max(this.#lastDecidedMs, decidedMs);
     this.#latenciesMs.push(Math.max(0, decidedMs - pending.acceptedAtMs));
+    this.#serverLatenciesMs.push(Math.max(0, decidedMs - Date.parse(transaction.requestedAt)));
     if (transaction.status === 'POSTED') this.#posted++;
     else this.#rejected[transaction.rejectionReason ?? 'UNKNOWN'] = (this.#rejected[transaction.rejectionReason ?? 'UNKNOWN'] ?? 0) + 1;
   }
@@ -365,6 +379,7 @@ class TrafficRun {
       decidedPerSecond: decided / windowSeconds,
       latencyMs: percentiles(sorted),
       acceptLatencyMs: percentiles([...this.#acceptLatenciesMs].sort((a, b) => a - b)),
+      pipelineLatencyMs: percentiles([...this.#serverLatenciesMs].sort((a, b) => a - b)),
       conservation,
     };
   }
@@ -390,7 +405,7 @@ export function formatSummary(summary: SimulationSummary): string {
   return [
     '',
     'simulation summary',
-    `  sent             ${summary.sent} requests in ${summary.trafficSeconds.toFixed(1)} s (${summary.duplicatesSent} deliberate duplicates)`,
+    `  sent             ${summary.sent} requests in ${summary.trafficSeconds.toFixed(1)} s = ${(summary.sent / summary.trafficSeconds).toFixed(1)}/s (${summary.duplicatesSent} deliberate duplicates)`,
     `  accepted (202)   ${summary.accepted}${Object.keys(summary.refused).length > 0 ? `   refused: ${JSON.stringify(summary.refused)}` : ''}`,
     `  posted           ${summary.posted}`,
     `  rejected         ${Object.values(summary.rejectedByReason).reduce((sum, count) => sum + count, 0)}${rejected === '' ? '' : ` (${rejected})`}`,
@@ -398,6 +413,7 @@ export function formatSummary(summary: SimulationSummary): string {
     `  lost             ${summary.lost}${summary.lost === 0 ? ' (every accepted request was decided)' : ' ACCEPTED REQUESTS WITHOUT A DECISION'}`,
     `  throughput       ${summary.decidedPerSecond.toFixed(1)} decisions/s`,
     `  latency 202->decided  p50 ${summary.latencyMs.p50} ms  p95 ${summary.latencyMs.p95} ms  p99 ${summary.latencyMs.p99} ms  max ${summary.latencyMs.max} ms`,
+    `  latency accepted->decided (server clock)  p50 ${summary.pipelineLatencyMs.p50} ms  p95 ${summary.pipelineLatencyMs.p95} ms  p99 ${summary.pipelineLatencyMs.p99} ms  max ${summary.pipelineLatencyMs.max} ms`,
     `  latency submit->202   p50 ${summary.acceptLatencyMs.p50} ms  p95 ${summary.acceptLatencyMs.p95} ms  p99 ${summary.acceptLatencyMs.p99} ms  max ${summary.acceptLatencyMs.max} ms`,
     `  money            ${conserved ? 'conserved' : 'NOT CONSERVED'}: sum over ${summary.conservation.accounts} accounts ${summary.conservation.before} before, ${summary.conservation.after} after (cents)`,
     '',

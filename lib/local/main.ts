@@ -16,7 +16,7 @@ const USAGE = `Usage: npm start -- [options]
   --data-dir DIR            keep DynamoDB data and the local keys in DIR between runs
   --port N                  API port (default 3000; 0 picks a free one)
   --no-seed                 do not create the demo institutions and accounts
-  --pollers N               concurrent pollers per queue (default 4)
+  --pollers N               concurrent pollers per queue (default 8)
   --retry-delay-seconds N   wait before a failed record is retried (default: the queue's
                             visibility timeout, as on AWS)
   --verbose                 handler logs (Powertools JSON) at INFO instead of WARN
@@ -34,7 +34,7 @@ function parse(argv: string[]) {
       'data-dir': { type: 'string' },
       port: { type: 'string', default: '3000' },
       'no-seed': { type: 'boolean', default: false },
-      pollers: { type: 'string', default: '4' },
+      pollers: { type: 'string', default: '8' },
       'retry-delay-seconds': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -54,7 +54,7 @@ function parse(argv: string[]) {
     dataDir: values['data-dir'],
     port: integer('port', values.port, 0) ?? 3000,
     seed: !values['no-seed'],
-    pollers: integer('pollers', values.pollers, 1) ?? 4,
+    pollers: integer('pollers', values.pollers, 1) ?? 8,
     retryDelaySeconds: integer('retry-delay-seconds', values['retry-delay-seconds'], 0),
   };
 }

@@ -21,6 +21,13 @@ import { handlerEnvironment, provisionTopology, type Bindings } from './provisio
 import { QueueConsumer } from './queue-consumer.js';
 import { seedDemoLedger, type SeedAccount } from './seed.js';
 
+/**
+ * Lambda runs as many concurrent batches of a FIFO queue as there are active message groups (up
+ * to its concurrency limit); locally a fixed pool stands in for that. Each batch is processed in
+ * order, so the pool size is what lets different accounts' transfers post side by side.
+ */
+export const POLLERS_PER_QUEUE_DEFAULT = 8;
+
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export interface LocalRuntimeOptions {
@@ -36,7 +43,7 @@ export interface LocalRuntimeOptions {
   readonly seed?: boolean;
   /** Resource name prefix, so several runtimes can share one endpoint. @default 'local' */
   readonly prefix?: string;
-  /** Concurrent pollers per queue. @default 4 */
+  /** Concurrent pollers per queue. @default POLLERS_PER_QUEUE_DEFAULT */
   readonly pollersPerQueue?: number;
   /**
    * Seconds before a failed record is retried. AWS waits for the queue's visibility timeout
@@ -215,7 +222,7 @@ function startConsumer(
     timeoutSeconds: consumer.timeoutSeconds,
     memorySizeMb: consumer.memorySizeMb,
     waitSeconds: spec.receiveWaitSeconds,
-    pollersMax: options.pollersPerQueue ?? 4,
+    pollersMax: options.pollersPerQueue ?? POLLERS_PER_QUEUE_DEFAULT,
     ...(options.retryDelaySeconds !== undefined ? { failedRecordVisibilitySeconds: options.retryDelaySeconds } : {}),
     onBatch: (report) => {
       if (report.failed > 0) log(`${queue}: ${report.failed} of ${report.received} record(s) failed${report.batchError !== undefined ? ` (${report.batchError})` : ''}; they will be retried`);

@@ -1,0 +1,42 @@
+// Proves the traffic simulator against a real local runtime: every accepted request is decided
+// (none lost), deliberate duplicates are absorbed, money is conserved, and the figures add up.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDecisionFeed } from '../../lib/cli/decision-feed.js';
+import { formatSummary, simulate } from '../../lib/cli/simulate.js';
+import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
+
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime({ seed: false });
+});
+
+afterAll(async () => {
+  await runtime.stop();
+});
+
+describe('simulate', () => {
+  it('decides every accepted request, absorbs duplicates and conserves money', async () => {
+    const key = (channel: string) => runtime.credentials.apiKeys.find((candidate) => candidate.channel === channel)!.value;
+
+    const summary = await simulate({
+      baseUrl: runtime.apiUrl,
+      apiKeys: { WEB: key('WEB'), MOBILE: key('MOBILE'), POS: key('POS') },
+      adminKey: runtime.credentials.adminKey,
+      rate: 20,
+      durationSeconds: 3,
+      customers: 10,
+      seed: 42,
+      decisionFeed: (onDecision) => startDecisionFeed(runtime.clients, runtime.bindings.topics.transactions, onDecision),
+    });
+
+    expect(summary.sent).toBe(60);
+    expect(summary.accepted + summary.duplicatesSent).toBe(summary.sent);
+    expect(summary.lost).toBe(0);
+    expect(summary.posted + Object.values(summary.rejectedByReason).reduce((sum, count) => sum + count, 0)).toBe(summary.accepted);
+    expect(summary.duplicatesAbsorbed).toBe(summary.duplicatesSent);
+    expect(summary.conservation.after).toBe(summary.conservation.before);
+    expect(summary.latencyMs.p50).toBeLessThanOrEqual(summary.latencyMs.p99);
+    expect(formatSummary(summary)).toMatch(/lost {13}0 \(every accepted request was decided\)/);
+  });
+});
