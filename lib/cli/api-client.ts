@@ -91,7 +91,7 @@ export class ApiClient {
   }
 
   /** Polls until the transaction is POSTED or REJECTED; returns it with the time it took. */
-  async waitForDecision(transactionId: string, timeoutMs: number, intervalMs = 10): Promise<TransactionView> {
+  async waitForDecision(transactionId: string, timeoutMs: number, intervalMs = 50): Promise<TransactionView> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const response = await this.getTransaction(transactionId);
