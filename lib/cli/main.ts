@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ApiClient, type ApiResponse } from './api-client.js';
 import { startDecisionFeed } from './decision-feed.js';
-import { formatSummary, simulate } from './simulate.js';
+import { formatSummary, simulate, type SimulationSummary } from './simulate.js';
 
 const USAGE = `Usage: payments <command> [options]
 
@@ -67,6 +67,11 @@ function print(response: ApiResponse<unknown>): void {
   if (response.status >= 400) process.exitCode = 1;
 }
 
+/** Nothing accepted may go undecided, no resend may be accepted twice, money must balance. */
+function failedChecks(summary: SimulationSummary): boolean {
+  return summary.lost > 0 || summary.duplicatesAccepted > 0 || summary.conservation.before !== summary.conservation.after;
+}
+
 async function runSimulation(values: Values): Promise<void> {
   const rate = positiveInteger('rate', values.rate);
   const durationSeconds = positiveInteger('duration', values.duration);
@@ -87,7 +92,7 @@ async function runSimulation(values: Values): Promise<void> {
       adminKey: need('admin-key'),
     });
     process.stdout.write(formatSummary(summary));
-    if (summary.lost > 0 || summary.conservation.before !== summary.conservation.after) process.exitCode = 1;
+    if (failedChecks(summary)) process.exitCode = 1;
     return;
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -96,6 +101,11 @@ async function runSimulation(values: Values): Promise<void> {
   const { startLocalRuntime } = await import('../local/runtime.js');
   process.stderr.write('starting the local runtime (embedded emulators)...\n');
   const runtime = await startLocalRuntime({ seed: false });
+  // Ctrl-C mid-run still stops the emulators (DynamoDB Local is a child JVM).
+  const interrupt = (): void => {
+    void runtime.stop().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', interrupt);
   try {
     const key = (channel: string) => runtime.credentials.apiKeys.find((candidate) => candidate.channel === channel)!.value;
     const summary = await simulate({
@@ -106,8 +116,9 @@ async function runSimulation(values: Values): Promise<void> {
       decisionFeed: (onDecision) => startDecisionFeed(runtime.clients, runtime.bindings.topics.transactions, onDecision),
     });
     process.stdout.write(formatSummary(summary));
-    if (summary.lost > 0 || summary.conservation.before !== summary.conservation.after) process.exitCode = 1;
+    if (failedChecks(summary)) process.exitCode = 1;
   } finally {
+    process.off('SIGINT', interrupt);
     await runtime.stop();
   }
 }

@@ -43,12 +43,18 @@ export interface SimulationSummary {
   readonly rejectedByReason: Readonly<Record<string, number>>;
   readonly duplicatesSent: number;
   readonly duplicatesAbsorbed: number;
+  /** Resends that were accepted as new: must be 0. */
+  readonly duplicatesAccepted: number;
+  /** Requests per second asked for. */
+  readonly offeredRate: number;
+  /** Decided before the client had its 202 (their 202->decided latency reads 0). */
+  readonly decidedBefore202: number;
   /** Accepted (202) but never decided within the settle timeout. */
   readonly lost: number;
   readonly trafficSeconds: number;
   readonly decidedPerSecond: number;
   readonly latencyMs: Percentiles;
-  /** From sending a submission to its answer (the API's own latency). */
+  /** From when a submission was due to its answer: the API's latency, queueing in the generator included. */
   readonly acceptLatencyMs: Percentiles;
   /**
    * From the API accepting the request to the ledger deciding it, both on the server's clock:
@@ -201,7 +207,10 @@ class TrafficRun {
   #posted = 0;
   #duplicatesSent = 0;
   #duplicatesAbsorbed = 0;
+  /** A resend answered with another transaction, or without the replay marker: a double acceptance. */
+  #duplicatesAccepted = 0;
   #lost = 0;
+  #decidedBefore202 = 0;
   #firstAcceptedMs = 0;
   #lastDecidedMs = 0;
 
@@ -222,7 +231,10 @@ class TrafficRun {
   }
 
   /** Sends at `rate` per second for `durationSeconds`; returns the seconds it actually took. */
+  #offeredRate = 0;
+
   async drive(rate: number, durationSeconds: number): Promise<number> {
+    this.#offeredRate = rate;
     const total = Math.round(rate * durationSeconds);
     const startedMs = Date.now();
     const inFlight = new Set<Promise<void>>();
@@ -232,7 +244,7 @@ class TrafficRun {
       const waitMs = dueMs - Date.now();
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
       while (inFlight.size >= SUBMISSIONS_IN_FLIGHT_MAX) await Promise.race(inFlight);
-      const sending: Promise<void> = this.#sendOne().finally(() => inFlight.delete(sending));
+      const sending: Promise<void> = this.#sendOne(dueMs).finally(() => inFlight.delete(sending));
       inFlight.add(sending);
       if (index % Math.max(1, Math.round(rate / 4)) === 0) this.#report(startedMs);
     }
@@ -243,14 +255,26 @@ class TrafficRun {
   #watcher: Promise<void> = Promise.resolve();
   #settleDeadlineMs: number | undefined;
 
-  async #sendOne(): Promise<void> {
+  /**
+   * Sends one submission that was due at `dueMs`. Its latency counts from when it was due, not
+   * from when a free slot let it go, so a saturated API shows up in the figures instead of
+   * hiding in the generator (coordinated omission).
+   */
+  async #sendOne(dueMs: number): Promise<void> {
     this.#sent++;
     const previous = this.#sentRequests.length > 0 && this.#random() < DUPLICATE_SHARE ? this.#pick(this.#sentRequests) : undefined;
     const request = previous ?? this.#newRequest();
     if (previous !== undefined) this.#duplicatesSent++;
-    const sentMs = Date.now();
-    const response = await this.#clients[request.channel].submit(request.body, request.key);
-    this.#acceptLatenciesMs.push(Date.now() - sentMs);
+    let response: Awaited<ReturnType<ApiClient['submit']>>;
+    try {
+      response = await this.#clients[request.channel].submit(request.body, request.key);
+    } catch (error) {
+      // No answer: the request may or may not have been accepted. Counted, never fatal.
+      const kind = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'network error';
+      this.#refused[kind] = (this.#refused[kind] ?? 0) + 1;
+      return;
+    }
+    this.#acceptLatenciesMs.push(Date.now() - dueMs);
     if (response.status !== 202) {
       this.#refused[String(response.status)] = (this.#refused[String(response.status)] ?? 0) + 1;
       return;
@@ -258,10 +282,11 @@ class TrafficRun {
     const transactionId = response.body.transactionId as string;
     if (previous !== undefined) {
       if (transactionId === previous.transactionId && response.headers.get('idempotent-replayed') === 'true') this.#duplicatesAbsorbed++;
+      else this.#duplicatesAccepted++;
       return;
     }
     this.#accepted++;
-    this.#firstAcceptedMs ||= sentMs;
+    this.#firstAcceptedMs ||= dueMs;
     this.#sentRequests.push({ ...request, transactionId });
     const pending = { transactionId, client: this.#clients[request.channel], acceptedAtMs: Date.now() };
     this.#pending.set(transactionId, pending);
@@ -323,7 +348,12 @@ class TrafficRun {
   }
 
   async #check(pending: Pending): Promise<void> {
-    const response = await pending.client.getTransaction(pending.transactionId);
+    let response: Awaited<ReturnType<ApiClient['getTransaction']>>;
+    try {
+      response = await pending.client.getTransaction(pending.transactionId);
+    } catch {
+      return; // looked at again next round; undecided at the deadline counts as lost
+    }
     const { status, decidedAt, rejectionReason, requestedAt } = response.body;
     if (response.status !== 200 || status === 'RECEIVED' || decidedAt === undefined) return;
     this.#decided(pending, { transactionId: pending.transactionId, status, decidedAt, requestedAt, ...(rejectionReason !== undefined ? { rejectionReason } : {}) });
@@ -338,6 +368,7 @@ class TrafficRun {
     if (!this.#pending.delete(pending.transactionId)) return;
     const decidedMs = Date.parse(transaction.decidedAt);
     this.#lastDecidedMs = Math.max(this.#lastDecidedMs, decidedMs);
+    if (decidedMs < pending.acceptedAtMs) this.#decidedBefore202++;
     this.#latenciesMs.push(Math.max(0, decidedMs - pending.acceptedAtMs));
     this.#serverLatenciesMs.push(Math.max(0, decidedMs - Date.parse(transaction.requestedAt)));
     if (transaction.status === 'POSTED') this.#posted++;
@@ -374,7 +405,10 @@ class TrafficRun {
       rejectedByReason: { ...this.#rejected },
       duplicatesSent: this.#duplicatesSent,
       duplicatesAbsorbed: this.#duplicatesAbsorbed,
+      duplicatesAccepted: this.#duplicatesAccepted,
+      offeredRate: this.#offeredRate,
       lost: this.#lost,
+      decidedBefore202: this.#decidedBefore202,
       trafficSeconds,
       decidedPerSecond: decided / windowSeconds,
       latencyMs: percentiles(sorted),
@@ -396,7 +430,11 @@ export function percentile(sorted: readonly number[], fraction: number): number 
   return sorted[rank - 1]!;
 }
 
+/** Below this fraction of the offered rate the summary warns that the machine was saturated. */
+const SATURATION_FRACTION = 0.9;
+
 export function formatSummary(summary: SimulationSummary): string {
+  const achieved = summary.sent / summary.trafficSeconds;
   const rejected = Object.entries(summary.rejectedByReason)
     .sort(([, a], [, b]) => b - a)
     .map(([reason, count]) => `${reason} ${count}`)
@@ -405,16 +443,19 @@ export function formatSummary(summary: SimulationSummary): string {
   return [
     '',
     'simulation summary',
-    `  sent             ${summary.sent} requests in ${summary.trafficSeconds.toFixed(1)} s = ${(summary.sent / summary.trafficSeconds).toFixed(1)}/s (${summary.duplicatesSent} deliberate duplicates)`,
+    `  sent             ${summary.sent} requests in ${summary.trafficSeconds.toFixed(1)} s = ${achieved.toFixed(1)}/s of ${summary.offeredRate}/s offered (${summary.duplicatesSent} deliberate duplicates)`,
+    ...(achieved < summary.offeredRate * SATURATION_FRACTION
+      ? [`  WARNING          the API could not keep up with the offered rate: this machine is saturated, and latencies below include queueing`]
+      : []),
     `  accepted (202)   ${summary.accepted}${Object.keys(summary.refused).length > 0 ? `   refused: ${JSON.stringify(summary.refused)}` : ''}`,
     `  posted           ${summary.posted}`,
     `  rejected         ${Object.values(summary.rejectedByReason).reduce((sum, count) => sum + count, 0)}${rejected === '' ? '' : ` (${rejected})`}`,
-    `  duplicates       ${summary.duplicatesAbsorbed} of ${summary.duplicatesSent} absorbed (same transaction, Idempotent-Replayed)`,
+    `  duplicates       ${summary.duplicatesAbsorbed} of ${summary.duplicatesSent} absorbed (same transaction, Idempotent-Replayed)${summary.duplicatesAccepted > 0 ? `; ${summary.duplicatesAccepted} ACCEPTED TWICE` : ''}`,
     `  lost             ${summary.lost}${summary.lost === 0 ? ' (every accepted request was decided)' : ' ACCEPTED REQUESTS WITHOUT A DECISION'}`,
     `  throughput       ${summary.decidedPerSecond.toFixed(1)} decisions/s`,
-    `  latency 202->decided  p50 ${summary.latencyMs.p50} ms  p95 ${summary.latencyMs.p95} ms  p99 ${summary.latencyMs.p99} ms  max ${summary.latencyMs.max} ms`,
-    `  latency accepted->decided (server clock)  p50 ${summary.pipelineLatencyMs.p50} ms  p95 ${summary.pipelineLatencyMs.p95} ms  p99 ${summary.pipelineLatencyMs.p99} ms  max ${summary.pipelineLatencyMs.max} ms`,
-    `  latency submit->202   p50 ${summary.acceptLatencyMs.p50} ms  p95 ${summary.acceptLatencyMs.p95} ms  p99 ${summary.acceptLatencyMs.p99} ms  max ${summary.acceptLatencyMs.max} ms`,
+    `  latency accepted->decided  p50 ${summary.pipelineLatencyMs.p50} ms  p95 ${summary.pipelineLatencyMs.p95} ms  p99 ${summary.pipelineLatencyMs.p99} ms  max ${summary.pipelineLatencyMs.max} ms   (the pipeline: the API's acceptance to the ledger's decision, server clock)`,
+    `  latency 202->decided       p50 ${summary.latencyMs.p50} ms  p95 ${summary.latencyMs.p95} ms  p99 ${summary.latencyMs.p99} ms  max ${summary.latencyMs.max} ms   (as the channel sees it; 0 when decided before the 202 arrived: ${summary.decidedBefore202} of them)`,
+    `  latency due->202           p50 ${summary.acceptLatencyMs.p50} ms  p95 ${summary.acceptLatencyMs.p95} ms  p99 ${summary.acceptLatencyMs.p99} ms  max ${summary.acceptLatencyMs.max} ms`,
     `  money            ${conserved ? 'conserved' : 'NOT CONSERVED'}: sum over ${summary.conservation.accounts} accounts ${summary.conservation.before} before, ${summary.conservation.after} after (cents)`,
     '',
   ].join('\n');
