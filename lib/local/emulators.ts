@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { startFauxqs } from 'fauxqs';
 
 /** DynamoDB Local takes 1-3 s to start its JVM; give a slow CI box ample room but fail eventually. */
@@ -58,34 +58,60 @@ export interface DynamoDbLocalOptions {
 
 /**
  * The JVM is a child process: if this process is killed hard (SIGKILL), it outlives us and keeps
- * the database files open. With a data dir its pid is recorded, and a stale one is ended before a
- * new instance opens the same files.
+ * the database files open. With a data dir, the owner (this process) and the JVM are recorded;
+ * a start finds a live owner and refuses (two runtimes must not share one data dir), or finds an
+ * orphaned JVM of that same data dir and ends it. A pid is only ever signalled after its command
+ * line shows it is what the file says it is, so a reused pid is never touched.
  */
 const PID_FILE = 'dynamodb-local.pid';
 
-async function endStaleInstance(dataDir: string): Promise<void> {
-  const pidFile = path.join(dataDir, PID_FILE);
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  rmSync(pidFile, { force: true });
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  process.kill(pid, 'SIGKILL');
-  for (let waited = 0; waited < 5_000 && isAlive(pid); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+interface PidRecord {
+  readonly ownerPid: number;
+  readonly javaPid: number;
 }
 
-function isAlive(pid: number): boolean {
+function commandLineOf(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
+    const proc = `/proc/${pid}/cmdline`;
+    if (existsSync(proc)) return readFileSync(proc, 'utf8').replaceAll('\0', ' ');
+    return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim() || undefined;
   } catch {
-    return false;
+    return undefined; // gone, or not ours to inspect
   }
+}
+
+function readPidRecord(pidFile: string): PidRecord | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(pidFile, 'utf8')) as Partial<PidRecord>;
+    return Number.isInteger(parsed.ownerPid) && Number.isInteger(parsed.javaPid) ? (parsed as PidRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function claimDataDir(dataDir: string): Promise<void> {
+  const pidFile = path.join(dataDir, PID_FILE);
+  const record = existsSync(pidFile) ? readPidRecord(pidFile) : undefined;
+  if (record !== undefined) {
+    const owner = record.ownerPid === process.pid ? undefined : commandLineOf(record.ownerPid);
+    if (owner !== undefined && /\bnode\b/.test(owner)) {
+      throw new EmulatorStartError(`data dir ${dataDir} is in use by process ${record.ownerPid}; stop that runtime first`);
+    }
+    const java = commandLineOf(record.javaPid);
+    if (java?.includes('DynamoDBLocal.jar') === true && java.includes(path.resolve(dataDir))) {
+      process.kill(record.javaPid, 'SIGKILL');
+      for (let waited = 0; waited < 5_000 && commandLineOf(record.javaPid) !== undefined; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+  rmSync(pidFile, { force: true });
 }
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<RunningEmulator> {
   if (options.dataDir !== undefined) {
     mkdirSync(options.dataDir, { recursive: true });
-    await endStaleInstance(options.dataDir);
+    await claimDataDir(options.dataDir);
   }
   const port = options.port ?? (await freePort());
   let stderr = '';
@@ -108,11 +134,17 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   });
   child.stdout?.resume();
   const pidFile = options.dataDir === undefined ? undefined : path.join(options.dataDir, PID_FILE);
-  if (pidFile !== undefined && child.pid !== undefined) writeFileSync(pidFile, String(child.pid));
+  if (pidFile !== undefined && child.pid !== undefined) {
+    writeFileSync(pidFile, JSON.stringify({ ownerPid: process.pid, javaPid: child.pid } satisfies PidRecord));
+  }
+  // A normal exit, an uncaught error or process.exit() must not leave the JVM behind.
+  const endOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', endOnExit);
   const endpoint = `http://127.0.0.1:${port}`;
   const end = (signal: NodeJS.Signals) => (): Promise<void> =>
     new Promise((resolve) => {
       if (pidFile !== undefined) rmSync(pidFile, { force: true });
+      process.off('exit', endOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill(signal);
