@@ -14,6 +14,8 @@ import { createLambdaContext } from './lambda-context.js';
 /** API Gateway's own payload limit; the handler applies the API's tighter 256 KiB contract. */
 export const GATEWAY_PAYLOAD_BYTES_MAX = 10 * 1024 * 1024;
 export const ADMIN_KEY_HEADER = 'x-admin-key';
+/** How long a stop waits for requests in progress. */
+const STOP_GRACE_MS = 5_000;
 const LOCAL_ADMIN_ARN = 'arn:aws:iam::000000000000:user/local-admin';
 
 export interface LocalApiKey {
@@ -60,10 +62,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    // Stop accepting, let requests in progress get their answer (a 202 must reach its client),
+    // drop idle keep-alive sockets; whatever is still open after the bound is cut.
     stop: () =>
       new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        const cutoff = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+        server.close(() => {
+          clearTimeout(cutoff);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }
@@ -83,10 +91,13 @@ async function serve(request: IncomingMessage, options: ApiServerOptions, keys: 
   const headers = singleHeaders(request);
   let identity: { apiKey: string | null; apiKeyId: string | null; userArn: string | null } = { apiKey: null, apiKeyId: null, userArn: null };
   if (route.auth === 'apiKey') {
-    const value = headers['x-api-key'];
-    if (value === undefined) return problemResponse(new ApiProblem('missing-api-key', 'send your channel API key in the x-api-key header'), url.pathname);
-    const key = keys.get(value);
-    if (key === undefined) return problemResponse(new ApiProblem('invalid-api-key', 'the API key is not the key of an active channel'), url.pathname);
+    // As API Gateway does with usage plans: a missing key and an unknown one both get 403 before
+    // the function runs (the handler's own 401 is reachable only by invoking it directly).
+    const key = keys.get(headers['x-api-key'] ?? '');
+    if (key === undefined) {
+      return problemResponse(new ApiProblem('invalid-api-key', 'the x-api-key header is missing or not the key of an active channel'), url.pathname);
+    }
+    const value = key.value;
     identity = { apiKey: value, apiKeyId: key.id, userArn: null };
   } else if (headers[ADMIN_KEY_HEADER] !== options.adminKey) {
     return problemResponse(new ApiProblem('forbidden', `admin routes need the admin key in the ${ADMIN_KEY_HEADER} header (IAM SigV4 on AWS)`), url.pathname);
@@ -106,15 +117,15 @@ function proxyEvent(
   body: Buffer,
   identity: { apiKey: string | null; apiKeyId: string | null; userArn: string | null },
 ): APIGatewayProxyEvent {
-  const query = [...url.searchParams.keys()];
+  const query = [...new Set(url.searchParams.keys())];
   const requestId = randomUUID();
   return {
     resource: route.path,
     path: url.pathname,
     httpMethod: route.method,
     headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    queryStringParameters: query.length === 0 ? null : Object.fromEntries(query.map((name) => [name, url.searchParams.get(name) ?? ''])),
+    multiValueHeaders: multiValueHeaders(request),
+    queryStringParameters: query.length === 0 ? null : Object.fromEntries(query.map((name) => [name, url.searchParams.getAll(name).at(-1) ?? ''])),
     multiValueQueryStringParameters: query.length === 0 ? null : Object.fromEntries(query.map((name) => [name, url.searchParams.getAll(name)])),
     pathParameters: matchPathTemplate(route.path, url.pathname) ?? null,
     stageVariables: null,
@@ -154,10 +165,20 @@ function proxyEvent(
   };
 }
 
+/** As API Gateway builds them: `headers` keeps the last value of a repeated header. */
 function singleHeaders(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  for (const [name, values] of Object.entries(request.headersDistinct)) {
+    const last = values?.at(-1);
+    if (last !== undefined) headers[name] = last;
+  }
+  return headers;
+}
+
+function multiValueHeaders(request: IncomingMessage): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(request.headersDistinct)) {
+    if (values !== undefined) headers[name] = values;
   }
   return headers;
 }

@@ -110,6 +110,31 @@ async function main(): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const log = (line: string): void => void process.stderr.write(`[local] ${line}\n`);
+  // Signal handlers first: a Ctrl-C during start-up must still stop the emulators it started.
+  const running: { runtime?: LocalRuntime } = {};
+  let stopRequested: NodeJS.Signals | undefined;
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      log(`${signal} again: exiting without waiting`);
+      process.exit(130);
+    }
+    stopRequested = signal;
+    if (running.runtime === undefined) {
+      log(`${signal}: stopping as soon as start-up completes`);
+      return;
+    }
+    log(`${signal}: stopping (in-flight batches finish, up to ${DRAIN_TIMEOUT_MS / 1000} s)`);
+    running.runtime.stop().then(
+      () => log('stopped'),
+      (error: unknown) => {
+        log(`stop failed: ${String(error)}`);
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const startedAt = Date.now();
   const runtime = await startLocalRuntime({
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
@@ -121,25 +146,14 @@ async function main(): Promise<void> {
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
     log,
   });
+  running.runtime = runtime;
+  if (stopRequested !== undefined) {
+    signals = 0;
+    stop(stopRequested);
+    return;
+  }
   process.stdout.write(banner(runtime));
   log(`ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-  let signals = 0;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (++signals > 1) {
-      log(`${signal} again: exiting without waiting`);
-      process.exit(130);
-    }
-    log(`${signal}: stopping (in-flight batches finish, up to ${DRAIN_TIMEOUT_MS / 1000} s)`);
-    runtime.stop().then(
-      () => log('stopped'),
-      (error: unknown) => {
-        log(`stop failed: ${String(error)}`);
-        process.exitCode = 1;
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
 main().catch((error: unknown) => {

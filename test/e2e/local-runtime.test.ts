@@ -173,14 +173,14 @@ describe('the local runtime over HTTP', () => {
     expect(quarantined?.MessageAttributes?.[QUARANTINE_REASON_ATTRIBUTE]?.StringValue).toMatch(/^envelope invalid: /);
   });
 
-  it('answers unknown routes 404, wrong methods 405 and bad keys 401/403, as problem+json', async () => {
+  it('answers unknown routes 404, wrong methods 405 and missing or bad keys 403 (as API Gateway does), as problem+json', async () => {
     const unknown = await web.request('GET', '/v1/nothing-here');
     const wrongMethod = await web.request('DELETE', '/v1/transactions');
     const noKey = await new ApiClient({ baseUrl: runtime.apiUrl }).getAccount('acc-alice');
     const badKey = await new ApiClient({ baseUrl: runtime.apiUrl, apiKey: 'stolen' }).getAccount('acc-alice');
     const notAdmin = await new ApiClient({ baseUrl: runtime.apiUrl, adminKey: 'guess' }).openAccount({ institutionId: 'bank-x', currency: 'EUR' });
 
-    expect([unknown.status, wrongMethod.status, noKey.status, badKey.status, notAdmin.status]).toEqual([404, 405, 401, 403, 403]);
+    expect([unknown.status, wrongMethod.status, noKey.status, badKey.status, notAdmin.status]).toEqual([404, 405, 403, 403, 403]);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
     expect(unknown.headers.get('content-type')).toBe('application/problem+json');
   });
