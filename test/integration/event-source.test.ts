@@ -208,6 +208,29 @@ describe('event-source emulation', () => {
     expect(afterwards.received).toBe(0);
   });
 
+  it('keeps a group in order with several concurrent pollers (a group is never in two batches at once)', async () => {
+    const queue = await fifoQueue(3, 30);
+    await send(queue, Array.from({ length: 20 }, (_, index) => ({ group: 'one-account', body: `m${index}` })));
+    const seen: string[] = [];
+    let concurrent = 0;
+    let concurrentMax = 0;
+    const handler: SqsBatchHandler = async (event) => {
+      concurrentMax = Math.max(concurrentMax, ++concurrent);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      seen.push(...event.Records.map((record) => record.body));
+      concurrent--;
+      return { batchItemFailures: [] };
+    };
+    const consumer = new QueueConsumer({ ...binding(queue, handler, { waitSeconds: 1 }), pollersMax: 4 });
+
+    consumer.start();
+    for (let waited = 0; seen.length < 20 && waited < 20_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    await consumer.stop(5_000);
+
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, index) => `m${index}`));
+    expect(concurrentMax).toBe(1);
+  });
+
   it('stops a consumer without cutting a running batch short, and deletes what it finished', async () => {
     const queue = await fifoQueue(3, 30);
     await send(queue, [{ group: 'g1', body: 'slow-but-fine' }]);

@@ -108,16 +108,12 @@ export class DynamoIntakeStore implements IntakeStore {
     if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError(`bad window ${fromIso} .. ${toIso}`);
     for (let hourMs = Math.floor(fromMs / HOUR_MS) * HOUR_MS; hourMs < toMs; hourMs += HOUR_MS) {
       const hour = new Date(hourMs).toISOString().slice(0, 13);
-      // An hour's shards are read together: a week of hours is 168 round trips, not 1,344.
-      const shards = await Promise.all(
-        Array.from({ length: ACCEPTANCE_BUCKET_SHARDS }, (_, shard) => this.#listBucket(`${hour}#${shard}`, fromIso, toIso)),
-      );
-      for (const intakes of shards) yield* intakes;
+      // One page at a time: memory stays bounded by a page whatever the window holds.
+      for (let shard = 0; shard < ACCEPTANCE_BUCKET_SHARDS; shard++) yield* this.#listBucket(`${hour}#${shard}`, fromIso, toIso);
     }
   }
 
-  async #listBucket(bucket: string, fromIso: string, toIso: string): Promise<TransferIntake[]> {
-    const intakes: TransferIntake[] = [];
+  async *#listBucket(bucket: string, fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
     let startKey: Item | undefined;
     for (let page = 0; page < BUCKET_PAGES_MAX; page++) {
       const result = await this.#client.send(
@@ -132,10 +128,10 @@ export class DynamoIntakeStore implements IntakeStore {
       );
       for (const item of result.Items ?? []) {
         const intake = fromItem(item);
-        if (intake.acceptedAt < toIso) intakes.push(intake);
+        if (intake.acceptedAt < toIso) yield intake;
       }
       startKey = result.LastEvaluatedKey;
-      if (startKey === undefined) return intakes;
+      if (startKey === undefined) return;
     }
     throw new CorruptItemError(`acceptance bucket ${bucket} has more than ${BUCKET_PAGES_MAX} pages`);
   }
