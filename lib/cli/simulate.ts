@@ -274,7 +274,7 @@ class TrafficRun {
       this.#refused[kind] = (this.#refused[kind] ?? 0) + 1;
       return;
     }
-    this.#acceptLatenciesMs.push(Date.now() - dueMs);
+    this.#acceptLatenciesMs.push(Math.round(Date.now() - dueMs));
     if (response.status !== 202) {
       this.#refused[String(response.status)] = (this.#refused[String(response.status)] ?? 0) + 1;
       return;
