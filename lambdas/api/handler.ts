@@ -10,9 +10,8 @@ import { DynamoIntakeStore } from '../adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import type { TransferChannel } from '../core/ledger/transfer.js';
-import { clientOptionsFromEnv, createAwsClients } from '../shared/aws-clients.js';
 import { requireEnv, type Environment } from '../shared/env.js';
-import { createObservability } from '../shared/observability.js';
+import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { header, problemResponse, publicPath } from './http.js';
 import { depositFunds, getAccount, getTransaction, openAccount, submitTransaction, type ApiDependencies, type OperationInput } from './operations.js';
 import { ApiProblem } from './problems.js';
@@ -98,10 +97,7 @@ export function channelsFromEnv(value: string): ReadonlyMap<string, Channel> {
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function apiHandlerFromEnv(env: Environment): ApiHandler {
-  const { logger, metrics, tracer } = createObservability(env.POWERTOOLS_SERVICE_NAME ?? 'payments-api');
-  const clients = createAwsClients(clientOptionsFromEnv(env));
-  tracer.captureAWSv3Client(clients.dynamodb);
-  tracer.captureAWSv3Client(clients.sns);
+  const { logger, metrics, clients } = wireFromEnv(env, 'payments-api');
   return createApiHandler({
     ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
     intake: new DynamoIntakeStore(clients.dynamodb, requireEnv(env, envVar.table('requests'))),
@@ -112,8 +108,4 @@ export function apiHandlerFromEnv(env: Environment): ApiHandler {
   });
 }
 
-let wired: ApiHandler | undefined;
-export const handler: ApiHandler = (event, context) => {
-  wired ??= apiHandlerFromEnv(process.env);
-  return wired(event, context);
-};
+export const handler: ApiHandler = lazyHandler(apiHandlerFromEnv);

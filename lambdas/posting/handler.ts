@@ -16,9 +16,8 @@ import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
 import { DynamoLedgerStore, SameAccountTransferError } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
-import { clientOptionsFromEnv, createAwsClients } from '../shared/aws-clients.js';
 import { requireEnv, type Environment } from '../shared/env.js';
-import { createObservability } from '../shared/observability.js';
+import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { envVar } from '../../lib/topology.js';
 
 export interface PostingDependencies {
@@ -141,11 +140,7 @@ function recordOutcome(deps: PostingDependencies, result: PostingResult, now: Da
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function postingHandlerFromEnv(env: Environment): SqsBatchHandler {
-  const { logger, metrics, tracer } = createObservability(env.POWERTOOLS_SERVICE_NAME ?? 'payments-posting');
-  const clients = createAwsClients(clientOptionsFromEnv(env));
-  tracer.captureAWSv3Client(clients.dynamodb);
-  tracer.captureAWSv3Client(clients.sns);
-  tracer.captureAWSv3Client(clients.sqs);
+  const { logger, metrics, clients } = wireFromEnv(env, 'payments-posting');
   return createPostingHandler({
     ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
     publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('transactions'))),
@@ -155,8 +150,4 @@ export function postingHandlerFromEnv(env: Environment): SqsBatchHandler {
   });
 }
 
-let wired: SqsBatchHandler | undefined;
-export const handler: SqsBatchHandler = (event, context) => {
-  wired ??= postingHandlerFromEnv(process.env);
-  return wired(event, context);
-};
+export const handler: SqsBatchHandler = lazyHandler(postingHandlerFromEnv);

@@ -8,9 +8,8 @@ import { DynamoIntakeStore } from '../adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { recoverUnfinishedRequests, type RecoveryPorts, type RecoveryReport } from '../core/intake/recovery.js';
-import { clientOptionsFromEnv, createAwsClients } from '../shared/aws-clients.js';
 import { requireEnv, type Environment } from '../shared/env.js';
-import { createObservability } from '../shared/observability.js';
+import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { envVar, topology } from '../../lib/topology.js';
 
 /** Requests younger than this are still on their normal path; the sweep leaves them alone. */
@@ -47,10 +46,7 @@ function defaultLookbackSeconds(): number {
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function recoveryHandlerFromEnv(env: Environment): RecoveryHandler {
-  const { logger, metrics, tracer } = createObservability(env.POWERTOOLS_SERVICE_NAME ?? 'payments-recovery');
-  const clients = createAwsClients(clientOptionsFromEnv(env));
-  tracer.captureAWSv3Client(clients.dynamodb);
-  tracer.captureAWSv3Client(clients.sns);
+  const { logger, metrics, clients } = wireFromEnv(env, 'payments-recovery');
   return createRecoveryHandler({
     intake: new DynamoIntakeStore(clients.dynamodb, requireEnv(env, envVar.table('requests'))),
     ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
@@ -61,8 +57,4 @@ export function recoveryHandlerFromEnv(env: Environment): RecoveryHandler {
   });
 }
 
-let wired: RecoveryHandler | undefined;
-export const handler: RecoveryHandler = (event) => {
-  wired ??= recoveryHandlerFromEnv(process.env);
-  return wired(event);
-};
+export const handler: RecoveryHandler = lazyHandler(recoveryHandlerFromEnv);
