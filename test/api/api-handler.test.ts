@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLambdaContext } from '../../lib/local/lambda-context.js';
 import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
-import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
 import { SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import { createApiHandler, type ApiHandlerDependencies } from '../../lambdas/api/handler.js';
@@ -18,7 +18,7 @@ import type { EventPublisher } from '../../lambdas/core/events/ports.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler } from '../../lambdas/posting/handler.js';
 import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
-import { balancesByCurrency, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { balancesByCurrency, ledgerOf, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, takeMessages } from '../support/queue-driver.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
@@ -34,8 +34,7 @@ let publisher: SnsEventPublisher;
 
 beforeAll(async () => {
   world = await createTestWorld('api');
-  ledger = new DynamoLedgerStore({ client: world.clients.dynamodb, tableName: world.bindings.tables.ledger });
-  handle = { ledger, client: world.clients.dynamodb, tableName: world.bindings.tables.ledger };
+  ({ ledger, handle } = ledgerOf(world));
   intake = new DynamoIntakeStore(world.clients.dynamodb, world.bindings.tables.requests);
   publisher = new SnsEventPublisher(world.clients.sns, world.bindings.topics.transactions);
 });

@@ -3,11 +3,12 @@
 // resends absorbed, concurrent debits never overspend, and money conserved throughout.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoLedgerStore, PostingConflictError, SameAccountTransferError } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import type { DynamoLedgerStore} from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import { PostingConflictError, SameAccountTransferError } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import type { LedgerStore, PostingResult } from '../../lambdas/core/ledger/ports.js';
 import { decidePosting } from '../../lambdas/core/ledger/posting-rules.js';
 import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
-import { balancesByCurrency, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { balancesByCurrency, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
 let world: TestWorld;
@@ -16,8 +17,7 @@ let ledger: DynamoLedgerStore;
 
 beforeAll(async () => {
   world = await createTestWorld('ledger');
-  ledger = new DynamoLedgerStore({ client: world.clients.dynamodb, tableName: world.bindings.tables.ledger });
-  handle = { ledger, client: world.clients.dynamodb, tableName: world.bindings.tables.ledger };
+  ({ ledger, handle } = ledgerOf(world));
 });
 
 afterAll(async () => {

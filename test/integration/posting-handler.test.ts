@@ -11,7 +11,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLambdaContext } from '../../lib/local/lambda-context.js';
 import { accountToItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
-import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
 import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import { eventIdFor, type EventOf, type PaymentEvent } from '../../lambdas/core/events/envelope.js';
@@ -20,7 +20,7 @@ import type { EventPublisher } from '../../lambdas/core/events/ports.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler, type PostingDependencies } from '../../lambdas/posting/handler.js';
-import { balancesByCurrency, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { balancesByCurrency, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, observeTopic, takeMessages } from '../support/queue-driver.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
@@ -32,8 +32,7 @@ let observerUrl: string;
 
 beforeAll(async () => {
   world = await createTestWorld('posting');
-  ledger = new DynamoLedgerStore({ client: world.clients.dynamodb, tableName: world.bindings.tables.ledger });
-  handle = { ledger, client: world.clients.dynamodb, tableName: world.bindings.tables.ledger };
+  ({ ledger, handle } = ledgerOf(world));
   publisher = new SnsEventPublisher(world.clients.sns, world.bindings.topics.transactions);
   observerUrl = await observeTopic(world, world.bindings.topics.transactions, 'observer');
 });

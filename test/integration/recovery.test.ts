@@ -5,14 +5,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
-import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
 import { SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import type { TransferIntake } from '../../lambdas/core/intake/ports.js';
 import { transferContentHash, type TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler } from '../../lambdas/posting/handler.js';
 import { createRecoveryHandler, RECOVERY_GRACE_SECONDS } from '../../lambdas/recovery/handler.js';
-import { balancesByCurrency, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { balancesByCurrency, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue } from '../support/queue-driver.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
@@ -23,9 +23,8 @@ let handle: LedgerHandle;
 
 beforeAll(async () => {
   world = await createTestWorld('recovery');
-  ledger = new DynamoLedgerStore({ client: world.clients.dynamodb, tableName: world.bindings.tables.ledger });
+  ({ ledger, handle } = ledgerOf(world));
   intake = new DynamoIntakeStore(world.clients.dynamodb, world.bindings.tables.requests);
-  handle = { ledger, client: world.clients.dynamodb, tableName: world.bindings.tables.ledger };
 });
 
 afterAll(async () => {
@@ -83,7 +82,12 @@ describe('recovery sweep', () => {
   it('finds intakes across hours and shards of the acceptance index, and none outside the window (scan agrees)', async () => {
     const debtor = await openFundedAccount(handle, { balanceMinor: 10_000n });
     const creditor = await openFundedAccount(handle);
-    const base = Date.parse('2026-03-01T10:30:00.000Z');
+    // Two days ago, inside the intake retention: older items would be due for TTL deletion,
+    // which DynamoDB Local carries out, and the listing would race the reaper.
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 48 * 3_600_000;
+    const base = hour + 30 * 60_000;
+    const from = new Date(hour + 3_600_000).toISOString();
+    const to = new Date(hour + 3 * 3_600_000).toISOString();
     const requests = Array.from({ length: 24 }, (_, index) => transferRequest(debtor.accountId, creditor.accountId, index + 1));
     for (const [index, request] of requests.entries()) {
       await intake.recordAccepted(intakeOf(request, new Date(base + index * 10 * 60_000)));
@@ -95,15 +99,15 @@ describe('recovery sweep', () => {
     for (let attempt = 0; attempt < 50 && listed.length < 12; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
       listed = [];
-      for await (const found of intake.listAccepted('2026-03-01T11:00:00.000Z', '2026-03-01T13:00:00.000Z')) listed.push(found.request.transferId);
+      for await (const found of intake.listAccepted(from, to)) listed.push(found.request.transferId);
     }
     const scanned: string[] = [];
     const byScan = new DynamoIntakeStore(world.clients.dynamodb, world.bindings.tables.requests, 'scan');
-    for await (const found of byScan.listAccepted('2026-03-01T11:00:00.000Z', '2026-03-01T13:00:00.000Z')) scanned.push(found.request.transferId);
+    for await (const found of byScan.listAccepted(from, to)) scanned.push(found.request.transferId);
 
     const expected = requests.filter((_, index) => {
       const at = base + index * 10 * 60_000;
-      return at >= Date.parse('2026-03-01T11:00:00.000Z') && at < Date.parse('2026-03-01T13:00:00.000Z');
+      return at >= Date.parse(from) && at < Date.parse(to);
     });
     expect(listed.sort()).toEqual(expected.map((request) => request.transferId).sort());
     expect(listed).toHaveLength(12);

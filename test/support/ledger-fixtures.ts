@@ -7,11 +7,19 @@ import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import { transferIdFor, type TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
 import { accountFromItem, accountToItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
+import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import type { TestWorld } from './world.js';
 
 export interface LedgerHandle {
   readonly ledger: LedgerStore;
   readonly client: DynamoDBClient;
   readonly tableName: string;
+}
+
+/** The DynamoDB ledger of a test world, and the handle fixtures open accounts through. */
+export function ledgerOf(world: Pick<TestWorld, 'clients' | 'bindings'>): { ledger: DynamoLedgerStore; handle: LedgerHandle } {
+  const ledger = new DynamoLedgerStore({ client: world.clients.dynamodb, tableName: world.bindings.tables.ledger });
+  return { ledger, handle: { ledger, client: world.clients.dynamodb, tableName: world.bindings.tables.ledger } };
 }
 
 export interface AccountFixture {
