@@ -1,13 +1,13 @@
 // The local API Gateway: an HTTP server that turns each request into a REST (v1) proxy event,
 // enforces what the gateway enforces on AWS (channel API keys on key routes, admin credentials on
 // IAM routes, unknown routes and methods), invokes the api handler and writes its result back.
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { problemResponse } from '../../lambdas/api/http.js';
 import { ApiProblem } from '../../lambdas/api/problems.js';
 import { matchPathTemplate } from '../../lambdas/api/router.js';
+import { buildProxyEvent } from './proxy-event.js';
 import { API_ROUTES, type ApiRouteSpec, type Channel } from '../topology.js';
 import { createLambdaContext } from './lambda-context.js';
 
@@ -104,65 +104,21 @@ async function serve(request: IncomingMessage, options: ApiServerOptions, keys: 
   } else {
     identity = { apiKey: null, apiKeyId: null, userArn: LOCAL_ADMIN_ARN };
   }
-  const event = proxyEvent(request, url, route, headers, body, identity);
-  const context = createLambdaContext({ functionName: 'local-api', timeoutSeconds: options.timeoutSeconds, memorySizeMb: options.memorySizeMb });
-  return options.handler(event, context);
-}
-
-function proxyEvent(
-  request: IncomingMessage,
-  url: URL,
-  route: ApiRouteSpec,
-  headers: Record<string, string>,
-  body: Buffer,
-  identity: { apiKey: string | null; apiKeyId: string | null; userArn: string | null },
-): APIGatewayProxyEvent {
-  const query = [...new Set(url.searchParams.keys())];
-  const requestId = randomUUID();
-  return {
-    resource: route.path,
+  const event = buildProxyEvent({
+    method: route.method,
     path: url.pathname,
-    httpMethod: route.method,
+    resource: route.path,
+    stage: 'local',
+    requestPath: url.pathname,
     headers,
     multiValueHeaders: multiValueHeaders(request),
-    queryStringParameters: query.length === 0 ? null : Object.fromEntries(query.map((name) => [name, url.searchParams.getAll(name).at(-1) ?? ''])),
-    multiValueQueryStringParameters: query.length === 0 ? null : Object.fromEntries(query.map((name) => [name, url.searchParams.getAll(name)])),
-    pathParameters: matchPathTemplate(route.path, url.pathname) ?? null,
-    stageVariables: null,
-    // Text bodies pass as-is, as API Gateway does without binary media types configured.
+    query: url.searchParams,
     body: body.byteLength === 0 ? null : body.toString('utf8'),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      authorizer: null,
-      protocol: `HTTP/${request.httpVersion}`,
-      httpMethod: route.method,
-      path: url.pathname,
-      stage: 'local',
-      requestId,
-      requestTimeEpoch: Date.now(),
-      resourceId: 'local',
-      resourcePath: route.path,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: identity.apiKey,
-        apiKeyId: identity.apiKeyId,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-        user: null,
-        userAgent: request.headers['user-agent'] ?? null,
-        userArn: identity.userArn,
-      },
-    },
-  };
+    caller: { ...identity, sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: request.headers['user-agent'] ?? null },
+    protocol: `HTTP/${request.httpVersion}`,
+  });
+  const context = createLambdaContext({ functionName: 'local-api', timeoutSeconds: options.timeoutSeconds, memorySizeMb: options.memorySizeMb });
+  return options.handler(event, context);
 }
 
 /** As API Gateway builds them: `headers` keeps the last value of a repeated header. */

@@ -1,9 +1,9 @@
 // Builds API Gateway REST (v1) proxy events the way API Gateway does for this API, so API tests
 // exercise the handler exactly as deployed: resource template, path parameters, identity.
-import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { API_ROUTES } from '../../lib/topology.js';
 import { matchPathTemplate } from '../../lambdas/api/router.js';
+import { buildProxyEvent } from '../../lib/local/proxy-event.js';
 
 export interface TestRequest {
   readonly method: string;
@@ -24,51 +24,25 @@ export function proxyEvent(request: TestRequest): APIGatewayProxyEvent {
     ...(request.body !== undefined && typeof request.body !== 'string' ? { 'Content-Type': 'application/json' } : {}),
     ...request.headers,
   };
-  const matched = route === undefined ? undefined : matchPathTemplate(route.path, request.path);
-  const pathParameters = matched === undefined || Object.keys(matched).length === 0 ? null : matched;
-  return {
-    resource: route?.path ?? request.path,
+  return buildProxyEvent({
+    method: request.method,
     path: request.path,
-    httpMethod: request.method,
+    resource: route?.path ?? request.path,
+    // A stage prefix, as on the default execute-api URL: Location headers must keep it.
+    stage: 'test',
+    requestPath: `/test${request.path}`,
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters,
-    stageVariables: null,
+    query: null,
     body,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: request.method,
-      path: `/test${request.path}`,
-      stage: 'test',
-      requestId: randomUUID(),
-      requestTimeEpoch: Date.now(),
-      resourceId: 'local',
-      resourcePath: route?.path ?? request.path,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: request.headers?.['x-api-key'] ?? null,
-        apiKeyId: request.apiKeyId ?? null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: null,
-        userAgent: 'vitest',
-        userArn: request.userArn ?? null,
-      },
+    caller: {
+      apiKey: request.headers?.['x-api-key'] ?? null,
+      apiKeyId: request.apiKeyId ?? null,
+      userArn: request.userArn ?? null,
+      sourceIp: '127.0.0.1',
+      userAgent: 'vitest',
     },
-  };
+  });
 }
 
 export function jsonOf(result: APIGatewayProxyResult): Record<string, unknown> {
