@@ -15,11 +15,13 @@ import { SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import { createApiHandler, type ApiHandlerDependencies } from '../../lambdas/api/handler.js';
 import { API_BODY_BYTES_MAX } from '../../lambdas/api/http.js';
 import type { EventPublisher } from '../../lambdas/core/events/ports.js';
+import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler } from '../../lambdas/posting/handler.js';
 import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
 import { balancesByCurrency, ledgerOf, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, takeMessages } from '../support/queue-driver.js';
+import { withFaults } from '../support/fault.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
 const WEB_KEY_ID = 'key-web';
@@ -311,7 +313,7 @@ describe('GET routes and routing', () => {
   });
 
   it('answers 500 problem+json without internals when the ledger fails', async () => {
-    const broken = { ...ledger, getTransfer: () => Promise.reject(new Error('secret internal detail')) } as unknown as DynamoLedgerStore;
+    const broken = withFaults<LedgerStore>(ledger, { getTransfer: () => Promise.reject(new Error('secret internal detail')) });
 
     const path = `/v1/transactions/${transferIdFor('WEB', 'any')}`;
 

@@ -244,6 +244,35 @@ describe('DynamoLedgerStore.postTransfer', () => {
   });
 });
 
+describe('DynamoLedgerStore.freezeAccount and unfreezeAccount', () => {
+  it('blocks debits but not credits while frozen, idempotently, and restores debits on unfreeze', async () => {
+    const account = await openFundedAccount(handle, { balanceMinor: 1_000n });
+    const other = await openFundedAccount(handle, { balanceMinor: 1_000n });
+
+    const frozen = await ledger.freezeAccount(account.accountId);
+    const again = await ledger.freezeAccount(account.accountId);
+    const debit = await ledger.postTransfer(transferRequest(account.accountId, other.accountId, 100));
+    const credit = await ledger.postTransfer(transferRequest(other.accountId, account.accountId, 100));
+    const unfrozen = await ledger.unfreezeAccount(account.accountId);
+    const debitAfter = await ledger.postTransfer(transferRequest(account.accountId, other.accountId, 100));
+
+    expect([frozen, again, unfrozen]).toEqual(['changed', 'unchanged', 'changed']);
+    expect(statusOf(debit)).toBe('REJECTED:ACCOUNT_FROZEN');
+    expect(statusOf(credit)).toBe('POSTED');
+    expect(statusOf(debitAfter)).toBe('POSTED');
+    expect(await balanceOf(account.accountId)).toBe(1_000n);
+  });
+
+  it('reports an unknown account and refuses to freeze a closed one', async () => {
+    const closed = await openFundedAccount(handle, { status: 'CLOSED' });
+
+    expect(await ledger.freezeAccount('acc-never-opened')).toBe('not-found');
+    expect(await ledger.freezeAccount(closed.accountId)).toBe('conflict');
+    expect(await ledger.unfreezeAccount(closed.accountId)).toBe('conflict');
+    expect((await ledger.getAccount(closed.accountId))?.status).toBe('CLOSED');
+  });
+});
+
 describe('DynamoLedgerStore.openAccount', () => {
   it('refuses to open an account id twice', async () => {
     const account = await openFundedAccount(handle);

@@ -22,6 +22,7 @@ import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler, type PostingDependencies } from '../../lambdas/posting/handler.js';
 import { balancesByCurrency, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, observeTopic, takeMessages } from '../support/queue-driver.js';
+import { withFaults } from '../support/fault.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
 let world: TestWorld;
@@ -225,13 +226,9 @@ describe('posting handler on the posting queue', () => {
     const a1 = transferRequest(a.accountId, creditor.accountId, 100);
     const a2 = transferRequest(a.accountId, creditor.accountId, 100);
     const b1 = transferRequest(b.accountId, creditor.accountId, 100);
-    const flakyLedger: LedgerStore = {
-      getTransfer: (id) => ledger.getTransfer(id),
-      getAccount: (id) => ledger.getAccount(id),
-      openAccount: (account) => ledger.openAccount(account),
-      decidedTransferIds: (ids) => ledger.decidedTransferIds(ids),
+    const flakyLedger = withFaults<LedgerStore>(ledger, {
       postTransfer: (request) => (request.transferId === a1.transferId ? Promise.reject(new Error('injected throttling')) : ledger.postTransfer(request)),
-    };
+    });
     // AWS may put several records of one group in a batch (fauxqs never does), so build it directly.
     const records = [sqsRecord(a1), sqsRecord(b1), sqsRecord(a2)];
 

@@ -9,12 +9,13 @@ import {
   PutItemCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
   type AttributeValue,
   type CancellationReason,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { Account } from '../../core/ledger/account.js';
-import type { LedgerStore, PostingResult } from '../../core/ledger/ports.js';
+import type { Account, AccountStatus } from '../../core/ledger/account.js';
+import type { LedgerStore, PostingResult, StatusChange } from '../../core/ledger/ports.js';
 import { decidePosting } from '../../core/ledger/posting-rules.js';
 import {
   transferContentHash,
@@ -243,6 +244,35 @@ export class DynamoLedgerStore implements LedgerStore {
       new GetItemCommand({ TableName: this.#tableName, Key: accountKey(accountId), ConsistentRead: true }),
     );
     return result.Item === undefined ? undefined : accountFromItem(result.Item);
+  }
+
+  freezeAccount(accountId: string): Promise<StatusChange> {
+    return this.#changeStatus(accountId, 'ACTIVE', 'FROZEN');
+  }
+
+  unfreezeAccount(accountId: string): Promise<StatusChange> {
+    return this.#changeStatus(accountId, 'FROZEN', 'ACTIVE');
+  }
+
+  async #changeStatus(accountId: string, from: AccountStatus, to: AccountStatus): Promise<StatusChange> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: accountKey(accountId),
+          UpdateExpression: 'SET #status = :to',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :from',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':from': { S: from }, ':to': { S: to } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'changed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error.Item === undefined) return 'not-found';
+      return accountFromItem(error.Item).status === to ? 'unchanged' : 'conflict';
+    }
   }
 
   async openAccount(account: Account): Promise<boolean> {

@@ -13,6 +13,13 @@ export type PostingResult =
   | { readonly kind: 'duplicate'; readonly transfer: TransferRecord }
   | { readonly kind: 'modified'; readonly reason: Extract<RejectionReason, 'MODIFIED_REQUEST'>; readonly existing: TransferRecord };
 
+/**
+ * The result of a status change: `changed` by this call, already `unchanged` in the wanted state
+ * (a repeated freeze is a no-op, which keeps redelivered alerts idempotent), `not-found`, or in
+ * a `conflict`ing state (a CLOSED account is never frozen or unfrozen).
+ */
+export type StatusChange = 'changed' | 'unchanged' | 'not-found' | 'conflict';
+
 export interface LedgerStore {
   /** Posts or rejects the transfer; idempotent by transfer id. */
   postTransfer(request: TransferRequest): Promise<PostingResult>;
@@ -22,4 +29,8 @@ export interface LedgerStore {
   getAccount(accountId: string): Promise<Account | undefined>;
   /** Opens the account; returns false when an account with that id already exists. */
   openAccount(account: Account): Promise<boolean>;
+  /** ACTIVE -> FROZEN: debits are then rejected with ACCOUNT_FROZEN; credits still post. */
+  freezeAccount(accountId: string): Promise<StatusChange>;
+  /** FROZEN -> ACTIVE. */
+  unfreezeAccount(accountId: string): Promise<StatusChange>;
 }
