@@ -84,6 +84,16 @@ const TABLES = {
     // hour's writes spread over several index partitions instead of one hot one.
     globalSecondaryIndexes: [{ indexName: 'byAcceptanceBucket', partitionKey: 'acceptanceBucket', sortKey: 'acceptedAt' }],
   },
+  /** Risk state: window counters and screening markers (expiring through TTL), payee pairs, alerts. */
+  risk: {
+    name: 'risk',
+    partitionKey: 'pk',
+    timeToLiveAttribute: 'expiresAtEpochSeconds',
+    globalSecondaryIndexes: [
+      { indexName: 'alertsByAccount', partitionKey: 'alertAccountId', sortKey: 'raisedAt' },
+      { indexName: 'alertsByStatus', partitionKey: 'alertStatus', sortKey: 'raisedAt' },
+    ],
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TopicName = keyof typeof TOPICS;

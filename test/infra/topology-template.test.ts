@@ -254,7 +254,7 @@ describe.each(tableNames())('table %s', (name) => {
     expectResource(template, id, {
       KeySchema: Match.exact([{ AttributeName: spec.partitionKey, KeyType: 'HASH' }]),
       AttributeDefinitions: Match.exact(
-        [spec.partitionKey, ...indexAttributes].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' })),
+        [...new Set([spec.partitionKey, ...indexAttributes])].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' })),
       ),
       GlobalSecondaryIndexes:
         indexes.length === 0

@@ -1,0 +1,116 @@
+// Proves risk counters against DynamoDB Local: a transfer is counted exactly once however often
+// its event is delivered (also when deliveries race, and when a throttled write is retried),
+// windows sum their buckets, and the first payment to a creditor is recognised once.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRiskStore } from '../../lambdas/adapters/dynamodb/risk-store.js';
+import { DEFAULT_THRESHOLDS as T } from '../../lambdas/core/risk/thresholds.js';
+import { counterIncrements, windowBucketStarts, type DecidedTransfer } from '../../lambdas/core/risk/windows.js';
+import { createTestWorld, type TestWorld } from '../support/world.js';
+
+let world: TestWorld;
+let risk: DynamoRiskStore;
+
+beforeAll(async () => {
+  world = await createTestWorld('risk');
+  risk = new DynamoRiskStore(world.clients.dynamodb, world.bindings.tables.risk);
+});
+
+afterAll(() => world.destroy());
+
+const now = Math.floor(Date.now() / 1_000);
+
+function decided(debtorAccountId: string, amountMinor: number, offsetSeconds = 0): DecidedTransfer {
+  return { debtorAccountId, amountMinor, channel: 'WEB', outcome: 'POSTED', decidedAtEpochSeconds: now + offsetSeconds };
+}
+
+async function record(transferId: string, transfer: DecidedTransfer) {
+  return risk.recordScreening({ transferId, increments: counterIncrements(transfer, T), screenedAtEpochSeconds: transfer.decidedAtEpochSeconds });
+}
+
+async function debits(account: string) {
+  return risk.windowTotals('debits-velocity', account, windowBucketStarts('debits-velocity', now + 1, T));
+}
+
+describe('DynamoRiskStore', () => {
+  it('counts a transfer once, however often its event is delivered', async () => {
+    const account = `acc-${randomUUID().slice(0, 8)}`;
+    const transfer = decided(account, 700);
+
+    const first = await record('t-once', transfer);
+    const again = await record('t-once', transfer);
+
+    expect([first, again]).toEqual(['counted', 'already-counted']);
+    expect(await debits(account)).toEqual({ count: 1, amountMinor: 700 });
+  });
+
+  it('counts racing deliveries of one event once, and distinct transfers each once', async () => {
+    const account = `acc-${randomUUID().slice(0, 8)}`;
+
+    // A delivery that loses a race on a counter gets a transaction conflict; the queue would
+    // deliver it again, which is what this loop does.
+    const deliver = async (transferId: string, amount: number) => {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        try {
+          return await record(transferId, decided(account, amount));
+        } catch (error) {
+          if (!(error instanceof Error && error.name === 'TransactionCanceledException')) throw error;
+        }
+      }
+      throw new Error(`${transferId} never settled`);
+    };
+
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 6 }, () => deliver('t-race', 100)),
+      deliver('t-other-1', 10),
+      deliver('t-other-2', 1),
+    ]);
+
+    expect(outcomes.filter((outcome) => outcome === 'counted')).toHaveLength(3);
+    expect(outcomes.filter((outcome) => outcome === 'already-counted')).toHaveLength(5);
+    expect((await debits(account)).count).toBe(3);
+    expect((await debits(account)).amountMinor).toBe(111);
+  });
+
+  it('retries a throttled write without counting twice', async () => {
+    const account = `acc-${randomUUID().slice(0, 8)}`;
+    let calls = 0;
+    world.clients.dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && calls++ === 0) {
+          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectThrottle' },
+    );
+    try {
+      await expect(record('t-throttled', decided(account, 50))).rejects.toThrow(/throughput/);
+      expect(await record('t-throttled', decided(account, 50))).toBe('counted');
+      expect(await record('t-throttled', decided(account, 50))).toBe('already-counted');
+    } finally {
+      world.clients.dynamodb.middlewareStack.remove('injectThrottle');
+    }
+
+    expect(await debits(account)).toEqual({ count: 1, amountMinor: 50 });
+  });
+
+  it('leaves a bucket out of the window once the window has passed it', async () => {
+    const account = `acc-${randomUUID().slice(0, 8)}`;
+    await record('t-old', decided(account, 5, -3 * T.velocityCount.windowSeconds));
+    await record('t-new', decided(account, 7));
+
+    expect(await debits(account)).toEqual({ count: 1, amountMinor: 7 });
+  });
+
+  it('recognises the first payment to a creditor, and only that one', async () => {
+    const debtor = `acc-${randomUUID().slice(0, 8)}`;
+    const pair = { debtorAccountId: debtor, creditorAccountId: 'acc-payee' };
+    await risk.recordScreening({ transferId: 'p-1', increments: [], payeePair: pair, screenedAtEpochSeconds: now });
+    await risk.recordScreening({ transferId: 'p-2', increments: [], payeePair: pair, screenedAtEpochSeconds: now });
+
+    expect(await risk.isFirstToCreditor(debtor, 'acc-payee', 'p-1')).toBe(true);
+    expect(await risk.isFirstToCreditor(debtor, 'acc-payee', 'p-2')).toBe(false);
+    expect(await risk.isFirstToCreditor(debtor, 'acc-elsewhere', 'p-1')).toBe(false);
+  });
+});
