@@ -72,6 +72,8 @@ export interface HandlerSpec {
 
 const TOPICS = {
   transactions: { name: 'transactions', fifo: true, fifoThroughputScope: 'MessageGroup' },
+  /** Risk events: RiskAlertRaised (and, with the alerts handler, AccountFrozen). */
+  alerts: { name: 'alerts', fifo: true, fifoThroughputScope: 'MessageGroup' },
 } as const satisfies Record<string, TopicSpec>;
 
 const TABLES = {
@@ -98,8 +100,8 @@ const TABLES = {
 
 export type TopicName = keyof typeof TOPICS;
 export type TableName = keyof typeof TABLES;
-export type HandlerName = 'posting' | 'api' | 'recovery';
-export type QueueName = 'posting';
+export type HandlerName = 'posting' | 'api' | 'recovery' | 'risk';
+export type QueueName = 'posting' | 'screening';
 
 const QUEUES = {
   posting: {
@@ -113,6 +115,23 @@ const QUEUES = {
       filterPolicy: { eventType: ['TransactionRequested'] },
     },
     consumer: 'posting',
+    batchSizeMax: 10,
+    maxReceiveCount: 5,
+    receiveWaitSeconds: 20,
+    dlqRetentionDays: 14,
+  },
+  /** Every decided transfer is screened by the risk rules. */
+  screening: {
+    name: 'risk-screening',
+    fifo: true,
+    deduplicationScope: 'messageGroup',
+    fifoThroughputLimit: 'perMessageGroupId',
+    subscription: {
+      topic: 'transactions',
+      rawMessageDelivery: true,
+      filterPolicy: { eventType: ['TransactionPosted', 'TransactionRejected'] },
+    },
+    consumer: 'risk',
     batchSizeMax: 10,
     maxReceiveCount: 5,
     receiveWaitSeconds: 20,
@@ -155,6 +174,16 @@ const HANDLERS = {
     publishes: ['transactions'],
     quarantinesTo: [],
     scheduleRateMinutes: 5,
+  },
+  /** Screens decided transfers against the risk rules and raises RiskAlertRaised. */
+  risk: {
+    name: 'risk',
+    entry: 'lambdas/risk/handler.ts',
+    timeoutSeconds: 30,
+    memorySizeMb: 512,
+    tables: [{ table: 'risk', access: 'readWrite' }],
+    publishes: ['alerts'],
+    quarantinesTo: ['screening'],
   },
 } as const satisfies Record<HandlerName, HandlerSpec>;
 

@@ -11,6 +11,7 @@ import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js
 import { recoverUnfinishedRequests, type RecoveryReport } from '../../lambdas/core/intake/recovery.js';
 import { postingHandlerFromEnv } from '../../lambdas/posting/handler.js';
 import { recoveryHandlerFromEnv } from '../../lambdas/recovery/handler.js';
+import { riskHandlerFromEnv } from '../../lambdas/risk/handler.js';
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
 import { envVar, queueNames, topology, type HandlerName, type QueueName } from '../topology.js';
 import { startApiServer, type RunningApiServer } from './api-server.js';
@@ -236,6 +237,7 @@ function startConsumer(
 
 function queueHandler(handler: HandlerName, env: Record<string, string>): SqsBatchHandler {
   if (handler === 'posting') return postingHandlerFromEnv(env);
+  if (handler === 'risk') return riskHandlerFromEnv(env);
   throw new Error(`no queue handler is registered for ${handler}`);
 }
 

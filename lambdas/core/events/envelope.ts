@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ACCOUNT_ID_PATTERN } from '../ledger/account.js';
 import { REJECTION_REASONS, TRANSFER_CHANNELS, TRANSFER_ID_PATTERN } from '../ledger/transfer.js';
 import { AMOUNT_MINOR_MAX } from '../money/amount.js';
+import { RULE_IDS } from '../risk/rules.js';
+import { SEVERITIES } from '../risk/severity.js';
 import { isCurrencyCode, type CurrencyCode } from '../money/currency.js';
 
 export const ENVELOPE_VERSION = 1 as const;
@@ -41,6 +43,29 @@ export const TransactionRejectedData = z.strictObject({
   rejectionReason: z.enum(REJECTION_REASONS),
 });
 
+const evidence = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
+export const RiskAlertRaisedData = z.strictObject({
+  /** Derived from the transfer: re-screening a redelivered event can never raise a second alert. */
+  alertId: z.string().min(1).max(EVENT_ID_LENGTH_MAX),
+  transactionId: z.string().regex(TRANSFER_ID_PATTERN),
+  accountId: accountId,
+  severity: z.enum(SEVERITIES),
+  totalWeight: z.number().int().nonnegative(),
+  rulesHit: z.array(z.strictObject({ ruleId: z.enum(RULE_IDS), weight: z.number().int().positive(), evidence })).min(1),
+  amountMinor: z.number().int().positive().max(AMOUNT_MINOR_MAX),
+  currency,
+  channel: z.enum(TRANSFER_CHANNELS),
+  raisedAt: isoTimestamp,
+});
+
+export const AccountFrozenData = z.strictObject({
+  accountId: accountId,
+  alertId: z.string().min(1).max(EVENT_ID_LENGTH_MAX),
+  transactionId: z.string().regex(TRANSFER_ID_PATTERN),
+  frozenAt: isoTimestamp,
+});
+
 const envelopeFields = {
   id: z.string().min(1).max(EVENT_ID_LENGTH_MAX),
   version: z.literal(ENVELOPE_VERSION),
@@ -53,15 +78,17 @@ export const EventEnvelope = z.discriminatedUnion('type', [
   z.strictObject({ ...envelopeFields, type: z.literal('TransactionRequested'), data: TransactionRequestedData }),
   z.strictObject({ ...envelopeFields, type: z.literal('TransactionPosted'), data: TransactionPostedData }),
   z.strictObject({ ...envelopeFields, type: z.literal('TransactionRejected'), data: TransactionRejectedData }),
+  z.strictObject({ ...envelopeFields, type: z.literal('RiskAlertRaised'), data: RiskAlertRaisedData }),
+  z.strictObject({ ...envelopeFields, type: z.literal('AccountFrozen'), data: AccountFrozenData }),
 ]);
 
 export type PaymentEvent = z.infer<typeof EventEnvelope>;
 export type EventType = PaymentEvent['type'];
 export type EventOf<T extends EventType> = Extract<PaymentEvent, { type: T }>;
 
-/** Which message group an event belongs to: ordering is per debtor account. */
+/** Which message group an event belongs to: ordering is per (debtor) account. */
 export function messageGroupOf(event: PaymentEvent): string {
-  return event.data.debtorAccountId;
+  return 'debtorAccountId' in event.data ? event.data.debtorAccountId : event.data.accountId;
 }
 
 /** Event ids are deterministic so a re-publish after a crash is deduplicated, never doubled. */
@@ -71,4 +98,6 @@ export const eventIdFor = {
   rejected: (transactionId: string): string => `${transactionId}.rejected`,
   /** A modified resend gets its own id (per content hash) so it is not deduplicated against the original. */
   modified: (transactionId: string, contentHash: string): string => `${transactionId}.modified.${contentHash.slice(0, 32)}`,
+  alert: (transactionId: string): string => `${transactionId}.alert`,
+  frozen: (alertId: string): string => `${alertId}.frozen`,
 };

@@ -1,0 +1,172 @@
+// Risk handler: screens every decided transfer (TransactionPosted / TransactionRejected from the
+// risk-screening FIFO queue) against the risk rules. The transfer is counted into its windows
+// exactly once (DynamoRiskStore), the windows are read back, the rules run, and a hit worth at
+// least LOW raises RiskAlertRaised, whose id derives from the transfer: a redelivery re-screens
+// and re-publishes the same alert, which the topic and the alerts handler absorb.
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
+import { ZodError } from 'zod';
+import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
+import { DynamoRiskStore } from '../adapters/dynamodb/risk-store.js';
+import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
+import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
+import { EventEnvelope, eventIdFor, ENVELOPE_VERSION, type EventOf, type PaymentEvent } from '../core/events/envelope.js';
+import type { EventPublisher } from '../core/events/ports.js';
+import { screen, type ScreeningFacts } from '../core/risk/rules.js';
+import { thresholdsFor, type RiskThresholds } from '../core/risk/thresholds.js';
+import { counterIncrements, windowBucketStarts, type CounterFamily, type DecidedTransfer } from '../core/risk/windows.js';
+import { requireEnv, type Environment } from '../shared/env.js';
+import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
+import { envVar } from '../../lib/topology.js';
+import type { SqsBatchHandler } from '../posting/handler.js';
+
+export interface RiskDependencies {
+  readonly risk: DynamoRiskStore;
+  readonly publisher: EventPublisher;
+  readonly quarantine: Quarantine;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Per-currency overrides of the default thresholds. */
+  readonly thresholds?: Parameters<typeof thresholdsFor>[1];
+}
+
+type Decided = EventOf<'TransactionPosted'> | EventOf<'TransactionRejected'>;
+
+export function createRiskHandler(deps: RiskDependencies): SqsBatchHandler {
+  const processRecord = async (record: SQSRecord): Promise<void> => {
+    const parsed = parseDecided(record);
+    if (typeof parsed === 'string') {
+      deps.logger.error('quarantining a malformed screening message', { messageId: record.messageId, reason: parsed });
+      await deps.quarantine.quarantine(record, parsed);
+      return;
+    }
+    deps.logger.setCorrelationId(parsed.data.transactionId);
+    const thresholds = thresholdsFor(parsed.data.currency, deps.thresholds);
+    if (thresholds === undefined) return; // no thresholds configured for this currency: not screened
+    try {
+      const alert = await screenDecided(parsed, thresholds, deps.risk);
+      if (alert === undefined) return;
+      await deps.publisher.publish(alert);
+      deps.metrics.addMetric('RiskAlertsRaised', MetricUnit.Count, 1);
+    } catch (error) {
+      if (error instanceof CorruptItemError || error instanceof ZodError) {
+        await deps.quarantine.quarantine(record, `${error.name}: ${error.message}`);
+        return;
+      }
+      throw error;
+    }
+  };
+  return async (event, context) => {
+    try {
+      return await processPartialResponse(event, processRecord, new SqsFifoPartialProcessorAsync(), {
+        context,
+        skipGroupOnError: true,
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
+    }
+  };
+}
+
+function parseDecided(record: SQSRecord): Decided | string {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    return `body is not JSON (${record.body.length} characters)`;
+  }
+  const parsed = EventEnvelope.safeParse(body);
+  if (!parsed.success) {
+    return `envelope invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`;
+  }
+  const event = parsed.data;
+  if (event.type !== 'TransactionPosted' && event.type !== 'TransactionRejected') return `unexpected event type ${event.type} on the screening queue`;
+  return event;
+}
+
+/** Counts the transfer (once), reads its windows and runs the rules; the alert to raise, if any. */
+export async function screenDecided(event: Decided, thresholds: RiskThresholds, risk: DynamoRiskStore): Promise<PaymentEvent | undefined> {
+  const posted = event.type === 'TransactionPosted';
+  const decidedAtIso = posted ? event.data.postedAt : event.data.rejectedAt;
+  const decided: DecidedTransfer = {
+    debtorAccountId: event.data.debtorAccountId,
+    amountMinor: event.data.amountMinor,
+    channel: event.data.channel,
+    outcome: posted ? 'POSTED' : 'REJECTED',
+    decidedAtEpochSeconds: Math.floor(Date.parse(decidedAtIso) / 1_000),
+  };
+  await risk.recordScreening({
+    transferId: event.data.transactionId,
+    increments: counterIncrements(decided, thresholds),
+    ...(posted ? { payeePair: { debtorAccountId: event.data.debtorAccountId, creditorAccountId: event.data.creditorAccountId } } : {}),
+    screenedAtEpochSeconds: decided.decidedAtEpochSeconds,
+  });
+  const total = (family: CounterFamily, subject: string) =>
+    risk.windowTotals(family, subject, windowBucketStarts(family, decided.decidedAtEpochSeconds, thresholds));
+  const debtor = event.data.debtorAccountId;
+  const [velocity, amount, nearThreshold, rejectionsByAccount, rejectionsByChannel, firstToCreditor] = await Promise.all([
+    total('debits-velocity', debtor),
+    total('debits-amount', debtor),
+    total('near-threshold', debtor),
+    total('rejections-account', debtor),
+    total('rejections-channel', event.data.channel),
+    posted ? risk.isFirstToCreditor(debtor, event.data.creditorAccountId, event.data.transactionId) : Promise.resolve(false),
+  ]);
+  const facts: ScreeningFacts = {
+    transferId: event.data.transactionId,
+    debtorAccountId: debtor,
+    creditorAccountId: event.data.creditorAccountId,
+    amountMinor: event.data.amountMinor,
+    channel: event.data.channel,
+    outcome: decided.outcome,
+    ...(event.type === 'TransactionRejected' ? { rejectionReason: event.data.rejectionReason } : {}),
+    windows: {
+      debitsInVelocityWindow: velocity.count,
+      debitedMinorInAmountWindow: amount.amountMinor,
+      nearThresholdInStructuringWindow: nearThreshold.count,
+      rejectionsByAccount: rejectionsByAccount.count,
+      rejectionsByChannel: rejectionsByChannel.count,
+    },
+    firstToCreditor,
+  };
+  const result = screen(facts, thresholds);
+  if (result.severity === undefined) return undefined;
+  const alertId = eventIdFor.alert(event.data.transactionId);
+  return {
+    id: alertId,
+    type: 'RiskAlertRaised',
+    version: ENVELOPE_VERSION,
+    occurredAt: decidedAtIso,
+    correlationId: event.data.transactionId,
+    causationId: event.id,
+    data: {
+      alertId,
+      transactionId: event.data.transactionId,
+      accountId: debtor,
+      severity: result.severity,
+      totalWeight: result.totalWeight,
+      rulesHit: result.hits.map((hit) => ({ ruleId: hit.ruleId, weight: hit.weight, evidence: { ...hit.evidence } })),
+      amountMinor: event.data.amountMinor,
+      currency: event.data.currency,
+      channel: event.data.channel,
+      raisedAt: decidedAtIso,
+    },
+  };
+}
+
+/** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
+export function riskHandlerFromEnv(env: Environment): SqsBatchHandler {
+  const { logger, metrics, clients } = wireFromEnv(env, 'payments-risk');
+  return createRiskHandler({
+    risk: new DynamoRiskStore(clients.dynamodb, requireEnv(env, envVar.table('risk'))),
+    publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('alerts'))),
+    quarantine: new SqsQuarantine(clients.sqs, requireEnv(env, envVar.deadLetterQueue('screening'))),
+    logger,
+    metrics,
+  });
+}
+
+export const handler: SqsBatchHandler = lazyHandler(riskHandlerFromEnv);

@@ -1,0 +1,129 @@
+// Proves the risk handler against DynamoDB Local and fauxqs: a decided transfer that trips rules
+// raises one RiskAlertRaised with its evidence, ordinary traffic raises nothing, a redelivered
+// event changes no counter and raises no second alert, and a malformed one is quarantined.
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLambdaContext } from '../../lib/local/lambda-context.js';
+import { DynamoRiskStore } from '../../lambdas/adapters/dynamodb/risk-store.js';
+import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
+import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
+import type { PaymentEvent } from '../../lambdas/core/events/envelope.js';
+import { transactionDecided } from '../../lambdas/core/events/transfer-events.js';
+import { transferContentHash, transferIdFor, type TransferRecord } from '../../lambdas/core/ledger/transfer.js';
+import { DEFAULT_THRESHOLDS as T } from '../../lambdas/core/risk/thresholds.js';
+import { windowBucketStarts } from '../../lambdas/core/risk/windows.js';
+import { createRiskHandler } from '../../lambdas/risk/handler.js';
+import { observeTopic, takeMessages } from '../support/queue-driver.js';
+import { createTestWorld, type TestWorld } from '../support/world.js';
+
+let world: TestWorld;
+let risk: DynamoRiskStore;
+let alertsUrl: string;
+
+beforeAll(async () => {
+  world = await createTestWorld('riskh');
+  risk = new DynamoRiskStore(world.clients.dynamodb, world.bindings.tables.risk);
+  alertsUrl = await observeTopic(world, world.bindings.topics.alerts, 'alerts-observer');
+});
+
+afterAll(() => world.destroy());
+
+const handler = () =>
+  createRiskHandler({
+    risk,
+    publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.alerts),
+    quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.screening.deadLetterUrl),
+    logger: new Logger({ serviceName: 'payments-risk', logLevel: 'SILENT' }),
+    metrics: new Metrics({ serviceName: 'payments-risk', namespace: 'PaymentsBackbone' }),
+  });
+
+function posted(debtor: string, creditor: string, amountMinor: number, overrides: Partial<TransferRecord> = {}): PaymentEvent {
+  const request = {
+    transferId: transferIdFor('WEB', randomUUID()),
+    debtorAccountId: debtor,
+    creditorAccountId: creditor,
+    amountMinor,
+    currency: 'EUR' as const,
+    channel: 'WEB' as const,
+    requestedAt: new Date().toISOString(),
+  };
+  const record: TransferRecord = { ...request, status: 'POSTED', contentHash: transferContentHash(request), decidedAt: new Date().toISOString(), ...overrides };
+  return transactionDecided(record, { causationId: 'test', occurredAt: record.decidedAt });
+}
+
+function sqsRecord(body: string, group: string): SQSRecord {
+  const messageId = randomUUID();
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'test', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: group },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: world.bindings.queues.screening.arn,
+    awsRegion: 'us-east-1',
+  };
+}
+
+const context = () => createLambdaContext({ functionName: 'risk', timeoutSeconds: 30, memorySizeMb: 512 });
+
+async function deliver(...events: PaymentEvent[]) {
+  return handler()({ Records: events.map((event) => sqsRecord(JSON.stringify(event), 'g')) }, context());
+}
+
+async function alertsRaised(wait = 1_500): Promise<PaymentEvent[]> {
+  return (await takeMessages(world, alertsUrl, 50, wait)).map((message) => JSON.parse(message.Body ?? '{}') as PaymentEvent);
+}
+
+describe('risk handler', () => {
+  it('raises one alert with evidence for a large first payment to a new payee, and none again on redelivery', async () => {
+    const debtor = `acc-${randomUUID().slice(0, 8)}`;
+    const event = posted(debtor, 'acc-payee', T.largeAmountMinor.WEB);
+
+    const first = await deliver(event);
+    const firstAlerts = await alertsRaised();
+    const again = await deliver(event);
+    const againAlerts = await alertsRaised();
+
+    expect([first.batchItemFailures, again.batchItemFailures]).toEqual([[], []]);
+    expect(firstAlerts).toHaveLength(1);
+    expect(firstAlerts[0]).toMatchObject({
+      type: 'RiskAlertRaised',
+      data: { accountId: debtor, severity: 'HIGH', totalWeight: 60, transactionId: event.data.transactionId },
+    });
+    const rules = firstAlerts[0]?.type === 'RiskAlertRaised' ? firstAlerts[0].data.rulesHit.map((hit) => hit.ruleId) : [];
+    expect(rules).toEqual(['LARGE_AMOUNT', 'NEW_PAYEE_LARGE_AMOUNT']);
+    // Same alert id on redelivery: the FIFO topic deduplicates it, and the counters did not move.
+    expect(againAlerts).toEqual([]);
+    const now = Math.floor(Date.now() / 1_000);
+    expect(await risk.windowTotals('debits-velocity', debtor, windowBucketStarts('debits-velocity', now, T))).toEqual({ count: 1, amountMinor: T.largeAmountMinor.WEB });
+  });
+
+  it('raises nothing for ordinary payments, and VELOCITY_COUNT on the debit that reaches the count', async () => {
+    const debtor = `acc-${randomUUID().slice(0, 8)}`;
+    const small = Array.from({ length: T.velocityCount.debitsMin }, () => posted(debtor, 'acc-shop', 500));
+
+    await deliver(...small.slice(0, -1));
+    const before = await alertsRaised(800);
+    await deliver(small.at(-1)!);
+    const after = await alertsRaised();
+
+    expect(before).toEqual([]);
+    expect(after.map((alert) => (alert.type === 'RiskAlertRaised' ? [alert.data.severity, alert.data.rulesHit.map((hit) => hit.ruleId)] : []))).toEqual([
+      ['MEDIUM', ['VELOCITY_COUNT']],
+    ]);
+  });
+
+  it('quarantines a malformed screening message with its reason', async () => {
+    const result = await handler()({ Records: [sqsRecord('{"type":"TransactionPosted","data":{}}', 'poison')] }, context());
+
+    const [quarantined] = await takeMessages(world, world.bindings.queues.screening.deadLetterUrl, 1);
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(quarantined?.MessageAttributes?.[QUARANTINE_REASON_ATTRIBUTE]?.StringValue).toMatch(/^envelope invalid: /);
+  });
+});
