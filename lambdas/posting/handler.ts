@@ -2,12 +2,11 @@
 // to the ledger exactly once, and publishes TransactionPosted or TransactionRejected. Batches use
 // Powertools' SqsFifoPartialProcessorAsync: a failed record fails the rest of its message group
 // in the batch while other groups proceed. The composition root is at the end of the file.
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { ZodError } from 'zod';
-import { EventEnvelope, type EventOf, type PaymentEvent } from '../core/events/envelope.js';
+import type { EventOf, PaymentEvent } from '../core/events/envelope.js';
 import { MissingRejectionReasonError, transactionDecided, transactionModified } from '../core/events/transfer-events.js';
 import type { EventPublisher } from '../core/events/ports.js';
 import type { LedgerStore, PostingResult } from '../core/ledger/ports.js';
@@ -17,6 +16,7 @@ import { DynamoLedgerStore, SameAccountTransferError } from '../adapters/dynamod
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
 import { requireEnv, type Environment } from '../shared/env.js';
+import { fifoBatchHandler, parseEventRecord, type SqsBatchHandler } from '../shared/sqs-batch.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { envVar } from '../../lib/topology.js';
 
@@ -29,7 +29,6 @@ export interface PostingDependencies {
   readonly now?: () => Date;
 }
 
-export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 export function createPostingHandler(deps: PostingDependencies): SqsBatchHandler {
   const now = deps.now ?? (() => new Date());
@@ -40,9 +39,8 @@ export function createPostingHandler(deps: PostingDependencies): SqsBatchHandler
   };
   const processRecord = async (record: SQSRecord): Promise<void> => {
     deps.logger.setCorrelationId(record.messageId);
-    const request = parseTransferRequest(record);
-    if (!request.ok) return quarantine(record, request.reason);
-    const { event } = request;
+    const event = parseEventRecord(record, ['TransactionRequested'], 'posting');
+    if (typeof event === 'string') return quarantine(record, event);
     deps.logger.setCorrelationId(event.data.transactionId);
     try {
       const result = await deps.ledger.postTransfer(toTransferRequest(event));
@@ -56,21 +54,7 @@ export function createPostingHandler(deps: PostingDependencies): SqsBatchHandler
     }
   };
 
-  return async (event, context) => {
-    // One processor per invocation: it holds per-batch state, and the local runtime may run
-    // several invocations of this handler concurrently in one process.
-    const processor = new SqsFifoPartialProcessorAsync();
-    try {
-      return await processPartialResponse(event, processRecord, processor, {
-        context,
-        skipGroupOnError: true,
-        throwOnFullBatchFailure: false,
-      });
-    } finally {
-      // A batch of rejections only (single metrics, already flushed) leaves nothing stored.
-      if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
-    }
-  };
+  return fifoBatchHandler(processRecord, deps.metrics);
 }
 
 function isPermanent(error: unknown): error is Error {
@@ -80,27 +64,6 @@ function isPermanent(error: unknown): error is Error {
     error instanceof MissingRejectionReasonError ||
     error instanceof ZodError
   );
-}
-
-type ParsedRecord = { ok: true; event: EventOf<'TransactionRequested'> } | { ok: false; reason: string };
-
-function parseTransferRequest(record: SQSRecord): ParsedRecord {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    // JSON.parse's message quotes the body, which may hold account-holder text: keep it out.
-    return { ok: false, reason: `body is not JSON (${record.body.length} characters)` };
-  }
-  const parsed = EventEnvelope.safeParse(body);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    return { ok: false, reason: `envelope invalid: ${issues.join('; ')}` };
-  }
-  if (parsed.data.type !== 'TransactionRequested') {
-    return { ok: false, reason: `unexpected event type ${parsed.data.type} on the posting queue` };
-  }
-  return { ok: true, event: parsed.data };
 }
 
 function toTransferRequest(event: EventOf<'TransactionRequested'>): TransferRequest {

@@ -3,7 +3,6 @@
 // exactly once (DynamoRiskStore), the windows are read back, the rules run, and a hit worth at
 // least LOW raises RiskAlertRaised, whose id derives from the transfer: a redelivery re-screens
 // and re-publishes the same alert, which the topic and the alerts handler absorb.
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
@@ -12,7 +11,7 @@ import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
 import { DynamoRiskStore } from '../adapters/dynamodb/risk-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
-import { EventEnvelope, eventIdFor, ENVELOPE_VERSION, type EventOf, type PaymentEvent } from '../core/events/envelope.js';
+import { eventIdFor, ENVELOPE_VERSION, type EventOf, type PaymentEvent } from '../core/events/envelope.js';
 import type { EventPublisher } from '../core/events/ports.js';
 import { screen, type ScreeningFacts } from '../core/risk/rules.js';
 import { thresholdsFor, type RiskThresholds } from '../core/risk/thresholds.js';
@@ -20,7 +19,7 @@ import { counterIncrements, windowBucketStarts, type CounterFamily, type Decided
 import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { envVar } from '../../lib/topology.js';
-import type { SqsBatchHandler } from '../posting/handler.js';
+import { fifoBatchHandler, parseEventRecord, type SqsBatchHandler } from '../shared/sqs-batch.js';
 
 export interface RiskDependencies {
   readonly risk: DynamoRiskStore;
@@ -36,7 +35,7 @@ type Decided = EventOf<'TransactionPosted'> | EventOf<'TransactionRejected'>;
 
 export function createRiskHandler(deps: RiskDependencies): SqsBatchHandler {
   const processRecord = async (record: SQSRecord): Promise<void> => {
-    const parsed = parseDecided(record);
+    const parsed = parseEventRecord(record, ['TransactionPosted', 'TransactionRejected'], 'screening');
     if (typeof parsed === 'string') {
       deps.logger.error('quarantining a malformed screening message', { messageId: record.messageId, reason: parsed });
       await deps.quarantine.quarantine(record, parsed);
@@ -58,33 +57,7 @@ export function createRiskHandler(deps: RiskDependencies): SqsBatchHandler {
       throw error;
     }
   };
-  return async (event, context) => {
-    try {
-      return await processPartialResponse(event, processRecord, new SqsFifoPartialProcessorAsync(), {
-        context,
-        skipGroupOnError: true,
-        throwOnFullBatchFailure: false,
-      });
-    } finally {
-      if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
-    }
-  };
-}
-
-function parseDecided(record: SQSRecord): Decided | string {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    return `body is not JSON (${record.body.length} characters)`;
-  }
-  const parsed = EventEnvelope.safeParse(body);
-  if (!parsed.success) {
-    return `envelope invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`;
-  }
-  const event = parsed.data;
-  if (event.type !== 'TransactionPosted' && event.type !== 'TransactionRejected') return `unexpected event type ${event.type} on the screening queue`;
-  return event;
+  return fifoBatchHandler(processRecord, deps.metrics);
 }
 
 /** Counts the transfer (once), reads its windows and runs the rules; the alert to raise, if any. */
