@@ -103,39 +103,41 @@ export type TableName = keyof typeof TABLES;
 export type HandlerName = 'posting' | 'api' | 'recovery' | 'risk';
 export type QueueName = 'posting' | 'screening';
 
+/**
+ * What every queue of the backbone shares: high-throughput FIFO, the Lambda FIFO batch maximum,
+ * a small maxReceiveCount before the DLQ, long polling, two weeks of DLQ retention.
+ */
+const WORKER_QUEUE = {
+  fifo: true,
+  deduplicationScope: 'messageGroup',
+  fifoThroughputLimit: 'perMessageGroupId',
+  batchSizeMax: 10,
+  maxReceiveCount: 5,
+  receiveWaitSeconds: 20,
+  dlqRetentionDays: 14,
+} as const;
+
 const QUEUES = {
   posting: {
+    ...WORKER_QUEUE,
     name: 'posting',
-    fifo: true,
-    deduplicationScope: 'messageGroup',
-    fifoThroughputLimit: 'perMessageGroupId',
     subscription: {
       topic: 'transactions',
       rawMessageDelivery: true,
       filterPolicy: { eventType: ['TransactionRequested'] },
     },
     consumer: 'posting',
-    batchSizeMax: 10,
-    maxReceiveCount: 5,
-    receiveWaitSeconds: 20,
-    dlqRetentionDays: 14,
   },
   /** Every decided transfer is screened by the risk rules. */
   screening: {
+    ...WORKER_QUEUE,
     name: 'risk-screening',
-    fifo: true,
-    deduplicationScope: 'messageGroup',
-    fifoThroughputLimit: 'perMessageGroupId',
     subscription: {
       topic: 'transactions',
       rawMessageDelivery: true,
       filterPolicy: { eventType: ['TransactionPosted', 'TransactionRejected'] },
     },
     consumer: 'risk',
-    batchSizeMax: 10,
-    maxReceiveCount: 5,
-    receiveWaitSeconds: 20,
-    dlqRetentionDays: 14,
   },
 } as const satisfies Record<QueueName, QueueSpec>;
 
