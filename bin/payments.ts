@@ -1,19 +1,31 @@
-// CDK app entry: reads the `stage` context (default dev) and synthesizes that stage's stack.
-//   npx cdk synth -c stage=prod
+// CDK app entry: reads the `stage` context (default dev) and the operations e-mail addresses, and
+// synthesizes that stage's stack.
+//   npx cdk synth -c stage=prod -c opsNotificationEmails=oncall@bank.example
 import { App } from 'aws-cdk-lib';
 import { createPaymentsApp, DEPLOYMENT_STAGES, isDeploymentStage } from '../lib/app.js';
 
 // A throwaway App only to read the context the CLI passes in (cdk.json, -c); autoSynth off, or it
 // would write an empty assembly over the real one at exit. The real app comes from
 // createPaymentsApp so tests and the CLI synthesize the same thing.
-const stage: unknown = new App({ autoSynth: false }).node.tryGetContext('stage') ?? 'dev';
+const context = new App({ autoSynth: false }).node;
+const stage: unknown = context.tryGetContext('stage') ?? 'dev';
 if (!isDeploymentStage(stage)) {
   throw new Error(`context "stage" must be one of ${DEPLOYMENT_STAGES.join(', ')}; got ${JSON.stringify(stage)}`);
 }
+const opsNotificationEmails = emailList(context.tryGetContext('opsNotificationEmails'));
 const account = process.env.CDK_DEFAULT_ACCOUNT;
 const region = process.env.CDK_DEFAULT_REGION;
 const { app } = createPaymentsApp({
   stage,
+  opsNotificationEmails,
   ...(account !== undefined && region !== undefined ? { env: { account, region } } : {}),
 });
 app.synth();
+
+/** `-c opsNotificationEmails=a@x.com,b@x.com` on the command line, or a JSON list in cdk.json. */
+function emailList(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (typeof value === 'string') return value.split(',').map((address) => address.trim()).filter((address) => address !== '');
+  if (Array.isArray(value) && value.every((address) => typeof address === 'string')) return value;
+  throw new Error(`context "opsNotificationEmails" must be a comma-separated string or a list of strings; got ${JSON.stringify(value)}`);
+}

@@ -10,6 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { EncryptionKey } from './constructs/encryption-key.js';
 import { FifoTopic } from './constructs/fifo-topic.js';
+import { NotificationTopic } from './constructs/notification-topic.js';
 import { HandlerFunction, type HandlerLogLevel } from './constructs/handler-function.js';
 import { LedgerTables, pascalCase } from './constructs/ledger-tables.js';
 import { PaymentsApi, type ChannelLimits, type ThrottleLimits } from './constructs/payments-api.js';
@@ -20,6 +21,7 @@ import {
   API_HANDLER,
   envVar,
   handlerNames,
+  notificationTopicNames,
   queueNames,
   topicNames,
   topology,
@@ -27,6 +29,7 @@ import {
   type Channel,
   type HandlerName,
   type HandlerSpec,
+  type NotificationTopicName,
   type QueueName,
   type TableName,
   type TableSpec,
@@ -68,10 +71,18 @@ export interface PaymentsStackProps extends StackProps {
    * @default 20/s, burst 40, 100,000/day in dev; 500/s, burst 1,000, 20,000,000/day otherwise
    */
   readonly channelLimits?: ChannelLimits;
+  /**
+   * E-mail addresses subscribed to the operations notifications (HIGH and CRITICAL risk alerts).
+   * From the `opsNotificationEmails` context in bin/payments.ts.
+   * @default none (subscribe later, e.g. a pager integration)
+   */
+  readonly opsNotificationEmails?: readonly string[];
 }
 
 /** Stage config with every default applied. */
-export type StageConfig = Required<Pick<PaymentsStackProps, 'stage' | 'retainData' | 'logLevel' | 'logRetention' | 'stageThrottle' | 'channelLimits'>>;
+export type StageConfig = Required<
+  Pick<PaymentsStackProps, 'stage' | 'retainData' | 'logLevel' | 'logRetention' | 'stageThrottle' | 'channelLimits' | 'opsNotificationEmails'>
+>;
 
 export function resolveStageConfig(props: PaymentsStackProps): StageConfig {
   const isDev = props.stage === 'dev';
@@ -92,6 +103,7 @@ export function resolveStageConfig(props: PaymentsStackProps): StageConfig {
       (isDev
         ? { rateLimitPerSecond: 20, burstLimit: 40, quotaRequestsPerDay: 100_000 }
         : { rateLimitPerSecond: 500, burstLimit: 1_000, quotaRequestsPerDay: 20_000_000 }),
+    opsNotificationEmails: props.opsNotificationEmails ?? [],
   };
 }
 
@@ -99,6 +111,7 @@ export class PaymentsStack extends Stack {
   readonly config: StageConfig;
   readonly encryptionKey: EncryptionKey;
   readonly topics: Readonly<Record<TopicName, sns.Topic>>;
+  readonly notificationTopics: Readonly<Record<NotificationTopicName, sns.Topic>>;
   readonly tables: Readonly<Record<TableName, dynamodb.Table>>;
   readonly queues: Readonly<Record<QueueName, QueueWorker>>;
   readonly handlers: Readonly<Record<HandlerName, HandlerFunction>>;
@@ -113,6 +126,13 @@ export class PaymentsStack extends Stack {
 
     this.topics = fromEntries(topicNames(), (name) =>
       new FifoTopic(this, `Topic${pascalCase(name)}`, { spec: topology.topics[name], encryptionKey: key }).topic,
+    );
+    this.notificationTopics = fromEntries(notificationTopicNames(), (name) =>
+      new NotificationTopic(this, `Notifications${pascalCase(name)}`, {
+        spec: topology.notificationTopics[name],
+        encryptionKey: key,
+        emailAddresses: this.config.opsNotificationEmails,
+      }).topic,
     );
     this.tables = new LedgerTables(this, 'Tables', {
       specs: topology.tables,
@@ -145,6 +165,7 @@ export class PaymentsStack extends Stack {
     for (const { table } of spec.tables) bindings[envVar.table(table)] = this.tables[table].tableName;
     for (const topic of spec.publishes) bindings[envVar.topic(topic)] = this.topics[topic].topicArn;
     for (const queue of spec.quarantinesTo) bindings[envVar.deadLetterQueue(queue)] = this.queues[queue].deadLetterQueue.queueUrl;
+    for (const topic of spec.notifies) bindings[envVar.notificationTopic(topic)] = this.notificationTopics[topic].topicArn;
 
     const handler = new HandlerFunction(this, `Handler${pascalCase(spec.name)}`, {
       spec,
@@ -163,6 +184,7 @@ export class PaymentsStack extends Stack {
       this.acknowledgeIndexWildcard(handler, table);
     }
     for (const topic of spec.publishes) this.topics[topic].grantPublish(fn);
+    for (const topic of spec.notifies) this.notificationTopics[topic].grantPublish(fn);
     for (const queue of spec.quarantinesTo) this.queues[queue].deadLetterQueue.grantSendMessages(fn);
     if (spec.scheduleRateMinutes !== undefined) {
       new events.Rule(this, `Schedule${pascalCase(spec.name)}`, {
@@ -212,6 +234,12 @@ export class PaymentsStack extends Stack {
     if (!(endpoint instanceof CfnOutput)) throw new Error('RestApi no longer outputs its endpoint; add an ApiUrl output');
     endpoint.overrideLogicalId('ApiUrl');
     endpoint.description = 'Base URL of the channel API stage (routes start with /v1)';
+    for (const name of notificationTopicNames()) {
+      new CfnOutput(this, `NotificationTopicArn${pascalCase(name)}`, {
+        description: `ARN of the ${topology.notificationTopics[name].name} topic (subscribe e-mail, chat or paging here)`,
+        value: this.notificationTopics[name].topicArn,
+      });
+    }
     for (const channel of CHANNELS) {
       new CfnOutput(this, `ApiKeyId${pascalCase(channel.toLowerCase())}`, {
         description: `API key id of the ${channel} channel (value: aws apigateway get-api-key --include-value --api-key <id>)`,

@@ -14,6 +14,15 @@ export interface TopicSpec {
 /** A filter policy on SNS message attributes: attribute name -> allowed string values. */
 export type FilterPolicy = Readonly<Record<string, readonly string[]>>;
 
+/**
+ * A standard (non-FIFO) SNS topic for people: operations notifications fan out to e-mail (from
+ * CDK context on AWS) or to the console (locally). Neither order nor exactly-once matters there;
+ * the alerts handler's own bookkeeping keeps a redelivered alert from notifying twice.
+ */
+export interface NotificationTopicSpec {
+  readonly name: string;
+}
+
 export interface SubscriptionSpec {
   readonly topic: TopicName;
   readonly rawMessageDelivery: true;
@@ -66,15 +75,22 @@ export interface HandlerSpec {
   readonly publishes: readonly TopicName[];
   /** Queues whose DLQ this handler may send to (to quarantine a poison message at once). */
   readonly quarantinesTo: readonly QueueName[];
+  /** Notification topics (for people) this handler may publish to. */
+  readonly notifies: readonly NotificationTopicName[];
   /** Run on a fixed rate (EventBridge on AWS, a timer locally). */
   readonly scheduleRateMinutes?: number;
 }
 
 const TOPICS = {
   transactions: { name: 'transactions', fifo: true, fifoThroughputScope: 'MessageGroup' },
-  /** Risk events: RiskAlertRaised (and, with the alerts handler, AccountFrozen). */
+  /** Risk events: RiskAlertRaised (from screening) and AccountFrozen (from the alerts handler). */
   alerts: { name: 'alerts', fifo: true, fifoThroughputScope: 'MessageGroup' },
 } as const satisfies Record<string, TopicSpec>;
+
+const NOTIFICATION_TOPICS = {
+  /** HIGH and CRITICAL alerts, for the operations team. */
+  operations: { name: 'ops-notifications' },
+} as const satisfies Record<string, NotificationTopicSpec>;
 
 const TABLES = {
   ledger: { name: 'ledger', partitionKey: 'pk' },
@@ -94,14 +110,18 @@ const TABLES = {
     globalSecondaryIndexes: [
       { indexName: 'alertsByAccount', partitionKey: 'alertAccountId', sortKey: 'raisedAt' },
       { indexName: 'alertsByStatus', partitionKey: 'alertStatus', sortKey: 'raisedAt' },
+      // Every alert, newest first. One partition key value: alerts are a small fraction of
+      // transfers, far below the ~1,000 writes/s one index partition takes.
+      { indexName: 'alertsByTime', partitionKey: 'alertFeed', sortKey: 'raisedAt' },
     ],
   },
 } as const satisfies Record<string, TableSpec>;
 
 export type TopicName = keyof typeof TOPICS;
+export type NotificationTopicName = keyof typeof NOTIFICATION_TOPICS;
 export type TableName = keyof typeof TABLES;
-export type HandlerName = 'posting' | 'api' | 'recovery' | 'risk';
-export type QueueName = 'posting' | 'screening';
+export type HandlerName = 'posting' | 'api' | 'recovery' | 'risk' | 'alerts';
+export type QueueName = 'posting' | 'screening' | 'alerts';
 
 /**
  * What every queue of the backbone shares: high-throughput FIFO, the Lambda FIFO batch maximum,
@@ -139,6 +159,17 @@ const QUEUES = {
     },
     consumer: 'risk',
   },
+  /** Raised alerts, to be stored, notified and acted on (AccountFrozen is for other consumers). */
+  alerts: {
+    ...WORKER_QUEUE,
+    name: 'alerts',
+    subscription: {
+      topic: 'alerts',
+      rawMessageDelivery: true,
+      filterPolicy: { eventType: ['RiskAlertRaised'] },
+    },
+    consumer: 'alerts',
+  },
 } as const satisfies Record<QueueName, QueueSpec>;
 
 const HANDLERS = {
@@ -150,6 +181,7 @@ const HANDLERS = {
     tables: [{ table: 'ledger', access: 'readWrite' }],
     publishes: ['transactions'],
     quarantinesTo: ['posting'],
+    notifies: [],
   },
   api: {
     name: 'api',
@@ -159,9 +191,12 @@ const HANDLERS = {
     tables: [
       { table: 'ledger', access: 'readWrite' },
       { table: 'requests', access: 'readWrite' },
+      // Alert listing and resolution.
+      { table: 'risk', access: 'readWrite' },
     ],
     publishes: ['transactions'],
     quarantinesTo: [],
+    notifies: [],
   },
   /** Re-queues accepted requests that never reached an outcome (see lambdas/core/intake/recovery.ts). */
   recovery: {
@@ -175,6 +210,7 @@ const HANDLERS = {
     ],
     publishes: ['transactions'],
     quarantinesTo: [],
+    notifies: [],
     scheduleRateMinutes: 5,
   },
   /** Screens decided transfers against the risk rules and raises RiskAlertRaised. */
@@ -186,6 +222,21 @@ const HANDLERS = {
     tables: [{ table: 'risk', access: 'readWrite' }],
     publishes: ['alerts'],
     quarantinesTo: ['screening'],
+    notifies: [],
+  },
+  /** Stores each alert once, notifies operations (HIGH+), freezes the account on CRITICAL. */
+  alerts: {
+    name: 'alerts',
+    entry: 'lambdas/alerts/handler.ts',
+    timeoutSeconds: 30,
+    memorySizeMb: 512,
+    tables: [
+      { table: 'risk', access: 'readWrite' },
+      { table: 'ledger', access: 'readWrite' },
+    ],
+    publishes: ['alerts'],
+    quarantinesTo: ['alerts'],
+    notifies: ['operations'],
   },
 } as const satisfies Record<HandlerName, HandlerSpec>;
 
@@ -205,6 +256,7 @@ export const EVENT_TYPE_ATTRIBUTE = 'eventType';
 
 export const topology = {
   topics: TOPICS,
+  notificationTopics: NOTIFICATION_TOPICS,
   queues: QUEUES,
   tables: TABLES,
   handlers: HANDLERS,
@@ -224,6 +276,7 @@ export function visibilityTimeoutSeconds(queue: QueueName): number {
 export const envVar = {
   table: (table: TableName): string => `${table.toUpperCase()}_TABLE_NAME`,
   topic: (topic: TopicName): string => `${topic.toUpperCase()}_TOPIC_ARN`,
+  notificationTopic: (topic: NotificationTopicName): string => `${topic.toUpperCase()}_NOTIFICATIONS_TOPIC_ARN`,
   deadLetterQueue: (queue: QueueName): string => `${queue.toUpperCase()}_DLQ_URL`,
   /** JSON object mapping channel -> API Gateway API key id (api handler only). */
   channelApiKeys: 'CHANNEL_API_KEY_IDS',
@@ -231,6 +284,9 @@ export const envVar = {
 
 export function topicNames(): TopicName[] {
   return Object.keys(TOPICS) as TopicName[];
+}
+export function notificationTopicNames(): NotificationTopicName[] {
+  return Object.keys(NOTIFICATION_TOPICS) as NotificationTopicName[];
 }
 export function queueNames(): QueueName[] {
   return Object.keys(QUEUES) as QueueName[];
@@ -267,6 +323,10 @@ export const API_ROUTES = [
   { method: 'GET', path: '/v1/accounts/{id}', auth: 'apiKey', operation: 'getAccount' },
   { method: 'POST', path: '/v1/accounts', auth: 'iam', operation: 'openAccount' },
   { method: 'POST', path: '/v1/accounts/{id}/deposits', auth: 'iam', operation: 'depositFunds' },
+  { method: 'POST', path: '/v1/accounts/{id}/unfreeze', auth: 'iam', operation: 'unfreezeAccount' },
+  { method: 'GET', path: '/v1/alerts', auth: 'apiKey', operation: 'listAlerts' },
+  { method: 'GET', path: '/v1/alerts/{id}', auth: 'apiKey', operation: 'getAlert' },
+  { method: 'POST', path: '/v1/alerts/{id}/resolve', auth: 'iam', operation: 'resolveAlert' },
 ] as const satisfies readonly ApiRouteSpec[];
 
 export type ApiOperation = (typeof API_ROUTES)[number]['operation'];

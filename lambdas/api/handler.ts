@@ -12,6 +12,8 @@ import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import type { TransferChannel } from '../core/ledger/transfer.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
+import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
+import { getAlert, listAlerts, resolveAlert, unfreezeAccount } from './alert-operations.js';
 import { header, problemResponse, publicPath } from './http.js';
 import { depositFunds, getAccount, getTransaction, openAccount, submitTransaction, type ApiDependencies, type OperationInput } from './operations.js';
 import { ApiProblem } from './problems.js';
@@ -32,6 +34,10 @@ const OPERATIONS: Record<ApiOperation, (input: OperationInput) => Promise<APIGat
   getAccount,
   openAccount,
   depositFunds,
+  unfreezeAccount,
+  listAlerts,
+  getAlert,
+  resolveAlert,
 };
 
 export function createApiHandler(deps: ApiHandlerDependencies): ApiHandler {
@@ -102,6 +108,7 @@ export function apiHandlerFromEnv(env: Environment): ApiHandler {
     ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
     intake: new DynamoIntakeStore(clients.dynamodb, requireEnv(env, envVar.table('requests'))),
     publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('transactions'))),
+    alerts: new DynamoAlertStore(clients.dynamodb, requireEnv(env, envVar.table('risk'))),
     channelsByApiKeyId: channelsFromEnv(requireEnv(env, envVar.channelApiKeys)),
     logger,
     metrics,

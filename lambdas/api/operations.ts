@@ -1,4 +1,4 @@
-// The API's operations: submit and read transactions, read, open and fund accounts. Each one
+// The API's ledger operations: submit and read transactions, read, open and fund accounts. Each one
 // validates, calls the core through its ports and returns a proxy result; errors are ApiProblems.
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -8,6 +8,7 @@ import type { EventPublisher } from '../core/events/ports.js';
 import type { IntakeStore, TransferIntake } from '../core/intake/ports.js';
 import { ACCOUNT_ID_PATTERN, fundingAccountId, type Account } from '../core/ledger/account.js';
 import type { LedgerStore } from '../core/ledger/ports.js';
+import type { AlertStore } from '../core/risk/alerts.js';
 import { TRANSFER_ID_PATTERN, transferContentHash, transferIdFor, type TransferChannel, type TransferRequest } from '../core/ledger/transfer.js';
 import { header, jsonBody, jsonResponse, publicPath } from './http.js';
 import { ApiProblem } from './problems.js';
@@ -18,6 +19,7 @@ export interface ApiDependencies {
   readonly ledger: LedgerStore;
   readonly intake: IntakeStore;
   readonly publisher: EventPublisher;
+  readonly alerts: AlertStore;
   readonly now?: () => Date;
 }
 
@@ -101,7 +103,7 @@ function keyReused(transferId: string): ApiProblem {
  * A path id that cannot exist is simply not found: checking its shape first also keeps an
  * oversized or malformed id from ever reaching DynamoDB (which would refuse the key with a 500).
  */
-function pathId(pathParameters: Readonly<Record<string, string>>, pattern: RegExp, noun: string): string {
+export function pathId(pathParameters: Readonly<Record<string, string>>, pattern: RegExp, noun: string): string {
   const id = pathParameters.id ?? '';
   if (!pattern.test(id)) throw new ApiProblem('not-found', `no ${noun} ${id.slice(0, 80)}`);
   return id;

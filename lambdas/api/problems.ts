@@ -7,6 +7,7 @@ export const PROBLEM_TYPE_BASE = 'urn:payments-backbone:problem:';
 export const PROBLEM_TYPES = {
   'malformed-json': { status: 400, title: 'Request body is not valid JSON' },
   'invalid-header': { status: 400, title: 'A required header is missing or invalid' },
+  'invalid-query': { status: 400, title: 'A query parameter is invalid' },
   'missing-api-key': { status: 401, title: 'API key required' },
   'invalid-api-key': { status: 403, title: 'API key not recognised' },
   forbidden: { status: 403, title: 'Not allowed for this caller' },
@@ -14,6 +15,8 @@ export const PROBLEM_TYPES = {
   'method-not-allowed': { status: 405, title: 'Method not allowed on this resource' },
   'idempotency-key-reused': { status: 409, title: 'Idempotency-Key already used for a different request' },
   'account-exists': { status: 409, title: 'An account with this id already exists' },
+  'account-state-conflict': { status: 409, title: "The account's state does not allow this change" },
+  'alert-already-resolved': { status: 409, title: 'The alert was already resolved differently' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Content-Type must be application/json' },
   'validation-failed': { status: 422, title: 'Request body failed validation' },

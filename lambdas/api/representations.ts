@@ -1,6 +1,7 @@
-// What the API returns for a transaction and an account: the public shape, kept apart from how
+// What the API returns for a transaction, an account and a risk alert: the public shape, kept apart from how
 // the ledger stores them. Amounts are integers in minor units; balances are exact (bigint).
 import type { Account } from '../core/ledger/account.js';
+import type { AlertRecord } from '../core/risk/alerts.js';
 import type { TransferIntake } from '../core/intake/ports.js';
 import type { TransferRecord, TransferRequest } from '../core/ledger/transfer.js';
 
@@ -54,5 +55,26 @@ export function accountView(account: Account): Record<string, unknown> {
     balance: account.balanceMinor,
     overdraftLimit: account.overdraftLimitMinor,
     openedAt: account.openedAt,
+    ...(account.frozenByAlertId !== undefined ? { frozenByAlertId: account.frozenByAlertId } : {}),
+  };
+}
+
+export function alertView(alert: AlertRecord): Record<string, unknown> {
+  return {
+    alertId: alert.alertId,
+    status: alert.status,
+    severity: alert.severity,
+    accountId: alert.accountId,
+    transactionId: alert.transactionId,
+    amount: alert.amountMinor,
+    currency: alert.currency,
+    channel: alert.channel,
+    totalWeight: alert.totalWeight,
+    rulesHit: alert.rulesHit,
+    raisedAt: alert.raisedAt,
+    storedAt: alert.storedAt,
+    ...(alert.notifiedAt !== undefined ? { notifiedAt: alert.notifiedAt } : {}),
+    ...(alert.freeze !== undefined ? { freeze: alert.freeze } : {}),
+    ...(alert.resolution !== undefined ? { resolution: alert.resolution } : {}),
   };
 }

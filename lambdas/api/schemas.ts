@@ -5,6 +5,8 @@ import { ACCOUNT_ID_PATTERN, INSTITUTION_ID_PATTERN, isFundingAccountId } from '
 import { AMOUNT_MINOR_MAX, OVERDRAFT_LIMIT_MINOR_MAX } from '../core/money/amount.js';
 import { isCurrencyCode, type CurrencyCode } from '../core/money/currency.js';
 import { REFERENCE_LENGTH_MAX } from '../core/events/envelope.js';
+import { ALERT_RESOLUTIONS, ALERT_STATUSES, RESOLUTION_NOTE_LENGTH_MAX } from '../core/risk/alerts.js';
+import { SEVERITIES } from '../core/risk/severity.js';
 import { ApiProblem, type FieldError } from './problems.js';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
@@ -65,4 +67,34 @@ export function idempotencyKeyOf(value: string | undefined): string {
     throw new ApiProblem('invalid-header', 'Idempotency-Key must be 1-255 printable ASCII characters');
   }
   return value;
+}
+
+export const ResolveAlertBody = z.strictObject({
+  resolution: z.enum(ALERT_RESOLUTIONS, { error: `must be one of ${ALERT_RESOLUTIONS.join(', ')}` }),
+  note: z.string().trim().min(1, 'must say why').max(RESOLUTION_NOTE_LENGTH_MAX),
+});
+
+/** Alert listings return at most this many per page. */
+export const ALERT_PAGE_SIZE_MAX = 100;
+export const ALERT_PAGE_SIZE_DEFAULT = 25;
+const CURSOR_LENGTH_MAX = 2_048;
+
+export const ListAlertsQuery = z.strictObject({
+  accountId: accountId.optional(),
+  severity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(', ')}` }).optional(),
+  status: z.enum(ALERT_STATUSES, { error: `must be one of ${ALERT_STATUSES.join(', ')}` }).optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, `must be an integer from 1 to ${ALERT_PAGE_SIZE_MAX}`)
+    .transform(Number)
+    .refine((limit) => limit >= 1 && limit <= ALERT_PAGE_SIZE_MAX, `must be an integer from 1 to ${ALERT_PAGE_SIZE_MAX}`)
+    .optional(),
+  cursor: z.string().min(1).max(CURSOR_LENGTH_MAX).optional(),
+});
+
+/** Query parameters, validated; a problem names each bad one (pointer: the parameter name). */
+export function parseQuery<T>(schema: z.ZodType<T>, parameters: Readonly<Record<string, string | undefined>> | null): T {
+  const result = schema.safeParse(parameters ?? {});
+  if (result.success) return result.data;
+  throw new ApiProblem('invalid-query', 'one or more query parameters are invalid', { errors: fieldErrors(result.error) });
 }

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { problemResponse } from '../../lambdas/api/http.js';
+import { jsonResponse, problemResponse } from '../../lambdas/api/http.js';
 import { ApiProblem } from '../../lambdas/api/problems.js';
 import { matchPathTemplate } from '../../lambdas/api/router.js';
 import { buildProxyEvent } from './proxy-event.js';
@@ -33,6 +33,11 @@ export interface ApiServerOptions {
   readonly adminKey: string;
   readonly timeoutSeconds: number;
   readonly memorySizeMb: number;
+  /**
+   * Local-only admin GET routes (path -> JSON body), outside the API's contract: what the local
+   * world offers instead of AWS consoles (the operations notifications, for one).
+   */
+  readonly localRoutes?: ReadonlyMap<string, () => unknown>;
   /** @default 0 (a free port) */
   readonly port?: number;
   /** @default '127.0.0.1' */
@@ -79,6 +84,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 async function serve(request: IncomingMessage, options: ApiServerOptions, keys: ReadonlyMap<string, LocalApiKey>): Promise<APIGatewayProxyResult> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
+  const local = options.localRoutes?.get(url.pathname);
+  if (local !== undefined) return serveLocal(request, url.pathname, local, options.adminKey);
   const candidates = API_ROUTES.filter((route) => matchPathTemplate(route.path, url.pathname) !== undefined);
   if (candidates.length === 0) return problemResponse(new ApiProblem('not-found', `no resource at ${url.pathname}`), url.pathname);
   const route: ApiRouteSpec | undefined = candidates.find((candidate) => candidate.method === method);
@@ -129,6 +136,16 @@ function singleHeaders(request: IncomingMessage): Record<string, string> {
     if (last !== undefined) headers[name] = last;
   }
   return headers;
+}
+
+function serveLocal(request: IncomingMessage, path: string, body: () => unknown, adminKey: string): APIGatewayProxyResult {
+  if (request.method !== 'GET') {
+    return problemResponse(new ApiProblem('method-not-allowed', `${request.method ?? '?'} is not supported on ${path}`, { allowedMethods: ['GET'] }, { allow: 'GET' }), path);
+  }
+  if (singleHeaders(request)[ADMIN_KEY_HEADER] !== adminKey) {
+    return problemResponse(new ApiProblem('forbidden', `local routes need the admin key in the ${ADMIN_KEY_HEADER} header`), path);
+  }
+  return jsonResponse(200, body());
 }
 
 function multiValueHeaders(request: IncomingMessage): Record<string, string[]> {

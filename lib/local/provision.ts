@@ -1,5 +1,5 @@
 // Provisions everything in lib/topology.ts against an AWS-compatible endpoint (the embedded
-// emulators, LocalStack, ...): tables, FIFO topics, FIFO queues with their DLQs and redrive
+// emulators, LocalStack, ...): tables, FIFO topics, standard notification topics, FIFO queues with their DLQs and redrive
 // policies, filtered raw-delivery subscriptions. Idempotent, so a restart against persisted data
 // works. Returns the bindings (physical names, ARNs, URLs) handlers need as environment.
 import {
@@ -13,6 +13,7 @@ import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/c
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   envVar,
+  notificationTopicNames,
   queueNames,
   tableNames,
   topicNames,
@@ -20,6 +21,7 @@ import {
   visibilityTimeoutSeconds,
   type HandlerName,
   type IndexSpec,
+  type NotificationTopicName,
   type QueueName,
   type TableName,
   type TopicName,
@@ -38,6 +40,7 @@ export interface QueueBinding {
 export interface Bindings {
   readonly tables: Readonly<Record<TableName, string>>;
   readonly topics: Readonly<Record<TopicName, string>>;
+  readonly notificationTopics: Readonly<Record<NotificationTopicName, string>>;
   readonly queues: Readonly<Record<QueueName, QueueBinding>>;
 }
 
@@ -57,9 +60,11 @@ export async function provisionTopology(clients: ProvisionClients, prefix: strin
   for (const table of tableNames()) tables[table] = await provisionTable(clients.dynamodb, prefix, table);
   const topics = {} as Record<TopicName, string>;
   for (const topic of topicNames()) topics[topic] = await provisionTopic(clients.sns, prefix, topic);
+  const notificationTopics = {} as Record<NotificationTopicName, string>;
+  for (const topic of notificationTopicNames()) notificationTopics[topic] = await provisionNotificationTopic(clients.sns, prefix, topic);
   const queues = {} as Record<QueueName, QueueBinding>;
   for (const queue of queueNames()) queues[queue] = await provisionQueue(clients, prefix, queue, topics);
-  return { tables, topics, queues };
+  return { tables, topics, notificationTopics, queues };
 }
 
 async function provisionTable(client: DynamoDBClient, prefix: string, table: TableName): Promise<string> {
@@ -130,6 +135,12 @@ async function provisionTopic(client: SNSClient, prefix: string, topic: TopicNam
   return TopicArn;
 }
 
+async function provisionNotificationTopic(client: SNSClient, prefix: string, topic: NotificationTopicName): Promise<string> {
+  const { TopicArn } = await client.send(new CreateTopicCommand({ Name: physicalName(prefix, topology.notificationTopics[topic].name) }));
+  if (TopicArn === undefined) throw new Error(`CreateTopic returned no ARN for ${topic}`);
+  return TopicArn;
+}
+
 async function provisionQueue(
   clients: ProvisionClients,
   prefix: string,
@@ -185,5 +196,6 @@ export function handlerEnvironment(handler: HandlerName, bindings: Bindings): Re
   for (const { table } of spec.tables) environment[envVar.table(table)] = bindings.tables[table];
   for (const topic of spec.publishes) environment[envVar.topic(topic)] = bindings.topics[topic];
   for (const queue of spec.quarantinesTo) environment[envVar.deadLetterQueue(queue)] = bindings.queues[queue].deadLetterUrl;
+  for (const topic of spec.notifies) environment[envVar.notificationTopic(topic)] = bindings.notificationTopics[topic];
   return environment;
 }

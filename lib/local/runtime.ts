@@ -4,6 +4,7 @@
 // code and the same environment variables as the deployed functions.
 import path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { alertsHandlerFromEnv } from '../../lambdas/alerts/handler.js';
 import { apiHandlerFromEnv } from '../../lambdas/api/handler.js';
 import { DynamoIntakeStore, INTAKE_RETENTION_SECONDS } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
@@ -18,7 +19,8 @@ import { startApiServer, type RunningApiServer } from './api-server.js';
 import { loadOrCreateCredentials, type LocalCredentials } from './credentials.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSnsSqs, type RunningEmulator } from './emulators.js';
 import type { BatchReport, SqsBatchHandler } from './event-source.js';
-import { handlerEnvironment, provisionTopology, type Bindings } from './provision.js';
+import { startOpsConsole, type ReceivedNotification } from './ops-console.js';
+import { handlerEnvironment, physicalName, provisionTopology, type Bindings } from './provision.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { seedDemoLedger, type SeedAccount } from './seed.js';
 
@@ -28,6 +30,9 @@ import { seedDemoLedger, type SeedAccount } from './seed.js';
  * order, so the pool size is what lets different accounts' transfers post side by side.
  */
 export const POLLERS_PER_QUEUE_DEFAULT = 8;
+
+/** Local only (admin key): the operations notifications the console received. */
+export const LOCAL_NOTIFICATIONS_PATH = '/_local/ops-notifications';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -59,6 +64,8 @@ export interface LocalRuntimeOptions {
   readonly onBatch?: (queue: QueueName, report: BatchReport) => void;
   /** Where the runtime reports what it does. @default silent */
   readonly log?: (line: string) => void;
+  /** Where operations notifications are printed. @default `log` */
+  readonly printNotification?: (text: string) => void;
 }
 
 export interface LocalRuntime {
@@ -67,6 +74,8 @@ export interface LocalRuntime {
   readonly bindings: Bindings;
   readonly clients: AwsClients;
   readonly seededAccounts: readonly SeedAccount[];
+  /** Operations notifications received so far (newest last), as e-mail recipients would see them. */
+  readonly notifications: readonly ReceivedNotification[];
   /** What the start-up recovery sweep re-queued. */
   readonly startupRecovery: RecoveryReport;
   /** Graceful stop: no new requests, in-flight batches finish (bounded), then the emulators. */
@@ -118,11 +127,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         );
     if (startupRecovery.requeued > 0) log(`recovery: re-queued ${startupRecovery.requeued} accepted request(s) that had no outcome`);
 
+    const opsConsole = await startOpsConsole({
+      sns: clients.sns,
+      sqs: clients.sqs,
+      topicArn: bindings.notificationTopics.operations,
+      inboxQueueName: physicalName(options.prefix ?? 'local', `${topology.notificationTopics.operations.name}-console`),
+      print: options.printNotification ?? log,
+    });
+    started.push(opsConsole);
     const consumers = queueNames().map((queue) => startConsumer(queue, options, clients, bindings, environment, log));
     started.push(...consumers.map((consumer) => ({ stop: () => consumer.stop(options.drainTimeoutMs ?? 10_000) })));
     const recoveryTimer = startRecoverySchedule(environment('recovery'), log);
     started.push({ stop: () => Promise.resolve(clearInterval(recoveryTimer)) });
-    const api = await startApi(options, credentials, environment('api'));
+    const api = await startApi(options, credentials, environment('api'), opsConsole.notifications);
     started.unshift(api);
 
     let stopping: Promise<void> | undefined;
@@ -135,6 +152,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             if (!drained) log('stop: some batches were still running; their messages stay on the queue');
           }
           clearInterval(recoveryTimer);
+          await opsConsole.stop();
         } else {
           clearInterval(recoveryTimer);
           void Promise.all(started.map((item) => item.stop()));
@@ -152,6 +170,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       bindings,
       clients,
       seededAccounts,
+      notifications: opsConsole.notifications,
       startupRecovery,
       stop: () => shutdown(true),
       kill: () => shutdown(false),
@@ -238,6 +257,7 @@ function startConsumer(
 function queueHandler(handler: HandlerName, env: Record<string, string>): SqsBatchHandler {
   if (handler === 'posting') return postingHandlerFromEnv(env);
   if (handler === 'risk') return riskHandlerFromEnv(env);
+  if (handler === 'alerts') return alertsHandlerFromEnv(env);
   throw new Error(`no queue handler is registered for ${handler}`);
 }
 
@@ -251,9 +271,15 @@ function startRecoverySchedule(env: Record<string, string>, log: (line: string) 
   return timer;
 }
 
-async function startApi(options: LocalRuntimeOptions, credentials: LocalCredentials, env: Record<string, string>): Promise<RunningApiServer> {
+async function startApi(
+  options: LocalRuntimeOptions,
+  credentials: LocalCredentials,
+  env: Record<string, string>,
+  notifications: readonly ReceivedNotification[],
+): Promise<RunningApiServer> {
   const spec = topology.handlers.api;
   return startApiServer({
+    localRoutes: new Map([[LOCAL_NOTIFICATIONS_PATH, () => ({ notifications })]]),
     handler: apiHandlerFromEnv(env),
     apiKeys: credentials.apiKeys,
     adminKey: credentials.adminKey,

@@ -8,6 +8,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLambdaContext } from '../../lib/local/lambda-context.js';
+import { DynamoAlertStore } from '../../lambdas/adapters/dynamodb/alert-store.js';
 import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
@@ -52,6 +53,7 @@ function api(overrides: Partial<ApiHandlerDependencies> = {}) {
     ledger,
     intake,
     publisher,
+    alerts: new DynamoAlertStore(world.clients.dynamodb, world.bindings.tables.risk),
     channelsByApiKeyId: new Map([
       [WEB_KEY_ID, 'WEB'],
       [POS_KEY_ID, 'POS'],

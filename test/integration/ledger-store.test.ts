@@ -8,6 +8,7 @@ import { PostingConflictError, SameAccountTransferError } from '../../lambdas/ad
 import type { LedgerStore, PostingResult } from '../../lambdas/core/ledger/ports.js';
 import { decidePosting } from '../../lambdas/core/ledger/posting-rules.js';
 import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
+import { fundingAccountId } from '../../lambdas/core/ledger/account.js';
 import { balancesByCurrency, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
@@ -249,25 +250,34 @@ describe('DynamoLedgerStore.freezeAccount and unfreezeAccount', () => {
     const account = await openFundedAccount(handle, { balanceMinor: 1_000n });
     const other = await openFundedAccount(handle, { balanceMinor: 1_000n });
 
-    const frozen = await ledger.freezeAccount(account.accountId);
-    const again = await ledger.freezeAccount(account.accountId);
+    const frozen = await ledger.freezeAccount(account.accountId, 'alert-1');
+    const again = await ledger.freezeAccount(account.accountId, 'alert-1');
+    const byAnother = await ledger.freezeAccount(account.accountId, 'alert-2');
+    const frozenBy = (await ledger.getAccount(account.accountId))?.frozenByAlertId;
     const debit = await ledger.postTransfer(transferRequest(account.accountId, other.accountId, 100));
     const credit = await ledger.postTransfer(transferRequest(other.accountId, account.accountId, 100));
     const unfrozen = await ledger.unfreezeAccount(account.accountId);
+    const unfrozenAgain = await ledger.unfreezeAccount(account.accountId);
     const debitAfter = await ledger.postTransfer(transferRequest(account.accountId, other.accountId, 100));
 
-    expect([frozen, again, unfrozen]).toEqual(['changed', 'unchanged', 'changed']);
+    // The same alert's freeze reads as its own change (a redelivery completing it); another's does not.
+    expect([frozen, again, byAnother, unfrozen, unfrozenAgain]).toEqual(['changed', 'changed', 'unchanged', 'changed', 'unchanged']);
+    expect(frozenBy).toBe('alert-1');
+    expect((await ledger.getAccount(account.accountId))?.frozenByAlertId).toBeUndefined();
     expect(statusOf(debit)).toBe('REJECTED:ACCOUNT_FROZEN');
     expect(statusOf(credit)).toBe('POSTED');
     expect(statusOf(debitAfter)).toBe('POSTED');
     expect(await balanceOf(account.accountId)).toBe(1_000n);
   });
 
-  it('reports an unknown account and refuses to freeze a closed one', async () => {
+  it('reports an unknown account and refuses to freeze a closed or a funding account', async () => {
     const closed = await openFundedAccount(handle, { status: 'CLOSED' });
+    const funding = fundingAccountId(closed.institutionId, closed.currency);
 
-    expect(await ledger.freezeAccount('acc-never-opened')).toBe('not-found');
-    expect(await ledger.freezeAccount(closed.accountId)).toBe('conflict');
+    expect(await ledger.freezeAccount('acc-never-opened', 'alert-3')).toBe('not-found');
+    expect(await ledger.freezeAccount(closed.accountId, 'alert-3')).toBe('conflict');
+    expect(await ledger.freezeAccount(funding, 'alert-3')).toBe('conflict');
+    expect((await ledger.getAccount(funding))?.status).toBe('ACTIVE');
     expect(await ledger.unfreezeAccount(closed.accountId)).toBe('conflict');
     expect((await ledger.getAccount(closed.accountId))?.status).toBe('CLOSED');
   });

@@ -63,7 +63,7 @@ export async function openFundedAccount(handle: LedgerHandle, fixture: AccountFi
     if (result.kind !== 'decided' || result.transfer.status !== 'POSTED') throw new Error(`funding ${account.accountId} failed`);
   }
   if (fixture.status !== undefined && fixture.status !== 'ACTIVE') {
-    // Status changes have no port yet (freezing comes with risk screening): test-only overwrite.
+    // CLOSED has no port (accounts are never closed through this API yet): a test-only overwrite.
     const current = await ledger.getAccount(account.accountId);
     if (current === undefined) throw new Error('account vanished');
     await handle.client.send(new PutItemCommand({ TableName: handle.tableName, Item: accountToItem({ ...current, status: fixture.status }) }));

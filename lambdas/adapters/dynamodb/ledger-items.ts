@@ -33,6 +33,7 @@ export function accountToItem(account: Account): Item {
     overdraftLimitMinor: { N: account.overdraftLimitMinor.toString() },
     headroomMinor: { N: (account.balanceMinor + account.overdraftLimitMinor).toString() },
     openedAt: { S: account.openedAt },
+    ...(account.frozenByAlertId !== undefined ? { frozenByAlertId: { S: account.frozenByAlertId } } : {}),
   };
 }
 
@@ -56,6 +57,7 @@ export function accountFromItem(item: Item): Account {
     balanceMinor,
     overdraftLimitMinor,
     openedAt: str(item, 'openedAt'),
+    ...(item.frozenByAlertId?.S !== undefined ? { frozenByAlertId: item.frozenByAlertId.S } : {}),
   };
 }
 

@@ -14,7 +14,7 @@ import {
   type CancellationReason,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { Account, AccountStatus } from '../../core/ledger/account.js';
+import type { Account } from '../../core/ledger/account.js';
 import type { LedgerStore, PostingResult, StatusChange } from '../../core/ledger/ports.js';
 import { decidePosting } from '../../core/ledger/posting-rules.js';
 import {
@@ -246,24 +246,22 @@ export class DynamoLedgerStore implements LedgerStore {
     return result.Item === undefined ? undefined : accountFromItem(result.Item);
   }
 
-  freezeAccount(accountId: string): Promise<StatusChange> {
-    return this.#changeStatus(accountId, 'ACTIVE', 'FROZEN');
-  }
-
-  unfreezeAccount(accountId: string): Promise<StatusChange> {
-    return this.#changeStatus(accountId, 'FROZEN', 'ACTIVE');
-  }
-
-  async #changeStatus(accountId: string, from: AccountStatus, to: AccountStatus): Promise<StatusChange> {
+  async freezeAccount(accountId: string, alertId: string): Promise<StatusChange> {
     try {
       await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
           Key: accountKey(accountId),
-          UpdateExpression: 'SET #status = :to',
-          ConditionExpression: 'attribute_exists(pk) AND #status = :from',
+          UpdateExpression: 'SET #status = :frozen, frozenByAlertId = :alert',
+          // A funding account is the institution's own; freezing it would stop every deposit.
+          ConditionExpression: 'attribute_exists(pk) AND #status = :active AND kind = :customer',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':from': { S: from }, ':to': { S: to } },
+          ExpressionAttributeValues: {
+            ':active': { S: 'ACTIVE' },
+            ':frozen': { S: 'FROZEN' },
+            ':alert': { S: alertId },
+            ':customer': { S: 'CUSTOMER' },
+          },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
@@ -271,7 +269,31 @@ export class DynamoLedgerStore implements LedgerStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       if (error.Item === undefined) return 'not-found';
-      return accountFromItem(error.Item).status === to ? 'unchanged' : 'conflict';
+      const account = accountFromItem(error.Item);
+      if (account.status !== 'FROZEN') return 'conflict';
+      // Frozen by this very alert: an earlier delivery's change, which this one completes.
+      return account.frozenByAlertId === alertId ? 'changed' : 'unchanged';
+    }
+  }
+
+  async unfreezeAccount(accountId: string): Promise<StatusChange> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: accountKey(accountId),
+          UpdateExpression: 'SET #status = :active REMOVE frozenByAlertId',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :frozen',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':active': { S: 'ACTIVE' }, ':frozen': { S: 'FROZEN' } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'changed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error.Item === undefined) return 'not-found';
+      return accountFromItem(error.Item).status === 'ACTIVE' ? 'unchanged' : 'conflict';
     }
   }
 

@@ -21,6 +21,8 @@ export interface Account {
   /** How far below zero the balance may go; 0 means no overdraft. */
   readonly overdraftLimitMinor: bigint;
   readonly openedAt: string;
+  /** While FROZEN by a risk alert: which one. */
+  readonly frozenByAlertId?: string;
 }
 
 /** Account and institution ids: short, URL-safe, stable. */

@@ -29,8 +29,12 @@ export interface LedgerStore {
   getAccount(accountId: string): Promise<Account | undefined>;
   /** Opens the account; returns false when an account with that id already exists. */
   openAccount(account: Account): Promise<boolean>;
-  /** ACTIVE -> FROZEN: debits are then rejected with ACCOUNT_FROZEN; credits still post. */
-  freezeAccount(accountId: string): Promise<StatusChange>;
-  /** FROZEN -> ACTIVE. */
+  /**
+   * ACTIVE -> FROZEN because of the alert: debits are then rejected with ACCOUNT_FROZEN; credits
+   * still post. `changed` also when this same alert froze it before (a redelivery completing its
+   * work); `unchanged` when frozen for another reason; `conflict` for a CLOSED or FUNDING account.
+   */
+  freezeAccount(accountId: string, alertId: string): Promise<StatusChange>;
+  /** FROZEN -> ACTIVE, forgetting which alert froze it. */
   unfreezeAccount(accountId: string): Promise<StatusChange>;
 }
