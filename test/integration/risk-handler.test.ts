@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLambdaContext } from '../../lib/local/lambda-context.js';
 import { DynamoRiskStore } from '../../lambdas/adapters/dynamodb/risk-store.js';
@@ -17,6 +16,7 @@ import { DEFAULT_THRESHOLDS as T } from '../../lambdas/core/risk/thresholds.js';
 import { windowBucketStarts } from '../../lambdas/core/risk/windows.js';
 import { createRiskHandler } from '../../lambdas/risk/handler.js';
 import { observeTopic, takeMessages } from '../support/queue-driver.js';
+import { sqsRecordOf } from '../support/sqs-record.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
 let world: TestWorld;
@@ -54,20 +54,7 @@ function posted(debtor: string, creditor: string, amountMinor: number, overrides
   return transactionDecided(record, { causationId: 'test', occurredAt: record.decidedAt });
 }
 
-function sqsRecord(body: string, group: string): SQSRecord {
-  const messageId = randomUUID();
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'test', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: group },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: world.bindings.queues.screening.arn,
-    awsRegion: 'us-east-1',
-  };
-}
+const sqsRecord = (body: string, group: string) => sqsRecordOf(body, group, world.bindings.queues.screening.arn);
 
 const context = () => createLambdaContext({ functionName: 'risk', timeoutSeconds: 30, memorySizeMb: 512 });
 

@@ -74,10 +74,14 @@ export async function takeMessages(world: Pick<TestWorld, 'clients'>, queueUrl: 
   return messages;
 }
 
-/** A FIFO queue subscribed to a topic without filter: the test's view of everything published. */
+/**
+ * A queue subscribed to a topic without filter, raw delivery: the test's view of everything
+ * published. FIFO for a FIFO topic, standard for a standard (notification) topic.
+ */
 export async function observeTopic(world: TestWorld, topicArn: string, name: string): Promise<string> {
+  const fifo = topicArn.endsWith('.fifo');
   const { QueueUrl } = await world.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: `${world.prefix}-${name}.fifo`, Attributes: { FifoQueue: 'true' } }),
+    new CreateQueueCommand(fifo ? { QueueName: `${world.prefix}-${name}.fifo`, Attributes: { FifoQueue: 'true' } } : { QueueName: `${world.prefix}-${name}` }),
   );
   const { Attributes } = await world.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
   await world.clients.sns.send(
