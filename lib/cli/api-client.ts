@@ -39,6 +39,30 @@ export interface AccountView {
   readonly balance: bigint;
 }
 
+export interface AlertView {
+  readonly alertId: string;
+  readonly status: 'OPEN' | 'RESOLVED';
+  readonly severity: 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+  readonly accountId: string;
+  readonly transactionId: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly channel: string;
+  readonly totalWeight: number;
+  readonly rulesHit: readonly { readonly ruleId: string; readonly weight: number; readonly evidence: Record<string, unknown> }[];
+  readonly raisedAt: string;
+  readonly storedAt: string;
+  readonly notifiedAt?: string;
+  readonly freeze?: { readonly outcome: string; readonly at: string };
+  readonly resolution?: { readonly resolution: string; readonly note: string; readonly resolvedAt: string };
+}
+
+export interface AlertFilter {
+  readonly accountId?: string;
+  readonly severity?: string;
+  readonly status?: string;
+}
+
 export interface ApiClientOptions {
   /** Base URL up to and excluding /v1 (e.g. http://127.0.0.1:3000 or https://.../prod). */
   readonly baseUrl: string;
@@ -88,6 +112,36 @@ export class ApiClient {
       admin: true,
       headers: { 'idempotency-key': idempotencyKey },
     });
+  }
+
+  unfreeze(accountId: string): Promise<ApiResponse<AccountView>> {
+    return this.request('POST', `/v1/accounts/${encodeURIComponent(accountId)}/unfreeze`, { admin: true });
+  }
+
+  listAlerts(filter: AlertFilter & { readonly limit?: number; readonly cursor?: string } = {}): Promise<ApiResponse<{ alerts: AlertView[]; cursor?: string }>> {
+    const query = new URLSearchParams(Object.entries(filter).filter(([, value]) => value !== undefined).map(([name, value]): [string, string] => [name, String(value)]));
+    return this.request('GET', `/v1/alerts${query.size > 0 ? `?${query.toString()}` : ''}`);
+  }
+
+  /** Every alert matching the filter, following the cursor to the end. */
+  async allAlerts(filter: AlertFilter = {}): Promise<AlertView[]> {
+    const alerts: AlertView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.listAlerts({ ...filter, limit: 100, ...(cursor !== undefined ? { cursor } : {}) });
+      if (page.status !== 200) throw new ApiClientError(`GET /v1/alerts answered ${page.status}`);
+      alerts.push(...page.body.alerts);
+      cursor = page.body.cursor;
+    } while (cursor !== undefined);
+    return alerts;
+  }
+
+  getAlert(alertId: string): Promise<ApiResponse<AlertView>> {
+    return this.request('GET', `/v1/alerts/${encodeURIComponent(alertId)}`);
+  }
+
+  resolveAlert(alertId: string, body: { resolution: 'FALSE_POSITIVE' | 'CONFIRMED_FRAUD'; note: string }): Promise<ApiResponse<AlertView>> {
+    return this.request('POST', `/v1/alerts/${encodeURIComponent(alertId)}/resolve`, { body, admin: true });
   }
 
   /** Polls until the transaction is POSTED or REJECTED; returns it with the time it took. */

@@ -13,6 +13,7 @@ import {
   CHANNELS,
   envVar,
   handlerNames,
+  notificationTopicNames,
   scheduledHandlerNames,
   queueNames,
   tableNames,
@@ -70,7 +71,7 @@ function tlsOnlyDeny(action: string): object {
 
 describe('resource inventory', () => {
   it.each([
-    ['AWS::SNS::Topic', () => topicNames().length],
+    ['AWS::SNS::Topic', () => topicNames().length + notificationTopicNames().length],
     ['AWS::SQS::Queue', () => queueNames().length * 2],
     ['AWS::SNS::Subscription', () => queueNames().length],
     ['AWS::Lambda::EventSourceMapping', () => queueNames().length],
@@ -146,6 +147,37 @@ describe.each(topicNames())('topic %s', (name) => {
       Topics: [ref(idOf(dev, dev.topics[name]))],
       PolicyDocument: { Statement: Match.arrayWith([tlsOnlyDeny('sns:Publish')]) },
     });
+  });
+});
+
+describe.each(notificationTopicNames())('notification topic %s', (name) => {
+  it('is a standard (non-FIFO) topic encrypted with the stack key', () => {
+    const properties = propertiesOf(template, idOf(dev, dev.notificationTopics[name]));
+
+    expect(properties.FifoTopic).toBeUndefined();
+    expect(properties.KmsMasterKeyId).toEqual(arnOf(idOf(dev, dev.encryptionKey.key)));
+  });
+
+  it('denies publishing without TLS', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [ref(idOf(dev, dev.notificationTopics[name]))],
+      PolicyDocument: { Statement: Match.arrayWith([tlsOnlyDeny('sns:Publish')]) },
+    });
+  });
+
+  it('subscribes exactly the e-mail addresses the deployment names, and refuses a malformed one', () => {
+    const withEmails = createPaymentsApp({ stage: 'staging', opsNotificationEmails: ['oncall@bank.example', 'fraud-desk@bank.example'] }).stack;
+    const emails = Template.fromStack(withEmails).findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'email' } });
+
+    expect(Object.values(emails).map((resource) => (resource.Properties as { Endpoint: string }).Endpoint).sort()).toEqual([
+      'fraud-desk@bank.example',
+      'oncall@bank.example',
+    ]);
+    for (const resource of Object.values(emails)) {
+      expect((resource.Properties as { TopicArn: unknown }).TopicArn).toEqual(ref(withEmails.getLogicalId(withEmails.notificationTopics[name].node.defaultChild as CfnElement)));
+    }
+    template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
+    expect(() => createPaymentsApp({ stage: 'dev', opsNotificationEmails: ['not-an-address'] })).toThrow(/not an e-mail address/);
   });
 });
 
@@ -318,6 +350,7 @@ describe.each(handlerNames())('handler %s', (name) => {
     for (const { table } of spec.tables) expected[envVar.table(table)] = ref(idOf(dev, dev.tables[table]));
     for (const topic of spec.publishes) expected[envVar.topic(topic)] = ref(idOf(dev, dev.topics[topic]));
     for (const queue of spec.quarantinesTo) expected[envVar.deadLetterQueue(queue)] = ref(idOf(dev, dev.queues[queue].deadLetterQueue));
+    for (const topic of spec.notifies) expected[envVar.notificationTopic(topic)] = ref(idOf(dev, dev.notificationTopics[topic]));
     if (name === API_HANDLER) expected[envVar.channelApiKeys] = Match.anyValue();
 
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -337,6 +370,9 @@ describe.each(handlerNames())('handler %s', (name) => {
     );
     expect(referenced(topicNames().map((t) => idOf(dev, dev.topics[t])))).toEqual(
       topicNames().filter((t) => spec.publishes.includes(t)).map((t) => idOf(dev, dev.topics[t])),
+    );
+    expect(referenced(notificationTopicNames().map((t) => idOf(dev, dev.notificationTopics[t])))).toEqual(
+      notificationTopicNames().filter((t) => spec.notifies.includes(t)).map((t) => idOf(dev, dev.notificationTopics[t])),
     );
     expect(referenced(queueNames().map((q) => idOf(dev, dev.queues[q].deadLetterQueue)))).toEqual(
       queueNames().filter((q) => spec.quarantinesTo.includes(q)).map((q) => idOf(dev, dev.queues[q].deadLetterQueue)),
@@ -480,10 +516,11 @@ describe('api', () => {
     if (status !== undefined) expect(body).toContain(`"status": ${status}`);
   });
 
-  it('outputs the API URL and every channel key id', () => {
+  it('outputs the API URL, every channel key id and every notification topic ARN', () => {
     const outputs = template.findOutputs('*');
 
-    expect(Object.keys(outputs)).toHaveLength(1 + CHANNELS.length);
+    expect(Object.keys(outputs)).toHaveLength(1 + CHANNELS.length + notificationTopicNames().length);
+    for (const topic of notificationTopicNames()) expect(JSON.stringify(outputs)).toContain(idOf(dev, dev.notificationTopics[topic]));
     expect(JSON.stringify(outputs.ApiUrl)).toContain(idOf(dev, dev.api.api));
     for (const channel of CHANNELS) expect(JSON.stringify(outputs)).toContain(idOf(dev, dev.api.apiKeys[channel]));
   });

@@ -17,8 +17,10 @@ export interface TestRequest {
   readonly userArn?: string;
 }
 
+/** `request.path` may carry a query string (`/v1/alerts?severity=HIGH`). */
 export function proxyEvent(request: TestRequest): APIGatewayProxyEvent {
-  const route = API_ROUTES.find((candidate) => matchPathTemplate(candidate.path, request.path) !== undefined);
+  const [path = '', search] = request.path.split('?', 2);
+  const route = API_ROUTES.find((candidate) => matchPathTemplate(candidate.path, path) !== undefined);
   const body = request.body === undefined ? null : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
   const headers: Record<string, string> = {
     ...(request.body !== undefined && typeof request.body !== 'string' ? { 'Content-Type': 'application/json' } : {}),
@@ -26,14 +28,14 @@ export function proxyEvent(request: TestRequest): APIGatewayProxyEvent {
   };
   return buildProxyEvent({
     method: request.method,
-    path: request.path,
-    resource: route?.path ?? request.path,
+    path,
+    resource: route?.path ?? path,
     // A stage prefix, as on the default execute-api URL: Location headers must keep it.
     stage: 'test',
-    requestPath: `/test${request.path}`,
+    requestPath: `/test${path}`,
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    query: null,
+    query: search === undefined ? null : new URLSearchParams(search),
     body,
     caller: {
       apiKey: request.headers?.['x-api-key'] ?? null,
