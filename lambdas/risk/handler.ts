@@ -77,17 +77,22 @@ export async function screenDecided(event: Decided, thresholds: RiskThresholds, 
     ...(posted ? { payeePair: { debtorAccountId: event.data.debtorAccountId, creditorAccountId: event.data.creditorAccountId } } : {}),
     screenedAtEpochSeconds: decided.decidedAtEpochSeconds,
   });
-  const total = (family: CounterFamily, subject: string) =>
-    risk.windowTotals(family, subject, windowBucketStarts(family, decided.decidedAtEpochSeconds, thresholds));
   const debtor = event.data.debtorAccountId;
-  const [velocity, amount, nearThreshold, rejectionsByAccount, rejectionsByChannel, firstToCreditor] = await Promise.all([
-    total('debits-velocity', debtor),
-    total('debits-amount', debtor),
-    total('near-threshold', debtor),
-    total('rejections-account', debtor),
-    total('rejections-channel', event.data.channel),
-    posted ? risk.isFirstToCreditor(debtor, event.data.creditorAccountId, event.data.transactionId) : Promise.resolve(false),
-  ]);
+  const window = (family: CounterFamily, subject: string) => ({ family, subject, bucketStarts: windowBucketStarts(family, decided.decidedAtEpochSeconds, thresholds) });
+  const state = await risk.readScreeningState(
+    [
+      window('debits-velocity', debtor),
+      window('debits-amount', debtor),
+      window('near-threshold', debtor),
+      window('rejections-account', debtor),
+      window('rejections-channel', event.data.channel),
+    ],
+    posted ? { debtorAccountId: debtor, creditorAccountId: event.data.creditorAccountId, transferId: event.data.transactionId } : undefined,
+  );
+  const [velocity, amount, nearThreshold, rejectionsByAccount, rejectionsByChannel] = state.windows;
+  if (velocity === undefined || amount === undefined || nearThreshold === undefined || rejectionsByAccount === undefined || rejectionsByChannel === undefined) {
+    throw new Error('screening state is missing a window');
+  }
   const facts: ScreeningFacts = {
     transferId: event.data.transactionId,
     debtorAccountId: debtor,
@@ -103,7 +108,7 @@ export async function screenDecided(event: Decided, thresholds: RiskThresholds, 
       rejectionsByAccount: rejectionsByAccount.count,
       rejectionsByChannel: rejectionsByChannel.count,
     },
-    firstToCreditor,
+    firstToCreditor: state.firstToCreditor,
   };
   const result = screen(facts, thresholds);
   if (result.severity === undefined) return undefined;

@@ -12,7 +12,9 @@ const USAGE = `Usage: payments <command> [options]
            [--idempotency-key KEY]
   status   TRANSACTION_ID
   account  ACCOUNT_ID
-  simulate [--rate 50] [--duration 20] [--customers 40] [--seed N]
+  simulate [--rate 50] [--duration 20] [--customers 40] [--seed N] [--fraud | --fraud-share 0.1]
+           --fraud mixes scripted fraud actors (bursts, structuring, card testing) into 10% of
+           the traffic; the summary then shows what screening made of each
            without --api it starts the local runtime in-process and stops it afterwards
 
 Common options:
@@ -36,6 +38,8 @@ const OPTIONS = {
   duration: { type: 'string', default: '20' },
   customers: { type: 'string', default: '40' },
   seed: { type: 'string' },
+  fraud: { type: 'boolean', default: false },
+  'fraud-share': { type: 'string' },
   'web-key': { type: 'string' },
   'mobile-key': { type: 'string' },
   'pos-key': { type: 'string' },
@@ -67,9 +71,28 @@ function print(response: ApiResponse<unknown>): void {
   if (response.status >= 400) process.exitCode = 1;
 }
 
-/** Nothing accepted may go undecided, no resend may be accepted twice, money must balance. */
+/**
+ * Nothing accepted may go undecided, no resend may be accepted twice, money must balance, every
+ * serious alert must have been acted on, and every fraud actor expected frozen must be.
+ */
 function failedChecks(summary: SimulationSummary): boolean {
-  return summary.lost > 0 || summary.duplicatesAccepted > 0 || summary.conservation.before !== summary.conservation.after;
+  const fraudMissed = summary.risk.fraud.some((outcome) => outcome.frozen < outcome.expectedFrozen);
+  return (
+    summary.lost > 0 ||
+    summary.duplicatesAccepted > 0 ||
+    summary.conservation.before !== summary.conservation.after ||
+    summary.risk.actionsMissing > 0 ||
+    fraudMissed
+  );
+}
+
+const DEFAULT_FRAUD_SHARE = 0.1;
+
+function fraudShareOf(values: Values): number {
+  if (values['fraud-share'] === undefined) return values.fraud ? DEFAULT_FRAUD_SHARE : 0;
+  const share = Number(values['fraud-share']);
+  if (!(share >= 0 && share < 1)) throw new UsageError('--fraud-share must be a number from 0 up to (not including) 1');
+  return share;
 }
 
 async function runSimulation(values: Values): Promise<void> {
@@ -78,7 +101,7 @@ async function runSimulation(values: Values): Promise<void> {
   const customers = positiveInteger('customers', values.customers);
   const seed = values.seed === undefined ? undefined : positiveInteger('seed', values.seed);
   const progress = (line: string): void => void process.stderr.write(`\r\x1b[2K${line}`);
-  const common = { rate, durationSeconds, customers, progress, ...(seed !== undefined ? { seed } : {}) };
+  const common = { rate, durationSeconds, customers, progress, fraudShare: fraudShareOf(values), ...(seed !== undefined ? { seed } : {}) };
   if (values.api !== undefined) {
     const need = (name: 'web-key' | 'mobile-key' | 'pos-key' | 'admin-key'): string => {
       const value = values[name];

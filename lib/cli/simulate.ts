@@ -1,10 +1,14 @@
 // Traffic simulation: realistic WEB, MOBILE and POS payment traffic against the API at a fixed
-// rate, with deliberate duplicates and insufficient-funds attempts, a live progress line and a
-// summary (accepted, posted, rejected by reason, duplicates absorbed, lost, throughput, latency
-// from 202 to decision) that also checks money was conserved across every account involved.
+// rate, with deliberate duplicates and insufficient-funds attempts (and, with the fraud profile,
+// scripted fraud actors mixed in), a live progress line and a summary (accepted, posted, rejected
+// by reason, duplicates absorbed, lost, throughput, latency from 202 to decision, alerts and
+// freezes) that also checks money was conserved across every account involved.
 import { randomUUID } from 'node:crypto';
 import { ApiClient, type SubmitTransfer } from './api-client.js';
 import type { Decision, DecisionFeed } from './decision-feed.js';
+import { prepareFraud, type ScriptedRequest } from './fraud-scenarios.js';
+import { percentile, percentiles, type Percentiles } from './percentiles.js';
+import { collectRiskSummary, formatRiskSummary, type RiskSummary } from './risk-report.js';
 
 export interface SimulationOptions {
   readonly baseUrl: string;
@@ -17,6 +21,11 @@ export interface SimulationOptions {
   readonly customers?: number;
   /** Deterministic traffic for a given seed. @default a random seed */
   readonly seed?: number;
+  /**
+   * Share of submissions sent by scripted fraud actors (bursts, structuring, card testing); 0
+   * turns the fraud profile off. @default 0
+   */
+  readonly fraudShare?: number;
   /** How long to wait for the last decisions after traffic stops. @default 30_000 */
   readonly settleTimeoutMs?: number;
   /** Live progress (a line that rewrites itself); none when absent. */
@@ -26,13 +35,6 @@ export interface SimulationOptions {
    * topic). Without it, decisions are found by polling GET /v1/transactions/{id}.
    */
   readonly decisionFeed?: (onDecision: (decision: Decision) => void) => Promise<DecisionFeed>;
-}
-
-export interface Percentiles {
-  readonly p50: number;
-  readonly p95: number;
-  readonly p99: number;
-  readonly max: number;
 }
 
 export interface SimulationSummary {
@@ -62,6 +64,8 @@ export interface SimulationSummary {
    */
   readonly pipelineLatencyMs: Percentiles;
   readonly conservation: { readonly before: bigint; readonly after: bigint; readonly accounts: number };
+  /** Alerts and freezes on the run's accounts, and the fraud actors' fate. */
+  readonly risk: RiskSummary;
 }
 
 interface Profile {
@@ -118,16 +122,31 @@ export async function simulate(options: SimulationOptions): Promise<SimulationSu
     MOBILE: new ApiClient({ baseUrl: options.baseUrl, apiKey: options.apiKeys.MOBILE }),
     POS: new ApiClient({ baseUrl: options.baseUrl, apiKey: options.apiKeys.POS }),
   };
-  const { customers, merchants } = await openSimulationAccounts(admin, options.customers ?? 40, random);
-  const everyone = [...customers, ...merchants, ...fundingAccounts(customers, merchants)];
+  const { runId, customers, merchants } = await openSimulationAccounts(admin, options.customers ?? 40, random);
+  const fraudShare = options.fraudShare ?? 0;
+  if (!(fraudShare >= 0 && fraudShare < 1)) throw new RangeError(`fraudShare must be in [0, 1), got ${fraudShare}`);
+  const fraud =
+    fraudShare > 0
+      ? await prepareFraud(admin, runId, customers[0]?.institutionId ?? 'sim-bank-1', customers.map((customer) => customer.accountId), Math.round(options.rate * options.durationSeconds * fraudShare), random)
+      : { actors: [], script: [] };
+  const actorAccounts = fraud.actors.map((actor) => ({ accountId: actor.accountId, institutionId: customers[0]?.institutionId ?? 'sim-bank-1' }));
+  const everyone = [...customers, ...merchants, ...actorAccounts, ...fundingAccounts(customers, merchants, actorAccounts)];
   const before = await totalBalance(clients.WEB, everyone);
-  const run = new TrafficRun(clients, customers, merchants, random, options.progress, options.decisionFeed !== undefined);
+  const run = new TrafficRun(clients, customers, merchants, random, options.progress, options.decisionFeed !== undefined, fraud.script, fraudShare);
   const feed = await options.decisionFeed?.((decision) => run.observe(decision));
   const trafficSeconds = await run.drive(options.rate, options.durationSeconds);
   await run.settle(options.settleTimeoutMs ?? 30_000);
   await feed?.stop();
   const after = await totalBalance(clients.WEB, everyone);
-  return run.summary(trafficSeconds, { before, after, accounts: everyone.length });
+  const risk = await collectRiskSummary(
+    clients.WEB,
+    [...customers, ...merchants, ...actorAccounts].map((account) => account.accountId),
+    fraud.actors,
+    run.completedActors,
+    run.acceptedAtMs,
+    options.settleTimeoutMs ?? 30_000,
+  );
+  return run.summary(trafficSeconds, { before, after, accounts: everyone.length }, risk);
 }
 
 interface SimAccount {
@@ -152,7 +171,7 @@ async function openSimulationAccounts(admin: ApiClient, customerCount: number, r
   };
   const customers = await inBatches(customerCount, (index) => open(index, 'cust'));
   const merchants = await inBatches(Math.max(2, Math.floor(customerCount / 5)), (index) => open(index, 'shop'));
-  return { customers, merchants };
+  return { runId, customers, merchants };
 }
 
 async function inBatches<T>(count: number, make: (index: number) => Promise<T>): Promise<T[]> {
@@ -197,6 +216,13 @@ class TrafficRun {
   readonly #early = new Map<string, Decision>();
   readonly #pending = new Map<string, Pending>();
   readonly #sentRequests: { channel: 'WEB' | 'MOBILE' | 'POS'; body: SubmitTransfer; key: string; transactionId: string }[] = [];
+  /** Fraud actors' steps still to send, in order. */
+  readonly #script: ScriptedRequest[];
+  readonly #fraudShare: number;
+  /** When each accepted transaction's 202 arrived (the start of the alert latency). */
+  readonly acceptedAtMs = new Map<string, number>();
+  /** Fraud actors whose every step was sent before traffic ended. */
+  readonly completedActors = new Set<string>();
   readonly #latenciesMs: number[] = [];
   readonly #acceptLatenciesMs: number[] = [];
   readonly #serverLatenciesMs: number[] = [];
@@ -221,8 +247,12 @@ class TrafficRun {
     random: () => number,
     progress: ((line: string) => void) | undefined,
     fed: boolean,
+    script: readonly ScriptedRequest[],
+    fraudShare: number,
   ) {
     this.#fed = fed;
+    this.#script = [...script];
+    this.#fraudShare = fraudShare;
     this.#clients = clients;
     this.#customers = customers;
     this.#merchants = merchants;
@@ -262,8 +292,10 @@ class TrafficRun {
    */
   async #sendOne(dueMs: number): Promise<void> {
     this.#sent++;
-    const previous = this.#sentRequests.length > 0 && this.#random() < DUPLICATE_SHARE ? this.#pick(this.#sentRequests) : undefined;
-    const request = previous ?? this.#newRequest();
+    const scripted = this.#script.length > 0 && this.#random() < this.#fraudShare ? this.#script.shift() : undefined;
+    const previous = scripted === undefined && this.#sentRequests.length > 0 && this.#random() < DUPLICATE_SHARE ? this.#pick(this.#sentRequests) : undefined;
+    if (scripted?.last === true) this.completedActors.add(scripted.actor.accountId);
+    const request = previous ?? (scripted !== undefined ? { channel: scripted.channel, body: scripted.body, key: randomUUID() } : this.#newRequest());
     if (previous !== undefined) this.#duplicatesSent++;
     let response: Awaited<ReturnType<ApiClient['submit']>>;
     try {
@@ -289,6 +321,7 @@ class TrafficRun {
     this.#firstAcceptedMs ||= dueMs;
     this.#sentRequests.push({ ...request, transactionId });
     const pending = { transactionId, client: this.#clients[request.channel], acceptedAtMs: Date.now() };
+    this.acceptedAtMs.set(transactionId, pending.acceptedAtMs);
     this.#pending.set(transactionId, pending);
     const early = this.#early.get(transactionId);
     if (early !== undefined) {
@@ -393,7 +426,7 @@ class TrafficRun {
     );
   }
 
-  summary(trafficSeconds: number, conservation: SimulationSummary['conservation']): SimulationSummary {
+  summary(trafficSeconds: number, conservation: SimulationSummary['conservation'], risk: RiskSummary): SimulationSummary {
     const sorted = [...this.#latenciesMs].sort((a, b) => a - b);
     const decided = this.#latenciesMs.length;
     const windowSeconds = Math.max(0.001, (this.#lastDecidedMs - this.#firstAcceptedMs) / 1_000);
@@ -415,19 +448,9 @@ class TrafficRun {
       acceptLatencyMs: percentiles([...this.#acceptLatenciesMs].sort((a, b) => a - b)),
       pipelineLatencyMs: percentiles([...this.#serverLatenciesMs].sort((a, b) => a - b)),
       conservation,
+      risk,
     };
   }
-}
-
-function percentiles(sorted: readonly number[]): Percentiles {
-  return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0 };
-}
-
-/** Nearest-rank percentile of an ascending list. */
-export function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(fraction * sorted.length)));
-  return sorted[rank - 1]!;
 }
 
 /** Below this fraction of the offered rate the summary warns that the machine was saturated. */
@@ -457,6 +480,7 @@ export function formatSummary(summary: SimulationSummary): string {
     `  latency 202->decided       p50 ${summary.latencyMs.p50} ms  p95 ${summary.latencyMs.p95} ms  p99 ${summary.latencyMs.p99} ms  max ${summary.latencyMs.max} ms   (as the channel sees it; 0 when decided before the 202 arrived: ${summary.decidedBefore202} of them)`,
     `  latency due->202           p50 ${summary.acceptLatencyMs.p50} ms  p95 ${summary.acceptLatencyMs.p95} ms  p99 ${summary.acceptLatencyMs.p99} ms  max ${summary.acceptLatencyMs.max} ms`,
     `  money            ${conserved ? 'conserved' : 'NOT CONSERVED'}: sum over ${summary.conservation.accounts} accounts ${summary.conservation.before} before, ${summary.conservation.after} after (cents)`,
+    formatRiskSummary(summary.risk),
     '',
   ].join('\n');
 }

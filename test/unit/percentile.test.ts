@@ -2,7 +2,7 @@
 // and monotonic in the fraction for any list.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { percentile } from '../../lib/cli/simulate.js';
+import { percentile } from '../../lib/cli/percentiles.js';
 
 describe('percentile', () => {
   it('takes the nearest rank', () => {

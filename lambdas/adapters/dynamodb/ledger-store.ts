@@ -3,7 +3,6 @@
 // guarded by the posting rules as condition expressions. A cancelled transaction is explained by
 // the same pure rules (core/ledger/posting-rules.ts) applied to the items DynamoDB returns.
 import {
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
@@ -23,13 +22,12 @@ import {
   type TransferRecord,
   type TransferRequest,
 } from '../../core/ledger/transfer.js';
-import { accountFromItem, accountKey, accountToItem, transferFromItem, transferKey, transferToItem, type Item } from './ledger-items.js';
+import { batchGetAll } from './batch-get.js';
+import { accountFromItem, accountKey, accountToItem, transferFromItem, transferKey, transferToItem } from './ledger-items.js';
 
 /** Write conflicts (TransactionConflict) are retried in place a bounded number of times. */
 export const POSTING_ATTEMPTS_MAX = 7;
 const CONFLICT_BACKOFF_BASE_MS = 15;
-const BATCH_GET_KEYS_MAX = 100;
-const BATCH_GET_ATTEMPTS_MAX = 8;
 
 export class LedgerStoreError extends Error {
   override name = 'LedgerStoreError';
@@ -217,26 +215,8 @@ export class DynamoLedgerStore implements LedgerStore {
   }
 
   async decidedTransferIds(transferIds: readonly string[]): Promise<Set<string>> {
-    const decided = new Set<string>();
-    for (let start = 0; start < transferIds.length; start += BATCH_GET_KEYS_MAX) {
-      let keys: Item[] = transferIds.slice(start, start + BATCH_GET_KEYS_MAX).map(transferKey);
-      // BatchGetItem may return some keys unprocessed under load; retry those, boundedly.
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > BATCH_GET_ATTEMPTS_MAX) throw new LedgerStoreError(`${keys.length} keys still unprocessed after ${BATCH_GET_ATTEMPTS_MAX} attempts`);
-        const result = await this.#client.send(
-          new BatchGetItemCommand({
-            RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'transferId' } },
-          }),
-        );
-        for (const item of result.Responses?.[this.#tableName] ?? []) {
-          const id = item.transferId?.S;
-          if (id !== undefined) decided.add(id);
-        }
-        keys = result.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
-        if (keys.length > 0) await this.#sleep(CONFLICT_BACKOFF_BASE_MS * 2 ** attempt);
-      }
-    }
-    return decided;
+    const items = await batchGetAll(this.#client, this.#tableName, transferIds.map(transferKey), { projection: 'transferId', sleep: this.#sleep });
+    return new Set(items.map((item) => item.transferId?.S).filter((id): id is string => id !== undefined));
   }
 
   async getAccount(accountId: string): Promise<Account | undefined> {

@@ -3,28 +3,38 @@
 // exactly once: the marker (attribute_not_exists) and every counter increment are ONE
 // TransactWriteItems, so a redelivered event finds the marker and changes nothing.
 import {
-  BatchGetItemCommand,
-  GetItemCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
   type DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import type { CounterFamily, CounterIncrement } from '../../core/risk/windows.js';
+import { batchGetAll } from './batch-get.js';
 import { CorruptItemError, type Item } from './ledger-items.js';
 
 /** Screening markers outlive any window a redelivery could arrive in (SQS keeps messages 4 days). */
 export const SCREENING_MARKER_RETENTION_SECONDS = 14 * 86_400;
-const BATCH_GET_KEYS_MAX = 100;
-const BATCH_GET_ATTEMPTS_MAX = 8;
-
-export class RiskStoreError extends Error {
-  override name = 'RiskStoreError';
-}
 
 export interface CounterTotals {
   readonly count: number;
   readonly amountMinor: number;
+}
+
+export interface WindowRead {
+  readonly family: CounterFamily;
+  readonly subject: string;
+  readonly bucketStarts: readonly number[];
+}
+
+export interface PayeeRead {
+  readonly debtorAccountId: string;
+  readonly creditorAccountId: string;
+  readonly transferId: string;
+}
+
+export interface ScreeningState {
+  readonly windows: readonly CounterTotals[];
+  readonly firstToCreditor: boolean;
 }
 
 export interface ScreeningRecord {
@@ -105,31 +115,40 @@ export class DynamoRiskStore {
 
   /** Sums a counter family for one subject over the given buckets (missing buckets count 0). */
   async windowTotals(family: CounterFamily, subject: string, bucketStarts: readonly number[]): Promise<CounterTotals> {
-    let count = 0;
-    let amountMinor = 0;
-    for (let start = 0; start < bucketStarts.length; start += BATCH_GET_KEYS_MAX) {
-      let keys: Item[] = bucketStarts.slice(start, start + BATCH_GET_KEYS_MAX).map((bucket) => counterKey(family, subject, bucket));
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > BATCH_GET_ATTEMPTS_MAX) throw new RiskStoreError(`${keys.length} counter keys unprocessed after ${BATCH_GET_ATTEMPTS_MAX} attempts`);
-        const result = await this.#client.send(
-          new BatchGetItemCommand({ RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of result.Responses?.[this.#tableName] ?? []) {
-          count += integer(item, 'eventCount');
-          amountMinor += integer(item, 'amountMinor');
-        }
-        keys = result.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
-      }
-    }
-    return { count, amountMinor };
+    const [totals] = (await this.readScreeningState([{ family, subject, bucketStarts }])).windows;
+    return totals ?? { count: 0, amountMinor: 0 };
   }
 
   /** Whether this transfer is the first that posted from debtor to creditor. */
   async isFirstToCreditor(debtorAccountId: string, creditorAccountId: string, transferId: string): Promise<boolean> {
-    const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.#tableName, Key: payeeKey(debtorAccountId, creditorAccountId), ConsistentRead: true }),
-    );
-    return Item?.firstTransferId?.S === transferId;
+    return (await this.readScreeningState([], { debtorAccountId, creditorAccountId, transferId })).firstToCreditor;
+  }
+
+  /**
+   * Everything screening reads about a transfer's history, in one consistent BatchGetItem: each
+   * window's sum (in the order asked) and, for a posted transfer, whether it is the first from
+   * its debtor to its creditor. One round trip instead of one per window.
+   */
+  async readScreeningState(windows: readonly WindowRead[], payee?: PayeeRead): Promise<ScreeningState> {
+    const keys = windows.flatMap((window) => window.bucketStarts.map((bucket) => counterKey(window.family, window.subject, bucket)));
+    const payeeItemKey = payee === undefined ? undefined : payeeKey(payee.debtorAccountId, payee.creditorAccountId);
+    // BatchGetItem refuses a request that names one key twice.
+    const distinct = [...new Map([...keys, ...(payeeItemKey === undefined ? [] : [payeeItemKey])].map((key) => [key.pk?.S, key])).values()];
+    const items = await batchGetAll(this.#client, this.#tableName, distinct);
+    const byKey = new Map(items.map((item) => [item.pk?.S, item]));
+    const totals = windows.map((window): CounterTotals => {
+      let count = 0;
+      let amountMinor = 0;
+      for (const bucket of window.bucketStarts) {
+        const item = byKey.get(counterKey(window.family, window.subject, bucket).pk?.S);
+        if (item === undefined) continue;
+        count += integer(item, 'eventCount');
+        amountMinor += integer(item, 'amountMinor');
+      }
+      return { count, amountMinor };
+    });
+    const firstTransferId = payeeItemKey === undefined ? undefined : byKey.get(payeeItemKey.pk?.S)?.firstTransferId?.S;
+    return { windows: totals, firstToCreditor: payee !== undefined && firstTransferId === payee.transferId };
   }
 }
 
