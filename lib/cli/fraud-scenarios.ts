@@ -83,7 +83,8 @@ function pick<T>(items: readonly T[], random: () => number): T {
 
 /**
  * Opens one actor per scenario (patterns in turn) until the scripts hold about `requests`
- * submissions, at least one of each pattern; returns the actors and their steps, in order.
+ * submissions, at least one of each pattern. Their steps are interleaved, a step of each actor in
+ * turn, as concurrent fraud would be; each actor's own steps stay in order.
  */
 export async function prepareFraud(
   admin: ApiClient,
@@ -94,8 +95,8 @@ export async function prepareFraud(
   random: () => number,
 ): Promise<{ actors: FraudActor[]; script: ScriptedRequest[] }> {
   const actors: FraudActor[] = [];
-  const script: ScriptedRequest[] = [];
-  for (let index = 0; script.length < requests || index < FRAUD_PATTERNS.length; index++) {
+  const scripts: ScriptedRequest[][] = [];
+  for (let index = 0, planned = 0; planned < requests || index < FRAUD_PATTERNS.length; index++) {
     const pattern = FRAUD_PATTERNS[index % FRAUD_PATTERNS.length] ?? 'burst';
     const plan = PATTERNS[pattern];
     const accountId = `sim-${runId}-fraud-${index}`;
@@ -107,7 +108,15 @@ export async function prepareFraud(
     actors.push(actor);
     const ghost = (step: number) => `sim-${runId}-ghost-${index}-${step}`;
     const steps = plan.steps(accountId, payees, ghost, random);
-    script.push(...steps.map((step, position) => ({ ...step, actor, last: position === steps.length - 1 })));
+    scripts.push(steps.map((step, position) => ({ ...step, actor, last: position === steps.length - 1 })));
+    planned += steps.length;
+  }
+  const script: ScriptedRequest[] = [];
+  for (let position = 0; scripts.some((steps) => position < steps.length); position++) {
+    for (const steps of scripts) {
+      const step = steps[position];
+      if (step !== undefined) script.push(step);
+    }
   }
   return { actors, script };
 }

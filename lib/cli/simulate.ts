@@ -269,12 +269,14 @@ class TrafficRun {
     const startedMs = Date.now();
     const inFlight = new Set<Promise<void>>();
     this.#watcher = this.#watchDecisions();
-    for (let index = 0; index < total; index++) {
+    // Fraud steps left when the normal traffic is done are sent after it, at the same pace, so
+    // every actor plays its whole pattern.
+    for (let index = 0; index < total || this.#script.length > 0; index++) {
       const dueMs = startedMs + (index * 1_000) / rate;
       const waitMs = dueMs - Date.now();
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
       while (inFlight.size >= SUBMISSIONS_IN_FLIGHT_MAX) await Promise.race(inFlight);
-      const sending: Promise<void> = this.#sendOne(dueMs).finally(() => inFlight.delete(sending));
+      const sending: Promise<void> = this.#sendOne(dueMs, index >= total).finally(() => inFlight.delete(sending));
       inFlight.add(sending);
       if (index % Math.max(1, Math.round(rate / 4)) === 0) this.#report(startedMs);
     }
@@ -290,9 +292,9 @@ class TrafficRun {
    * from when a free slot let it go, so a saturated API shows up in the figures instead of
    * hiding in the generator (coordinated omission).
    */
-  async #sendOne(dueMs: number): Promise<void> {
+  async #sendOne(dueMs: number, scriptOnly: boolean): Promise<void> {
     this.#sent++;
-    const scripted = this.#script.length > 0 && this.#random() < this.#fraudShare ? this.#script.shift() : undefined;
+    const scripted = this.#script.length > 0 && (scriptOnly || this.#random() < this.#fraudShare) ? this.#script.shift() : undefined;
     const previous = scripted === undefined && this.#sentRequests.length > 0 && this.#random() < DUPLICATE_SHARE ? this.#pick(this.#sentRequests) : undefined;
     if (scripted?.last === true) this.completedActors.add(scripted.actor.accountId);
     const request = previous ?? (scripted !== undefined ? { channel: scripted.channel, body: scripted.body, key: randomUUID() } : this.#newRequest());

@@ -1,5 +1,7 @@
 // Proves the traffic simulator against a real local runtime: every accepted request is decided
-// (none lost), deliberate duplicates are absorbed, money is conserved, and the figures add up.
+// (none lost), deliberate duplicates are absorbed, money is conserved, and the figures add up;
+// with the fraud profile, every pattern's actor is alerted on, the structuring actor frozen, and
+// the alert latency measured.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDecisionFeed } from '../../lib/cli/decision-feed.js';
 import { formatSummary, simulate } from '../../lib/cli/simulate.js';
@@ -38,5 +40,36 @@ describe('simulate', () => {
     expect(summary.conservation.after).toBe(summary.conservation.before);
     expect(summary.latencyMs.p50).toBeLessThanOrEqual(summary.latencyMs.p99);
     expect(formatSummary(summary)).toMatch(/lost {13}0 \(every accepted request was decided\)/);
+  });
+
+  it('mixes in fraud actors: each pattern is alerted on, structuring is frozen, serious alerts are acted on', async () => {
+    const key = (channel: string) => runtime.credentials.apiKeys.find((candidate) => candidate.channel === channel)!.value;
+
+    const summary = await simulate({
+      baseUrl: runtime.apiUrl,
+      apiKeys: { WEB: key('WEB'), MOBILE: key('MOBILE'), POS: key('POS') },
+      adminKey: runtime.credentials.adminKey,
+      rate: 20,
+      durationSeconds: 3,
+      customers: 10,
+      seed: 7,
+      fraudShare: 0.3,
+      decisionFeed: (onDecision) => startDecisionFeed(runtime.clients, runtime.bindings.topics.transactions, onDecision),
+    });
+
+    expect(summary.lost).toBe(0);
+    expect(summary.conservation.after).toBe(summary.conservation.before);
+    expect(summary.risk.fraud.map((outcome) => outcome.pattern).sort()).toEqual(['burst', 'card-testing', 'structuring']);
+    for (const outcome of summary.risk.fraud) {
+      expect(outcome.completed, outcome.pattern).toBe(outcome.actors);
+      expect(outcome.alerted, outcome.pattern).toBe(outcome.actors);
+      expect(outcome.frozen, outcome.pattern).toBe(outcome.expectedFrozen);
+    }
+    expect(summary.risk.fraud.find((outcome) => outcome.pattern === 'structuring')?.expectedFrozen).toBeGreaterThan(0);
+    expect(summary.rejectedByReason.ACCOUNT_FROZEN).toBeGreaterThan(0);
+    expect(summary.risk.actionsMissing).toBe(0);
+    for (const rule of ['STRUCTURING', 'REPEATED_REJECTIONS', 'VELOCITY_COUNT']) expect(summary.risk.byRule[rule], rule).toBeGreaterThan(0);
+    expect(summary.risk.alertsTimed).toBe(summary.risk.alerts);
+    expect(formatSummary(summary)).toMatch(/latency 202->alert stored {2}p50 \d+ ms/);
   });
 });

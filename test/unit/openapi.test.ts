@@ -5,12 +5,24 @@ import type { z } from 'zod';
 import { parse } from 'yaml';
 import { API_BODY_BYTES_MAX } from '../../lambdas/api/http.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../../lambdas/api/problems.js';
-import { DepositBody, IDEMPOTENCY_KEY_PATTERN, OpenAccountBody, SubmitTransactionBody } from '../../lambdas/api/schemas.js';
+import {
+  ALERT_PAGE_SIZE_DEFAULT,
+  ALERT_PAGE_SIZE_MAX,
+  DepositBody,
+  IDEMPOTENCY_KEY_PATTERN,
+  ListAlertsQuery,
+  OpenAccountBody,
+  ResolveAlertBody,
+  SubmitTransactionBody,
+} from '../../lambdas/api/schemas.js';
 import { REFERENCE_LENGTH_MAX } from '../../lambdas/core/events/envelope.js';
 import { ACCOUNT_ID_PATTERN, ACCOUNT_STATUSES, INSTITUTION_ID_PATTERN, isFundingAccountId } from '../../lambdas/core/ledger/account.js';
 import { REJECTION_REASONS, TRANSFER_CHANNELS, TRANSFER_ID_PATTERN } from '../../lambdas/core/ledger/transfer.js';
 import { AMOUNT_MINOR_MAX, OVERDRAFT_LIMIT_MINOR_MAX } from '../../lambdas/core/money/amount.js';
 import { CURRENCY_CODES } from '../../lambdas/core/money/currency.js';
+import { ALERT_ID_PATTERN, ALERT_RESOLUTIONS, ALERT_STATUSES, FREEZE_OUTCOMES, RESOLUTION_NOTE_LENGTH_MAX } from '../../lambdas/core/risk/alerts.js';
+import { RULE_IDS } from '../../lambdas/core/risk/rules.js';
+import { SEVERITIES } from '../../lambdas/core/risk/severity.js';
 import { PROBLEM_RESPONSES, problemTemplate } from '../../lib/constructs/problem-responses.js';
 import { API_ROUTES } from '../../lib/topology.js';
 
@@ -100,6 +112,7 @@ const ROUTE_BODIES = {
   submitTransaction: SubmitTransactionBody,
   openAccount: OpenAccountBody,
   depositFunds: DepositBody,
+  resolveAlert: ResolveAlertBody,
 } as const satisfies Partial<Record<(typeof API_ROUTES)[number]['operation'], z.ZodObject>>;
 
 function bodySchemaOf(operation: Json): { media: Json; schema: Json } | undefined {
@@ -111,7 +124,8 @@ function bodySchemaOf(operation: Json): { media: Json; schema: Json } | undefine
 
 /**
  * A small validator for the JSON Schema keywords this spec uses, strict about unknown properties
- * so examples cannot carry fields the schema does not document. Returns the problems found.
+ * so examples cannot carry fields the schema does not document (unless `additionalProperties`
+ * gives them a schema, which they must then match). Returns the problems found.
  */
 function violations(value: unknown, node: unknown, where = ''): string[] {
   const s = asObject(deref(node), `schema at ${where}`);
@@ -128,12 +142,15 @@ function violations(value: unknown, node: unknown, where = ''): string[] {
     object: isObject,
     array: Array.isArray,
     integer: Number.isInteger,
+    number: Number.isFinite,
+    boolean: (item) => typeof item === 'boolean',
     string: (item) => typeof item === 'string',
   };
-  if (typeof s.type === 'string') {
-    const check = typeOk[s.type];
-    if (check === undefined) return [...problems, `${where}: the test's validator does not know type ${s.type}`];
-    if (!check(value)) return [...problems, `${where}: ${JSON.stringify(value)} is not of type ${s.type}`];
+  if (s.type !== undefined) {
+    const types = (Array.isArray(s.type) ? s.type : [s.type]) as unknown[];
+    const checks = types.map((type) => typeOk[String(type)]);
+    if (checks.includes(undefined)) return [...problems, `${where}: the test's validator does not know type ${JSON.stringify(s.type)}`];
+    if (!checks.some((check) => check?.(value))) return [...problems, `${where}: ${JSON.stringify(value)} is not of type ${JSON.stringify(s.type)}`];
   }
   if (isObject(value)) {
     const properties = isObject(s.properties) ? s.properties : {};
@@ -142,11 +159,13 @@ function violations(value: unknown, node: unknown, where = ''): string[] {
     }
     for (const [name, item] of Object.entries(value)) {
       if (Object.hasOwn(properties, name)) problems.push(...violations(item, properties[name], `${where}/${name}`));
+      else if (isObject(s.additionalProperties)) problems.push(...violations(item, s.additionalProperties, `${where}/${name}`));
       else if (s.type === 'object') problems.push(`${where}/${name}: not a documented property`);
     }
   }
-  if (Array.isArray(value) && s.items !== undefined) {
-    (value as unknown[]).forEach((item, index) => problems.push(...violations(item, s.items, `${where}/${index}`)));
+  if (Array.isArray(value)) {
+    if (s.items !== undefined) (value as unknown[]).forEach((item, index) => problems.push(...violations(item, s.items, `${where}/${index}`)));
+    if (typeof s.minItems === 'number' && value.length < s.minItems) problems.push(`${where}: fewer than minItems`);
   }
   if (typeof value === 'number') {
     if (typeof s.minimum === 'number' && value < s.minimum) problems.push(`${where}: below minimum`);
@@ -317,9 +336,11 @@ describe('docs/openapi.yaml', () => {
     expect(headersOf('openAccount', '201')).toEqual(['Location']);
     expect(headersOf('submitTransaction', '503')).toEqual(['Retry-After']);
     expect(headersOf('depositFunds', '503')).toEqual(['Retry-After']);
+    expect(headersOf('resolveAlert', '200')).toEqual(['Idempotent-Replayed']);
+    expect(headersOf('unfreezeAccount', '200')).toEqual(['Idempotent-Replayed']);
   });
 
-  it("states the code's limits: amount, overdraft limit, reference length, body size and Idempotency-Key", () => {
+  it("states the code's limits: amount, overdraft limit, reference length, resolution note, body size and Idempotency-Key", () => {
     const idempotencyKey = asObject(deref(atPointer('#/components/parameters/IdempotencyKey')), 'IdempotencyKey');
     const keySchema = asObject(idempotencyKey.schema, 'IdempotencyKey schema');
     const codeKeyMax = Number(/\{1,(\d+)\}/.exec(IDEMPOTENCY_KEY_PATTERN.source)?.[1]);
@@ -327,6 +348,9 @@ describe('docs/openapi.yaml', () => {
     const everyCharacter = Array.from({ length: 0x300 }, (_, code) => `key${String.fromCodePoint(code)}`);
     const samples = ['', 'k', 'k'.repeat(255), 'k'.repeat(256), ...everyCharacter];
     const documentedAccepts = (key: string): boolean => violations(key, keySchema).length === 0;
+    const note = asObject(asObject(schema('ResolveAlertRequest').properties, 'properties').note, 'note');
+    const notes = ['', ' ', '\t\n', '\u00a0', 'x', ' x ', 'n'.repeat(RESOLUTION_NOTE_LENGTH_MAX), 'n'.repeat(RESOLUTION_NOTE_LENGTH_MAX + 1)];
+    const codeAcceptsNote = (text: string): boolean => ResolveAlertBody.safeParse({ resolution: 'FALSE_POSITIVE', note: text }).success;
 
     expect(schema('Amount')).toMatchObject({ type: 'integer', minimum: 1, maximum: AMOUNT_MINOR_MAX });
     expect(overdraft).toMatchObject({ type: 'integer', minimum: 0, maximum: OVERDRAFT_LIMIT_MINOR_MAX });
@@ -334,6 +358,8 @@ describe('docs/openapi.yaml', () => {
     expect(keySchema).toMatchObject({ type: 'string', minLength: 1, maxLength: 255 });
     expect(codeKeyMax).toBe(255);
     expect(samples.map(documentedAccepts)).toEqual(samples.map((key) => IDEMPOTENCY_KEY_PATTERN.test(key)));
+    expect(note).toMatchObject({ type: 'string', minLength: 1, maxLength: RESOLUTION_NOTE_LENGTH_MAX });
+    expect(notes.map((text) => violations(text, note).length === 0)).toEqual(notes.map(codeAcceptsNote));
     for (const route of API_ROUTES) {
       const body = operationOf(route).requestBody;
       if (body !== undefined) expect(asObject(deref(body), 'requestBody')['x-max-body-bytes'], route.path).toBe(API_BODY_BYTES_MAX);
@@ -345,6 +371,8 @@ describe('docs/openapi.yaml', () => {
     expect(schema('AccountId').pattern).toBe(ACCOUNT_ID_PATTERN.source);
     expect(schema('InstitutionId').pattern).toBe(INSTITUTION_ID_PATTERN.source);
     expect(schema('TransactionId').pattern).toBe(TRANSFER_ID_PATTERN.source);
+    expect(schema('AlertId').pattern).toBe(ALERT_ID_PATTERN.source);
+    expect(asObject(asObject(schema('Account').properties, 'Account properties').frozenByAlertId, 'frozenByAlertId').$ref).toBe('#/components/schemas/AlertId');
     const currency = new RegExp(String(schema('CurrencyCode').pattern), 'u');
     expect(CURRENCY_CODES.filter((code) => !currency.test(code))).toEqual([]);
     expect(String(schema('CurrencyCode').description)).toMatch(/active/);
@@ -365,6 +393,50 @@ describe('docs/openapi.yaml', () => {
     expect(asObject(transaction.status, 'status').enum).toEqual(['RECEIVED', 'POSTED', 'REJECTED']);
     expect(schema('Channel').enum).toEqual([...TRANSFER_CHANNELS]);
     expect(asObject(asObject(schema('Account').properties, 'Account properties').status, 'status').enum).toEqual([...ACCOUNT_STATUSES]);
+  });
+
+  it('lists the severities, alert statuses, resolutions, freeze outcomes and rule ids of the code, and uses them on alerts', () => {
+    const alert = asObject(schema('Alert').properties, 'Alert properties');
+    const refOf = (node: unknown, where: string): unknown => asObject(node, where).$ref;
+
+    expect(schema('Severity').enum).toEqual([...SEVERITIES]);
+    expect(schema('AlertStatus').enum).toEqual([...ALERT_STATUSES]);
+    expect(schema('AlertResolution').enum).toEqual([...ALERT_RESOLUTIONS]);
+    expect(schema('FreezeOutcome').enum).toEqual([...FREEZE_OUTCOMES]);
+    expect(schema('RuleId').enum).toEqual([...RULE_IDS]);
+    expect(refOf(alert.severity, 'severity')).toBe('#/components/schemas/Severity');
+    expect(refOf(alert.status, 'status')).toBe('#/components/schemas/AlertStatus');
+    expect(refOf(asObject(asObject(alert.freeze, 'freeze').properties, 'freeze properties').outcome, 'outcome')).toBe('#/components/schemas/FreezeOutcome');
+    expect(refOf(asObject(asObject(alert.resolution, 'resolution').properties, 'resolution properties').resolution, 'resolution')).toBe(
+      '#/components/schemas/AlertResolution',
+    );
+    expect(refOf(asObject(schema('RuleHit').properties, 'RuleHit properties').ruleId, 'ruleId')).toBe('#/components/schemas/RuleId');
+  });
+
+  it('declares on GET /v1/alerts exactly the optional query parameters ListAlertsQuery accepts, with its page size, and no query parameters elsewhere', () => {
+    const queryOf = (route: (typeof API_ROUTES)[number]): Json[] => parametersOf(operationOf(route)).filter((parameter) => parameter.in === 'query');
+    const listRoute = API_ROUTES.find((route) => route.operation === 'listAlerts');
+    if (listRoute === undefined) throw new Error('no listAlerts route');
+    const declared = queryOf(listRoute);
+    const byName = new Map(declared.map((parameter) => [String(parameter.name), asObject(deref(parameter.schema), `${String(parameter.name)} schema`)]));
+    const samples: [string, string[]][] = [
+      ['accountId', ['acc-alice', 'a', 'fund-bank-a-eur', 'acc alice', 'x'.repeat(64), 'x'.repeat(65)]],
+      ['severity', [...SEVERITIES, 'low', 'APOCALYPTIC', '']],
+      ['status', [...ALERT_STATUSES, 'CLOSED', 'open']],
+      ['cursor', ['', 'c', 'c'.repeat(2048), 'c'.repeat(2049)]],
+    ];
+    const invalidQuery = responsesOf(operationOf(listRoute)).find(([code]) => code === '400')?.[1];
+    const problemExamples = examplesOf(asObject(asObject(invalidQuery?.content ?? {}, '400 content')[PROBLEM_CONTENT_TYPE], '400 problem'));
+
+    expect(declared.map((parameter) => parameter.name).sort()).toEqual(Object.keys(ListAlertsQuery.shape).sort());
+    for (const parameter of declared) expect(parameter.required ?? false, String(parameter.name)).toBe(false);
+    expect(byName.get('limit')).toMatchObject({ type: 'integer', minimum: 1, maximum: ALERT_PAGE_SIZE_MAX, default: ALERT_PAGE_SIZE_DEFAULT });
+    for (const [name, values] of samples) {
+      const documented = byName.get(name);
+      expect(values.map((value) => violations(value, documented).length === 0), name).toEqual(values.map((value) => ListAlertsQuery.safeParse({ [name]: value }).success));
+    }
+    expect(problemExamples.map((example) => asObject(example, 'example').type)).toContain(`${PROBLEM_TYPE_BASE}invalid-query`);
+    for (const route of API_ROUTES.filter((candidate) => candidate !== listRoute)) expect(queryOf(route), route.path).toEqual([]);
   });
 
   it('describes each request body with the fields, required set and strictness of its zod schema', () => {
