@@ -8,7 +8,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
-import { DynamoRiskStore } from '../adapters/dynamodb/risk-store.js';
+import { DynamoRiskStore, type ScreeningVerdict } from '../adapters/dynamodb/risk-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
 import { eventIdFor, ENVELOPE_VERSION, type EventOf, type PaymentEvent } from '../core/events/envelope.js';
@@ -42,6 +42,7 @@ export function createRiskHandler(deps: RiskDependencies): SqsBatchHandler {
       return;
     }
     deps.logger.setCorrelationId(parsed.data.transactionId);
+    if (!isScreened(parsed)) return;
     const thresholds = thresholdsFor(parsed.data.currency, deps.thresholds);
     if (thresholds === undefined) return; // no thresholds configured for this currency: not screened
     try {
@@ -60,6 +61,16 @@ export function createRiskHandler(deps: RiskDependencies): SqsBatchHandler {
   return fifoBatchHandler(processRecord, deps.metrics);
 }
 
+/**
+ * Back-office deposits (ADMIN) debit the institution's own funding account: they are not
+ * customer behaviour, and screening them would raise an alert for every large deposit. A debit
+ * refused because the account is already frozen says nothing an analyst does not have already.
+ */
+function isScreened(event: Decided): boolean {
+  if (event.data.channel === 'ADMIN') return false;
+  return !(event.type === 'TransactionRejected' && event.data.rejectionReason === 'ACCOUNT_FROZEN');
+}
+
 /** Counts the transfer (once), reads its windows and runs the rules; the alert to raise, if any. */
 export async function screenDecided(event: Decided, thresholds: RiskThresholds, risk: DynamoRiskStore): Promise<PaymentEvent | undefined> {
   const posted = event.type === 'TransactionPosted';
@@ -71,12 +82,18 @@ export async function screenDecided(event: Decided, thresholds: RiskThresholds, 
     outcome: posted ? 'POSTED' : 'REJECTED',
     decidedAtEpochSeconds: Math.floor(Date.parse(decidedAtIso) / 1_000),
   };
-  await risk.recordScreening({
+  const counted = await risk.recordScreening({
     transferId: event.data.transactionId,
     increments: counterIncrements(decided, thresholds),
     ...(posted ? { payeePair: { debtorAccountId: event.data.debtorAccountId, creditorAccountId: event.data.creditorAccountId } } : {}),
     screenedAtEpochSeconds: decided.decidedAtEpochSeconds,
   });
+  if (counted === 'already-counted') {
+    // A redelivery: the verdict reached the first time stands, whatever the windows say now.
+    const stored = await risk.storedVerdict(event.data.transactionId);
+    if (stored !== undefined) return alertFrom(event, decidedAtIso, stored);
+    // Counted, but the first delivery stopped before concluding: conclude now (once, below).
+  }
   const debtor = event.data.debtorAccountId;
   const window = (family: CounterFamily, subject: string) => ({ family, subject, bucketStarts: windowBucketStarts(family, decided.decidedAtEpochSeconds, thresholds) });
   const state = await risk.readScreeningState(
@@ -111,7 +128,17 @@ export async function screenDecided(event: Decided, thresholds: RiskThresholds, 
     firstToCreditor: state.firstToCreditor,
   };
   const result = screen(facts, thresholds);
-  if (result.severity === undefined) return undefined;
+  const verdict = await risk.recordVerdict(event.data.transactionId, {
+    ...(result.severity !== undefined ? { severity: result.severity } : {}),
+    totalWeight: result.totalWeight,
+    rulesHit: result.hits.map((hit) => ({ ruleId: hit.ruleId, weight: hit.weight, evidence: { ...hit.evidence } })),
+  });
+  return alertFrom(event, decidedAtIso, verdict);
+}
+
+/** The alert a verdict raises (none below LOW); its id derives from the transfer. */
+function alertFrom(event: Decided, decidedAtIso: string, verdict: ScreeningVerdict): PaymentEvent | undefined {
+  if (verdict.severity === undefined) return undefined;
   const alertId = eventIdFor.alert(event.data.transactionId);
   return {
     id: alertId,
@@ -123,10 +150,10 @@ export async function screenDecided(event: Decided, thresholds: RiskThresholds, 
     data: {
       alertId,
       transactionId: event.data.transactionId,
-      accountId: debtor,
-      severity: result.severity,
-      totalWeight: result.totalWeight,
-      rulesHit: result.hits.map((hit) => ({ ruleId: hit.ruleId, weight: hit.weight, evidence: { ...hit.evidence } })),
+      accountId: event.data.debtorAccountId,
+      severity: verdict.severity,
+      totalWeight: verdict.totalWeight,
+      rulesHit: verdict.rulesHit.map((hit) => ({ ...hit, evidence: { ...hit.evidence } })),
       amountMinor: event.data.amountMinor,
       currency: event.data.currency,
       channel: event.data.channel,

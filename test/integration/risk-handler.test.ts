@@ -105,6 +105,39 @@ describe('risk handler', () => {
     ]);
   });
 
+  it('keeps the first verdict when an event is redelivered after its windows have moved on', async () => {
+    const debtor = `acc-${randomUUID().slice(0, 8)}`;
+    const small = Array.from({ length: T.velocityCount.debitsMin }, () => posted(debtor, 'acc-shop', 500));
+
+    await deliver(small[0]!);
+    await deliver(...small.slice(1));
+    const raised = await alertsRaised();
+    // The first debit screened clean; now its minute holds enough debits for VELOCITY_COUNT.
+    await deliver(small[0]!);
+    const afterRedelivery = await alertsRaised(800);
+
+    expect(raised.map((alert) => alert.data.transactionId)).toEqual([small.at(-1)?.data.transactionId]);
+    expect(afterRedelivery).toEqual([]);
+  });
+
+  it('does not screen back-office deposits, nor the refused debits of an account already frozen', async () => {
+    const funding = `fund-${randomUUID().slice(0, 8)}-eur`;
+    const deposits = Array.from({ length: T.velocityCount.debitsMin + 1 }, () =>
+      posted(funding, `acc-${randomUUID().slice(0, 8)}`, T.velocityAmount.amountMinor, { channel: 'ADMIN' }),
+    );
+    const frozen = `acc-${randomUUID().slice(0, 8)}`;
+    const refused = Array.from({ length: T.repeatedRejections.perAccountMin + 1 }, () =>
+      posted(frozen, 'acc-shop', 700, { status: 'REJECTED', rejectionReason: 'ACCOUNT_FROZEN' }),
+    );
+
+    const result = await deliver(...deposits, ...refused);
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await alertsRaised(800)).toEqual([]);
+    const now = Math.floor(Date.now() / 1_000);
+    expect(await risk.windowTotals('rejections-account', frozen, windowBucketStarts('rejections-account', now, T))).toEqual({ count: 0, amountMinor: 0 });
+  });
+
   it('quarantines a malformed screening message with its reason', async () => {
     const result = await handler()({ Records: [sqsRecord('{"type":"TransactionPosted","data":{}}', 'poison')] }, context());
 

@@ -3,12 +3,17 @@
 // exactly once: the marker (attribute_not_exists) and every counter increment are ONE
 // TransactWriteItems, so a redelivered event finds the marker and changes nothing.
 import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
   TransactionCanceledException,
+  UpdateItemCommand,
   TransactWriteItemsCommand,
   type DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import type { CounterFamily, CounterIncrement } from '../../core/risk/windows.js';
+import { z } from 'zod';
+import { RiskAlertRaisedData } from '../../core/events/envelope.js';
 import { batchGetAll } from './batch-get.js';
 import { CorruptItemError, type Item } from './ledger-items.js';
 
@@ -19,6 +24,22 @@ export interface CounterTotals {
   readonly count: number;
   readonly amountMinor: number;
 }
+
+/**
+ * What screening concluded about one transfer, kept on its marker: a redelivery republishes this
+ * instead of re-running the rules against windows that have moved on since.
+ */
+export interface ScreeningVerdict {
+  readonly severity?: z.infer<typeof RiskAlertRaisedData.shape.severity>;
+  readonly totalWeight: number;
+  readonly rulesHit: z.infer<typeof RiskAlertRaisedData.shape.rulesHit>;
+}
+
+const StoredVerdict = z.strictObject({
+  severity: RiskAlertRaisedData.shape.severity.optional(),
+  totalWeight: z.number().int().nonnegative(),
+  rulesHit: z.array(RiskAlertRaisedData.shape.rulesHit.element),
+});
 
 export interface WindowRead {
   readonly family: CounterFamily;
@@ -113,6 +134,37 @@ export class DynamoRiskStore {
     };
   }
 
+  /**
+   * Keeps the verdict on the transfer's marker unless one is there already; returns the verdict
+   * that stands (a concurrent or earlier delivery's, if it got there first).
+   */
+  async recordVerdict(transferId: string, verdict: ScreeningVerdict): Promise<ScreeningVerdict> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: markerKey(transferId),
+          UpdateExpression: 'SET verdict = :verdict',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(verdict)',
+          ExpressionAttributeValues: { ':verdict': { S: JSON.stringify(verdict) } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return verdict;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = error.Item === undefined ? undefined : verdictOf(error.Item);
+      if (stored === undefined) throw new CorruptItemError(`screening marker of ${transferId} is missing`);
+      return stored;
+    }
+  }
+
+  /** The verdict kept for a screened transfer; undefined if it was counted but never concluded. */
+  async storedVerdict(transferId: string): Promise<ScreeningVerdict | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: markerKey(transferId), ConsistentRead: true }));
+    return Item === undefined ? undefined : verdictOf(Item);
+  }
+
   /** Sums a counter family for one subject over the given buckets (missing buckets count 0). */
   async windowTotals(family: CounterFamily, subject: string, bucketStarts: readonly number[]): Promise<CounterTotals> {
     const [totals] = (await this.readScreeningState([{ family, subject, bucketStarts }])).windows;
@@ -149,6 +201,17 @@ export class DynamoRiskStore {
     });
     const firstTransferId = payeeItemKey === undefined ? undefined : byKey.get(payeeItemKey.pk?.S)?.firstTransferId?.S;
     return { windows: totals, firstToCreditor: payee !== undefined && firstTransferId === payee.transferId };
+  }
+}
+
+function verdictOf(item: Item): ScreeningVerdict | undefined {
+  const json = item.verdict?.S;
+  if (json === undefined) return undefined;
+  try {
+    const parsed = StoredVerdict.parse(JSON.parse(json));
+    return { ...(parsed.severity !== undefined ? { severity: parsed.severity } : {}), totalWeight: parsed.totalWeight, rulesHit: parsed.rulesHit };
+  } catch {
+    throw new CorruptItemError('screening verdict is not one this code wrote');
   }
 }
 
