@@ -1,8 +1,9 @@
-// Alerts handler: consumes RiskAlertRaised from the alerts FIFO queue. Each alert is stored once;
-// a CRITICAL one freezes its debtor account (conditional, attributed to the alert) and publishes
-// AccountFrozen; HIGH and above notify operations. Each action is marked on the stored alert
-// once done, so a redelivery finds the marks and repeats nothing. Freezing comes before notifying:
-// stopping the money matters more than the e-mail, and an SNS outage must not delay it.
+// Alerts handler: consumes RiskAlertRaised from the alerts FIFO queue. Each alert is stored once.
+// A CRITICAL one freezes its debtor account (atomically with recording the outcome on the alert,
+// and only while the alert is OPEN), HIGH and above notify operations, and a freeze is announced
+// as AccountFrozen. Each step is marked on the stored alert once done, so a redelivery repeats
+// none of them. Freezing comes first (stopping the money matters most), then the notification
+// (people must hear even if the event bus is down), then the event.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
@@ -10,14 +11,13 @@ import { ZodError } from 'zod';
 import { envVar } from '../../lib/topology.js';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
-import { DynamoLedgerStore } from '../adapters/dynamodb/ledger-store.js';
+import { DynamoAccountFreezer } from '../adapters/dynamodb/account-freezer.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SnsOpsNotifier } from '../adapters/sns/ops-notifier.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
 import { ENVELOPE_VERSION, eventIdFor, type EventOf, type PaymentEvent } from '../core/events/envelope.js';
 import type { EventPublisher } from '../core/events/ports.js';
-import type { LedgerStore, StatusChange } from '../core/ledger/ports.js';
-import { alertActionsFor, type AlertRecord, type AlertStore, type FreezeOutcome } from '../core/risk/alerts.js';
+import { alertActionsFor, type AccountFreezer, type AlertRecord, type AlertStore } from '../core/risk/alerts.js';
 import { operationsNotificationFor, type OpsNotifier } from '../core/risk/notification.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { fifoBatchHandler, parseEventRecord, type SqsBatchHandler } from '../shared/sqs-batch.js';
@@ -25,7 +25,7 @@ import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 
 export interface AlertsDependencies {
   readonly alerts: AlertStore;
-  readonly ledger: Pick<LedgerStore, 'freezeAccount'>;
+  readonly freezer: AccountFreezer;
   /** The alerts topic, for AccountFrozen. */
   readonly publisher: EventPublisher;
   readonly notifier: OpsNotifier;
@@ -35,28 +35,23 @@ export interface AlertsDependencies {
   readonly now?: () => Date;
 }
 
-const FREEZE_OUTCOME_OF: Readonly<Record<StatusChange, FreezeOutcome>> = {
-  changed: 'FROZEN',
-  unchanged: 'ALREADY_FROZEN',
-  'not-found': 'ACCOUNT_NOT_FOUND',
-  conflict: 'NOT_FREEZABLE',
-};
+/**
+ * How long a delivery may hold the right to notify: longer than a notification takes, shorter than
+ * the queue's visibility timeout, so a crashed claimer's retried message finds the claim expired.
+ */
+export const NOTIFY_CLAIM_SECONDS = 60;
 
 export function createAlertsHandler(deps: AlertsDependencies): SqsBatchHandler {
   const now = deps.now ?? (() => new Date());
 
-  const freeze = async (alert: AlertRecord, raised: EventOf<'RiskAlertRaised'>): Promise<AlertRecord> => {
-    const frozenAt = now().toISOString();
-    const outcome = FREEZE_OUTCOME_OF[await deps.ledger.freezeAccount(alert.accountId, alert.alertId)];
-    if (outcome === 'FROZEN') {
-      // Published before the outcome is marked: a crash in between re-runs the freeze, which the
-      // ledger reports as this alert's own change, and the publish repeats under the same id.
-      await deps.publisher.publish(accountFrozen(alert, raised, frozenAt));
-      deps.metrics.addMetric('AccountsFrozen', MetricUnit.Count, 1);
+  const freeze = async (alert: AlertRecord): Promise<AlertRecord> => {
+    const result = await deps.freezer.freezeForAlert(alert, now().toISOString());
+    if (result.kind === 'alert-resolved') return { ...alert, status: 'RESOLVED' };
+    if (result.kind === 'recorded') {
+      deps.logger.warn('freeze on critical alert', { alertId: alert.alertId, accountId: alert.accountId, outcome: result.outcome });
+      if (result.outcome === 'FROZEN') deps.metrics.addMetric('AccountsFrozen', MetricUnit.Count, 1);
     }
-    await deps.alerts.recordFreeze(alert.alertId, outcome, frozenAt);
-    deps.logger.warn('freeze on critical alert', { alertId: alert.alertId, accountId: alert.accountId, outcome });
-    return { ...alert, freeze: { outcome, at: frozenAt } };
+    return { ...alert, freeze: { outcome: result.outcome, at: result.at } };
   };
 
   const processRecord = async (record: SQSRecord): Promise<void> => {
@@ -72,11 +67,26 @@ export function createAlertsHandler(deps: AlertsDependencies): SqsBatchHandler {
       if (stored.created) deps.metrics.addMetric(`AlertsStored${stored.alert.severity}`, MetricUnit.Count, 1);
       let alert = stored.alert;
       const actions = alertActionsFor(alert.severity);
-      if (actions.freezeAccount && alert.freeze === undefined) alert = await freeze(alert, raised);
-      if (actions.notifyOperations && alert.notifiedAt === undefined) {
-        await deps.notifier.notify(operationsNotificationFor(alert));
-        await deps.alerts.markNotified(alert.alertId, now().toISOString());
-        deps.metrics.addMetric('OperationsNotified', MetricUnit.Count, 1);
+      if (actions.freezeAccount && alert.freeze === undefined && alert.status === 'OPEN') alert = await freeze(alert);
+      // An alert an analyst already resolved needs nobody woken up.
+      if (actions.notifyOperations && alert.notifiedAt === undefined && alert.status === 'OPEN') {
+        // Racing deliveries: one claims and sends. A crash after the send and before the mark
+        // sends again once the claim expires (at least once: a lost page is worse than two).
+        const at = now();
+        if (await deps.alerts.claimNotification(alert.alertId, at.toISOString(), new Date(at.getTime() + NOTIFY_CLAIM_SECONDS * 1_000).toISOString())) {
+          try {
+            await deps.notifier.notify(operationsNotificationFor(alert));
+          } catch (error) {
+            await deps.alerts.releaseNotificationClaim(alert.alertId);
+            throw error;
+          }
+          await deps.alerts.markNotified(alert.alertId, now().toISOString());
+          deps.metrics.addMetric('OperationsNotified', MetricUnit.Count, 1);
+        }
+      }
+      if (alert.freeze?.outcome === 'FROZEN' && alert.frozenEventPublishedAt === undefined) {
+        await deps.publisher.publish(accountFrozen(alert, raised, alert.freeze.at));
+        await deps.alerts.markFrozenEventPublished(alert.alertId, now().toISOString());
       }
     } catch (error) {
       if (error instanceof CorruptItemError || error instanceof ZodError) {
@@ -106,7 +116,7 @@ export function alertsHandlerFromEnv(env: Environment): SqsBatchHandler {
   const { logger, metrics, clients } = wireFromEnv(env, 'payments-alerts');
   return createAlertsHandler({
     alerts: new DynamoAlertStore(clients.dynamodb, requireEnv(env, envVar.table('risk'))),
-    ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
+    freezer: new DynamoAccountFreezer(clients.dynamodb, { ledger: requireEnv(env, envVar.table('ledger')), risk: requireEnv(env, envVar.table('risk')) }),
     publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('alerts'))),
     notifier: new SnsOpsNotifier(clients.sns, requireEnv(env, envVar.notificationTopic('operations'))),
     quarantine: new SqsQuarantine(clients.sqs, requireEnv(env, envVar.deadLetterQueue('alerts'))),

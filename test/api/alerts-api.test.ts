@@ -185,9 +185,8 @@ describe('POST /v1/alerts/{id}/resolve', () => {
 
 describe('POST /v1/accounts/{id}/unfreeze', () => {
   it('unfreezes a frozen account, replays on an active one, 404s an unknown one and 409s a closed one', async () => {
-    const account = await openFundedAccount(handle, { balanceMinor: 5_000n });
+    const account = await openFundedAccount(handle, { balanceMinor: 5_000n, status: 'FROZEN' });
     const closed = await openFundedAccount(handle, { status: 'CLOSED' });
-    expect(await ledger.freezeAccount(account.accountId, 'some-alert')).toBe('changed');
     const path = `/v1/accounts/${account.accountId}/unfreeze`;
 
     const unfrozen = await call(asAdmin('POST', path));

@@ -135,17 +135,32 @@ describe('DynamoAlertStore', () => {
     expect(missing).toEqual({ kind: 'not-found' });
   });
 
-  it('marks notification and freeze once: the first record of each stands', async () => {
+  it('lets one delivery at a time claim the notification, until the lease ends or it is released, and none once notified', async () => {
+    const { alert } = await store.recordAlert(alertFor('acc-gus', 4), new Date().toISOString());
+    const claim = (now: string) => store.claimNotification(alert.alertId, now, new Date(Date.parse(now) + 60_000).toISOString());
+
+    const first = await claim('2026-11-06T10:00:00.000Z');
+    const whileHeld = await claim('2026-11-06T10:00:30.000Z');
+    const afterLease = await claim('2026-11-06T10:01:01.000Z');
+    await store.releaseNotificationClaim(alert.alertId);
+    const afterRelease = await claim('2026-11-06T10:01:02.000Z');
+    await store.markNotified(alert.alertId, '2026-11-06T10:01:03.000Z');
+    const afterNotified = await claim('2026-11-06T10:05:00.000Z');
+
+    expect([first, whileHeld, afterLease, afterRelease, afterNotified]).toEqual([true, false, true, true, false]);
+  });
+
+  it('marks the notification and the AccountFrozen publication once: the first mark of each stands', async () => {
     const { alert } = await store.recordAlert(alertFor('acc-fay', 3), new Date().toISOString());
 
     await store.markNotified(alert.alertId, '2026-11-04T00:00:00.000Z');
     await store.markNotified(alert.alertId, '2026-11-05T00:00:00.000Z');
-    await store.recordFreeze(alert.alertId, 'FROZEN', '2026-11-04T00:00:01.000Z');
-    await store.recordFreeze(alert.alertId, 'ALREADY_FROZEN', '2026-11-05T00:00:01.000Z');
+    await store.markFrozenEventPublished(alert.alertId, '2026-11-04T00:00:01.000Z');
+    await store.markFrozenEventPublished(alert.alertId, '2026-11-05T00:00:01.000Z');
 
     expect(await store.getAlert(alert.alertId)).toMatchObject({
       notifiedAt: '2026-11-04T00:00:00.000Z',
-      freeze: { outcome: 'FROZEN', at: '2026-11-04T00:00:01.000Z' },
+      frozenEventPublishedAt: '2026-11-04T00:00:01.000Z',
     });
   });
 });

@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLambdaContext } from '../../lib/local/lambda-context.js';
+import { DynamoAccountFreezer } from '../../lambdas/adapters/dynamodb/account-freezer.js';
 import { DynamoAlertStore } from '../../lambdas/adapters/dynamodb/alert-store.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
@@ -45,7 +46,7 @@ afterAll(() => world.destroy());
 function handler(overrides: Partial<AlertsDependencies> = {}) {
   const alertsHandler = createAlertsHandler({
     alerts,
-    ledger,
+    freezer: new DynamoAccountFreezer(world.clients.dynamodb, world.bindings.tables),
     publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.alerts),
     notifier: new SnsOpsNotifier(world.clients.sns, world.bindings.notificationTopics.operations),
     quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.alerts.deadLetterUrl),
@@ -196,39 +197,77 @@ describe('alerts handler', () => {
     expect(await published(notificationsUrl, 3)).toHaveLength(2);
   });
 
-  it('completes a freeze interrupted before AccountFrozen was published, counting it as this alert\'s freeze', async () => {
+  it('records the freeze with the alert atomically; a failed AccountFrozen is published by the retry, the freeze not repeated', async () => {
     const account = await openFundedAccount(handle);
     const event = raised(account.accountId, 'CRITICAL');
     const failingPublisher = { publish: () => Promise.reject(new Error('injected: SNS unavailable')) };
 
     const crashed = await handler({ publisher: failingPublisher })(bodyOf(event));
     const midway = await alerts.getAlert(event.data.alertId);
+    const notifiedMidway = await published(notificationsUrl, 2);
     const retried = await handler()(bodyOf(event));
 
     expect(crashed.batchItemFailures).toHaveLength(1);
-    expect(midway?.freeze).toBeUndefined();
+    expect(midway?.freeze?.outcome).toBe('FROZEN');
+    expect(midway?.frozenEventPublishedAt).toBeUndefined();
+    // Operations heard about it although the event bus was down.
+    expect(notifiedMidway).toHaveLength(1);
     expect((await ledger.getAccount(account.accountId))?.status).toBe('FROZEN');
     expect(retried.batchItemFailures).toEqual([]);
+    const [frozenEvent, ...extra] = await frozenEvents(2);
+    expect(extra).toEqual([]);
+    expect(frozenEvent?.data).toMatchObject({ accountId: account.accountId, frozenAt: midway?.freeze?.at });
+    expect(await published(notificationsUrl)).toEqual([]);
+  });
+
+  it('does not freeze for, or notify about, an alert an analyst resolved before it was acted on', async () => {
+    const account = await openFundedAccount(handle);
+    const event = raised(account.accountId, 'CRITICAL');
+    await alerts.recordAlert(event.data, new Date().toISOString());
+    await alerts.resolveAlert(event.data.alertId, { resolution: 'FALSE_POSITIVE', note: 'known customer', resolvedAt: new Date().toISOString() });
+
+    const result = await handler()(bodyOf(event));
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect((await ledger.getAccount(account.accountId))?.status).toBe('ACTIVE');
+    expect((await alerts.getAlert(event.data.alertId))?.freeze).toBeUndefined();
+    expect(await published(notificationsUrl)).toEqual([]);
+    expect(await frozenEvents()).toEqual([]);
+  });
+
+  it('freezes once when two deliveries of one CRITICAL alert race', async () => {
+    const account = await openFundedAccount(handle);
+    const event = raised(account.accountId, 'CRITICAL');
+
+    const results = await Promise.all([handler()(bodyOf(event)), handler()(bodyOf(event)), handler()(bodyOf(event))]);
+    // A delivery that lost a write race is retried, as SQS would.
+    for (const result of results) if (result.batchItemFailures.length > 0) await handler()(bodyOf(event));
+
     expect((await alerts.getAlert(event.data.alertId))?.freeze?.outcome).toBe('FROZEN');
+    expect((await ledger.getAccount(account.accountId))?.frozenByAlertId).toBe(event.data.alertId);
     expect(await frozenEvents(2)).toHaveLength(1);
     expect(await published(notificationsUrl, 2)).toHaveLength(1);
   });
 
-  it('retries a notification that failed without freezing again', async () => {
+  it('retries a notification that failed without freezing again, then announces the freeze', async () => {
     const account = await openFundedAccount(handle);
     const event = raised(account.accountId, 'CRITICAL');
     const failingNotifier = { notify: () => Promise.reject(new Error('injected: SNS unavailable')) };
 
     const failed = await handler({ notifier: failingNotifier })(bodyOf(event));
-    const frozenOnce = await frozenEvents(2);
+    const midway = await alerts.getAlert(event.data.alertId);
+    // The freeze stands; the event waits for the notification, which comes first.
+    const frozenMidway = await frozenEvents();
     const retried = await handler()(bodyOf(event));
 
     expect(failed.batchItemFailures).toHaveLength(1);
-    expect(frozenOnce).toHaveLength(1);
+    expect(midway?.freeze?.outcome).toBe('FROZEN');
+    expect(frozenMidway).toEqual([]);
     expect(retried.batchItemFailures).toEqual([]);
     expect(await published(notificationsUrl, 2)).toHaveLength(1);
-    expect(await frozenEvents()).toEqual([]);
+    expect(await frozenEvents(2)).toHaveLength(1);
     expect((await alerts.getAlert(event.data.alertId))?.notifiedAt).toBeDefined();
+    expect((await alerts.getAlert(event.data.alertId))?.freeze?.at).toBe(midway?.freeze?.at);
   });
 
   it('retries a throttled alert write and stores the alert once', async () => {

@@ -8,7 +8,6 @@ import { PostingConflictError, SameAccountTransferError } from '../../lambdas/ad
 import type { LedgerStore, PostingResult } from '../../lambdas/core/ledger/ports.js';
 import { decidePosting } from '../../lambdas/core/ledger/posting-rules.js';
 import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
-import { fundingAccountId } from '../../lambdas/core/ledger/account.js';
 import { balancesByCurrency, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
@@ -245,51 +244,29 @@ describe('DynamoLedgerStore.postTransfer', () => {
   });
 });
 
-describe('DynamoLedgerStore.freezeAccount and unfreezeAccount', () => {
-  it('blocks debits but not credits while frozen, idempotently, and restores debits on unfreeze', async () => {
-    const account = await openFundedAccount(handle, { balanceMinor: 1_000n });
+describe('a frozen account, and DynamoLedgerStore.unfreezeAccount', () => {
+  it('blocks debits but not credits while frozen, and restores debits on unfreeze, idempotently', async () => {
+    const account = await openFundedAccount(handle, { balanceMinor: 1_000n, status: 'FROZEN' });
     const other = await openFundedAccount(handle, { balanceMinor: 1_000n });
 
-    const frozen = await ledger.freezeAccount(account.accountId, 'alert-1');
-    const again = await ledger.freezeAccount(account.accountId, 'alert-1');
-    const byAnother = await ledger.freezeAccount(account.accountId, 'alert-2');
-    const frozenBy = (await ledger.getAccount(account.accountId))?.frozenByAlertId;
     const debit = await ledger.postTransfer(transferRequest(account.accountId, other.accountId, 100));
     const credit = await ledger.postTransfer(transferRequest(other.accountId, account.accountId, 100));
     const unfrozen = await ledger.unfreezeAccount(account.accountId);
     const unfrozenAgain = await ledger.unfreezeAccount(account.accountId);
     const debitAfter = await ledger.postTransfer(transferRequest(account.accountId, other.accountId, 100));
 
-    // The same alert's freeze reads as its own change (a redelivery completing it); another's does not.
-    expect([frozen, again, byAnother, unfrozen, unfrozenAgain]).toEqual(['changed', 'changed', 'unchanged', 'changed', 'unchanged']);
-    expect(frozenBy).toBe('alert-1');
-    expect((await ledger.getAccount(account.accountId))?.frozenByAlertId).toBeUndefined();
+    expect([unfrozen, unfrozenAgain]).toEqual(['changed', 'unchanged']);
     expect(statusOf(debit)).toBe('REJECTED:ACCOUNT_FROZEN');
     expect(statusOf(credit)).toBe('POSTED');
     expect(statusOf(debitAfter)).toBe('POSTED');
     expect(await balanceOf(account.accountId)).toBe(1_000n);
   });
 
-  it('reports an unknown account and refuses to freeze a closed or a funding account', async () => {
+  it('reports an unknown account and refuses to unfreeze a closed one', async () => {
     const closed = await openFundedAccount(handle, { status: 'CLOSED' });
-    const funding = fundingAccountId(closed.institutionId, closed.currency);
 
-    expect(await ledger.freezeAccount('acc-never-opened', 'alert-3')).toBe('not-found');
-    expect(await ledger.freezeAccount(closed.accountId, 'alert-3')).toBe('conflict');
-    expect(await ledger.freezeAccount(funding, 'alert-3')).toBe('conflict');
-    expect((await ledger.getAccount(funding))?.status).toBe('ACTIVE');
+    expect(await ledger.unfreezeAccount('acc-never-opened')).toBe('not-found');
     expect(await ledger.unfreezeAccount(closed.accountId)).toBe('conflict');
     expect((await ledger.getAccount(closed.accountId))?.status).toBe('CLOSED');
-  });
-});
-
-describe('DynamoLedgerStore.openAccount', () => {
-  it('refuses to open an account id twice', async () => {
-    const account = await openFundedAccount(handle);
-
-    const again = await ledger.openAccount({ ...account, balanceMinor: 1_000_000n });
-
-    expect(again).toBe(false);
-    expect(await balanceOf(account.accountId)).toBe(0n);
   });
 });

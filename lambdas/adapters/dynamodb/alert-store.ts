@@ -22,7 +22,6 @@ import {
   type AlertRecord,
   type AlertResolutionRecord,
   type AlertStore,
-  type FreezeOutcome,
   type RaisedAlert,
   type ResolveResult,
 } from '../../core/risk/alerts.js';
@@ -72,12 +71,36 @@ export class DynamoAlertStore implements AlertStore {
     }
   }
 
+  async claimNotification(alertId: string, now: string, leaseUntil: string): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: alertKey(alertId),
+          UpdateExpression: 'SET notifyClaimedUntil = :until',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(notifiedAt) AND (attribute_not_exists(notifyClaimedUntil) OR notifyClaimedUntil < :now)',
+          ExpressionAttributeValues: { ':until': { S: leaseUntil }, ':now': { S: now } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseNotificationClaim(alertId: string): Promise<void> {
+    await this.#client.send(
+      new UpdateItemCommand({ TableName: this.#tableName, Key: alertKey(alertId), UpdateExpression: 'REMOVE notifyClaimedUntil', ConditionExpression: 'attribute_exists(pk)' }),
+    );
+  }
+
   async markNotified(alertId: string, at: string): Promise<void> {
     await this.#setOnce(alertId, 'notifiedAt', { notifiedAt: { S: at } });
   }
 
-  async recordFreeze(alertId: string, outcome: FreezeOutcome, at: string): Promise<void> {
-    await this.#setOnce(alertId, 'freezeOutcome', { freezeOutcome: { S: outcome }, freezeAt: { S: at } });
+  async markFrozenEventPublished(alertId: string, at: string): Promise<void> {
+    await this.#setOnce(alertId, 'frozenEventPublishedAt', { frozenEventPublishedAt: { S: at } });
   }
 
   /** Sets the attributes unless `guard` is already set: the first record of an action stands. */
@@ -235,6 +258,8 @@ function decodeCursor(cursor: string, fingerprint: string, index: IndexChoice): 
   return Object.fromEntries(Object.entries(parsed.key).map(([name, value]) => [name, { S: value }]));
 }
 
+export { alertKey };
+
 export function alertToItem(alert: AlertRecord): Item {
   const item: Item = {
     ...alertKey(alert.alertId),
@@ -254,6 +279,7 @@ export function alertToItem(alert: AlertRecord): Item {
     storedAt: { S: alert.storedAt },
   };
   if (alert.notifiedAt !== undefined) item.notifiedAt = { S: alert.notifiedAt };
+  if (alert.frozenEventPublishedAt !== undefined) item.frozenEventPublishedAt = { S: alert.frozenEventPublishedAt };
   if (alert.freeze !== undefined) {
     item.freezeOutcome = { S: alert.freeze.outcome };
     item.freezeAt = { S: alert.freeze.at };
@@ -287,6 +313,7 @@ const StoredAlert = z.object({
   raisedAt: z.string(),
   storedAt: z.string(),
   notifiedAt: z.string().optional(),
+  frozenEventPublishedAt: z.string().optional(),
   freezeOutcome: z.enum(FREEZE_OUTCOMES).optional(),
   freezeAt: z.string().optional(),
   resolution: z.enum(ALERT_RESOLUTIONS).optional(),
@@ -317,6 +344,7 @@ export function alertFromItem(item: Item): AlertRecord {
     status: stored.alertStatus,
     storedAt: stored.storedAt,
     ...(stored.notifiedAt !== undefined ? { notifiedAt: stored.notifiedAt } : {}),
+    ...(stored.frozenEventPublishedAt !== undefined ? { frozenEventPublishedAt: stored.frozenEventPublishedAt } : {}),
     ...(stored.freezeOutcome !== undefined && stored.freezeAt !== undefined ? { freeze: { outcome: stored.freezeOutcome, at: stored.freezeAt } } : {}),
     ...(stored.resolution !== undefined && stored.resolutionNote !== undefined && stored.resolvedAt !== undefined
       ? { resolution: { resolution: stored.resolution, note: stored.resolutionNote, resolvedAt: stored.resolvedAt } }

@@ -226,36 +226,6 @@ export class DynamoLedgerStore implements LedgerStore {
     return result.Item === undefined ? undefined : accountFromItem(result.Item);
   }
 
-  async freezeAccount(accountId: string, alertId: string): Promise<StatusChange> {
-    try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: accountKey(accountId),
-          UpdateExpression: 'SET #status = :frozen, frozenByAlertId = :alert',
-          // A funding account is the institution's own; freezing it would stop every deposit.
-          ConditionExpression: 'attribute_exists(pk) AND #status = :active AND kind = :customer',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':active': { S: 'ACTIVE' },
-            ':frozen': { S: 'FROZEN' },
-            ':alert': { S: alertId },
-            ':customer': { S: 'CUSTOMER' },
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return 'changed';
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      if (error.Item === undefined) return 'not-found';
-      const account = accountFromItem(error.Item);
-      if (account.status !== 'FROZEN') return 'conflict';
-      // Frozen by this very alert: an earlier delivery's change, which this one completes.
-      return account.frozenByAlertId === alertId ? 'changed' : 'unchanged';
-    }
-  }
-
   async unfreezeAccount(accountId: string): Promise<StatusChange> {
     try {
       await this.#client.send(

@@ -15,8 +15,8 @@ export type PostingResult =
 
 /**
  * The result of a status change: `changed` by this call, already `unchanged` in the wanted state
- * (a repeated freeze is a no-op, which keeps redelivered alerts idempotent), `not-found`, or in
- * a `conflict`ing state (a CLOSED account is never frozen or unfrozen).
+ * (a repeated unfreeze is a no-op), `not-found`, or in a `conflict`ing state (a CLOSED account is
+ * never unfrozen).
  */
 export type StatusChange = 'changed' | 'unchanged' | 'not-found' | 'conflict';
 
@@ -30,11 +30,8 @@ export interface LedgerStore {
   /** Opens the account; returns false when an account with that id already exists. */
   openAccount(account: Account): Promise<boolean>;
   /**
-   * ACTIVE -> FROZEN because of the alert: debits are then rejected with ACCOUNT_FROZEN; credits
-   * still post. `changed` also when this same alert froze it before (a redelivery completing its
-   * work); `unchanged` when frozen for another reason; `conflict` for a CLOSED or FUNDING account.
+   * FROZEN -> ACTIVE, forgetting which alert froze it (freezing is the alerts handler's, through
+   * AccountFreezer, atomically with the alert).
    */
-  freezeAccount(accountId: string, alertId: string): Promise<StatusChange>;
-  /** FROZEN -> ACTIVE, forgetting which alert froze it. */
   unfreezeAccount(accountId: string): Promise<StatusChange>;
 }

@@ -69,8 +69,10 @@ export interface AlertRecord extends RaisedAlert {
   readonly storedAt: string;
   /** Set once operations were notified; a redelivery that finds it does not notify again. */
   readonly notifiedAt?: string;
-  /** Set once the freeze was attempted; a redelivery that finds it does not freeze again. */
+  /** Set (with the freeze itself, atomically) once the freeze was attempted; never repeated. */
   readonly freeze?: { readonly outcome: FreezeOutcome; readonly at: string };
+  /** Set once AccountFrozen was published for a FROZEN outcome. */
+  readonly frozenEventPublishedAt?: string;
   readonly resolution?: AlertResolutionRecord;
 }
 
@@ -104,10 +106,34 @@ export class InvalidCursorError extends Error {
 export interface AlertStore {
   /** Stores the alert unless it exists; either way returns the stored record. */
   recordAlert(alert: RaisedAlert, storedAt: string): Promise<{ readonly created: boolean; readonly alert: AlertRecord }>;
+  /**
+   * Claims the right to notify about the alert until `leaseUntil`: false when it was notified, or
+   * another delivery holds an unexpired claim. A claimer that crashes loses the claim at the end
+   * of the lease, and the retried message claims it again.
+   */
+  claimNotification(alertId: string, now: string, leaseUntil: string): Promise<boolean>;
+  /** Gives a claim back after a send that failed, so the retry need not wait for the lease. */
+  releaseNotificationClaim(alertId: string): Promise<void>;
   markNotified(alertId: string, at: string): Promise<void>;
-  recordFreeze(alertId: string, outcome: FreezeOutcome, at: string): Promise<void>;
+  markFrozenEventPublished(alertId: string, at: string): Promise<void>;
   getAlert(alertId: string): Promise<AlertRecord | undefined>;
   /** Newest first. Throws InvalidCursorError for a cursor that is not from this query. */
   listAlerts(query: AlertQuery): Promise<AlertPage>;
   resolveAlert(alertId: string, resolution: AlertResolutionRecord): Promise<ResolveResult>;
+}
+
+export type FreezeResult =
+  | { readonly kind: 'recorded'; readonly outcome: FreezeOutcome; readonly at: string }
+  /** An earlier delivery recorded the freeze (or why there was none): nothing was done. */
+  | { readonly kind: 'already-recorded'; readonly outcome: FreezeOutcome; readonly at: string }
+  /** The alert was resolved before its freeze: an analyst's decision is not overridden. */
+  | { readonly kind: 'alert-resolved' };
+
+/**
+ * Freezes an alert's account and records the outcome on the alert in one atomic step, only while
+ * the alert is OPEN and has no freeze recorded: an operator's unfreeze or resolution is never
+ * undone by a redelivered alert, and a crash can never leave a freeze unrecorded.
+ */
+export interface AccountFreezer {
+  freezeForAlert(alert: Pick<AlertRecord, 'alertId' | 'accountId'>, at: string): Promise<FreezeResult>;
 }
