@@ -324,8 +324,10 @@ export const API_ROUTES = [
   { method: 'POST', path: '/v1/accounts', auth: 'iam', operation: 'openAccount' },
   { method: 'POST', path: '/v1/accounts/{id}/deposits', auth: 'iam', operation: 'depositFunds' },
   { method: 'POST', path: '/v1/accounts/{id}/unfreeze', auth: 'iam', operation: 'unfreezeAccount' },
-  { method: 'GET', path: '/v1/alerts', auth: 'apiKey', operation: 'listAlerts' },
-  { method: 'GET', path: '/v1/alerts/{id}', auth: 'apiKey', operation: 'getAlert' },
+  // Alerts are for the bank's analysts, never for channels: they name flagged customers (no
+  // tipping-off) and their evidence reveals the thresholds.
+  { method: 'GET', path: '/v1/alerts', auth: 'iam', operation: 'listAlerts' },
+  { method: 'GET', path: '/v1/alerts/{id}', auth: 'iam', operation: 'getAlert' },
   { method: 'POST', path: '/v1/alerts/{id}/resolve', auth: 'iam', operation: 'resolveAlert' },
 ] as const satisfies readonly ApiRouteSpec[];
 

@@ -55,7 +55,6 @@ export function accountView(account: Account): Record<string, unknown> {
     balance: account.balanceMinor,
     overdraftLimit: account.overdraftLimitMinor,
     openedAt: account.openedAt,
-    ...(account.frozenByAlertId !== undefined ? { frozenByAlertId: account.frozenByAlertId } : {}),
   };
 }
 

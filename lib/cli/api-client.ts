@@ -120,7 +120,7 @@ export class ApiClient {
 
   listAlerts(filter: AlertFilter & { readonly limit?: number; readonly cursor?: string } = {}): Promise<ApiResponse<{ alerts: AlertView[]; cursor?: string }>> {
     const query = new URLSearchParams(Object.entries(filter).filter(([, value]) => value !== undefined).map(([name, value]): [string, string] => [name, String(value)]));
-    return this.request('GET', `/v1/alerts${query.size > 0 ? `?${query.toString()}` : ''}`);
+    return this.request('GET', `/v1/alerts${query.size > 0 ? `?${query.toString()}` : ''}`, { admin: true });
   }
 
   /** Every alert matching the filter, following the cursor to the end. */
@@ -137,7 +137,7 @@ export class ApiClient {
   }
 
   getAlert(alertId: string): Promise<ApiResponse<AlertView>> {
-    return this.request('GET', `/v1/alerts/${encodeURIComponent(alertId)}`);
+    return this.request('GET', `/v1/alerts/${encodeURIComponent(alertId)}`, { admin: true });
   }
 
   resolveAlert(alertId: string, body: { resolution: 'FALSE_POSITIVE' | 'CONFIRMED_FRAUD'; note: string }): Promise<ApiResponse<AlertView>> {

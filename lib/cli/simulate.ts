@@ -139,7 +139,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationSu
   await feed?.stop();
   const after = await totalBalance(clients.WEB, everyone);
   const risk = await collectRiskSummary(
-    clients.WEB,
+    admin,
     [...customers, ...merchants, ...actorAccounts].map((account) => account.accountId),
     fraud.actors,
     run.completedActors,

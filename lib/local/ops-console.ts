@@ -60,16 +60,17 @@ export async function startOpsConsole(options: OpsConsoleOptions): Promise<OpsCo
           { abortSignal: abort.signal },
         );
         for (const message of Messages ?? []) {
+          // Deleted first: a notification is kept and shown once, even if printing fails.
+          if (message.ReceiptHandle !== undefined) await options.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
           const received = receivedFrom(message.Body ?? '');
           notifications.push(received);
           if (notifications.length > KEPT_NOTIFICATIONS_MAX) notifications.shift();
-          options.print(`\n=== operations notification: ${received.subject}\n${received.message}\n===`);
-          if (message.ReceiptHandle !== undefined) await options.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+          printSafely(options.print, `\n=== operations notification: ${received.subject}\n${received.message}\n===`);
         }
       } catch (error) {
         if (abort.signal.aborted) return;
-        options.print(`ops-notifications: receive failed: ${String(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, ERROR_BACKOFF_MS));
+        printSafely(options.print, `ops-notifications: receive failed: ${String(error)}`);
+        await abortableSleep(ERROR_BACKOFF_MS, abort.signal);
       }
     }
   })();
@@ -80,6 +81,24 @@ export async function startOpsConsole(options: OpsConsoleOptions): Promise<OpsCo
       await loop;
     },
   };
+}
+
+function printSafely(print: (text: string) => void, text: string): void {
+  try {
+    print(text);
+  } catch {
+    // The console is a convenience; the notification is kept for the API regardless.
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
 }
 
 function receivedFrom(body: string): ReceivedNotification {

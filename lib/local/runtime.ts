@@ -145,22 +145,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let stopping: Promise<void> | undefined;
     const shutdown = (drain: boolean): Promise<void> => {
       stopping ??= (async () => {
-        if (drain) {
-          await api.stop();
-          for (const consumer of consumers) {
-            const drained = await consumer.stop(options.drainTimeoutMs ?? 10_000);
-            if (!drained) log('stop: some batches were still running; their messages stay on the queue');
+        try {
+          if (drain) {
+            await api.stop();
+            for (const consumer of consumers) {
+              const drained = await consumer.stop(options.drainTimeoutMs ?? 10_000);
+              if (!drained) log('stop: some batches were still running; their messages stay on the queue');
+            }
+          } else {
+            void Promise.allSettled(started.map((item) => item.stop()));
           }
+        } finally {
+          // Whatever failed above, nothing may keep polling or hold the emulators open.
           clearInterval(recoveryTimer);
           await opsConsole.stop();
-        } else {
-          clearInterval(recoveryTimer);
-          void Promise.all(started.map((item) => item.stop()));
+          clients.dynamodb.destroy();
+          clients.sns.destroy();
+          clients.sqs.destroy();
+          await Promise.all(emulators.map((emulator) => (drain ? emulator.stop() : emulator.kill())));
         }
-        clients.dynamodb.destroy();
-        clients.sns.destroy();
-        clients.sqs.destroy();
-        await Promise.all(emulators.map((emulator) => (drain ? emulator.stop() : emulator.kill())));
       })();
       return stopping;
     };

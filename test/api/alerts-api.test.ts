@@ -81,12 +81,12 @@ describe('GET /v1/alerts', () => {
     const stored = [await storedAlert(accountId, 'HIGH', 1), await storedAlert(accountId, 'LOW', 2), await storedAlert(accountId, 'HIGH', 3)];
     await storedAlert(`acc-other-${randomUUID().slice(0, 6)}`, 'HIGH', 4);
 
-    const first = await call(asChannel('GET', `/v1/alerts?accountId=${accountId}&severity=HIGH&limit=1`));
+    const first = await call(asAdmin('GET', `/v1/alerts?accountId=${accountId}&severity=HIGH&limit=1`));
     const firstBody = jsonOf(first) as { alerts: { alertId: string }[]; next?: string; cursor?: string };
     const next = firstBody.next ?? '';
-    const second = await call(asChannel('GET', next.replace(/^\/test/, '')));
+    const second = await call(asAdmin('GET', next.replace(/^\/test/, '')));
     const secondBody = jsonOf(second) as { alerts: { alertId: string; status: string; rulesHit: unknown[] }[]; next?: string };
-    const third = secondBody.next === undefined ? undefined : jsonOf(await call(asChannel('GET', secondBody.next.replace(/^\/test/, ''))));
+    const third = secondBody.next === undefined ? undefined : jsonOf(await call(asAdmin('GET', secondBody.next.replace(/^\/test/, ''))));
 
     expect(first.statusCode).toBe(200);
     expect(firstBody.alerts.map((alert) => alert.alertId)).toEqual([stored[2]?.alertId]);
@@ -108,7 +108,7 @@ describe('GET /v1/alerts', () => {
     ['colour=red', '/colour'],
     ['cursor=not-a-cursor', '/cursor'],
   ])('answers ?%s with 400 invalid-query naming %s', async (query, pointer) => {
-    const result = await call(asChannel('GET', `/v1/alerts?${query}`));
+    const result = await call(asAdmin('GET', `/v1/alerts?${query}`));
 
     expect(result.statusCode).toBe(400);
     expect(result.headers?.['content-type']).toBe('application/problem+json');
@@ -119,9 +119,9 @@ describe('GET /v1/alerts', () => {
     const accountId = `acc-${randomUUID().slice(0, 8)}`;
     await storedAlert(accountId, 'MEDIUM', 5);
     await storedAlert(accountId, 'MEDIUM', 6);
-    const { cursor } = jsonOf(await call(asChannel('GET', `/v1/alerts?accountId=${accountId}&limit=1`))) as { cursor: string };
+    const { cursor } = jsonOf(await call(asAdmin('GET', `/v1/alerts?accountId=${accountId}&limit=1`))) as { cursor: string };
 
-    const result = await call(asChannel('GET', `/v1/alerts?status=OPEN&limit=1&cursor=${cursor}`));
+    const result = await call(asAdmin('GET', `/v1/alerts?status=OPEN&limit=1&cursor=${cursor}`));
 
     expect(result.statusCode).toBe(400);
     expect(jsonOf(result)).toMatchObject({ errors: [{ pointer: '/cursor', detail: 'the cursor belongs to a query with other filters' }] });
@@ -132,9 +132,9 @@ describe('GET /v1/alerts/{id}', () => {
   it('returns the alert, and 404 for an unknown or malformed id', async () => {
     const alert = await storedAlert(`acc-${randomUUID().slice(0, 8)}`, 'CRITICAL', 7);
 
-    const found = await call(asChannel('GET', `/v1/alerts/${alert.alertId}`));
-    const unknown = await call(asChannel('GET', `/v1/alerts/${eventIdFor.alert(transferIdFor('WEB', randomUUID()))}`));
-    const malformed = await call(asChannel('GET', `/v1/alerts/${'x'.repeat(2_000)}`));
+    const found = await call(asAdmin('GET', `/v1/alerts/${alert.alertId}`));
+    const unknown = await call(asAdmin('GET', `/v1/alerts/${eventIdFor.alert(transferIdFor('WEB', randomUUID()))}`));
+    const malformed = await call(asAdmin('GET', `/v1/alerts/${'x'.repeat(2_000)}`));
 
     expect(found.statusCode).toBe(200);
     expect(jsonOf(found)).toMatchObject({ alertId: alert.alertId, severity: 'CRITICAL', status: 'OPEN', amount: 1_500, currency: 'EUR' });
@@ -151,7 +151,7 @@ describe('POST /v1/alerts/{id}/resolve', () => {
     const resolved = await call(asAdmin('POST', path, body));
     const replayed = await call(asAdmin('POST', path, body));
     const conflicting = await call(asAdmin('POST', path, { ...body, resolution: 'FALSE_POSITIVE' }));
-    const listed = jsonOf(await call(asChannel('GET', `/v1/alerts?accountId=${alert.accountId}&status=RESOLVED`)));
+    const listed = jsonOf(await call(asAdmin('GET', `/v1/alerts?accountId=${alert.accountId}&status=RESOLVED`)));
 
     expect(resolved.statusCode).toBe(200);
     expect(jsonOf(resolved)).toMatchObject({ status: 'RESOLVED', resolution: { resolution: 'CONFIRMED_FRAUD', note: body.note } });
@@ -198,6 +198,8 @@ describe('POST /v1/accounts/{id}/unfreeze', () => {
     expect(unfrozen.statusCode).toBe(200);
     expect(jsonOf(unfrozen)).toMatchObject({ accountId: account.accountId, status: 'ACTIVE', balance: 5_000 });
     expect(jsonOf(unfrozen)).not.toHaveProperty('frozenByAlertId');
+    expect((await call(asChannel('GET', `/v1/alerts?accountId=${account.accountId}`))).statusCode).toBe(403);
+    expect((await call(asChannel('GET', `/v1/alerts/${eventIdFor.alert(transferIdFor('WEB', randomUUID()))}`))).statusCode).toBe(403);
     expect([again.statusCode, again.headers?.['idempotent-replayed']]).toEqual([200, 'true']);
     expect(unknown.statusCode).toBe(404);
     expect(onClosed.statusCode).toBe(409);

@@ -116,8 +116,18 @@ describe('DynamoAlertStore', () => {
     await expect(store.listAlerts({ accountId: 'acc-ben', limit: 2, cursor: page.cursor ?? '' })).rejects.toThrow(InvalidCursorError);
     await expect(store.listAlerts({ limit: 2, cursor: page.cursor ?? '' })).rejects.toThrow(InvalidCursorError);
     await expect(store.listAlerts({ limit: 2, cursor: 'bm90IGpzb24' })).rejects.toThrow(InvalidCursorError);
-    const forged = Buffer.from(JSON.stringify({ query: '["alertsByTime",null,null,null]', key: { pk: 'x', alertFeed: 'ALERT', raisedAt: 'y' } })).toString('base64url');
-    await expect(store.listAlerts({ limit: 2, cursor: forged })).rejects.toThrow(InvalidCursorError);
+    const forge = (key: Record<string, string>) => Buffer.from(JSON.stringify({ query: '["alertsByTime",null,null,null]', key })).toString('base64url');
+    const realAlertKey = `ALERT#${seeded[0]?.alertId ?? ''}`;
+    for (const key of [
+      { pk: 'x', alertFeed: 'ALERT', raisedAt: 'y' },
+      // Well formed, but a sort key beyond DynamoDB's 1,024 bytes would make the query itself fail.
+      { pk: realAlertKey, alertFeed: 'ALERT', raisedAt: '\u20ac'.repeat(400) },
+      { pk: `ALERT#${'a'.repeat(900)}`, alertFeed: 'ALERT', raisedAt: '2026-11-01T12:00:00.000Z' },
+    ]) {
+      await expect(store.listAlerts({ limit: 2, cursor: forge(key) }), JSON.stringify(key).slice(0, 60)).rejects.toThrow(InvalidCursorError);
+    }
+    // The same shape with real values is accepted.
+    await expect(store.listAlerts({ limit: 2, cursor: forge({ pk: realAlertKey, alertFeed: 'ALERT', raisedAt: seeded[0]?.raisedAt ?? '' }) })).resolves.toBeDefined();
   });
 
   it('resolves an OPEN alert once; the same resolution replays, a different one conflicts', async () => {

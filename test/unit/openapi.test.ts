@@ -372,7 +372,6 @@ describe('docs/openapi.yaml', () => {
     expect(schema('InstitutionId').pattern).toBe(INSTITUTION_ID_PATTERN.source);
     expect(schema('TransactionId').pattern).toBe(TRANSFER_ID_PATTERN.source);
     expect(schema('AlertId').pattern).toBe(ALERT_ID_PATTERN.source);
-    expect(asObject(asObject(schema('Account').properties, 'Account properties').frozenByAlertId, 'frozenByAlertId').$ref).toBe('#/components/schemas/AlertId');
     const currency = new RegExp(String(schema('CurrencyCode').pattern), 'u');
     expect(CURRENCY_CODES.filter((code) => !currency.test(code))).toEqual([]);
     expect(String(schema('CurrencyCode').description)).toMatch(/active/);

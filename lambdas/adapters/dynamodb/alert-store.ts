@@ -13,6 +13,7 @@ import {
 import { z } from 'zod';
 import { RiskAlertRaisedData } from '../../core/events/envelope.js';
 import {
+  ALERT_ID_PATTERN,
   ALERT_RESOLUTIONS,
   ALERT_STATUSES,
   FREEZE_OUTCOMES,
@@ -35,6 +36,8 @@ const QUERY_PAGE_ITEMS = 100;
 const QUERY_READS_MAX = 10;
 
 const alertKey = (alertId: string): Item => ({ pk: { S: `ALERT#${alertId}` } });
+/** raisedAt as the envelope writes it (toISOString). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 interface IndexChoice {
   readonly indexName: 'alertsByAccount' | 'alertsByStatus' | 'alertsByTime';
@@ -252,8 +255,13 @@ function decodeCursor(cursor: string, fingerprint: string, index: IndexChoice): 
   if (JSON.stringify(Object.keys(parsed.key).sort()) !== JSON.stringify(expected)) {
     throw new InvalidCursorError('the cursor is not one this API issued');
   }
-  if (parsed.key[index.partitionAttribute] !== index.partitionValue || !parsed.key.pk?.startsWith('ALERT#')) {
+  if (parsed.key[index.partitionAttribute] !== index.partitionValue) {
     throw new InvalidCursorError('the cursor belongs to a query with other filters');
+  }
+  // Only keys this store could have written: anything else could make DynamoDB refuse the query.
+  const alertId = parsed.key.pk?.slice('ALERT#'.length) ?? '';
+  if (!parsed.key.pk?.startsWith('ALERT#') || !ALERT_ID_PATTERN.test(alertId) || !ISO_INSTANT.test(parsed.key.raisedAt ?? '')) {
+    throw new InvalidCursorError('the cursor is not one this API issued');
   }
   return Object.fromEntries(Object.entries(parsed.key).map(([name, value]) => [name, { S: value }]));
 }

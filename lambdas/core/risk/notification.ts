@@ -2,8 +2,8 @@
 // on-call analyst can act on from an e-mail client, with everything needed to find the case.
 import type { AlertRecord, FreezeOutcome } from './alerts.js';
 
-/** SNS caps e-mail subjects at 100 printable ASCII characters. */
-export const NOTIFICATION_SUBJECT_LENGTH_MAX = 100;
+/** SNS wants e-mail subjects of printable ASCII, "less than 100 characters". */
+export const NOTIFICATION_SUBJECT_LENGTH_MAX = 99;
 
 export interface OpsNotification {
   readonly alertId: string;
