@@ -83,7 +83,7 @@ describe('the risk loop over HTTP', () => {
     expect(frozen.body.status).toBe('FROZEN');
     // Channels see that the account is frozen, never which alert froze it.
     expect(frozen.body).not.toHaveProperty('frozenByAlertId');
-    expect((await web.listAlerts({ accountId: debtor })).status).toBe(403);
+    expect((await web.request('GET', `/v1/alerts?accountId=${debtor}`)).status).toBe(403);
     expect(refusedDebit).toMatchObject({ status: 'REJECTED', rejectionReason: 'ACCOUNT_FROZEN' });
     expect(credit.status).toBe('POSTED');
     expect(notified).toHaveLength(1);
