@@ -95,7 +95,7 @@ const bodyOf = (event: PaymentEvent) => JSON.stringify(event);
  * What reached a topic since the last look: returns once `expected` arrived, or after `wait`.
  * Asking for more than expected (the default) is how "nothing further" is checked.
  */
-async function published(url: string, expected = 50, wait = 800) {
+async function published(url: string, expected = 50, wait = 600) {
   return takeMessages(world, url, expected, wait);
 }
 
