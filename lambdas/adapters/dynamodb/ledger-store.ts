@@ -1,7 +1,11 @@
 // DynamoDB implementation of the LedgerStore port. Posting is ONE TransactWriteItems: the transfer
 // record (attribute_not_exists on its id, the idempotency key), the debit and the credit, each
-// guarded by the posting rules as condition expressions. A cancelled transaction is explained by
-// the same pure rules (core/ledger/posting-rules.ts) applied to the items DynamoDB returns.
+// guarded by the posting rules as condition expressions; an interbank transfer (debtor and
+// creditor at different institutions) also carries its settlement window (must be OPEN), both
+// institutions' positions (the payer's within its Net Debit Cap) and the cap it was checked
+// against. A cancelled transaction is explained by the same pure rules (core/ledger/
+// posting-rules.ts) applied to the items DynamoDB returns; a window that closed in between or a
+// cap that changed is re-read and the posting retried, so each transfer lands in exactly one window.
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -23,6 +27,7 @@ import {
   type TransferRequest,
 } from '../../core/ledger/transfer.js';
 import { batchGetAll } from './batch-get.js';
+import { DynamoSettlementStore, type InterbankRoute } from './settlement-store.js';
 import { accountFromItem, accountKey, accountToItem, transferFromItem, transferKey, transferToItem } from './ledger-items.js';
 
 /** Write conflicts (TransactionConflict) are retried in place a bounded number of times. */
@@ -46,6 +51,9 @@ export class SameAccountTransferError extends LedgerStoreError {
   }
 }
 
+/** Account -> institution entries kept per store (an account's institution never changes). */
+const INSTITUTION_CACHE_MAX = 100_000;
+
 export interface DynamoLedgerStoreOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
@@ -58,12 +66,56 @@ export class DynamoLedgerStore implements LedgerStore {
   readonly #tableName: string;
   readonly #now: () => Date;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #settlement: DynamoSettlementStore;
+  /** Cached lookups of the posting path; the transaction's conditions catch any that went stale. */
+  readonly #institutionOf = new Map<string, string>();
+  readonly #openWindowOf = new Map<string, string>();
+  readonly #capOf = new Map<string, bigint | null>();
 
   constructor(options: DynamoLedgerStoreOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#now = options.now ?? (() => new Date());
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#settlement = new DynamoSettlementStore(options.client, options.tableName, this.#now);
+  }
+
+  /** Settlement windows, positions and caps on the same table. */
+  get settlement(): DynamoSettlementStore {
+    return this.#settlement;
+  }
+
+  /**
+   * The window, positions and cap an interbank transfer must carry; undefined for a transfer
+   * within one institution, or one whose account is missing (the debit or credit condition then
+   * rejects it).
+   */
+  async #interbankRoute(request: TransferRequest): Promise<InterbankRoute | undefined> {
+    const missing = [request.debtorAccountId, request.creditorAccountId].filter((id) => !this.#institutionOf.has(id));
+    if (missing.length > 0) {
+      if (this.#institutionOf.size > INSTITUTION_CACHE_MAX) this.#institutionOf.clear();
+      const items = await batchGetAll(this.#client, this.#tableName, missing.map(accountKey), { projection: 'accountId, institutionId', sleep: this.#sleep });
+      for (const item of items) {
+        const accountId = item.accountId?.S;
+        const institutionId = item.institutionId?.S;
+        if (accountId !== undefined && institutionId !== undefined) this.#institutionOf.set(accountId, institutionId);
+      }
+    }
+    const payer = this.#institutionOf.get(request.debtorAccountId);
+    const payee = this.#institutionOf.get(request.creditorAccountId);
+    if (payer === undefined || payee === undefined || payer === payee) return undefined;
+    let windowId = this.#openWindowOf.get(request.currency);
+    if (windowId === undefined) {
+      windowId = await this.#settlement.currentWindowId(request.currency);
+      this.#openWindowOf.set(request.currency, windowId);
+    }
+    const capKey = `${payer}#${request.currency}`;
+    let cap = this.#capOf.get(capKey);
+    if (cap === undefined) {
+      cap = (await this.#settlement.netDebitCap(payer, request.currency)) ?? null;
+      this.#capOf.set(capKey, cap);
+    }
+    return { payerInstitutionId: payer, payeeInstitutionId: payee, windowId, netDebitCapMinor: cap ?? undefined };
   }
 
   async postTransfer(request: TransferRequest): Promise<PostingResult> {
@@ -81,6 +133,7 @@ export class DynamoLedgerStore implements LedgerStore {
   }
 
   async #attemptPosting(request: TransferRequest, contentHash: string): Promise<PostingResult | 'conflict'> {
+    const route = await this.#interbankRoute(request);
     const decidedAt = this.#now().toISOString();
     const posted: TransferRecord = { ...request, status: 'POSTED', contentHash, decidedAt };
     const amount: AttributeValue = { N: String(request.amountMinor) };
@@ -134,13 +187,14 @@ export class DynamoLedgerStore implements LedgerStore {
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
+            ...(route === undefined ? [] : this.#settlement.interbankItems(route, request.currency, BigInt(request.amountMinor))),
           ],
         }),
       );
       return { kind: 'decided', transfer: posted };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      return this.#explainCancellation(request, contentHash, error.CancellationReasons ?? []);
+      return this.#explainCancellation(request, contentHash, error.CancellationReasons ?? [], route);
     }
   }
 
@@ -148,8 +202,9 @@ export class DynamoLedgerStore implements LedgerStore {
     request: TransferRequest,
     contentHash: string,
     reasons: readonly CancellationReason[],
+    route: InterbankRoute | undefined,
   ): Promise<PostingResult | 'conflict'> {
-    const [transferReason, debitReason, creditReason] = reasons;
+    const [transferReason, debitReason, creditReason, windowReason, payerPositionReason, , capReason] = reasons;
     if (transferReason?.Code === 'ConditionalCheckFailed') {
       const existing = transferReason.Item !== undefined ? transferFromItem(transferReason.Item) : await this.getTransfer(request.transferId);
       if (existing === undefined) return 'conflict';
@@ -158,7 +213,7 @@ export class DynamoLedgerStore implements LedgerStore {
         : { kind: 'modified', reason: 'MODIFIED_REQUEST', existing };
     }
     const accountsFailed = [debitReason, creditReason].some((reason) => reason?.Code === 'ConditionalCheckFailed');
-    if (!accountsFailed) return 'conflict'; // TransactionConflict, throttling inside the transaction, ...
+    if (!accountsFailed) return this.#explainSettlementCancellation(request, contentHash, route, { windowReason, payerPositionReason, capReason });
     const [debtor, creditor] = await Promise.all([
       this.#accountFromReason(debitReason, request.debtorAccountId),
       this.#accountFromReason(creditReason, request.creditorAccountId),
@@ -167,6 +222,25 @@ export class DynamoLedgerStore implements LedgerStore {
     // The condition failed on a state the rules would accept: it changed in between. Try again.
     if (decision.kind === 'post') return 'conflict';
     return this.#storeRejection(request, contentHash, decision.reason);
+  }
+
+  /**
+   * The accounts allowed the transfer. A closed window or a changed cap means the route was stale:
+   * forget it and try again. Otherwise a refused payer position is the Net Debit Cap speaking.
+   */
+  async #explainSettlementCancellation(
+    request: TransferRequest,
+    contentHash: string,
+    route: InterbankRoute | undefined,
+    reasons: { readonly windowReason: CancellationReason | undefined; readonly payerPositionReason: CancellationReason | undefined; readonly capReason: CancellationReason | undefined },
+  ): Promise<PostingResult | 'conflict'> {
+    if (route === undefined) return 'conflict'; // TransactionConflict, throttling inside the transaction, ...
+    const failed = (reason: CancellationReason | undefined): boolean => reason?.Code === 'ConditionalCheckFailed';
+    if (failed(reasons.windowReason)) this.#openWindowOf.delete(request.currency);
+    if (failed(reasons.capReason)) this.#capOf.delete(`${route.payerInstitutionId}#${request.currency}`);
+    if (failed(reasons.windowReason) || failed(reasons.capReason)) return 'conflict';
+    if (failed(reasons.payerPositionReason)) return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
+    return 'conflict';
   }
 
   async #accountFromReason(reason: CancellationReason | undefined, accountId: string): Promise<Account | undefined> {

@@ -15,6 +15,8 @@ export const REJECTION_REASONS = [
   'CURRENCY_MISMATCH',
   /** Only the back office (ADMIN) may debit an institution's funding account. */
   'DEBTOR_NOT_PERMITTED',
+  /** An interbank transfer would take the payer institution's position beyond its Net Debit Cap. */
+  'PAYER_LIMIT_EXCEEDED',
   'MODIFIED_REQUEST',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -1,0 +1,286 @@
+// Settlement state on the ledger table: per currency a pointer to the OPEN window, the windows
+// themselves (state, totals, participants), each institution's position in a window, and each
+// institution's Net Debit Cap per currency. The posting path adds an interbank transfer's window
+// and positions to its own TransactWriteItems (interbankItems); closing a window is one
+// transaction that closes it, opens the next and moves the pointer, so a posting either lands in
+// the window before the close or, finding it closed, retries into the next: never none, never two.
+import {
+  GetItemCommand,
+  PutItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  type DynamoDBClient,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import { isCurrencyCode, type CurrencyCode } from '../../core/money/currency.js';
+import { WINDOW_STATES, windowIdFor, type SettlementWindow } from '../../core/settlement/window.js';
+import { batchGetAll } from './batch-get.js';
+import { CorruptItemError, type Item } from './ledger-items.js';
+
+export const currentWindowKey = (currency: string): Item => ({ pk: { S: `SETTLEMENT_CURRENT#${currency}` } });
+export const windowKey = (windowId: string): Item => ({ pk: { S: `SETTLEMENT_WINDOW#${windowId}` } });
+export const positionKey = (windowId: string, institutionId: string): Item => ({ pk: { S: `POSITION#${windowId}#${institutionId}` } });
+export const limitKey = (institutionId: string, currency: string): Item => ({ pk: { S: `NET_DEBIT_CAP#${institutionId}#${currency}` } });
+
+/** Where an interbank transfer's obligation is recorded, as the posting path last knew it. */
+export interface InterbankRoute {
+  readonly payerInstitutionId: string;
+  readonly payeeInstitutionId: string;
+  readonly windowId: string;
+  /** The payer's Net Debit Cap as read; undefined when it has none (not capped). */
+  readonly netDebitCapMinor: bigint | undefined;
+}
+
+export type CloseResult =
+  | { readonly kind: 'closed'; readonly closed: SettlementWindow; readonly opened: SettlementWindow }
+  /** The window asked for is not the OPEN one (already closed, or never existed). */
+  | { readonly kind: 'not-open'; readonly current: SettlementWindow };
+
+export class SettlementConflictError extends Error {
+  override name = 'SettlementConflictError';
+}
+
+export class DynamoSettlementStore {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #now: () => Date;
+
+  constructor(client: DynamoDBClient, tableName: string, now: () => Date = () => new Date()) {
+    this.#client = client;
+    this.#tableName = tableName;
+    this.#now = now;
+  }
+
+  /** The OPEN window of a currency; the first one is opened on first use. */
+  async currentWindowId(currency: CurrencyCode): Promise<string> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: currentWindowKey(currency), ConsistentRead: true }));
+    const current = Item?.windowId?.S;
+    if (current !== undefined) return current;
+    const first = windowIdFor(currency, 1);
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: this.#tableName, Item: pointerItem(currency, first, 1), ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: this.#tableName, Item: openWindowItem(currency, 1, this.#now().toISOString()), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+      return first;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      // Someone else opened it first (or the pointer moved on): read what stands.
+      const again = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: currentWindowKey(currency), ConsistentRead: true }));
+      const windowId = again.Item?.windowId?.S;
+      if (windowId === undefined) throw new SettlementConflictError(`no current ${currency} window after opening the first one failed`);
+      return windowId;
+    }
+  }
+
+  async netDebitCap(institutionId: string, currency: CurrencyCode): Promise<bigint | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: limitKey(institutionId, currency), ConsistentRead: true }));
+    return Item === undefined ? undefined : integer(Item, 'netDebitCapMinor');
+  }
+
+  async setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#tableName,
+        Item: {
+          ...limitKey(institutionId, currency),
+          entity: { S: 'NET_DEBIT_CAP' },
+          institutionId: { S: institutionId },
+          currency: { S: currency },
+          netDebitCapMinor: { N: netDebitCapMinor.toString() },
+          updatedAt: { S: this.#now().toISOString() },
+        },
+      }),
+    );
+  }
+
+  /**
+   * The four items an interbank transfer adds to its posting transaction, in this order: the
+   * window (must be OPEN; counts the transfer), the payer's position (must stay within its cap),
+   * the payee's position, and the payer's cap (must still be the value the condition used).
+   */
+  interbankItems(route: InterbankRoute, currency: CurrencyCode, amountMinor: bigint): TransactWriteItem[] {
+    const amount = { N: amountMinor.toString() };
+    const ceiling = route.netDebitCapMinor === undefined ? undefined : route.netDebitCapMinor - amountMinor;
+    const positionFields = (institutionId: string) => ({
+      ':window': { S: route.windowId },
+      ':institution': { S: institutionId },
+      ':currency': { S: currency },
+      ':entity': { S: 'POSITION' },
+    });
+    const positionUpdate = 'SET windowId = :window, institutionId = :institution, currency = :currency, entity = :entity ADD positionMinor :delta';
+    return [
+      {
+        Update: {
+          TableName: this.#tableName,
+          Key: windowKey(route.windowId),
+          UpdateExpression: 'ADD transferCount :one, grossMinor :amount, participants :pair',
+          ConditionExpression: '#state = :open',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':one': { N: '1' }, ':amount': amount, ':pair': { SS: [route.payerInstitutionId, route.payeeInstitutionId] }, ':open': { S: 'OPEN' } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        Update: {
+          TableName: this.#tableName,
+          Key: positionKey(route.windowId, route.payerInstitutionId),
+          UpdateExpression: positionUpdate,
+          ...(ceiling === undefined
+            ? {}
+            : {
+                // DynamoDB conditions cannot add: the cap minus this amount is the ceiling the
+                // position must be under before the transfer. A missing position counts as 0.
+                ConditionExpression: ceiling >= 0n ? 'attribute_not_exists(positionMinor) OR positionMinor <= :ceiling' : 'positionMinor <= :ceiling',
+              }),
+          ExpressionAttributeValues: { ...positionFields(route.payerInstitutionId), ':delta': amount, ...(ceiling === undefined ? {} : { ':ceiling': { N: ceiling.toString() } }) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        Update: {
+          TableName: this.#tableName,
+          Key: positionKey(route.windowId, route.payeeInstitutionId),
+          UpdateExpression: positionUpdate,
+          ExpressionAttributeValues: { ...positionFields(route.payeeInstitutionId), ':delta': { N: (-amountMinor).toString() } },
+        },
+      },
+      {
+        ConditionCheck: {
+          TableName: this.#tableName,
+          Key: limitKey(route.payerInstitutionId, currency),
+          ConditionExpression: route.netDebitCapMinor === undefined ? 'attribute_not_exists(pk)' : 'netDebitCapMinor = :cap',
+          ...(route.netDebitCapMinor === undefined ? {} : { ExpressionAttributeValues: { ':cap': { N: route.netDebitCapMinor.toString() } } }),
+        },
+      },
+    ];
+  }
+
+  /**
+   * Closes the currency's OPEN window and opens the next, atomically; with `windowId`, only if
+   * that is the OPEN one. The caller publishes SettlementWindowClosed afterwards.
+   */
+  async closeWindow(currency: CurrencyCode, windowId?: string): Promise<CloseResult> {
+    const current = await this.currentWindowId(currency);
+    const window = await this.getWindow(current);
+    if (window === undefined) throw new CorruptItemError(`the ${currency} pointer names ${current}, which does not exist`);
+    if (windowId !== undefined && windowId !== current) {
+      const asked = await this.getWindow(windowId);
+      return { kind: 'not-open', current: asked ?? window };
+    }
+    const at = this.#now().toISOString();
+    const nextSequence = window.sequence + 1;
+    const next = windowIdFor(currency, nextSequence);
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: windowKey(current),
+                UpdateExpression: 'SET #state = :closed, closedAt = :at',
+                ConditionExpression: '#state = :open',
+                ExpressionAttributeNames: { '#state': 'state' },
+                ExpressionAttributeValues: { ':closed': { S: 'CLOSED' }, ':open': { S: 'OPEN' }, ':at': { S: at } },
+              },
+            },
+            { Put: { TableName: this.#tableName, Item: openWindowItem(currency, nextSequence, at), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.#tableName,
+                Item: pointerItem(currency, next, nextSequence),
+                ConditionExpression: 'windowId = :current',
+                ExpressionAttributeValues: { ':current': { S: current } },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      // Another close won the race: the window asked for (or the one we saw) is no longer OPEN.
+      const seen = await this.getWindow(current);
+      if (seen !== undefined && seen.state !== 'OPEN') return { kind: 'not-open', current: seen };
+      throw new SettlementConflictError(`closing ${current} conflicted with another write; retry`);
+    }
+    const [closed, opened] = await Promise.all([this.getWindow(current), this.getWindow(next)]);
+    if (closed === undefined || opened === undefined) throw new CorruptItemError(`windows ${current} and ${next} vanished after the close`);
+    return { kind: 'closed', closed, opened };
+  }
+
+  async getWindow(windowId: string): Promise<SettlementWindow | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: windowKey(windowId), ConsistentRead: true }));
+    return Item === undefined ? undefined : windowFromItem(Item);
+  }
+
+  /** Every participant's position in the window (consistent reads), positive when it owes. */
+  async positions(window: SettlementWindow): Promise<Map<string, bigint>> {
+    const items = await batchGetAll(this.#client, this.#tableName, window.participants.map((institutionId) => positionKey(window.windowId, institutionId)));
+    const positions = new Map<string, bigint>(window.participants.map((institutionId) => [institutionId, 0n]));
+    for (const item of items) {
+      const institutionId = item.institutionId?.S;
+      if (institutionId === undefined) throw new CorruptItemError('position without institution');
+      positions.set(institutionId, integer(item, 'positionMinor'));
+    }
+    return positions;
+  }
+
+  /** An institution's position in the current window of a currency (0 when it has none yet). */
+  async currentPosition(institutionId: string, currency: CurrencyCode): Promise<{ windowId: string; positionMinor: bigint }> {
+    const windowId = await this.currentWindowId(currency);
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: positionKey(windowId, institutionId), ConsistentRead: true }));
+    return { windowId, positionMinor: Item === undefined ? 0n : integer(Item, 'positionMinor') };
+  }
+}
+
+function pointerItem(currency: string, windowId: string, sequence: number): Item {
+  return { ...currentWindowKey(currency), entity: { S: 'SETTLEMENT_CURRENT' }, windowId: { S: windowId }, sequence: { N: String(sequence) } };
+}
+
+function openWindowItem(currency: CurrencyCode, sequence: number, openedAt: string): Item {
+  const windowId = windowIdFor(currency, sequence);
+  return {
+    ...windowKey(windowId),
+    entity: { S: 'SETTLEMENT_WINDOW' },
+    windowId: { S: windowId },
+    currency: { S: currency },
+    sequence: { N: String(sequence) },
+    state: { S: 'OPEN' },
+    openedAt: { S: openedAt },
+    transferCount: { N: '0' },
+    grossMinor: { N: '0' },
+  };
+}
+
+export function windowFromItem(item: Item): SettlementWindow {
+  const state = item.state?.S;
+  const currency = item.currency?.S;
+  if (state === undefined || !(WINDOW_STATES as readonly string[]).includes(state)) throw new CorruptItemError(`window state ${state}`);
+  if (currency === undefined || !isCurrencyCode(currency)) throw new CorruptItemError(`window currency ${currency}`);
+  const windowId = item.windowId?.S;
+  const openedAt = item.openedAt?.S;
+  if (windowId === undefined || openedAt === undefined) throw new CorruptItemError('window without id or opening time');
+  return {
+    windowId,
+    currency,
+    sequence: Number(integer(item, 'sequence')),
+    state: state as SettlementWindow['state'],
+    openedAt,
+    ...(item.closedAt?.S !== undefined ? { closedAt: item.closedAt.S } : {}),
+    ...(item.settledAt?.S !== undefined ? { settledAt: item.settledAt.S } : {}),
+    transferCount: Number(integer(item, 'transferCount')),
+    grossMinor: integer(item, 'grossMinor'),
+    participants: [...(item.participants?.SS ?? [])].sort(),
+  };
+}
+
+function integer(item: Item, name: string): bigint {
+  const value = item[name]?.N;
+  if (value === undefined || !/^-?\d+$/.test(value)) throw new CorruptItemError(`attribute ${name} is not an integer: ${value}`);
+  return BigInt(value);
+}

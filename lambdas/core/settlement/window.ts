@@ -1,0 +1,38 @@
+// Settlement windows: per currency, one OPEN window at a time collects the interbank obligations
+// that settle together. Windows are numbered in sequence; an id names currency and number, so
+// windows sort and page naturally. Pure data and rules.
+import type { CurrencyCode } from '../money/currency.js';
+
+export const WINDOW_STATES = ['OPEN', 'CLOSED', 'SETTLED'] as const;
+export type WindowState = (typeof WINDOW_STATES)[number];
+
+export const WINDOW_SEQUENCE_DIGITS = 9;
+export const WINDOW_ID_PATTERN = /^[A-Z]{3}-\d{9}$/;
+
+export interface SettlementWindow {
+  readonly windowId: string;
+  readonly currency: CurrencyCode;
+  readonly sequence: number;
+  readonly state: WindowState;
+  readonly openedAt: string;
+  readonly closedAt?: string;
+  readonly settledAt?: string;
+  /** Interbank transfers counted in this window, and their gross sum. */
+  readonly transferCount: number;
+  readonly grossMinor: bigint;
+  /** Institutions with a position in this window. */
+  readonly participants: readonly string[];
+}
+
+export function windowIdFor(currency: CurrencyCode, sequence: number): string {
+  if (!Number.isSafeInteger(sequence) || sequence < 1 || sequence >= 10 ** WINDOW_SEQUENCE_DIGITS) {
+    throw new RangeError(`window sequence ${sequence} out of range`);
+  }
+  return `${currency}-${String(sequence).padStart(WINDOW_SEQUENCE_DIGITS, '0')}`;
+}
+
+export function parseWindowId(windowId: string): { currency: string; sequence: number } | undefined {
+  if (!WINDOW_ID_PATTERN.test(windowId)) return undefined;
+  const [currency = '', sequence = ''] = windowId.split('-');
+  return { currency, sequence: Number(sequence) };
+}

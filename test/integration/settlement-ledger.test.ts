@@ -1,0 +1,154 @@
+// Proves interbank posting against DynamoDB Local: an interbank transfer records both positions
+// and the window's totals in its own transaction (an intrabank one touches neither); exactly the
+// affordable transfers post when many race against one payer's Net Debit Cap; windows closed
+// while transfers race leave every posted transfer in exactly one window with totals that
+// reconcile; a closed window cannot be closed again; a changed cap is honoured at once.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
+import { sumOfPositions } from '../../lambdas/core/settlement/netting.js';
+import { windowIdFor } from '../../lambdas/core/settlement/window.js';
+import { balancesByCurrency, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { createTestWorld, type TestWorld } from '../support/world.js';
+
+let world: TestWorld;
+let ledger: DynamoLedgerStore;
+let handle: LedgerHandle;
+
+beforeAll(async () => {
+  world = await createTestWorld('settle');
+  ({ ledger, handle } = ledgerOf(world));
+});
+
+afterAll(async () => {
+  const sums = await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger);
+  for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
+  world.destroy();
+});
+
+const bank = (name: string) => `${name}-${randomUUID().slice(0, 6)}`;
+
+async function post(debtor: string, creditor: string, amount: number, currency: CurrencyCode = 'EUR') {
+  const result = await ledger.postTransfer(transferRequest(debtor, creditor, amount, { currency }));
+  if (result.kind === 'modified') throw new Error('unexpected modified request');
+  return result.transfer;
+}
+
+describe('interbank posting', () => {
+  it('records both positions and the window totals with the transfer; an intrabank transfer touches neither', async () => {
+    const [payerBank, payeeBank] = [bank('pay'), bank('rcv')];
+    const debtor = await openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 10_000n, currency: 'USD' });
+    const colleague = await openFundedAccount(handle, { institutionId: payerBank, currency: 'USD' });
+    const creditor = await openFundedAccount(handle, { institutionId: payeeBank, currency: 'USD' });
+    const windowId = await ledger.settlement.currentWindowId('USD');
+    const before = await ledger.settlement.getWindow(windowId);
+
+    const interbank = await post(debtor.accountId, creditor.accountId, 1_250, 'USD');
+    const intrabank = await post(debtor.accountId, colleague.accountId, 300, 'USD');
+    const window = await ledger.settlement.getWindow(windowId);
+    const positions = window === undefined ? new Map() : await ledger.settlement.positions(window);
+
+    expect([interbank.status, intrabank.status]).toEqual(['POSTED', 'POSTED']);
+    expect(window?.transferCount).toBe((before?.transferCount ?? 0) + 1);
+    expect(window?.grossMinor).toBe((before?.grossMinor ?? 0n) + 1_250n);
+    expect(window?.participants).toEqual(expect.arrayContaining([payerBank, payeeBank]));
+    expect(positions.get(payerBank)).toBe(1_250n);
+    expect(positions.get(payeeBank)).toBe(-1_250n);
+    expect(sumOfPositions(positions)).toBe(0n);
+  });
+
+  it('posts exactly the affordable transfers when many race against one payer cap', async () => {
+    const [payerBank, payeeBank] = [bank('capped'), bank('payee')];
+    const debtors = await Promise.all(Array.from({ length: 16 }, () => openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 1_000n })));
+    const creditor = await openFundedAccount(handle, { institutionId: payeeBank });
+    await ledger.settlement.setNetDebitCap(payerBank, 'EUR', 1_000n);
+    const { positionMinor: start } = await ledger.settlement.currentPosition(payerBank, 'EUR');
+
+    const outcomes = await Promise.all(debtors.map((debtor) => post(debtor.accountId, creditor.accountId, 150)));
+    const { positionMinor: end } = await ledger.settlement.currentPosition(payerBank, 'EUR');
+
+    const posted = outcomes.filter((transfer) => transfer.status === 'POSTED');
+    expect(start).toBe(0n);
+    expect(posted).toHaveLength(6); // 6 x 150 = 900 <= 1,000 < 7 x 150
+    expect(outcomes.filter((transfer) => transfer.rejectionReason === 'PAYER_LIMIT_EXCEEDED')).toHaveLength(10);
+    expect(end).toBe(900n);
+    // The payee side is not capped: receiving lowers a position.
+    expect((await ledger.settlement.currentPosition(payeeBank, 'EUR')).positionMinor).toBe(-900n);
+  });
+
+  it('honours a changed cap at once, and a payer owed money may send beyond its cap by what it is owed', async () => {
+    const [a, b] = [bank('a'), bank('b')];
+    const atA = await openFundedAccount(handle, { institutionId: a, balanceMinor: 5_000n, currency: 'CHF' });
+    const atB = await openFundedAccount(handle, { institutionId: b, balanceMinor: 5_000n, currency: 'CHF' });
+    await ledger.settlement.setNetDebitCap(a, 'CHF', 500n);
+
+    const first = await post(atA.accountId, atB.accountId, 400, 'CHF');
+    await ledger.settlement.setNetDebitCap(a, 'CHF', 450n);
+    const overNewCap = await post(atA.accountId, atB.accountId, 100, 'CHF');
+    const owed = await post(atB.accountId, atA.accountId, 1_000, 'CHF');
+    const afterBeingPaid = await post(atA.accountId, atB.accountId, 1_000, 'CHF');
+
+    expect([first.status, overNewCap.rejectionReason, owed.status, afterBeingPaid.status]).toEqual(['POSTED', 'PAYER_LIMIT_EXCEEDED', 'POSTED', 'POSTED']);
+    expect((await ledger.settlement.currentPosition(a, 'CHF')).positionMinor).toBe(400n);
+  });
+
+  it('counts every transfer in exactly one window while windows close during the race, and the totals reconcile', async () => {
+    const currency: CurrencyCode = 'GBP';
+    const banks = [bank('x'), bank('y'), bank('z')];
+    const accounts = await Promise.all(banks.flatMap((institutionId) => [1, 2, 3, 4].map(() => openFundedAccount(handle, { institutionId, balanceMinor: 100_000n, currency }))));
+    const firstWindow = await ledger.settlement.currentWindowId(currency);
+
+    const transfers = Array.from({ length: 36 }, (_, index) => {
+      const debtor = accounts[index % accounts.length]!;
+      const creditor = accounts.find((account) => account.institutionId !== debtor.institutionId && account.accountId.endsWith(String(index % 3)))
+        ?? accounts.find((account) => account.institutionId !== debtor.institutionId)!;
+      return { debtor: debtor.accountId, creditor: creditor.accountId, amount: 100 + index };
+    });
+    // Four workers post in turn while windows close after every ninth decision: the closes
+    // overlap transfers in flight, and every window gets some.
+    let decided = 0;
+    const closed: Promise<Awaited<ReturnType<typeof ledger.settlement.closeWindow>>>[] = [];
+    const outcomes: Awaited<ReturnType<typeof post>>[] = [];
+    const queue = [...transfers];
+    await Promise.all(
+      [1, 2, 3, 4].map(async () => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+          outcomes.push(await post(next.debtor, next.creditor, next.amount, currency));
+          if (++decided % 9 === 0 && closed.length < 3) closed.push(ledger.settlement.closeWindow(currency));
+        }
+      }),
+    );
+    const closes = await Promise.all(closed);
+    const lastWindow = await ledger.settlement.currentWindowId(currency);
+    const first = Number(firstWindow.slice(4));
+    const last = Number(lastWindow.slice(4));
+    const windows = await Promise.all(Array.from({ length: last - first + 1 }, (_, offset) => ledger.settlement.getWindow(windowIdFor(currency, first + offset))));
+    const posted = outcomes.filter((transfer) => transfer.status === 'POSTED');
+
+    expect(closes.map((close) => close.kind)).toEqual(['closed', 'closed', 'closed']);
+    expect(last - first).toBe(3);
+    expect(posted).toHaveLength(transfers.length);
+    expect(windows.reduce((sum, window) => sum + (window?.transferCount ?? 0), 0)).toBe(posted.length);
+    expect(windows.reduce((sum, window) => sum + (window?.grossMinor ?? 0n), 0n)).toBe(posted.reduce((sum, transfer) => sum + BigInt(transfer.amountMinor), 0n));
+    for (const window of windows) {
+      if (window === undefined) throw new Error('a window in the sequence is missing');
+      expect(sumOfPositions(await ledger.settlement.positions(window)), window.windowId).toBe(0n);
+    }
+    expect(windows.map((window) => window?.state)).toEqual(['CLOSED', 'CLOSED', 'CLOSED', 'OPEN']);
+    // The closes really did land among the transfers.
+    expect(windows.filter((window) => (window?.transferCount ?? 0) > 0).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses to close a window that is no longer open', async () => {
+    const currency: CurrencyCode = 'JPY';
+    const open = await ledger.settlement.currentWindowId(currency);
+
+    const first = await ledger.settlement.closeWindow(currency, open);
+    const again = await ledger.settlement.closeWindow(currency, open);
+
+    expect(first.kind).toBe('closed');
+    expect(again.kind).toBe('not-open');
+    expect(again.kind === 'not-open' ? again.current.state : undefined).toBe('CLOSED');
+  });
+});
