@@ -13,11 +13,13 @@ if (!isDeploymentStage(stage)) {
   throw new Error(`context "stage" must be one of ${DEPLOYMENT_STAGES.join(', ')}; got ${JSON.stringify(stage)}`);
 }
 const opsNotificationEmails = emailList(context.tryGetContext('opsNotificationEmails'));
+const settlementInterval: unknown = context.tryGetContext('settlementIntervalMinutes');
 const account = process.env.CDK_DEFAULT_ACCOUNT;
 const region = process.env.CDK_DEFAULT_REGION;
 const { app } = createPaymentsApp({
   stage,
   opsNotificationEmails,
+  ...(settlementInterval !== undefined ? { settlementIntervalMinutes: Number(settlementInterval) } : {}),
   ...(account !== undefined && region !== undefined ? { env: { account, region } } : {}),
 });
 app.synth();

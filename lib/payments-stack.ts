@@ -77,11 +77,20 @@ export interface PaymentsStackProps extends StackProps {
    * @default none (subscribe later, e.g. a pager integration)
    */
   readonly opsNotificationEmails?: readonly string[];
+  /**
+   * Minutes between scheduled settlement closes (each currency's OPEN window that holds
+   * transfers is closed and settled). From the `settlementIntervalMinutes` context.
+   * @default the topology's rate (60)
+   */
+  readonly settlementIntervalMinutes?: number;
 }
 
 /** Stage config with every default applied. */
 export type StageConfig = Required<
-  Pick<PaymentsStackProps, 'stage' | 'retainData' | 'logLevel' | 'logRetention' | 'stageThrottle' | 'channelLimits' | 'opsNotificationEmails'>
+  Pick<
+    PaymentsStackProps,
+    'stage' | 'retainData' | 'logLevel' | 'logRetention' | 'stageThrottle' | 'channelLimits' | 'opsNotificationEmails' | 'settlementIntervalMinutes'
+  >
 >;
 
 export function resolveStageConfig(props: PaymentsStackProps): StageConfig {
@@ -104,6 +113,7 @@ export function resolveStageConfig(props: PaymentsStackProps): StageConfig {
         ? { rateLimitPerSecond: 20, burstLimit: 40, quotaRequestsPerDay: 100_000 }
         : { rateLimitPerSecond: 500, burstLimit: 1_000, quotaRequestsPerDay: 20_000_000 }),
     opsNotificationEmails: props.opsNotificationEmails ?? [],
+    settlementIntervalMinutes: props.settlementIntervalMinutes ?? topology.handlers.settlementClose.scheduleRateMinutes,
   };
 }
 
@@ -187,9 +197,11 @@ export class PaymentsStack extends Stack {
     for (const topic of spec.notifies) this.notificationTopics[topic].grantPublish(fn);
     for (const queue of spec.quarantinesTo) this.queues[queue].deadLetterQueue.grantSendMessages(fn);
     if (spec.scheduleRateMinutes !== undefined) {
+      const minutes = spec.name === topology.handlers.settlementClose.name ? this.config.settlementIntervalMinutes : spec.scheduleRateMinutes;
+      if (!Number.isInteger(minutes) || minutes < 1) throw new Error(`${spec.name}: the schedule rate must be a whole number of minutes >= 1, got ${minutes}`);
       new events.Rule(this, `Schedule${pascalCase(spec.name)}`, {
-        description: `Runs the ${spec.name} handler every ${spec.scheduleRateMinutes} minutes`,
-        schedule: events.Schedule.rate(Duration.minutes(spec.scheduleRateMinutes)),
+        description: `Runs the ${spec.name} handler every ${minutes} minutes`,
+        schedule: events.Schedule.rate(Duration.minutes(minutes)),
         targets: [new eventsTargets.LambdaFunction(fn, { retryAttempts: 2 })],
       });
     }

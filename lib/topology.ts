@@ -85,6 +85,8 @@ const TOPICS = {
   transactions: { name: 'transactions', fifo: true, fifoThroughputScope: 'MessageGroup' },
   /** Risk events: RiskAlertRaised (from screening) and AccountFrozen (from the alerts handler). */
   alerts: { name: 'alerts', fifo: true, fifoThroughputScope: 'MessageGroup' },
+  /** Settlement events: SettlementWindowClosed and SettlementInstruction, grouped by window. */
+  settlements: { name: 'settlements', fifo: true, fifoThroughputScope: 'MessageGroup' },
 } as const satisfies Record<string, TopicSpec>;
 
 const NOTIFICATION_TOPICS = {
@@ -120,8 +122,8 @@ const TABLES = {
 export type TopicName = keyof typeof TOPICS;
 export type NotificationTopicName = keyof typeof NOTIFICATION_TOPICS;
 export type TableName = keyof typeof TABLES;
-export type HandlerName = 'posting' | 'api' | 'recovery' | 'risk' | 'alerts';
-export type QueueName = 'posting' | 'screening' | 'alerts';
+export type HandlerName = 'posting' | 'api' | 'recovery' | 'risk' | 'alerts' | 'settlement' | 'settlementClose';
+export type QueueName = 'posting' | 'screening' | 'alerts' | 'settlements';
 
 /**
  * What every queue of the backbone shares: high-throughput FIFO, the Lambda FIFO batch maximum,
@@ -170,6 +172,17 @@ const QUEUES = {
     },
     consumer: 'alerts',
   },
+  /** A closed window is netted into instructions; each instruction is recorded once. */
+  settlements: {
+    ...WORKER_QUEUE,
+    name: 'settlements',
+    subscription: {
+      topic: 'settlements',
+      rawMessageDelivery: true,
+      filterPolicy: { eventType: ['SettlementWindowClosed', 'SettlementInstruction'] },
+    },
+    consumer: 'settlement',
+  },
 } as const satisfies Record<QueueName, QueueSpec>;
 
 const HANDLERS = {
@@ -194,7 +207,8 @@ const HANDLERS = {
       // Alert listing and resolution.
       { table: 'risk', access: 'readWrite' },
     ],
-    publishes: ['transactions'],
+    // Settlement windows are closed through the API too.
+    publishes: ['transactions', 'settlements'],
     quarantinesTo: [],
     notifies: [],
   },
@@ -237,6 +251,32 @@ const HANDLERS = {
     publishes: ['alerts'],
     quarantinesTo: ['alerts'],
     notifies: ['operations'],
+  },
+  /** Nets a closed window into instructions (refusing unbalanced positions), records them, settles. */
+  settlement: {
+    name: 'settlement',
+    entry: 'lambdas/settlement/handler.ts',
+    timeoutSeconds: 60,
+    memorySizeMb: 512,
+    tables: [{ table: 'ledger', access: 'readWrite' }],
+    publishes: ['settlements'],
+    quarantinesTo: ['settlements'],
+    notifies: ['operations'],
+  },
+  /**
+   * Closes every currency's OPEN settlement window on a schedule (the rate is a stack setting)
+   * and re-announces closed windows that never settled.
+   */
+  settlementClose: {
+    name: 'settlement-close',
+    entry: 'lambdas/settlement/close-handler.ts',
+    timeoutSeconds: 60,
+    memorySizeMb: 256,
+    tables: [{ table: 'ledger', access: 'readWrite' }],
+    publishes: ['settlements'],
+    quarantinesTo: [],
+    notifies: [],
+    scheduleRateMinutes: 60,
   },
 } as const satisfies Record<HandlerName, HandlerSpec>;
 
@@ -305,7 +345,7 @@ export function scheduledHandlerNames(): HandlerName[] {
 export type RouteAuth = 'apiKey' | 'iam';
 
 export interface ApiRouteSpec {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   /** Path template under the stage, API Gateway style (`{id}` is a path parameter). */
   readonly path: string;
   readonly auth: RouteAuth;
@@ -329,6 +369,11 @@ export const API_ROUTES = [
   { method: 'GET', path: '/v1/alerts', auth: 'iam', operation: 'listAlerts' },
   { method: 'GET', path: '/v1/alerts/{id}', auth: 'iam', operation: 'getAlert' },
   { method: 'POST', path: '/v1/alerts/{id}/resolve', auth: 'iam', operation: 'resolveAlert' },
+  { method: 'PUT', path: '/v1/institutions/{id}/limits', auth: 'iam', operation: 'setInstitutionLimits' },
+  { method: 'GET', path: '/v1/institutions/{id}/position', auth: 'iam', operation: 'getInstitutionPosition' },
+  { method: 'POST', path: '/v1/settlement-windows/close', auth: 'iam', operation: 'closeSettlementWindow' },
+  { method: 'GET', path: '/v1/settlement-windows', auth: 'iam', operation: 'listSettlementWindows' },
+  { method: 'GET', path: '/v1/settlement-windows/{id}', auth: 'iam', operation: 'getSettlementWindow' },
 ] as const satisfies readonly ApiRouteSpec[];
 
 export type ApiOperation = (typeof API_ROUTES)[number]['operation'];

@@ -14,6 +14,8 @@ import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { getAlert, listAlerts, resolveAlert, unfreezeAccount } from './alert-operations.js';
+import { closeSettlementWindow, getInstitutionPosition, getSettlementWindow, listSettlementWindows, setInstitutionLimits } from './settlement-operations.js';
+import { DynamoSettlementStore } from '../adapters/dynamodb/settlement-store.js';
 import { header, problemResponse, publicPath } from './http.js';
 import { depositFunds, getAccount, getTransaction, openAccount, submitTransaction, type ApiDependencies, type OperationInput } from './operations.js';
 import { ApiProblem } from './problems.js';
@@ -38,6 +40,11 @@ const OPERATIONS: Record<ApiOperation, (input: OperationInput) => Promise<APIGat
   listAlerts,
   getAlert,
   resolveAlert,
+  setInstitutionLimits,
+  getInstitutionPosition,
+  closeSettlementWindow,
+  listSettlementWindows,
+  getSettlementWindow,
 };
 
 export function createApiHandler(deps: ApiHandlerDependencies): ApiHandler {
@@ -109,6 +116,10 @@ export function apiHandlerFromEnv(env: Environment): ApiHandler {
     intake: new DynamoIntakeStore(clients.dynamodb, requireEnv(env, envVar.table('requests'))),
     publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('transactions'))),
     alerts: new DynamoAlertStore(clients.dynamodb, requireEnv(env, envVar.table('risk'))),
+    settlement: {
+      store: new DynamoSettlementStore(clients.dynamodb, requireEnv(env, envVar.table('ledger'))),
+      publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('settlements'))),
+    },
     channelsByApiKeyId: channelsFromEnv(requireEnv(env, envVar.channelApiKeys)),
     logger,
     metrics,

@@ -9,6 +9,7 @@ import type { IntakeStore, TransferIntake } from '../core/intake/ports.js';
 import { ACCOUNT_ID_PATTERN, fundingAccountId, type Account } from '../core/ledger/account.js';
 import type { LedgerStore } from '../core/ledger/ports.js';
 import type { AlertStore } from '../core/risk/alerts.js';
+import type { DynamoSettlementStore } from '../adapters/dynamodb/settlement-store.js';
 import { TRANSFER_ID_PATTERN, transferContentHash, transferIdFor, type TransferChannel, type TransferRequest } from '../core/ledger/transfer.js';
 import { header, jsonBody, jsonResponse, publicPath } from './http.js';
 import { ApiProblem } from './problems.js';
@@ -20,6 +21,7 @@ export interface ApiDependencies {
   readonly intake: IntakeStore;
   readonly publisher: EventPublisher;
   readonly alerts: AlertStore;
+  readonly settlement: { readonly store: DynamoSettlementStore; readonly publisher: EventPublisher };
   readonly now?: () => Date;
 }
 
@@ -89,7 +91,8 @@ async function publishOrUnavailable(deps: ApiDependencies, event: PaymentEvent, 
   try {
     await deps.publisher.publish(event);
   } catch (error) {
-    throw new ApiProblem('queue-unavailable', detail, { transactionId: event.data.transactionId }, { 'retry-after': RETRY_AFTER_SECONDS }, { cause: error });
+    const transactionId = 'transactionId' in event.data ? { transactionId: event.data.transactionId } : {};
+    throw new ApiProblem('queue-unavailable', detail, transactionId, { 'retry-after': RETRY_AFTER_SECONDS }, { cause: error });
   }
 }
 

@@ -17,6 +17,7 @@ export const PROBLEM_TYPES = {
   'account-exists': { status: 409, title: 'An account with this id already exists' },
   'account-state-conflict': { status: 409, title: "The account's state does not allow this change" },
   'alert-already-resolved': { status: 409, title: 'The alert was already resolved differently' },
+  'window-not-open': { status: 409, title: 'The settlement window is not open' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Content-Type must be application/json' },
   'validation-failed': { status: 422, title: 'Request body failed validation' },

@@ -7,6 +7,7 @@ import { isCurrencyCode, type CurrencyCode } from '../core/money/currency.js';
 import { REFERENCE_LENGTH_MAX } from '../core/events/envelope.js';
 import { ALERT_RESOLUTIONS, ALERT_STATUSES, RESOLUTION_NOTE_LENGTH_MAX } from '../core/risk/alerts.js';
 import { SEVERITIES } from '../core/risk/severity.js';
+import { WINDOW_ID_PATTERN, WINDOW_STATES } from '../core/settlement/window.js';
 import { ApiProblem, type FieldError } from './problems.js';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
@@ -98,3 +99,41 @@ export function parseQuery<T>(schema: z.ZodType<T>, parameters: Readonly<Record<
   if (result.success) return result.data;
   throw new ApiProblem('invalid-query', 'one or more query parameters are invalid', { errors: fieldErrors(result.error) });
 }
+
+/** The largest Net Debit Cap an admin may set (minor units). */
+export const NET_DEBIT_CAP_MAX = 1_000_000_000_000_000;
+
+export const SetLimitsBody = z.strictObject({
+  currency,
+  netDebitCap: z
+    .number({ error: 'must be an integer number of minor units' })
+    .int('must be an integer number of minor units')
+    .min(0, 'must not be negative')
+    .max(NET_DEBIT_CAP_MAX, `must not exceed ${NET_DEBIT_CAP_MAX}`),
+});
+
+export const PositionQuery = z.strictObject({ currency });
+
+const windowId = z.string().regex(WINDOW_ID_PATTERN, 'must be a settlement window id such as EUR-000000001');
+
+export const CloseWindowBody = z
+  .strictObject({ currency, windowId: windowId.optional() })
+  .refine((body) => body.windowId === undefined || body.windowId.startsWith(`${body.currency}-`), {
+    message: 'must be a window of the given currency',
+    path: ['windowId'],
+  });
+
+export const WINDOW_PAGE_SIZE_MAX = 100;
+export const WINDOW_PAGE_SIZE_DEFAULT = 25;
+
+export const ListWindowsQuery = z.strictObject({
+  currency: currency.optional(),
+  state: z.enum(WINDOW_STATES, { error: `must be one of ${WINDOW_STATES.join(', ')}` }).optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, `must be an integer from 1 to ${WINDOW_PAGE_SIZE_MAX}`)
+    .transform(Number)
+    .refine((limit) => limit >= 1 && limit <= WINDOW_PAGE_SIZE_MAX, `must be an integer from 1 to ${WINDOW_PAGE_SIZE_MAX}`)
+    .optional(),
+  cursor: z.string().min(1).max(CURSOR_LENGTH_MAX).optional(),
+});

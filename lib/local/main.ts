@@ -19,6 +19,8 @@ const USAGE = `Usage: npm start -- [options]
   --pollers N               concurrent pollers per queue (default 8)
   --retry-delay-seconds N   wait before a failed record is retried (default: the queue's
                             visibility timeout, as on AWS)
+  --settlement-interval N   close settlement windows that hold transfers every N seconds
+                            (default: the stack's rate, 60 minutes; 0 turns it off)
   --verbose                 handler logs (Powertools JSON) at INFO instead of WARN
   --help
 `;
@@ -36,6 +38,7 @@ function parse(argv: string[]) {
       'no-seed': { type: 'boolean', default: false },
       pollers: { type: 'string', default: '8' },
       'retry-delay-seconds': { type: 'string' },
+      'settlement-interval': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -56,6 +59,7 @@ function parse(argv: string[]) {
     seed: !values['no-seed'],
     pollers: integer('pollers', values.pollers, 1) ?? 8,
     retryDelaySeconds: integer('retry-delay-seconds', values['retry-delay-seconds'], 0),
+    settlementIntervalSeconds: integer('settlement-interval', values['settlement-interval'], 0),
   };
 }
 
@@ -140,6 +144,7 @@ async function main(): Promise<void> {
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     ...(options.retryDelaySeconds !== undefined ? { retryDelaySeconds: options.retryDelaySeconds } : {}),
+    ...(options.settlementIntervalSeconds !== undefined ? { settlementIntervalSeconds: options.settlementIntervalSeconds } : {}),
     apiPort: options.port,
     seed: options.seed,
     pollersPerQueue: options.pollers,

@@ -13,6 +13,8 @@ import { recoverUnfinishedRequests, type RecoveryReport } from '../../lambdas/co
 import { postingHandlerFromEnv } from '../../lambdas/posting/handler.js';
 import { recoveryHandlerFromEnv } from '../../lambdas/recovery/handler.js';
 import { riskHandlerFromEnv } from '../../lambdas/risk/handler.js';
+import { settlementCloseHandlerFromEnv } from '../../lambdas/settlement/close-handler.js';
+import { settlementHandlerFromEnv } from '../../lambdas/settlement/handler.js';
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
 import { envVar, queueNames, topology, type HandlerName, type QueueName } from '../topology.js';
 import { startApiServer, type RunningApiServer } from './api-server.js';
@@ -64,6 +66,11 @@ export interface LocalRuntimeOptions {
   readonly onBatch?: (queue: QueueName, report: BatchReport) => void;
   /** Where the runtime reports what it does. @default silent */
   readonly log?: (line: string) => void;
+  /**
+   * Seconds between scheduled settlement closes (windows holding transfers are closed and
+   * settled); 0 turns the schedule off. @default the topology's rate, as on AWS
+   */
+  readonly settlementIntervalSeconds?: number;
   /** Where operations notifications are printed. @default `log` */
   readonly printNotification?: (text: string) => void;
 }
@@ -139,6 +146,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     started.push(...consumers.map((consumer) => ({ stop: () => consumer.stop(options.drainTimeoutMs ?? 10_000) })));
     const recoveryTimer = startRecoverySchedule(environment('recovery'), log);
     started.push({ stop: () => Promise.resolve(clearInterval(recoveryTimer)) });
+    const settlementTimer = startSettlementSchedule(environment('settlementClose'), options.settlementIntervalSeconds, log);
+    started.push({ stop: () => Promise.resolve(clearInterval(settlementTimer)) });
     const api = await startApi(options, credentials, environment('api'), opsConsole.notifications);
     started.unshift(api);
 
@@ -158,6 +167,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         } finally {
           // Whatever failed above, nothing may keep polling or hold the emulators open.
           clearInterval(recoveryTimer);
+          clearInterval(settlementTimer);
           await opsConsole.stop();
           clients.dynamodb.destroy();
           clients.sns.destroy();
@@ -261,6 +271,7 @@ function queueHandler(handler: HandlerName, env: Record<string, string>): SqsBat
   if (handler === 'posting') return postingHandlerFromEnv(env);
   if (handler === 'risk') return riskHandlerFromEnv(env);
   if (handler === 'alerts') return alertsHandlerFromEnv(env);
+  if (handler === 'settlement') return settlementHandlerFromEnv(env);
   throw new Error(`no queue handler is registered for ${handler}`);
 }
 
@@ -270,6 +281,23 @@ function startRecoverySchedule(env: Record<string, string>, log: (line: string) 
   const timer = setInterval(() => {
     recover().catch((error: unknown) => log(`recovery: run failed: ${String(error)}`));
   }, topology.handlers.recovery.scheduleRateMinutes * 60_000);
+  timer.unref();
+  return timer;
+}
+
+/** EventBridge's settlement schedule, locally; undefined when turned off. */
+function startSettlementSchedule(env: Record<string, string>, intervalSeconds: number | undefined, log: (line: string) => void): NodeJS.Timeout | undefined {
+  const seconds = intervalSeconds ?? topology.handlers.settlementClose.scheduleRateMinutes * 60;
+  if (seconds === 0) return undefined;
+  const close = settlementCloseHandlerFromEnv(env);
+  const timer = setInterval(() => {
+    close().then(
+      (report) => {
+        if (report.closed.length > 0) log(`settlement: closed ${report.closed.join(', ')}`);
+      },
+      (error: unknown) => log(`settlement: scheduled close failed: ${String(error)}`),
+    );
+  }, seconds * 1_000);
   timer.unref();
   return timer;
 }

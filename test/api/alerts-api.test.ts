@@ -7,6 +7,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLambdaContext } from '../../lib/local/lambda-context.js';
 import { DynamoAlertStore } from '../../lambdas/adapters/dynamodb/alert-store.js';
+import { DynamoSettlementStore } from '../../lambdas/adapters/dynamodb/settlement-store.js';
 import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
@@ -37,6 +38,7 @@ beforeAll(async () => {
     intake: new DynamoIntakeStore(world.clients.dynamodb, world.bindings.tables.requests),
     publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.transactions),
     alerts,
+    settlement: { store: new DynamoSettlementStore(world.clients.dynamodb, world.bindings.tables.ledger), publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.settlements) },
     channelsByApiKeyId: new Map([[WEB_KEY_ID, 'WEB']]),
     logger: new Logger({ serviceName: 'payments-api', logLevel: 'SILENT' }),
     metrics: new Metrics({ serviceName: 'payments-api', namespace: 'PaymentsBackbone' }),

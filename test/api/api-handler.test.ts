@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLambdaContext } from '../../lib/local/lambda-context.js';
 import { DynamoAlertStore } from '../../lambdas/adapters/dynamodb/alert-store.js';
+import { DynamoSettlementStore } from '../../lambdas/adapters/dynamodb/settlement-store.js';
 import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
@@ -54,6 +55,7 @@ function api(overrides: Partial<ApiHandlerDependencies> = {}) {
     intake,
     publisher,
     alerts: new DynamoAlertStore(world.clients.dynamodb, world.bindings.tables.risk),
+    settlement: { store: new DynamoSettlementStore(world.clients.dynamodb, world.bindings.tables.ledger), publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.settlements) },
     channelsByApiKeyId: new Map([
       [WEB_KEY_ID, 'WEB'],
       [POS_KEY_ID, 'POS'],

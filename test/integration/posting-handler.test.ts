@@ -75,7 +75,7 @@ async function outcomeEvents(transferIds: readonly string[]): Promise<Map<string
   while (Date.now() < Math.min(deadline, quietUntil)) {
     for (const message of await takeMessages(world, observerUrl, 1, 300)) {
       const event = JSON.parse(message.Body ?? '{}') as PaymentEvent;
-      if (event.type !== 'TransactionRequested') found.get(event.data.transactionId)?.push(event);
+      if (event.type !== 'TransactionRequested' && 'transactionId' in event.data) found.get(event.data.transactionId)?.push(event);
     }
     if (quietUntil === Number.POSITIVE_INFINITY && [...found.values()].every((events) => events.length > 0)) quietUntil = Date.now() + 600;
   }

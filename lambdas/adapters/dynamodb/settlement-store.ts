@@ -5,10 +5,12 @@
 // transaction that closes it, opens the next and moves the pointer, so a posting either lands in
 // the window before the close or, finding it closed, retries into the next: never none, never two.
 import {
+  ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
   type DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
@@ -21,6 +23,10 @@ export const currentWindowKey = (currency: string): Item => ({ pk: { S: `SETTLEM
 export const windowKey = (windowId: string): Item => ({ pk: { S: `SETTLEMENT_WINDOW#${windowId}` } });
 export const positionKey = (windowId: string, institutionId: string): Item => ({ pk: { S: `POSITION#${windowId}#${institutionId}` } });
 export const limitKey = (institutionId: string, currency: string): Item => ({ pk: { S: `NET_DEBIT_CAP#${institutionId}#${currency}` } });
+export const reportKey = (windowId: string): Item => ({ pk: { S: `SETTLEMENT_REPORT#${windowId}` } });
+export const instructionKey = (windowId: string, institutionId: string): Item => ({ pk: { S: `SETTLEMENT_INSTRUCTION#${windowId}#${institutionId}` } });
+/** Which currencies have settlement windows (for listings and the scheduled close). */
+const CURRENCIES_KEY: Item = { pk: { S: 'SETTLEMENT_CURRENCIES' } };
 
 /** Where an interbank transfer's obligation is recorded, as the posting path last knew it. */
 export interface InterbankRoute {
@@ -63,6 +69,14 @@ export class DynamoSettlementStore {
           TransactItems: [
             { Put: { TableName: this.#tableName, Item: pointerItem(currency, first, 1), ConditionExpression: 'attribute_not_exists(pk)' } },
             { Put: { TableName: this.#tableName, Item: openWindowItem(currency, 1, this.#now().toISOString()), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: CURRENCIES_KEY,
+                UpdateExpression: 'ADD currencies :currency SET entity = :entity',
+                ExpressionAttributeValues: { ':currency': { SS: [currency] }, ':entity': { S: 'SETTLEMENT_CURRENCIES' } },
+              },
+            },
           ],
         }),
       );
@@ -230,12 +244,154 @@ export class DynamoSettlementStore {
     return positions;
   }
 
+  /** Stores the report unless one exists; returns the report that stands. */
+  async recordReport(report: SettlementReport): Promise<SettlementReport> {
+    try {
+      await this.#client.send(new PutItemCommand({ TableName: this.#tableName, Item: reportToItem(report), ConditionExpression: 'attribute_not_exists(pk)' }));
+      return report;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = await this.getReport(report.windowId);
+      if (stored === undefined) throw new CorruptItemError(`report of ${report.windowId} exists and does not`);
+      return stored;
+    }
+  }
+
+  async getReport(windowId: string): Promise<SettlementReport | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: reportKey(windowId), ConsistentRead: true }));
+    return Item === undefined ? undefined : reportFromItem(Item);
+  }
+
+  /**
+   * Records one instruction of a CLOSED window once (a redelivery finds it and changes nothing),
+   * then marks the window SETTLED when every instruction is in. Returns whether this call
+   * recorded it.
+   */
+  async recordInstruction(windowId: string, instruction: Omit<RecordedInstruction, 'recordedAt'>, instructionCount: number): Promise<boolean> {
+    const at = this.#now().toISOString();
+    let recorded = true;
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#tableName,
+                Item: {
+                  ...instructionKey(windowId, instruction.institutionId),
+                  entity: { S: 'SETTLEMENT_INSTRUCTION' },
+                  windowId: { S: windowId },
+                  institutionId: { S: instruction.institutionId },
+                  direction: { S: instruction.direction },
+                  amountMinor: { N: instruction.amountMinor.toString() },
+                  recordedAt: { S: at },
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: windowKey(windowId),
+                UpdateExpression: 'ADD instructionsRecorded :one SET instructionCount = :count',
+                ConditionExpression: '#state = :closed',
+                ExpressionAttributeNames: { '#state': 'state' },
+                ExpressionAttributeValues: { ':one': { N: '1' }, ':count': { N: String(instructionCount) }, ':closed': { S: 'CLOSED' } },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [instructionReason, windowReason] = error.CancellationReasons ?? [];
+      if (instructionReason?.Code !== 'ConditionalCheckFailed' && windowReason?.Code !== 'ConditionalCheckFailed') {
+        throw new SettlementConflictError(`recording an instruction of ${windowId} conflicted; retry`);
+      }
+      recorded = false; // already recorded, or the window is already SETTLED
+    }
+    await this.markSettledIfComplete(windowId, instructionCount);
+    return recorded;
+  }
+
+  /** CLOSED -> SETTLED once all `instructionCount` instructions are recorded (0: at once). */
+  async markSettledIfComplete(windowId: string, instructionCount: number): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: windowKey(windowId),
+          UpdateExpression: 'SET #state = :settled, settledAt = :at',
+          ConditionExpression:
+            instructionCount === 0 ? '#state = :closed' : '#state = :closed AND instructionsRecorded = :count',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':settled': { S: 'SETTLED' },
+            ':closed': { S: 'CLOSED' },
+            ':at': { S: this.#now().toISOString() },
+            ...(instructionCount === 0 ? {} : { ':count': { N: String(instructionCount) } }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async recordedInstructions(window: SettlementWindow, report: SettlementReport): Promise<RecordedInstruction[]> {
+    const items = await batchGetAll(this.#client, this.#tableName, report.instructions.map((line) => instructionKey(window.windowId, line.institutionId)));
+    return items
+      .map((item): RecordedInstruction => ({
+        institutionId: item.institutionId?.S ?? '',
+        direction: item.direction?.S === 'PAY' ? 'PAY' : 'RECEIVE',
+        amountMinor: integer(item, 'amountMinor'),
+        recordedAt: item.recordedAt?.S ?? '',
+      }))
+      .sort((a, b) => (a.institutionId < b.institutionId ? -1 : 1));
+  }
+
+  /** Currencies that have settlement windows. */
+  async currencies(): Promise<CurrencyCode[]> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: CURRENCIES_KEY, ConsistentRead: true }));
+    return [...(Item?.currencies?.SS ?? [])].filter(isCurrencyCode).sort();
+  }
+
+  /** The windows of a currency with sequence numbers in [from, to], newest first. */
+  async windowsBetween(currency: CurrencyCode, from: number, to: number): Promise<SettlementWindow[]> {
+    const keys: Item[] = [];
+    for (let sequence = to; sequence >= Math.max(1, from); sequence--) keys.push(windowKey(windowIdFor(currency, sequence)));
+    const windows = (await batchGetAll(this.#client, this.#tableName, keys)).map(windowFromItem);
+    return windows.sort((a, b) => b.sequence - a.sequence);
+  }
+
   /** An institution's position in the current window of a currency (0 when it has none yet). */
   async currentPosition(institutionId: string, currency: CurrencyCode): Promise<{ windowId: string; positionMinor: bigint }> {
     const windowId = await this.currentWindowId(currency);
     const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: positionKey(windowId, institutionId), ConsistentRead: true }));
     return { windowId, positionMinor: Item === undefined ? 0n : integer(Item, 'positionMinor') };
   }
+}
+
+/** What a window's settlement came to, stored once. */
+export interface SettlementReport {
+  readonly windowId: string;
+  readonly currency: CurrencyCode;
+  /** BALANCED: instructions follow. UNBALANCED: positions did not sum to zero; nothing is paid. */
+  readonly status: 'BALANCED' | 'UNBALANCED';
+  readonly transferCount: number;
+  readonly grossMinor: bigint;
+  readonly positions: ReadonlyMap<string, bigint>;
+  readonly instructions: readonly { readonly institutionId: string; readonly direction: 'PAY' | 'RECEIVE'; readonly amountMinor: bigint }[];
+  readonly createdAt: string;
+}
+
+export interface RecordedInstruction {
+  readonly institutionId: string;
+  readonly direction: 'PAY' | 'RECEIVE';
+  readonly amountMinor: bigint;
+  readonly recordedAt: string;
 }
 
 function pointerItem(currency: string, windowId: string, sequence: number): Item {
@@ -257,6 +413,43 @@ function openWindowItem(currency: CurrencyCode, sequence: number, openedAt: stri
   };
 }
 
+function reportToItem(report: SettlementReport): Item {
+  return {
+    ...reportKey(report.windowId),
+    entity: { S: 'SETTLEMENT_REPORT' },
+    windowId: { S: report.windowId },
+    currency: { S: report.currency },
+    status: { S: report.status },
+    transferCount: { N: String(report.transferCount) },
+    grossMinor: { N: report.grossMinor.toString() },
+    positions: { S: JSON.stringify(Object.fromEntries([...report.positions].map(([institution, position]) => [institution, position.toString()]))) },
+    instructions: { S: JSON.stringify(report.instructions.map((line) => ({ ...line, amountMinor: line.amountMinor.toString() }))) },
+    createdAt: { S: report.createdAt },
+  };
+}
+
+function reportFromItem(item: Item): SettlementReport {
+  const currency = item.currency?.S ?? '';
+  const status = item.status?.S;
+  if (!isCurrencyCode(currency) || (status !== 'BALANCED' && status !== 'UNBALANCED')) throw new CorruptItemError('settlement report');
+  try {
+    const positions = JSON.parse(item.positions?.S ?? '') as Record<string, string>;
+    const instructions = JSON.parse(item.instructions?.S ?? '') as { institutionId: string; direction: 'PAY' | 'RECEIVE'; amountMinor: string }[];
+    return {
+      windowId: item.windowId?.S ?? '',
+      currency,
+      status,
+      transferCount: Number(integer(item, 'transferCount')),
+      grossMinor: integer(item, 'grossMinor'),
+      positions: new Map(Object.entries(positions).map(([institution, position]) => [institution, BigInt(position)])),
+      instructions: instructions.map((line) => ({ institutionId: line.institutionId, direction: line.direction, amountMinor: BigInt(line.amountMinor) })),
+      createdAt: item.createdAt?.S ?? '',
+    };
+  } catch (error) {
+    throw new CorruptItemError(`settlement report ${item.windowId?.S}: ${String(error)}`);
+  }
+}
+
 export function windowFromItem(item: Item): SettlementWindow {
   const state = item.state?.S;
   const currency = item.currency?.S;
@@ -276,6 +469,8 @@ export function windowFromItem(item: Item): SettlementWindow {
     transferCount: Number(integer(item, 'transferCount')),
     grossMinor: integer(item, 'grossMinor'),
     participants: [...(item.participants?.SS ?? [])].sort(),
+    ...(item.instructionCount?.N !== undefined ? { instructionCount: Number(item.instructionCount.N) } : {}),
+    ...(item.instructionsRecorded?.N !== undefined ? { instructionsRecorded: Number(item.instructionsRecorded.N) } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
 // The one envelope every message travels in, and the schema of each event type's data. Validated
 // with zod on publish and on consume, so a malformed message is caught at the boundary.
 import { z } from 'zod';
-import { ACCOUNT_ID_PATTERN } from '../ledger/account.js';
+import { ACCOUNT_ID_PATTERN, INSTITUTION_ID_PATTERN } from '../ledger/account.js';
+import { WINDOW_ID_PATTERN } from '../settlement/window.js';
 import { REJECTION_REASONS, TRANSFER_CHANNELS, TRANSFER_ID_PATTERN } from '../ledger/transfer.js';
 import { AMOUNT_MINOR_MAX } from '../money/amount.js';
 import { RULE_IDS } from '../risk/rules.js';
@@ -66,6 +67,27 @@ export const AccountFrozenData = z.strictObject({
   frozenAt: isoTimestamp,
 });
 
+const windowId = z.string().regex(WINDOW_ID_PATTERN);
+/** Settlement amounts are sums: exact decimal strings, as they may exceed 2^53. */
+const decimalMinor = z.string().regex(/^-?\d{1,30}$/);
+
+export const SettlementWindowClosedData = z.strictObject({
+  windowId,
+  currency,
+  closedAt: isoTimestamp,
+});
+
+export const SettlementInstructionData = z.strictObject({
+  windowId,
+  currency,
+  institutionId: z.string().regex(INSTITUTION_ID_PATTERN),
+  direction: z.enum(['PAY', 'RECEIVE']),
+  amountMinor: decimalMinor,
+  /** How many instructions settle the window: the window is SETTLED once all are recorded. */
+  instructionCount: z.number().int().positive(),
+  issuedAt: isoTimestamp,
+});
+
 const envelopeFields = {
   id: z.string().min(1).max(EVENT_ID_LENGTH_MAX),
   version: z.literal(ENVELOPE_VERSION),
@@ -80,14 +102,17 @@ export const EventEnvelope = z.discriminatedUnion('type', [
   z.strictObject({ ...envelopeFields, type: z.literal('TransactionRejected'), data: TransactionRejectedData }),
   z.strictObject({ ...envelopeFields, type: z.literal('RiskAlertRaised'), data: RiskAlertRaisedData }),
   z.strictObject({ ...envelopeFields, type: z.literal('AccountFrozen'), data: AccountFrozenData }),
+  z.strictObject({ ...envelopeFields, type: z.literal('SettlementWindowClosed'), data: SettlementWindowClosedData }),
+  z.strictObject({ ...envelopeFields, type: z.literal('SettlementInstruction'), data: SettlementInstructionData }),
 ]);
 
 export type PaymentEvent = z.infer<typeof EventEnvelope>;
 export type EventType = PaymentEvent['type'];
 export type EventOf<T extends EventType> = Extract<PaymentEvent, { type: T }>;
 
-/** Which message group an event belongs to: ordering is per (debtor) account. */
+/** Which message group an event belongs to: ordering is per (debtor) account, or per settlement window. */
 export function messageGroupOf(event: PaymentEvent): string {
+  if ('windowId' in event.data) return event.data.windowId;
   return 'debtorAccountId' in event.data ? event.data.debtorAccountId : event.data.accountId;
 }
 
@@ -100,4 +125,6 @@ export const eventIdFor = {
   modified: (transactionId: string, contentHash: string): string => `${transactionId}.modified.${contentHash.slice(0, 32)}`,
   alert: (transactionId: string): string => `${transactionId}.alert`,
   frozen: (alertId: string): string => `${alertId}.frozen`,
+  windowClosed: (windowId: string): string => `${windowId}.closed`,
+  instruction: (windowId: string, institutionId: string): string => `${windowId}.instruction.${institutionId}`,
 };

@@ -22,6 +22,9 @@ export interface SettlementWindow {
   readonly grossMinor: bigint;
   /** Institutions with a position in this window. */
   readonly participants: readonly string[];
+  /** Once netted: how many instructions settle it, and how many are recorded. */
+  readonly instructionCount?: number;
+  readonly instructionsRecorded?: number;
 }
 
 export function windowIdFor(currency: CurrencyCode, sequence: number): string {

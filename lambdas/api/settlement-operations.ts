@@ -1,0 +1,188 @@
+// The API's settlement operations (all admin): set an institution's Net Debit Cap, read its
+// position in the open window, close a window (announcing it for settlement), list windows and
+// read one with its positions and instructions, as JSON or as a CSV report.
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import type { SettlementReport } from '../adapters/dynamodb/settlement-store.js';
+import { INSTITUTION_ID_PATTERN } from '../core/ledger/account.js';
+import type { CurrencyCode } from '../core/money/currency.js';
+import { WINDOW_ID_PATTERN, parseWindowId, type SettlementWindow } from '../core/settlement/window.js';
+import { closeAndAnnounce } from '../settlement/close-window.js';
+import { header, jsonBody, jsonResponse, publicPath } from './http.js';
+import type { OperationInput } from './operations.js';
+import { pathId } from './operations.js';
+import { ApiProblem } from './problems.js';
+import { CloseWindowBody, ListWindowsQuery, parseBody, parseQuery, PositionQuery, SetLimitsBody, WINDOW_PAGE_SIZE_DEFAULT } from './schemas.js';
+
+/** Window reads per listing call; a sparse state filter continues on the next page. */
+const LIST_READS_MAX = 10;
+
+export async function setInstitutionLimits({ event, pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const institutionId = pathId(pathParameters, INSTITUTION_ID_PATTERN, 'institution');
+  const body = parseBody(SetLimitsBody, jsonBody(event));
+  await deps.settlement.store.setNetDebitCap(institutionId, body.currency, BigInt(body.netDebitCap));
+  return jsonResponse(200, { institutionId, currency: body.currency, netDebitCap: BigInt(body.netDebitCap) });
+}
+
+export async function getInstitutionPosition({ event, pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const institutionId = pathId(pathParameters, INSTITUTION_ID_PATTERN, 'institution');
+  const { currency } = parseQuery(PositionQuery, event.queryStringParameters);
+  const [{ windowId, positionMinor }, cap] = await Promise.all([
+    deps.settlement.store.currentPosition(institutionId, currency),
+    deps.settlement.store.netDebitCap(institutionId, currency),
+  ]);
+  return jsonResponse(200, {
+    institutionId,
+    currency,
+    windowId,
+    position: positionMinor,
+    ...(cap !== undefined ? { netDebitCap: cap, headroom: cap - positionMinor } : {}),
+  });
+}
+
+export async function closeSettlementWindow({ event, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const body = parseBody(CloseWindowBody, jsonBody(event));
+  const result = await closeAndAnnounce(deps.settlement.store, deps.settlement.publisher, body.currency, body.windowId);
+  if (result.kind === 'not-open') {
+    throw new ApiProblem('window-not-open', `window ${body.windowId ?? '?'} is ${result.current.state}; the open ${body.currency} window is another one`);
+  }
+  // An announcement that failed is repeated by the scheduled close; the window is closed either way.
+  return jsonResponse(200, { closed: windowView(result.closed), opened: windowView(result.opened), settlementAnnounced: result.announced });
+}
+
+const WindowCursor = z.strictObject({ query: z.string(), currency: z.string(), sequence: z.number().int().nonnegative() });
+
+export async function listSettlementWindows({ event, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const query = parseQuery(ListWindowsQuery, event.queryStringParameters);
+  const limit = query.limit ?? WINDOW_PAGE_SIZE_DEFAULT;
+  const fingerprint = JSON.stringify([query.currency ?? null, query.state ?? null]);
+  const currencies = query.currency !== undefined ? [query.currency] : await deps.settlement.store.currencies();
+  let position = query.cursor === undefined ? undefined : decodeWindowCursor(query.cursor, fingerprint, currencies);
+  // The cursor's currency is one of `currencies` (checked), so it is a currency code.
+  const windows: SettlementWindow[] = [];
+  let reads = 0;
+  for (let index = position === undefined ? 0 : currencies.indexOf(position.currency); index < currencies.length; index++) {
+    const currency = currencies[index];
+    if (currency === undefined) break;
+    let next = position?.currency === currency ? position.sequence : undefined;
+    if (next === undefined) {
+      const current = parseWindowId(await deps.settlement.store.currentWindowId(currency));
+      next = current?.sequence ?? 0;
+    }
+    while (next >= 1) {
+      if (windows.length >= limit || reads >= LIST_READS_MAX) {
+        return jsonResponse(200, page(event, query, windows, { currency, sequence: next }, fingerprint));
+      }
+      const batch = await deps.settlement.store.windowsBetween(currency, next - limit + 1, next);
+      reads++;
+      for (const window of batch) {
+        if (windows.length >= limit) {
+          return jsonResponse(200, page(event, query, windows, { currency, sequence: window.sequence }, fingerprint));
+        }
+        if (query.state === undefined || window.state === query.state) windows.push(window);
+      }
+      next -= limit;
+    }
+    position = undefined;
+  }
+  return jsonResponse(200, page(event, query, windows, undefined, fingerprint));
+}
+
+function page(
+  event: OperationInput['event'],
+  query: z.infer<typeof ListWindowsQuery>,
+  windows: readonly SettlementWindow[],
+  resume: { currency: string; sequence: number } | undefined,
+  fingerprint: string,
+): Record<string, unknown> {
+  if (resume === undefined) return { windows: windows.map(windowView) };
+  const cursor = Buffer.from(JSON.stringify({ query: fingerprint, ...resume }), 'utf8').toString('base64url');
+  const parameters = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && name !== 'cursor') parameters.set(name, String(value));
+  parameters.set('cursor', cursor);
+  return { windows: windows.map(windowView), next: publicPath(event, `/v1/settlement-windows?${parameters.toString()}`), cursor };
+}
+
+function decodeWindowCursor(cursor: string, fingerprint: string, currencies: readonly CurrencyCode[]): { currency: CurrencyCode; sequence: number } {
+  const invalid = (detail: string) => new ApiProblem('invalid-query', detail, { errors: [{ pointer: '/cursor', detail }] });
+  let parsed: z.infer<typeof WindowCursor>;
+  try {
+    parsed = WindowCursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw invalid('the cursor is not one this API issued');
+  }
+  if (parsed.query !== fingerprint) throw invalid('the cursor belongs to a query with other filters');
+  const currency = currencies.find((code) => code === parsed.currency);
+  if (currency === undefined) throw invalid('the cursor is not one this API issued');
+  return { currency, sequence: parsed.sequence };
+}
+
+export async function getSettlementWindow({ event, pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const windowId = pathId(pathParameters, WINDOW_ID_PATTERN, 'settlement window');
+  const window = await deps.settlement.store.getWindow(windowId);
+  if (window === undefined) throw new ApiProblem('not-found', `no settlement window ${windowId}`);
+  const report = await deps.settlement.store.getReport(windowId);
+  const positions = report?.positions ?? (await deps.settlement.store.positions(window));
+  const recorded = report === undefined ? [] : await deps.settlement.store.recordedInstructions(window, report);
+  if (wantsCsv(header(event, 'accept'))) return csvReport(window, positions, report, recorded);
+  return jsonResponse(200, {
+    ...windowView(window),
+    netPositions: [...positions].map(([institutionId, position]) => ({ institutionId, position })),
+    ...(report !== undefined
+      ? {
+          report: { status: report.status, createdAt: report.createdAt },
+          instructions: report.instructions.map((line) => {
+            const recordedAt = recorded.find((entry) => entry.institutionId === line.institutionId)?.recordedAt;
+            return { institutionId: line.institutionId, direction: line.direction, amount: line.amountMinor, ...(recordedAt !== undefined ? { recordedAt } : {}) };
+          }),
+        }
+      : {}),
+  });
+}
+
+function wantsCsv(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/csv/i.test(accept);
+}
+
+function csvReport(
+  window: SettlementWindow,
+  positions: ReadonlyMap<string, bigint>,
+  report: SettlementReport | undefined,
+  recorded: readonly { institutionId: string; recordedAt: string }[],
+): APIGatewayProxyResult {
+  const rows = [['windowId', 'currency', 'state', 'institutionId', 'netPosition', 'direction', 'amount', 'recordedAt']];
+  for (const [institutionId, position] of [...positions].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const line = report?.instructions.find((entry) => entry.institutionId === institutionId);
+    rows.push([
+      window.windowId,
+      window.currency,
+      window.state,
+      institutionId,
+      position.toString(),
+      line?.direction ?? '',
+      line?.amountMinor.toString() ?? '',
+      recorded.find((entry) => entry.institutionId === institutionId)?.recordedAt ?? '',
+    ]);
+  }
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="settlement-${window.windowId}.csv"` },
+    // Institution ids are [A-Za-z0-9_-]; nothing here needs quoting.
+    body: `${rows.map((row) => row.join(',')).join('\r\n')}\r\n`,
+  };
+}
+
+export function windowView(window: SettlementWindow): Record<string, unknown> {
+  return {
+    windowId: window.windowId,
+    currency: window.currency,
+    state: window.state,
+    openedAt: window.openedAt,
+    ...(window.closedAt !== undefined ? { closedAt: window.closedAt } : {}),
+    ...(window.settledAt !== undefined ? { settledAt: window.settledAt } : {}),
+    transferCount: window.transferCount,
+    grossAmount: window.grossMinor,
+    participants: window.participants,
+    ...(window.instructionCount !== undefined ? { instructionCount: window.instructionCount, instructionsRecorded: window.instructionsRecorded ?? 0 } : {}),
+  };
+}
