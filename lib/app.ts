@@ -22,6 +22,12 @@ export interface PaymentsAppOptions extends Omit<PaymentsStackProps, 'env' | 'st
    * @default - CDK_OUTDIR when run by the CDK CLI, a temporary directory otherwise
    */
   readonly outdir?: string;
+  /**
+   * Bundle the handlers' code (esbuild, no Docker). Tests that only inspect the template turn it
+   * off: the template is the same, the assets are placeholders.
+   * @default true
+   */
+  readonly bundleAssets?: boolean;
 }
 
 export interface PaymentsApp {
@@ -35,8 +41,12 @@ export function registerCompliancePlugins(app: App): void {
 }
 
 export function createPaymentsApp(options: PaymentsAppOptions): PaymentsApp {
-  const { env, stackName, outdir, ...stackProps } = options;
-  const app = new App({ ...(outdir === undefined ? {} : { outdir }) });
+  const { env, stackName, outdir, bundleAssets, ...stackProps } = options;
+  const app = new App({
+    ...(outdir === undefined ? {} : { outdir }),
+    // CDK's switch for which stacks bundle their assets: none.
+    ...(bundleAssets === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {}),
+  });
   registerCompliancePlugins(app);
   const stack = new PaymentsStack(app, `Payments-${options.stage}`, {
     ...stackProps,

@@ -1,7 +1,8 @@
 // Proves the synthesized template is exactly lib/topology.ts: every topic, queue, DLQ,
 // subscription, event source, table, handler binding and API route in it, configured as the
 // design requires, and no resource of those kinds that the topology does not declare.
-import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { Duration, Stack, type CfnElement } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -34,9 +35,9 @@ let prodTemplate: Template;
 let prod: PaymentsStack;
 
 beforeAll(() => {
-  dev = createPaymentsApp({ stage: 'dev' }).stack;
+  dev = createPaymentsApp({ stage: 'dev', bundleAssets: false }).stack;
   template = Template.fromStack(dev);
-  prod = createPaymentsApp({ stage: 'prod', opsNotificationEmails: ['oncall@bank.example', 'fraud-desk@bank.example'] }).stack;
+  prod = createPaymentsApp({ stage: 'prod', bundleAssets: false, settlementIntervalMinutes: 15, opsNotificationEmails: ['oncall@bank.example', 'fraud-desk@bank.example'] }).stack;
   prodTemplate = Template.fromStack(prod);
 });
 
@@ -102,14 +103,24 @@ describe('resource inventory', () => {
 describe.each(scheduledHandlerNames())('scheduled handler %s', (name) => {
   it('is invoked by an EventBridge rule at the topology rate', () => {
     const spec: HandlerSpec = topology.handlers[name];
-    const rate = spec.scheduleRateMinutes;
+    const rate = spec.scheduleRateMinutes ?? Number.NaN;
     const functionId = idOf(dev, dev.handlers[name].function);
 
     template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: `rate(${rate} minutes)`,
+      ScheduleExpression: events.Schedule.rate(Duration.minutes(rate)).expressionString,
       State: 'ENABLED',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId, 'Arn'] } })],
     });
+  });
+});
+
+describe('settlement schedule', () => {
+  it('runs the scheduled close at the rate the deployment sets', () => {
+    prodTemplate.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [idOf(prod, prod.handlers.settlementClose.function), 'Arn'] } })],
+    });
+    expect(() => createPaymentsApp({ stage: 'dev', bundleAssets: false, settlementIntervalMinutes: 0.5 })).toThrow(/whole number of minutes/);
   });
 });
 
