@@ -1,0 +1,157 @@
+// Proves the settlement handler against DynamoDB Local and fauxqs: a closed window is netted into
+// one instruction per institution, whose recording settles it; redelivered SettlementWindowClosed
+// or instruction messages produce no second report or instruction; an empty window settles at
+// once; positions that do not net to zero produce no instruction and tell operations; malformed
+// messages are quarantined with their reason.
+import { randomUUID } from 'node:crypto';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLambdaContext } from '../../lib/local/lambda-context.js';
+import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import { positionKey } from '../../lambdas/adapters/dynamodb/settlement-store.js';
+import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
+import { SnsOpsNotifier } from '../../lambdas/adapters/sns/ops-notifier.js';
+import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
+import type { PaymentEvent } from '../../lambdas/core/events/envelope.js';
+import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
+import { windowClosedEvent } from '../../lambdas/settlement/close-window.js';
+import { createSettlementHandler } from '../../lambdas/settlement/handler.js';
+import { ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { observeTopic, takeMessages } from '../support/queue-driver.js';
+import { sqsRecordOf } from '../support/sqs-record.js';
+import { createTestWorld, type TestWorld } from '../support/world.js';
+
+let world: TestWorld;
+let ledger: DynamoLedgerStore;
+let handle: LedgerHandle;
+let settlementsUrl: string;
+let notificationsUrl: string;
+
+beforeAll(async () => {
+  world = await createTestWorld('settleh');
+  ({ ledger, handle } = ledgerOf(world));
+  settlementsUrl = await observeTopic(world, world.bindings.topics.settlements, 'settlements-observer');
+  notificationsUrl = await observeTopic(world, world.bindings.notificationTopics.operations, 'ops-inbox');
+});
+
+afterAll(() => world.destroy());
+
+const handler = () =>
+  createSettlementHandler({
+    store: ledger.settlement,
+    publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.settlements),
+    notifier: new SnsOpsNotifier(world.clients.sns, world.bindings.notificationTopics.operations),
+    quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.settlements.deadLetterUrl),
+    logger: new Logger({ serviceName: 'payments-settlement', logLevel: 'SILENT' }),
+    metrics: new Metrics({ serviceName: 'payments-settlement', namespace: 'PaymentsBackbone' }),
+  });
+
+async function deliver(...bodies: string[]) {
+  return handler()(
+    { Records: bodies.map((body) => sqsRecordOf(body, 'window', world.bindings.queues.settlements.arn)) },
+    createLambdaContext({ functionName: 'settlement', timeoutSeconds: 60, memorySizeMb: 512 }),
+  );
+}
+
+async function published(expected = 50, wait = 600): Promise<PaymentEvent[]> {
+  return (await takeMessages(world, settlementsUrl, expected, wait)).map((message) => JSON.parse(message.Body ?? '{}') as PaymentEvent);
+}
+
+/** Opens accounts at three institutions of their own, posts the transfers, closes the window. */
+async function closedWindowWith(currency: CurrencyCode, transfers: readonly [number, number, number][]) {
+  const banks = [0, 1, 2].map((index) => `sb${index}-${randomUUID().slice(0, 6)}`);
+  const accounts = await Promise.all(banks.map((institutionId) => openFundedAccount(handle, { institutionId, balanceMinor: 1_000_000n, currency })));
+  for (const [from, to, amount] of transfers) {
+    const result = await ledger.postTransfer(transferRequest(accounts[from]!.accountId, accounts[to]!.accountId, amount, { currency }));
+    expect(result.kind === 'decided' && result.transfer.status).toBe('POSTED');
+  }
+  const closed = await ledger.settlement.closeWindow(currency);
+  if (closed.kind !== 'closed') throw new Error('the window did not close');
+  return { banks, window: closed.closed };
+}
+
+describe('settlement handler', () => {
+  it('nets a closed window into instructions, records each once and settles it; redeliveries change nothing', async () => {
+    const { banks, window } = await closedWindowWith('EUR', [
+      [0, 1, 5_000],
+      [1, 2, 2_000],
+      [2, 0, 1_000],
+      [0, 2, 500],
+    ]);
+    const closedEvent = JSON.stringify(windowClosedEvent(window));
+
+    await deliver(closedEvent);
+    const report = await ledger.settlement.getReport(window.windowId);
+    const instructions = await published(4);
+    await deliver(closedEvent); // redelivered before the instructions are recorded
+    const again = await published(4);
+    const bodies = instructions.map((event) => JSON.stringify(event));
+    await deliver(...bodies);
+    await deliver(...bodies); // every instruction redelivered
+    await deliver(closedEvent); // and the close, after settlement
+
+    const settled = await ledger.settlement.getWindow(window.windowId);
+    const recorded = report === undefined || settled === undefined ? [] : await ledger.settlement.recordedInstructions(settled, report);
+    // bank0 owes 5,500 - 1,000 = 4,500; bank1 is owed 5,000 - 2,000 = 3,000; bank2 is owed 2,500 - 1,000 = 1,500.
+    expect([...(report?.positions ?? [])]).toEqual(expect.arrayContaining([[banks[0], 4_500n], [banks[1], -3_000n], [banks[2], -1_500n]]));
+    expect(report?.status).toBe('BALANCED');
+    expect(instructions.map((event) => event.type === 'SettlementInstruction' && [event.data.institutionId, event.data.direction, event.data.amountMinor]).sort()).toEqual(
+      [[banks[0], 'PAY', '4500'], [banks[1], 'RECEIVE', '3000'], [banks[2], 'RECEIVE', '1500']].sort(),
+    );
+    // The second close re-published the same instruction ids; the topic absorbed them.
+    expect(again).toEqual([]);
+    expect(settled).toMatchObject({ state: 'SETTLED', instructionCount: 3, instructionsRecorded: 3 });
+    expect(recorded.map((line) => [line.institutionId, line.direction, line.amountMinor])).toEqual(
+      [[banks[0], 'PAY', 4_500n], [banks[1], 'RECEIVE', 3_000n], [banks[2], 'RECEIVE', 1_500n]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    expect((await ledger.settlement.getReport(window.windowId))?.createdAt).toBe(report?.createdAt);
+    expect(await published()).toEqual([]);
+  });
+
+  it('settles a window without interbank transfers at once, with no instructions', async () => {
+    const closed = await ledger.settlement.closeWindow('SEK');
+    if (closed.kind !== 'closed') throw new Error('the window did not close');
+
+    await deliver(JSON.stringify(windowClosedEvent(closed.closed)));
+
+    expect((await ledger.settlement.getWindow(closed.closed.windowId))?.state).toBe('SETTLED');
+    expect(await published()).toEqual([]);
+  });
+
+  it('refuses to issue instructions for positions that do not net to zero, and tells operations', async () => {
+    const { banks, window } = await closedWindowWith('NOK', [[0, 1, 700]]);
+    // Corrupt one position behind the ledger's back: this is what the check exists for.
+    await world.clients.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: world.bindings.tables.ledger,
+        Key: positionKey(window.windowId, banks[1]!),
+        UpdateExpression: 'ADD positionMinor :delta',
+        ExpressionAttributeValues: { ':delta': { N: '1' } },
+      }),
+    );
+
+    await deliver(JSON.stringify(windowClosedEvent(window)));
+    const notifications = await takeMessages(world, notificationsUrl, 1, 3_000);
+
+    expect((await ledger.settlement.getReport(window.windowId))?.status).toBe('UNBALANCED');
+    expect((await ledger.settlement.getWindow(window.windowId))?.state).toBe('CLOSED');
+    expect(await published()).toEqual([]);
+    expect(notifications[0]?.Body).toContain(`settlement window ${window.windowId} (NOK) sum to 1, not 0`);
+  });
+
+  it('quarantines a malformed message and one for a window that is not closed, with their reasons', async () => {
+    const open = await ledger.settlement.getWindow(await ledger.settlement.currentWindowId('DKK'));
+    if (open === undefined) throw new Error('no open window');
+
+    const result = await deliver('{"type":"SettlementWindowClosed"}', JSON.stringify(windowClosedEvent(open)));
+    const quarantined = await takeMessages(world, world.bindings.queues.settlements.deadLetterUrl, 2);
+
+    expect(result.batchItemFailures).toEqual([]);
+    const reasons = quarantined.map((message) => message.MessageAttributes?.[QUARANTINE_REASON_ATTRIBUTE]?.StringValue ?? '');
+    expect(reasons[0]).toMatch(/envelope invalid/);
+    expect(reasons[1]).toMatch(/is announced closed but is OPEN/);
+    expect((await ledger.settlement.getWindow(open.windowId))?.state).toBe('OPEN');
+  });
+});
