@@ -25,6 +25,7 @@ export const PROBLEM_TYPES = {
   'too-many-requests': { status: 429, title: 'Too many requests' },
   'internal-error': { status: 500, title: 'Internal error' },
   'queue-unavailable': { status: 503, title: 'The request could not be queued; retry with the same Idempotency-Key' },
+  'settlement-busy': { status: 503, title: 'The settlement window changed while closing it; retry' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;

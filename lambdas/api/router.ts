@@ -35,11 +35,24 @@ function safeDecode(value: string): string {
 }
 
 /**
+ * The routes whose template fits `path`, the most literal first-class only: as API Gateway does,
+ * a literal segment beats a `{parameter}`, so /v1/settlement-windows/close is never read as the
+ * window "close".
+ */
+export function routesForPath(path: string): (typeof API_ROUTES)[number][] {
+  const fitting = API_ROUTES.filter((route) => matchPathTemplate(route.path, path) !== undefined);
+  const parametersOf = (template: string): number => (template.match(/\{\w+\}/g) ?? []).length;
+  const fewest = Math.min(...fitting.map((route) => parametersOf(route.path)));
+  return fitting.filter((route) => parametersOf(route.path) === fewest);
+}
+
+/**
  * On AWS, `resource` is the matched template and pathParameters are filled in; matching the raw
  * path as well keeps the router correct for any proxy-event producer (the local API adapter).
  */
 export function matchRoute(event: APIGatewayProxyEvent): MatchedRoute {
-  const byPath = API_ROUTES.filter((route) => route.path === event.resource || matchPathTemplate(route.path, event.path) !== undefined);
+  const byResource = API_ROUTES.filter((route) => route.path === event.resource);
+  const byPath = byResource.length > 0 ? byResource : routesForPath(event.path);
   if (byPath.length === 0) throw new ApiProblem('not-found', `no resource at ${event.path}`);
   const route = byPath.find((candidate) => candidate.method === event.httpMethod);
   if (route === undefined) {

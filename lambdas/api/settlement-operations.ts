@@ -3,7 +3,7 @@
 // read one with its positions and instructions, as JSON or as a CSV report.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import type { SettlementReport } from '../adapters/dynamodb/settlement-store.js';
+import { SettlementConflictError, type SettlementReport } from '../adapters/dynamodb/settlement-store.js';
 import { INSTITUTION_ID_PATTERN } from '../core/ledger/account.js';
 import type { CurrencyCode } from '../core/money/currency.js';
 import { WINDOW_ID_PATTERN, parseWindowId, type SettlementWindow } from '../core/settlement/window.js';
@@ -42,7 +42,13 @@ export async function getInstitutionPosition({ event, pathParameters, deps }: Op
 
 export async function closeSettlementWindow({ event, deps }: OperationInput): Promise<APIGatewayProxyResult> {
   const body = parseBody(CloseWindowBody, jsonBody(event));
-  const result = await closeAndAnnounce(deps.settlement.store, deps.settlement.publisher, body.currency, body.windowId);
+  let result: Awaited<ReturnType<typeof closeAndAnnounce>>;
+  try {
+    result = await closeAndAnnounce(deps.settlement.store, deps.settlement.publisher, body.currency, body.windowId);
+  } catch (error) {
+    if (!(error instanceof SettlementConflictError)) throw error;
+    throw new ApiProblem('settlement-busy', `closing the ${body.currency} window raced another write; nothing changed`, {}, { 'retry-after': '1' }, { cause: error });
+  }
   if (result.kind === 'not-open') {
     throw new ApiProblem('window-not-open', `window ${body.windowId ?? '?'} is ${result.current.state}; the open ${body.currency} window is another one`);
   }

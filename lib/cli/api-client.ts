@@ -57,6 +57,26 @@ export interface AlertView {
   readonly resolution?: { readonly resolution: string; readonly note: string; readonly resolvedAt: string };
 }
 
+export interface SettlementWindowView {
+  readonly windowId: string;
+  readonly currency: string;
+  readonly state: 'OPEN' | 'CLOSED' | 'SETTLED';
+  readonly openedAt: string;
+  readonly closedAt?: string;
+  readonly settledAt?: string;
+  readonly transferCount: number;
+  readonly grossAmount: bigint;
+  readonly participants: readonly string[];
+  readonly instructionCount?: number;
+  readonly instructionsRecorded?: number;
+}
+
+export interface SettlementWindowDetail extends SettlementWindowView {
+  readonly netPositions: readonly { readonly institutionId: string; readonly position: bigint }[];
+  readonly report?: { readonly status: 'BALANCED' | 'UNBALANCED'; readonly createdAt: string };
+  readonly instructions?: readonly { readonly institutionId: string; readonly direction: 'PAY' | 'RECEIVE'; readonly amount: number; readonly recordedAt?: string }[];
+}
+
 export interface AlertFilter {
   readonly accountId?: string;
   readonly severity?: string;
@@ -144,6 +164,38 @@ export class ApiClient {
     return this.request('POST', `/v1/alerts/${encodeURIComponent(alertId)}/resolve`, { body, admin: true });
   }
 
+  setNetDebitCap(institutionId: string, body: { currency: string; netDebitCap: number }): Promise<ApiResponse> {
+    return this.request('PUT', `/v1/institutions/${encodeURIComponent(institutionId)}/limits`, { body, admin: true });
+  }
+
+  position(institutionId: string, currency: string): Promise<ApiResponse<{ windowId: string; position: bigint; netDebitCap?: bigint; headroom?: bigint }>> {
+    return this.request('GET', `/v1/institutions/${encodeURIComponent(institutionId)}/position?currency=${encodeURIComponent(currency)}`, { admin: true });
+  }
+
+  closeWindow(body: { currency: string; windowId?: string }): Promise<ApiResponse<{ closed: SettlementWindowView; opened: SettlementWindowView; settlementAnnounced: boolean }>> {
+    return this.request('POST', '/v1/settlement-windows/close', { body, admin: true });
+  }
+
+  listWindows(filter: { currency?: string; state?: string; limit?: number; cursor?: string } = {}): Promise<ApiResponse<{ windows: SettlementWindowView[]; cursor?: string }>> {
+    const query = new URLSearchParams(Object.entries(filter).filter(([, value]) => value !== undefined).map(([name, value]): [string, string] => [name, String(value)]));
+    return this.request('GET', `/v1/settlement-windows${query.size > 0 ? `?${query.toString()}` : ''}`, { admin: true });
+  }
+
+  getWindow(windowId: string): Promise<ApiResponse<SettlementWindowDetail>> {
+    return this.request('GET', `/v1/settlement-windows/${encodeURIComponent(windowId)}`, { admin: true });
+  }
+
+  /** The window's settlement report as CSV text. */
+  async windowReportCsv(windowId: string): Promise<{ status: number; contentType: string | null; text: string }> {
+    const adminKey = this.#options.adminKey;
+    if (adminKey === undefined) throw new ApiClientError('this call needs the admin key');
+    const response = await fetch(`${this.#options.baseUrl}/v1/settlement-windows/${encodeURIComponent(windowId)}`, {
+      headers: { accept: 'text/csv', 'x-admin-key': adminKey },
+      signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
+    });
+    return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
+  }
+
   /** Polls until the transaction is POSTED or REJECTED; returns it with the time it took. */
   async waitForDecision(transactionId: string, timeoutMs: number, intervalMs = 50): Promise<TransactionView> {
     const deadline = Date.now() + timeoutMs;
@@ -185,7 +237,7 @@ export class ApiClient {
 /** JSON with integers beyond 2^53 kept exact: balances come back as bigint. */
 function parseJson(text: string): unknown {
   if (text === '') return {};
-  const exact = text.replace(/("balance"|"overdraftLimit")\s*:\s*(-?\d+)/g, '$1:"__int:$2"');
+  const exact = text.replace(/("balance"|"overdraftLimit"|"position"|"netDebitCap"|"headroom"|"grossAmount")\s*:\s*(-?\d+)/g, '$1:"__int:$2"');
   return JSON.parse(exact, (_key, value: unknown) =>
     typeof value === 'string' && value.startsWith('__int:') ? BigInt(value.slice('__int:'.length)) : value,
   );

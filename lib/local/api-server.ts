@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { jsonResponse, problemResponse } from '../../lambdas/api/http.js';
 import { ApiProblem } from '../../lambdas/api/problems.js';
-import { matchPathTemplate } from '../../lambdas/api/router.js';
+import { routesForPath } from '../../lambdas/api/router.js';
 import { buildProxyEvent } from './proxy-event.js';
-import { API_ROUTES, type ApiRouteSpec, type Channel } from '../topology.js';
+import { type ApiRouteSpec, type Channel } from '../topology.js';
 import { createLambdaContext } from './lambda-context.js';
 
 /** API Gateway's own payload limit; the handler applies the API's tighter 256 KiB contract. */
@@ -86,7 +86,7 @@ async function serve(request: IncomingMessage, options: ApiServerOptions, keys: 
   const method = request.method ?? 'GET';
   const local = options.localRoutes?.get(url.pathname);
   if (local !== undefined) return serveLocal(request, url.pathname, local, options.adminKey);
-  const candidates = API_ROUTES.filter((route) => matchPathTemplate(route.path, url.pathname) !== undefined);
+  const candidates = routesForPath(url.pathname);
   if (candidates.length === 0) return problemResponse(new ApiProblem('not-found', `no resource at ${url.pathname}`), url.pathname);
   const route: ApiRouteSpec | undefined = candidates.find((candidate) => candidate.method === method);
   if (route === undefined) {
