@@ -12,9 +12,13 @@ const USAGE = `Usage: payments <command> [options]
            [--idempotency-key KEY]
   status   TRANSACTION_ID
   account  ACCOUNT_ID
+  close-window --currency EUR [--window EUR-000000001] --admin-key KEY
+           closes the open settlement window (only WINDOW, if given) and prints it
+  window   WINDOW_ID --admin-key KEY      a settlement window with its positions and instructions
   simulate [--rate 50] [--duration 20] [--customers 40] [--seed N] [--fraud | --fraud-share 0.1]
            --fraud mixes scripted fraud actors (bursts, structuring, card testing) into 10% of
            the traffic; the summary then shows what screening made of each
+           --settlement-interval 5 closes the settlement window every N seconds (0: at the end only)
            without --api it starts the local runtime in-process and stops it afterwards
 
 Common options:
@@ -40,6 +44,8 @@ const OPTIONS = {
   seed: { type: 'string' },
   fraud: { type: 'boolean', default: false },
   'fraud-share': { type: 'string' },
+  'settlement-interval': { type: 'string' },
+  window: { type: 'string' },
   'web-key': { type: 'string' },
   'mobile-key': { type: 'string' },
   'pos-key': { type: 'string' },
@@ -65,6 +71,12 @@ function client(values: Values): ApiClient {
   return new ApiClient({ baseUrl: values.api ?? process.env.PAYMENTS_API_URL ?? 'http://127.0.0.1:3000', apiKey });
 }
 
+function adminClient(values: Values): ApiClient {
+  const adminKey = values['admin-key'] ?? process.env.PAYMENTS_ADMIN_KEY;
+  if (adminKey === undefined) throw new UsageError('--admin-key (or PAYMENTS_ADMIN_KEY) is required: settlement is an admin operation');
+  return new ApiClient({ baseUrl: values.api ?? process.env.PAYMENTS_API_URL ?? 'http://127.0.0.1:3000', adminKey });
+}
+
 function print(response: ApiResponse<unknown>): void {
   const body = JSON.stringify(response.body, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2);
   process.stdout.write(`HTTP ${response.status}\n${body}\n`);
@@ -77,7 +89,10 @@ function print(response: ApiResponse<unknown>): void {
  */
 function failedChecks(summary: SimulationSummary): boolean {
   const fraudMissed = summary.risk.fraud.some((outcome) => outcome.frozen < outcome.expectedFrozen);
+  const settlement = summary.settlement;
+  const settlementWrong = !settlement.everyWindowBalanced || settlement.unsettled.length > 0 || settlement.windowsGrossMinor !== settlement.postedInterbankMinor;
   return (
+    settlementWrong ||
     summary.lost > 0 ||
     summary.duplicatesAccepted > 0 ||
     summary.conservation.before !== summary.conservation.after ||
@@ -101,7 +116,20 @@ async function runSimulation(values: Values): Promise<void> {
   const customers = positiveInteger('customers', values.customers);
   const seed = values.seed === undefined ? undefined : positiveInteger('seed', values.seed);
   const progress = (line: string): void => void process.stderr.write(`\r\x1b[2K${line}`);
-  const common = { rate, durationSeconds, customers, progress, fraudShare: fraudShareOf(values), ...(seed !== undefined ? { seed } : {}) };
+  const settlementInterval = values['settlement-interval'];
+  const settlementIntervalSeconds = settlementInterval === undefined ? undefined : Number(settlementInterval);
+  if (settlementIntervalSeconds !== undefined && !(Number.isInteger(settlementIntervalSeconds) && settlementIntervalSeconds >= 0)) {
+    throw new UsageError('--settlement-interval must be a whole number of seconds >= 0');
+  }
+  const common = {
+    rate,
+    durationSeconds,
+    customers,
+    progress,
+    fraudShare: fraudShareOf(values),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(settlementIntervalSeconds !== undefined ? { settlementIntervalSeconds } : {}),
+  };
   if (values.api !== undefined) {
     const need = (name: 'web-key' | 'mobile-key' | 'pos-key' | 'admin-key'): string => {
       const value = values[name];
@@ -176,6 +204,13 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'simulate':
       await runSimulation(values);
+      return;
+    case 'close-window':
+      print(await adminClient(values).closeWindow({ currency: values.currency, ...(values.window !== undefined ? { windowId: values.window } : {}) }));
+      return;
+    case 'window':
+      if (argument === undefined) throw new UsageError('window needs a settlement window id');
+      print(await adminClient(values).getWindow(argument));
       return;
     default:
       throw new UsageError(`unknown command ${command}`);

@@ -9,6 +9,7 @@ import type { Decision, DecisionFeed } from './decision-feed.js';
 import { prepareFraud, type ScriptedRequest } from './fraud-scenarios.js';
 import { percentile, percentiles, type Percentiles } from './percentiles.js';
 import { collectRiskSummary, formatRiskSummary, type RiskSummary } from './risk-report.js';
+import { collectSettlementSummary, formatSettlementSummary, openWindowSequence, setCaps, startWindowCloser, type SettlementSummary } from './settlement-report.js';
 
 export interface SimulationOptions {
   readonly baseUrl: string;
@@ -26,6 +27,11 @@ export interface SimulationOptions {
    * turns the fraud profile off. @default 0
    */
   readonly fraudShare?: number;
+  /**
+   * Close the settlement window this often while traffic runs (0: only once, at the end).
+   * @default 5 (seconds)
+   */
+  readonly settlementIntervalSeconds?: number;
   /** How long to wait for the last decisions after traffic stops. @default 30_000 */
   readonly settleTimeoutMs?: number;
   /** Live progress (a line that rewrites itself); none when absent. */
@@ -66,6 +72,8 @@ export interface SimulationSummary {
   readonly conservation: { readonly before: bigint; readonly after: bigint; readonly accounts: number };
   /** Alerts and freezes on the run's accounts, and the fraud actors' fate. */
   readonly risk: RiskSummary;
+  /** The run's settlement windows, their net positions, and their reconciliation with the transfers. */
+  readonly settlement: SettlementSummary;
 }
 
 interface Profile {
@@ -127,16 +135,32 @@ export async function simulate(options: SimulationOptions): Promise<SimulationSu
   if (!(fraudShare >= 0 && fraudShare < 1)) throw new RangeError(`fraudShare must be in [0, 1), got ${fraudShare}`);
   const fraud =
     fraudShare > 0
-      ? await prepareFraud(admin, runId, customers[0]?.institutionId ?? 'sim-bank-1', customers.map((customer) => customer.accountId), Math.round(options.rate * options.durationSeconds * fraudShare), random)
+      ? await prepareFraud(
+          admin,
+          runId,
+          FRAUD_INSTITUTION,
+          // Payees at the actors' own institution: the patterns are about the accounts, and
+          // the institution's Net Debit Cap must not stop them before screening sees them.
+          customers.filter((customer) => customer.institutionId === FRAUD_INSTITUTION).map((customer) => customer.accountId),
+          Math.round(options.rate * options.durationSeconds * fraudShare),
+          random,
+        )
       : { actors: [], script: [] };
-  const actorAccounts = fraud.actors.map((actor) => ({ accountId: actor.accountId, institutionId: customers[0]?.institutionId ?? 'sim-bank-1' }));
+  const actorAccounts = fraud.actors.map((actor) => ({ accountId: actor.accountId, institutionId: FRAUD_INSTITUTION }));
   const everyone = [...customers, ...merchants, ...actorAccounts, ...fundingAccounts(customers, merchants, actorAccounts)];
   const before = await totalBalance(clients.WEB, everyone);
-  const run = new TrafficRun(clients, customers, merchants, random, options.progress, options.decisionFeed !== undefined, fraud.script, fraudShare);
+  await setCaps(admin, SIMULATION_CAPS, SIMULATION_CURRENCY);
+  const firstWindow = await openWindowSequence(admin, SIMULATION_CURRENCY, SIMULATION_INSTITUTIONS[0]);
+  const institutionOf = new Map([...customers, ...merchants, ...actorAccounts].map((account) => [account.accountId, account.institutionId]));
+  const run = new TrafficRun(clients, customers, merchants, random, options.progress, options.decisionFeed !== undefined, fraud.script, fraudShare, institutionOf);
   const feed = await options.decisionFeed?.((decision) => run.observe(decision));
+  const intervalSeconds = options.settlementIntervalSeconds ?? 5;
+  const closer = intervalSeconds > 0 ? startWindowCloser(admin, SIMULATION_CURRENCY, intervalSeconds * 1_000) : undefined;
   const trafficSeconds = await run.drive(options.rate, options.durationSeconds);
   await run.settle(options.settleTimeoutMs ?? 30_000);
+  await closer?.stop();
   await feed?.stop();
+  const settlement = await collectSettlementSummary(admin, SIMULATION_CURRENCY, firstWindow, run.postedInterbank, options.settleTimeoutMs ?? 30_000);
   const after = await totalBalance(clients.WEB, everyone);
   const risk = await collectRiskSummary(
     admin,
@@ -146,8 +170,21 @@ export async function simulate(options: SimulationOptions): Promise<SimulationSu
     run.acceptedAtMs,
     options.settleTimeoutMs ?? 30_000,
   );
-  return run.summary(trafficSeconds, { before, after, accounts: everyone.length }, risk);
+  return run.summary(trafficSeconds, { before, after, accounts: everyone.length }, risk, settlement);
 }
+
+const SIMULATION_CURRENCY = 'EUR';
+const FRAUD_INSTITUTION = 'sim-bank-3';
+const SIMULATION_INSTITUTIONS = ['sim-bank-1', 'sim-bank-2', 'sim-bank-3'] as const;
+/**
+ * Net Debit Caps per window: sim-bank-1's is tight enough that some of its payments are refused
+ * with PAYER_LIMIT_EXCEEDED at simulation rates; the others rarely reach theirs.
+ */
+const SIMULATION_CAPS: Readonly<Record<(typeof SIMULATION_INSTITUTIONS)[number], number>> = {
+  'sim-bank-1': 40_000,
+  'sim-bank-2': 2_000_000,
+  'sim-bank-3': 5_000_000,
+};
 
 interface SimAccount {
   readonly accountId: string;
@@ -156,7 +193,7 @@ interface SimAccount {
 
 async function openSimulationAccounts(admin: ApiClient, customerCount: number, random: () => number) {
   const runId = randomUUID().slice(0, 8);
-  const institutions = ['sim-bank-1', 'sim-bank-2', 'sim-bank-3'];
+  const institutions = SIMULATION_INSTITUTIONS;
   const open = async (index: number, role: 'cust' | 'shop'): Promise<SimAccount> => {
     const institutionId = institutions[index % institutions.length]!;
     const accountId = `sim-${runId}-${role}-${index}`;
@@ -223,6 +260,11 @@ class TrafficRun {
   readonly acceptedAtMs = new Map<string, number>();
   /** Fraud actors whose every step was sent before traffic ended. */
   readonly completedActors = new Set<string>();
+  readonly #institutionOf: ReadonlyMap<string, string>;
+  /** Accepted interbank transfers' amounts, until decided. */
+  readonly #interbankAmounts = new Map<string, number>();
+  /** Posted interbank transfers: what the settlement windows must add up to. */
+  readonly postedInterbank = { minor: 0n, count: 0 };
   readonly #latenciesMs: number[] = [];
   readonly #acceptLatenciesMs: number[] = [];
   readonly #serverLatenciesMs: number[] = [];
@@ -249,7 +291,9 @@ class TrafficRun {
     fed: boolean,
     script: readonly ScriptedRequest[],
     fraudShare: number,
+    institutionOf: ReadonlyMap<string, string>,
   ) {
+    this.#institutionOf = institutionOf;
     this.#fed = fed;
     this.#script = [...script];
     this.#fraudShare = fraudShare;
@@ -324,6 +368,9 @@ class TrafficRun {
     this.#sentRequests.push({ ...request, transactionId });
     const pending = { transactionId, client: this.#clients[request.channel], acceptedAtMs: Date.now() };
     this.acceptedAtMs.set(transactionId, pending.acceptedAtMs);
+    const payer = this.#institutionOf.get(request.body.debtorAccountId);
+    const payee = this.#institutionOf.get(request.body.creditorAccountId);
+    if (payer !== undefined && payee !== undefined && payer !== payee) this.#interbankAmounts.set(transactionId, request.body.amount);
     this.#pending.set(transactionId, pending);
     const early = this.#early.get(transactionId);
     if (early !== undefined) {
@@ -408,6 +455,12 @@ class TrafficRun {
     this.#serverLatenciesMs.push(Math.max(0, decidedMs - Date.parse(transaction.requestedAt)));
     if (transaction.status === 'POSTED') this.#posted++;
     else this.#rejected[transaction.rejectionReason ?? 'UNKNOWN'] = (this.#rejected[transaction.rejectionReason ?? 'UNKNOWN'] ?? 0) + 1;
+    const interbank = this.#interbankAmounts.get(pending.transactionId);
+    this.#interbankAmounts.delete(pending.transactionId);
+    if (interbank !== undefined && transaction.status === 'POSTED') {
+      this.postedInterbank.minor += BigInt(interbank);
+      this.postedInterbank.count++;
+    }
   }
 
   /** Waits for the stragglers; whatever is still undecided at the deadline counts as lost. */
@@ -428,7 +481,7 @@ class TrafficRun {
     );
   }
 
-  summary(trafficSeconds: number, conservation: SimulationSummary['conservation'], risk: RiskSummary): SimulationSummary {
+  summary(trafficSeconds: number, conservation: SimulationSummary['conservation'], risk: RiskSummary, settlement: SettlementSummary): SimulationSummary {
     const sorted = [...this.#latenciesMs].sort((a, b) => a - b);
     const decided = this.#latenciesMs.length;
     const windowSeconds = Math.max(0.001, (this.#lastDecidedMs - this.#firstAcceptedMs) / 1_000);
@@ -451,6 +504,7 @@ class TrafficRun {
       pipelineLatencyMs: percentiles([...this.#serverLatenciesMs].sort((a, b) => a - b)),
       conservation,
       risk,
+      settlement,
     };
   }
 }
@@ -483,6 +537,7 @@ export function formatSummary(summary: SimulationSummary): string {
     `  latency due->202           p50 ${summary.acceptLatencyMs.p50} ms  p95 ${summary.acceptLatencyMs.p95} ms  p99 ${summary.acceptLatencyMs.p99} ms  max ${summary.acceptLatencyMs.max} ms`,
     `  money            ${conserved ? 'conserved' : 'NOT CONSERVED'}: sum over ${summary.conservation.accounts} accounts ${summary.conservation.before} before, ${summary.conservation.after} after (cents)`,
     formatRiskSummary(summary.risk),
+    formatSettlementSummary(summary.settlement),
     '',
   ].join('\n');
 }

@@ -29,6 +29,7 @@ describe('simulate', () => {
       durationSeconds: 3,
       customers: 10,
       seed: 42,
+      settlementIntervalSeconds: 1,
       decisionFeed: (onDecision) => startDecisionFeed(runtime.clients, runtime.bindings.topics.transactions, onDecision),
     });
 
@@ -40,6 +41,13 @@ describe('simulate', () => {
     expect(summary.conservation.after).toBe(summary.conservation.before);
     expect(summary.latencyMs.p50).toBeLessThanOrEqual(summary.latencyMs.p99);
     expect(formatSummary(summary)).toMatch(/lost {13}0 \(every accepted request was decided\)/);
+    // Settlement: every window of the run settled, netted to zero, and together they hold
+    // exactly the interbank transfers that posted.
+    expect(summary.settlement.unsettled).toEqual([]);
+    expect(summary.settlement.everyWindowBalanced).toBe(true);
+    expect(summary.settlement.postedInterbankCount).toBeGreaterThan(0);
+    expect(summary.settlement.windowsGrossMinor).toBe(summary.settlement.postedInterbankMinor);
+    expect(summary.settlement.windows.reduce((sum, window) => sum + window.transferCount, 0)).toBe(summary.settlement.postedInterbankCount);
   });
 
   it('mixes in fraud actors: each pattern is alerted on, structuring is frozen, serious alerts are acted on', async () => {

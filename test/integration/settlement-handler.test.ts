@@ -17,9 +17,10 @@ import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapte
 import type { PaymentEvent } from '../../lambdas/core/events/envelope.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
 import { windowClosedEvent } from '../../lambdas/settlement/close-window.js';
+import { createSettlementCloseHandler } from '../../lambdas/settlement/close-handler.js';
 import { createSettlementHandler } from '../../lambdas/settlement/handler.js';
 import { ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
-import { observeTopic, takeMessages } from '../support/queue-driver.js';
+import { drainQueue, observeTopic, takeMessages } from '../support/queue-driver.js';
 import { sqsRecordOf } from '../support/sqs-record.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
@@ -139,6 +140,33 @@ describe('settlement handler', () => {
     expect((await ledger.settlement.getWindow(window.windowId))?.state).toBe('CLOSED');
     expect(await published()).toEqual([]);
     expect(notifications[0]?.Body).toContain(`settlement window ${window.windowId} (NOK) sum to 1, not 0`);
+  });
+
+  it('on schedule, closes windows holding transfers (not empty ones) and re-announces a closed window that never settled', async () => {
+    const { window: unannounced } = await closedWindowWith('PLN', [[0, 1, 900]]);
+    await closedWindowWith('HUF', []); // leaves HUF's next window open and empty
+    const busy = await openFundedAccount(handle, { institutionId: `busy-${randomUUID().slice(0, 6)}`, balanceMinor: 10_000n, currency: 'CZK' });
+    const other = await openFundedAccount(handle, { institutionId: `other-${randomUUID().slice(0, 6)}`, currency: 'CZK' });
+    await ledger.postTransfer(transferRequest(busy.accountId, other.accountId, 250, { currency: 'CZK' }));
+    const hufOpen = await ledger.settlement.currentWindowId('HUF');
+    const close = createSettlementCloseHandler({
+      store: ledger.settlement,
+      publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.settlements),
+      logger: new Logger({ serviceName: 'payments-settlement-close', logLevel: 'SILENT' }),
+      metrics: new Metrics({ serviceName: 'payments-settlement-close', namespace: 'PaymentsBackbone' }),
+    });
+
+    const report = await close();
+    const announced = (await published()).filter((event) => event.type === 'SettlementWindowClosed').map((event) => event.data.windowId);
+    await drainQueue(world, 'settlements', handler());
+
+    expect(report.reannounced).toContain(unannounced.windowId);
+    expect(report.closed).toContain('CZK-000000001');
+    expect(report.closed).not.toContain(hufOpen);
+    expect(announced).toEqual(expect.arrayContaining([unannounced.windowId, 'CZK-000000001']));
+    expect((await ledger.settlement.getWindow(unannounced.windowId))?.state).toBe('SETTLED');
+    expect((await ledger.settlement.getWindow('CZK-000000001'))?.state).toBe('SETTLED');
+    expect((await ledger.settlement.getWindow(hufOpen))?.state).toBe('OPEN');
   });
 
   it('quarantines a malformed message and one for a window that is not closed, with their reasons', async () => {
