@@ -100,8 +100,8 @@ export function parseQuery<T>(schema: z.ZodType<T>, parameters: Readonly<Record<
   throw new ApiProblem('invalid-query', 'one or more query parameters are invalid', { errors: fieldErrors(result.error) });
 }
 
-/** The largest Net Debit Cap an admin may set (minor units). */
-export const NET_DEBIT_CAP_MAX = 1_000_000_000_000_000;
+/** The largest Net Debit Cap an admin may set (minor units): exact as a JSON number. */
+export const NET_DEBIT_CAP_MAX = Number.MAX_SAFE_INTEGER;
 
 export const SetLimitsBody = z.strictObject({
   currency,

@@ -49,6 +49,7 @@ export async function closeSettlementWindow({ event, deps }: OperationInput): Pr
     if (!(error instanceof SettlementConflictError)) throw error;
     throw new ApiProblem('settlement-busy', `closing the ${body.currency} window raced another write; nothing changed`, {}, { 'retry-after': '1' }, { cause: error });
   }
+  if (result.kind === 'not-found') throw new ApiProblem('not-found', `no settlement window ${body.windowId ?? '?'}`);
   if (result.kind === 'not-open') {
     throw new ApiProblem('window-not-open', `window ${body.windowId ?? '?'} is ${result.current.state}; the open ${body.currency} window is another one`);
   }
@@ -63,18 +64,16 @@ export async function listSettlementWindows({ event, deps }: OperationInput): Pr
   const limit = query.limit ?? WINDOW_PAGE_SIZE_DEFAULT;
   const fingerprint = JSON.stringify([query.currency ?? null, query.state ?? null]);
   const currencies = query.currency !== undefined ? [query.currency] : await deps.settlement.store.currencies();
-  let position = query.cursor === undefined ? undefined : decodeWindowCursor(query.cursor, fingerprint, currencies);
-  // The cursor's currency is one of `currencies` (checked), so it is a currency code.
+  const openSequence = new Map<CurrencyCode, number>();
+  for (const currency of currencies) openSequence.set(currency, parseWindowId(await deps.settlement.store.currentWindowId(currency))?.sequence ?? 0);
+  // A cursor names a currency of this listing and a window that exists: anything else is forged.
+  let position = query.cursor === undefined ? undefined : decodeWindowCursor(query.cursor, fingerprint, currencies, (currency) => openSequence.get(currency) ?? 0);
   const windows: SettlementWindow[] = [];
   let reads = 0;
   for (let index = position === undefined ? 0 : currencies.indexOf(position.currency); index < currencies.length; index++) {
     const currency = currencies[index];
     if (currency === undefined) break;
-    let next = position?.currency === currency ? position.sequence : undefined;
-    if (next === undefined) {
-      const current = parseWindowId(await deps.settlement.store.currentWindowId(currency));
-      next = current?.sequence ?? 0;
-    }
+    let next = position?.currency === currency ? position.sequence : (openSequence.get(currency) ?? 0);
     while (next >= 1) {
       if (windows.length >= limit || reads >= LIST_READS_MAX) {
         return jsonResponse(200, page(event, query, windows, { currency, sequence: next }, fingerprint));
@@ -109,7 +108,12 @@ function page(
   return { windows: windows.map(windowView), next: publicPath(event, `/v1/settlement-windows?${parameters.toString()}`), cursor };
 }
 
-function decodeWindowCursor(cursor: string, fingerprint: string, currencies: readonly CurrencyCode[]): { currency: CurrencyCode; sequence: number } {
+function decodeWindowCursor(
+  cursor: string,
+  fingerprint: string,
+  currencies: readonly CurrencyCode[],
+  maxSequenceOf: (currency: CurrencyCode) => number,
+): { currency: CurrencyCode; sequence: number } {
   const invalid = (detail: string) => new ApiProblem('invalid-query', detail, { errors: [{ pointer: '/cursor', detail }] });
   let parsed: z.infer<typeof WindowCursor>;
   try {
@@ -119,7 +123,7 @@ function decodeWindowCursor(cursor: string, fingerprint: string, currencies: rea
   }
   if (parsed.query !== fingerprint) throw invalid('the cursor belongs to a query with other filters');
   const currency = currencies.find((code) => code === parsed.currency);
-  if (currency === undefined) throw invalid('the cursor is not one this API issued');
+  if (currency === undefined || parsed.sequence < 1 || parsed.sequence > maxSequenceOf(currency)) throw invalid('the cursor is not one this API issued');
   return { currency, sequence: parsed.sequence };
 }
 

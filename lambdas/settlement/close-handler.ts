@@ -30,14 +30,22 @@ export function createSettlementCloseHandler(deps: SettlementCloseDependencies):
   return async () => {
     const closed: string[] = [];
     const reannounced: string[] = [];
+    const failed: string[] = [];
     for (const currency of await deps.store.currencies()) {
-      reannounced.push(...(await announceUnsettled(deps.store, deps.publisher, currency)));
-      const open = await deps.store.getWindow(await deps.store.currentWindowId(currency));
-      if (open === undefined || open.transferCount === 0) continue;
-      const result = await closeAndAnnounce(deps.store, deps.publisher, currency, open.windowId);
-      if (result.kind === 'closed') closed.push(result.closed.windowId);
-      if (result.kind === 'closed' && !result.announced) deps.logger.error('closed a window but could not announce it; the next run will', { windowId: result.closed.windowId });
+      // One currency's trouble (a busy window, a failed publish) must not stop the others.
+      try {
+        reannounced.push(...(await announceUnsettled(deps.store, deps.publisher, currency)));
+        const open = await deps.store.getWindow(await deps.store.currentWindowId(currency));
+        if (open === undefined || open.transferCount === 0) continue;
+        const result = await closeAndAnnounce(deps.store, deps.publisher, currency, open.windowId);
+        if (result.kind === 'closed') closed.push(result.closed.windowId);
+        if (result.kind === 'closed' && !result.announced) deps.logger.error('closed a window but could not announce it; the next run will', { windowId: result.closed.windowId });
+      } catch (error) {
+        failed.push(currency);
+        deps.logger.error('scheduled settlement close failed for a currency; the next run tries again', { currency, error: error instanceof Error ? error : String(error) });
+      }
     }
+    if (failed.length > 0) deps.metrics.addMetric('SettlementCloseFailures', MetricUnit.Count, failed.length);
     deps.metrics.addMetric('SettlementWindowsClosed', MetricUnit.Count, closed.length);
     deps.metrics.publishStoredMetrics();
     if (reannounced.length > 0) deps.logger.warn('re-announced closed windows that had not settled', { windows: reannounced });

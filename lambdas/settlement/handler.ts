@@ -56,19 +56,38 @@ export function createSettlementHandler(deps: SettlementDependencies): SqsBatchH
         instructions: balanced ? settlementInstructions(positions) : [],
         createdAt: now().toISOString(),
       });
-      if (report.status === 'UNBALANCED') await alarmUnbalanced(report);
     }
-    if (report.status === 'UNBALANCED') return; // nothing is paid on positions that do not net to zero
+    if (report.status === 'UNBALANCED') {
+      // Nothing is paid on positions that do not net to zero; operations are told (again, on a
+      // redelivery whose first attempt could not tell them).
+      if (await deps.store.claimUnbalancedAlarm(window.windowId)) await alarmUnbalanced(report);
+      return;
+    }
     if (report.instructions.length === 0) {
       await deps.store.markSettledIfComplete(window.windowId, 0);
       return;
     }
-    for (const line of report.instructions) await deps.publisher.publish(instructionEvent(report, line, closed.id, now().toISOString()));
-    deps.metrics.addMetric('SettlementInstructionsIssued', MetricUnit.Count, report.instructions.length);
+    // Only the instructions not recorded yet: a redelivery or a re-announcement repeats no
+    // instruction a consumer has already seen through (the event id is its idempotency key).
+    const recorded = new Set((await deps.store.recordedInstructions(window, report)).map((line) => line.institutionId));
+    const pending = report.instructions.filter((line) => !recorded.has(line.institutionId));
+    for (const line of pending) await deps.publisher.publish(instructionEvent(report, line, closed.id, now().toISOString()));
+    if (pending.length === 0) await deps.store.markSettledIfComplete(window.windowId, report.instructions.length);
+    deps.metrics.addMetric('SettlementInstructionsIssued', MetricUnit.Count, pending.length);
   };
 
   const alarmUnbalanced = async (report: SettlementReport): Promise<void> => {
     const sum = sumOfPositions(report.positions);
+    try {
+      await notifyUnbalanced(report, sum);
+    } catch (error) {
+      // Give the claim back so the redelivery tells operations.
+      await deps.store.releaseUnbalancedAlarm(report.windowId);
+      throw error;
+    }
+  };
+
+  const notifyUnbalanced = async (report: SettlementReport, sum: bigint): Promise<void> => {
     deps.logger.error('settlement window positions do not net to zero; no instructions issued', { windowId: report.windowId, sum: sum.toString() });
     deps.metrics.addMetric('SettlementUnbalanced', MetricUnit.Count, 1);
     await deps.notifier.notify({

@@ -290,13 +290,20 @@ function startSettlementSchedule(env: Record<string, string>, intervalSeconds: n
   const seconds = intervalSeconds ?? topology.handlers.settlementClose.scheduleRateMinutes * 60;
   if (seconds === 0) return undefined;
   const close = settlementCloseHandlerFromEnv(env);
+  let running = false;
   const timer = setInterval(() => {
-    close().then(
-      (report) => {
-        if (report.closed.length > 0) log(`settlement: closed ${report.closed.join(', ')}`);
-      },
-      (error: unknown) => log(`settlement: scheduled close failed: ${String(error)}`),
-    );
+    if (running) return; // a slow run is never overlapped by the next tick
+    running = true;
+    close()
+      .then(
+        (report) => {
+          if (report.closed.length > 0) log(`settlement: closed ${report.closed.join(', ')}`);
+        },
+        (error: unknown) => log(`settlement: scheduled close failed: ${String(error)}`),
+      )
+      .finally(() => {
+        running = false;
+      });
   }, seconds * 1_000);
   timer.unref();
   return timer;

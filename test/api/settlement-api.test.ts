@@ -112,5 +112,9 @@ describe('settlement routes', () => {
     expect(again).toMatchObject({ status: 409, type: 'window-not-open' });
     expect(seen).toEqual(['CAD-000000004', 'CAD-000000003', 'CAD-000000002', 'CAD-000000001']);
     expect(closedOnly.windows.map((window) => window.windowId)).toEqual(['CAD-000000003', 'CAD-000000002', 'CAD-000000001']);
+    // A forged cursor beyond the open window is refused, not paged through (or a 500).
+    const forged = Buffer.from(JSON.stringify({ query: '["CAD",null]', currency: 'CAD', sequence: 999_999_999 })).toString('base64url');
+    expect(await problemOf(admin('GET', `/v1/settlement-windows?currency=CAD&cursor=${forged}`))).toMatchObject({ status: 400, type: 'invalid-query' });
+    expect(await problemOf(admin('POST', '/v1/settlement-windows/close', { currency: 'CAD', windowId: 'CAD-000000099' }))).toMatchObject({ status: 404, type: 'not-found' });
   });
 });

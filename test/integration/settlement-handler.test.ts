@@ -85,9 +85,9 @@ describe('settlement handler', () => {
 
     await deliver(closedEvent);
     const report = await ledger.settlement.getReport(window.windowId);
-    const instructions = await published(4);
+    const instructions = await published(3, 10_000);
     await deliver(closedEvent); // redelivered before the instructions are recorded
-    const again = await published(4);
+    const again = await published(1, 1_000);
     const bodies = instructions.map((event) => JSON.stringify(event));
     await deliver(...bodies);
     await deliver(...bodies); // every instruction redelivered

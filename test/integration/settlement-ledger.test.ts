@@ -109,13 +109,19 @@ describe('interbank posting', () => {
     // overlap transfers in flight, and every window gets some.
     let decided = 0;
     const closed: Promise<Awaited<ReturnType<typeof ledger.settlement.closeWindow>>>[] = [];
+    // Closes run one after another (as a scheduler would), each while transfers are in flight.
+    let lastClose: Promise<unknown> = Promise.resolve();
     const outcomes: Awaited<ReturnType<typeof post>>[] = [];
     const queue = [...transfers];
     await Promise.all(
       [1, 2, 3, 4].map(async () => {
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
           outcomes.push(await post(next.debtor, next.creditor, next.amount, currency));
-          if (++decided % 9 === 0 && closed.length < 3) closed.push(ledger.settlement.closeWindow(currency));
+          if (++decided % 9 === 0 && closed.length < 3) {
+            const close = lastClose.then(() => ledger.settlement.closeWindow(currency));
+            lastClose = close;
+            closed.push(close);
+          }
         }
       }),
     );
@@ -140,7 +146,40 @@ describe('interbank posting', () => {
     expect(windows.filter((window) => (window?.transferCount ?? 0) > 0).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('refuses to close a window that is no longer open', async () => {
+  it('puts a transfer in a window even when its account is opened between the lookup and the posting', async () => {
+    const currency: CurrencyCode = 'AUD';
+    const debtor = await openFundedAccount(handle, { institutionId: bank('early'), balanceMinor: 5_000n, currency });
+    const lateBank = bank('late');
+    const lateAccountId = `acc-late-${randomUUID().slice(0, 8)}`;
+    const windowId = await ledger.settlement.currentWindowId(currency);
+    let opened = false;
+    // Fault injection at the chosen point: the creditor appears just before the first posting.
+    world.clients.dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && !opened) {
+          opened = true;
+          await ledger.openAccount({ accountId: lateAccountId, institutionId: lateBank, currency, kind: 'CUSTOMER', status: 'ACTIVE', balanceMinor: 0n, overdraftLimitMinor: 0n, openedAt: new Date().toISOString() });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'openCreditorLate' },
+    );
+    let transfer;
+    try {
+      transfer = await post(debtor.accountId, lateAccountId, 400, currency);
+    } finally {
+      world.clients.dynamodb.middlewareStack.remove('openCreditorLate');
+    }
+    const window = await ledger.settlement.getWindow(windowId);
+    const positions = window === undefined ? new Map() : await ledger.settlement.positions(window);
+
+    expect(opened).toBe(true);
+    expect(transfer.status).toBe('POSTED');
+    expect(positions.get(lateBank)).toBe(-400n);
+    expect(positions.get(debtor.institutionId)).toBe(400n);
+  });
+
+  it('refuses to close a window that is no longer open, and names a window that does not exist', async () => {
     const currency: CurrencyCode = 'JPY';
     const open = await ledger.settlement.currentWindowId(currency);
 
@@ -150,5 +189,6 @@ describe('interbank posting', () => {
     expect(first.kind).toBe('closed');
     expect(again.kind).toBe('not-open');
     expect(again.kind === 'not-open' ? again.current.state : undefined).toBe('CLOSED');
+    expect((await ledger.settlement.closeWindow(currency, 'JPY-000000099')).kind).toBe('not-found');
   });
 });

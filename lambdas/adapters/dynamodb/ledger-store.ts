@@ -51,6 +51,13 @@ export class SameAccountTransferError extends LedgerStoreError {
   }
 }
 
+interface PostingRoute {
+  /** '' when the account was not found. */
+  readonly payerInstitutionId: string;
+  readonly payeeInstitutionId: string;
+  readonly interbank?: InterbankRoute;
+}
+
 /** Account -> institution entries kept per store (an account's institution never changes). */
 const INSTITUTION_CACHE_MAX = 100_000;
 
@@ -86,11 +93,13 @@ export class DynamoLedgerStore implements LedgerStore {
   }
 
   /**
-   * The window, positions and cap an interbank transfer must carry; undefined for a transfer
-   * within one institution, or one whose account is missing (the debit or credit condition then
-   * rejects it).
+   * Both accounts' institutions (as the debit and credit conditions will insist on) and, for an
+   * interbank transfer, the window, positions and cap it must carry. An account not found gets
+   * the institution '' that no account has: should it be opened before the transaction runs, the
+   * condition fails and the posting retries with its real institution, so an interbank transfer
+   * can never slip through as an intrabank one.
    */
-  async #interbankRoute(request: TransferRequest): Promise<InterbankRoute | undefined> {
+  async #routeOf(request: TransferRequest): Promise<PostingRoute> {
     const missing = [request.debtorAccountId, request.creditorAccountId].filter((id) => !this.#institutionOf.has(id));
     if (missing.length > 0) {
       if (this.#institutionOf.size > INSTITUTION_CACHE_MAX) this.#institutionOf.clear();
@@ -101,9 +110,9 @@ export class DynamoLedgerStore implements LedgerStore {
         if (accountId !== undefined && institutionId !== undefined) this.#institutionOf.set(accountId, institutionId);
       }
     }
-    const payer = this.#institutionOf.get(request.debtorAccountId);
-    const payee = this.#institutionOf.get(request.creditorAccountId);
-    if (payer === undefined || payee === undefined || payer === payee) return undefined;
+    const payer = this.#institutionOf.get(request.debtorAccountId) ?? '';
+    const payee = this.#institutionOf.get(request.creditorAccountId) ?? '';
+    if (payer === '' || payee === '' || payer === payee) return { payerInstitutionId: payer, payeeInstitutionId: payee };
     let windowId = this.#openWindowOf.get(request.currency);
     if (windowId === undefined) {
       windowId = await this.#settlement.currentWindowId(request.currency);
@@ -115,7 +124,11 @@ export class DynamoLedgerStore implements LedgerStore {
       cap = (await this.#settlement.netDebitCap(payer, request.currency)) ?? null;
       this.#capOf.set(capKey, cap);
     }
-    return { payerInstitutionId: payer, payeeInstitutionId: payee, windowId, netDebitCapMinor: cap ?? undefined };
+    return {
+      payerInstitutionId: payer,
+      payeeInstitutionId: payee,
+      interbank: { payerInstitutionId: payer, payeeInstitutionId: payee, windowId, netDebitCapMinor: cap ?? undefined },
+    };
   }
 
   async postTransfer(request: TransferRequest): Promise<PostingResult> {
@@ -133,7 +146,7 @@ export class DynamoLedgerStore implements LedgerStore {
   }
 
   async #attemptPosting(request: TransferRequest, contentHash: string): Promise<PostingResult | 'conflict'> {
-    const route = await this.#interbankRoute(request);
+    const { payerInstitutionId, payeeInstitutionId, interbank: route } = await this.#routeOf(request);
     const decidedAt = this.#now().toISOString();
     const posted: TransferRecord = { ...request, status: 'POSTED', contentHash, decidedAt };
     const amount: AttributeValue = { N: String(request.amountMinor) };
@@ -156,7 +169,8 @@ export class DynamoLedgerStore implements LedgerStore {
                 // Mirrors debitRefusal(): DynamoDB conditions cannot do arithmetic, so each
                 // account carries headroomMinor = balance + overdraft limit, updated in step.
                 // Only ADMIN transfers may debit a funding account (which has no floor).
-                ConditionExpression: `attribute_exists(pk) AND #status = :active AND currency = :currency AND ${
+                // The institution is the one the settlement route was built for.
+                ConditionExpression: `attribute_exists(pk) AND #status = :active AND currency = :currency AND institutionId = :institution AND ${
                   request.channel === 'ADMIN' ? '(kind = :funding OR headroomMinor >= :amount)' : '(kind <> :funding AND headroomMinor >= :amount)'
                 }`,
                 UpdateExpression: 'SET balanceMinor = balanceMinor - :amount, headroomMinor = headroomMinor - :amount',
@@ -166,6 +180,7 @@ export class DynamoLedgerStore implements LedgerStore {
                   ':currency': { S: request.currency },
                   ':funding': { S: 'FUNDING' },
                   ':amount': amount,
+                  ':institution': { S: payerInstitutionId },
                 },
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
@@ -175,7 +190,7 @@ export class DynamoLedgerStore implements LedgerStore {
                 TableName: this.#tableName,
                 Key: accountKey(request.creditorAccountId),
                 // Mirrors creditRefusal(): a FROZEN account still receives.
-                ConditionExpression: 'attribute_exists(pk) AND #status IN (:active, :frozen) AND currency = :currency',
+                ConditionExpression: 'attribute_exists(pk) AND #status IN (:active, :frozen) AND currency = :currency AND institutionId = :institution',
                 UpdateExpression: 'SET balanceMinor = balanceMinor + :amount, headroomMinor = headroomMinor + :amount',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: {
@@ -183,6 +198,7 @@ export class DynamoLedgerStore implements LedgerStore {
                   ':frozen': { S: 'FROZEN' },
                   ':currency': { S: request.currency },
                   ':amount': amount,
+                  ':institution': { S: payeeInstitutionId },
                 },
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
@@ -219,8 +235,12 @@ export class DynamoLedgerStore implements LedgerStore {
       this.#accountFromReason(creditReason, request.creditorAccountId),
     ]);
     const decision = decidePosting(debtor, creditor, request);
-    // The condition failed on a state the rules would accept: it changed in between. Try again.
-    if (decision.kind === 'post') return 'conflict';
+    // The condition failed on a state the rules would accept: it changed in between (or an
+    // account appeared after its institution was looked up). Try again with fresh lookups.
+    if (decision.kind === 'post') {
+      if (route !== undefined) this.#openWindowOf.delete(request.currency);
+      return 'conflict';
+    }
     return this.#storeRejection(request, contentHash, decision.reason);
   }
 
@@ -239,7 +259,10 @@ export class DynamoLedgerStore implements LedgerStore {
     if (failed(reasons.windowReason)) this.#openWindowOf.delete(request.currency);
     if (failed(reasons.capReason)) this.#capOf.delete(`${route.payerInstitutionId}#${request.currency}`);
     if (failed(reasons.windowReason) || failed(reasons.capReason)) return 'conflict';
-    if (failed(reasons.payerPositionReason)) return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
+    // Only against a window and cap known to be current is a refused position the cap speaking;
+    // a window caught mid-close (TransactionConflict) may be one the transfer fits in next time.
+    const current = reasons.windowReason?.Code === 'None' && reasons.capReason?.Code === 'None';
+    if (failed(reasons.payerPositionReason) && current) return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
     return 'conflict';
   }
 

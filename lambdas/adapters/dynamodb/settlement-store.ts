@@ -39,8 +39,12 @@ export interface InterbankRoute {
 
 export type CloseResult =
   | { readonly kind: 'closed'; readonly closed: SettlementWindow; readonly opened: SettlementWindow }
-  /** The window asked for is not the OPEN one (already closed, or never existed). */
-  | { readonly kind: 'not-open'; readonly current: SettlementWindow };
+  /** The window asked for is not the OPEN one (already closed). */
+  | { readonly kind: 'not-open'; readonly current: SettlementWindow }
+  /** The window asked for does not exist. */
+  | { readonly kind: 'not-found' };
+
+const CLOSE_ATTEMPTS_MAX = 6;
 
 export class SettlementConflictError extends Error {
   override name = 'SettlementConflictError';
@@ -179,12 +183,24 @@ export class DynamoSettlementStore {
    * that is the OPEN one. The caller publishes SettlementWindowClosed afterwards.
    */
   async closeWindow(currency: CurrencyCode, windowId?: string): Promise<CloseResult> {
+    // The close competes with every interbank posting for the window item: retry a conflict.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#closeOnce(currency, windowId);
+      } catch (error) {
+        if (!(error instanceof SettlementConflictError) || attempt >= CLOSE_ATTEMPTS_MAX) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  async #closeOnce(currency: CurrencyCode, windowId?: string): Promise<CloseResult> {
     const current = await this.currentWindowId(currency);
     const window = await this.getWindow(current);
     if (window === undefined) throw new CorruptItemError(`the ${currency} pointer names ${current}, which does not exist`);
     if (windowId !== undefined && windowId !== current) {
       const asked = await this.getWindow(windowId);
-      return { kind: 'not-open', current: asked ?? window };
+      return asked === undefined ? { kind: 'not-found' } : { kind: 'not-open', current: asked };
     }
     const at = this.#now().toISOString();
     const nextSequence = window.sequence + 1;
@@ -255,6 +271,29 @@ export class DynamoSettlementStore {
       if (stored === undefined) throw new CorruptItemError(`report of ${report.windowId} exists and does not`);
       return stored;
     }
+  }
+
+  /** Claims the one operations alarm of an UNBALANCED report; false once claimed. */
+  async claimUnbalancedAlarm(windowId: string): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: reportKey(windowId),
+          UpdateExpression: 'SET alarmedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(alarmedAt)',
+          ExpressionAttributeValues: { ':at': { S: this.#now().toISOString() } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseUnbalancedAlarm(windowId: string): Promise<void> {
+    await this.#client.send(new UpdateItemCommand({ TableName: this.#tableName, Key: reportKey(windowId), UpdateExpression: 'REMOVE alarmedAt' }));
   }
 
   async getReport(windowId: string): Promise<SettlementReport | undefined> {
