@@ -6,11 +6,8 @@
 // (people must hear even if the event bus is down), then the event.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSRecord } from 'aws-lambda';
-import { ZodError } from 'zod';
 import { envVar } from '../../lib/topology.js';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
-import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
 import { DynamoAccountFreezer } from '../adapters/dynamodb/account-freezer.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SnsOpsNotifier } from '../adapters/sns/ops-notifier.js';
@@ -20,7 +17,7 @@ import type { EventPublisher } from '../core/events/ports.js';
 import { alertActionsFor, type AccountFreezer, type AlertRecord, type AlertStore } from '../core/risk/alerts.js';
 import { operationsNotificationFor, type OpsNotifier } from '../core/risk/notification.js';
 import { requireEnv, type Environment } from '../shared/env.js';
-import { fifoBatchHandler, parseEventRecord, type SqsBatchHandler } from '../shared/sqs-batch.js';
+import { eventConsumer, type SqsBatchHandler } from '../shared/sqs-batch.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 
 export interface AlertsDependencies {
@@ -54,49 +51,42 @@ export function createAlertsHandler(deps: AlertsDependencies): SqsBatchHandler {
     return { ...alert, freeze: { outcome: result.outcome, at: result.at } };
   };
 
-  const processRecord = async (record: SQSRecord): Promise<void> => {
-    const raised = parseEventRecord(record, ['RiskAlertRaised'], 'alerts');
-    if (typeof raised === 'string') {
-      deps.logger.error('quarantining a malformed alert message', { messageId: record.messageId, reason: raised });
-      await deps.quarantine.quarantine(record, raised);
-      return;
-    }
-    deps.logger.setCorrelationId(raised.data.transactionId);
+  // Racing deliveries: one claims and sends. A crash after the send and before the mark sends
+  // again once the claim expires (at least once: a lost page is worse than two).
+  const notify = async (alert: AlertRecord): Promise<void> => {
+    const at = now();
+    if (!(await deps.alerts.claimNotification(alert.alertId, at.toISOString(), new Date(at.getTime() + NOTIFY_CLAIM_SECONDS * 1_000).toISOString()))) return;
     try {
+      await deps.notifier.notify(operationsNotificationFor(alert));
+    } catch (error) {
+      await deps.alerts.releaseNotificationClaim(alert.alertId);
+      throw error;
+    }
+    await deps.alerts.markNotified(alert.alertId, now().toISOString());
+    deps.metrics.addMetric('OperationsNotified', MetricUnit.Count, 1);
+  };
+
+  return eventConsumer({
+    queue: 'alerts',
+    types: ['RiskAlertRaised'],
+    quarantine: deps.quarantine,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    correlationIdOf: (raised) => raised.data.transactionId,
+    handle: async (raised) => {
       const stored = await deps.alerts.recordAlert(raised.data, now().toISOString());
       if (stored.created) deps.metrics.addMetric(`AlertsStored${stored.alert.severity}`, MetricUnit.Count, 1);
       let alert = stored.alert;
       const actions = alertActionsFor(alert.severity);
       if (actions.freezeAccount && alert.freeze === undefined && alert.status === 'OPEN') alert = await freeze(alert);
       // An alert an analyst already resolved needs nobody woken up.
-      if (actions.notifyOperations && alert.notifiedAt === undefined && alert.status === 'OPEN') {
-        // Racing deliveries: one claims and sends. A crash after the send and before the mark
-        // sends again once the claim expires (at least once: a lost page is worse than two).
-        const at = now();
-        if (await deps.alerts.claimNotification(alert.alertId, at.toISOString(), new Date(at.getTime() + NOTIFY_CLAIM_SECONDS * 1_000).toISOString())) {
-          try {
-            await deps.notifier.notify(operationsNotificationFor(alert));
-          } catch (error) {
-            await deps.alerts.releaseNotificationClaim(alert.alertId);
-            throw error;
-          }
-          await deps.alerts.markNotified(alert.alertId, now().toISOString());
-          deps.metrics.addMetric('OperationsNotified', MetricUnit.Count, 1);
-        }
-      }
+      if (actions.notifyOperations && alert.notifiedAt === undefined && alert.status === 'OPEN') await notify(alert);
       if (alert.freeze?.outcome === 'FROZEN' && alert.frozenEventPublishedAt === undefined) {
         await deps.publisher.publish(accountFrozen(alert, raised, alert.freeze.at));
         await deps.alerts.markFrozenEventPublished(alert.alertId, now().toISOString());
       }
-    } catch (error) {
-      if (error instanceof CorruptItemError || error instanceof ZodError) {
-        await deps.quarantine.quarantine(record, `${error.name}: ${error.message}`);
-        return;
-      }
-      throw error;
-    }
-  };
-  return fifoBatchHandler(processRecord, deps.metrics);
+    },
+  });
 }
 
 function accountFrozen(alert: AlertRecord, raised: EventOf<'RiskAlertRaised'>, frozenAt: string): PaymentEvent {

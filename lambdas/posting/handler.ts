@@ -4,19 +4,16 @@
 // in the batch while other groups proceed. The composition root is at the end of the file.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSRecord } from 'aws-lambda';
-import { ZodError } from 'zod';
 import type { EventOf, PaymentEvent } from '../core/events/envelope.js';
 import { MissingRejectionReasonError, transactionDecided, transactionModified } from '../core/events/transfer-events.js';
 import type { EventPublisher } from '../core/events/ports.js';
 import type { LedgerStore, PostingResult } from '../core/ledger/ports.js';
 import { transferContentHash, type TransferRequest } from '../core/ledger/transfer.js';
-import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
 import { DynamoLedgerStore, SameAccountTransferError } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
 import { requireEnv, type Environment } from '../shared/env.js';
-import { fifoBatchHandler, parseEventRecord, type SqsBatchHandler } from '../shared/sqs-batch.js';
+import { eventConsumer, isPermanentFailure, type SqsBatchHandler } from '../shared/sqs-batch.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { envVar } from '../../lib/topology.js';
 
@@ -32,38 +29,24 @@ export interface PostingDependencies {
 
 export function createPostingHandler(deps: PostingDependencies): SqsBatchHandler {
   const now = deps.now ?? (() => new Date());
-  const quarantine = async (record: SQSRecord, reason: string): Promise<void> => {
-    deps.logger.error('quarantining a posting message that can never succeed', { messageId: record.messageId, reason });
-    await deps.quarantine.quarantine(record, reason);
-    deps.metrics.addMetric('MessagesQuarantined', MetricUnit.Count, 1);
-  };
-  const processRecord = async (record: SQSRecord): Promise<void> => {
-    deps.logger.setCorrelationId(record.messageId);
-    const event = parseEventRecord(record, ['TransactionRequested'], 'posting');
-    if (typeof event === 'string') return quarantine(record, event);
-    deps.logger.setCorrelationId(event.data.transactionId);
-    try {
+  return eventConsumer({
+    queue: 'posting',
+    types: ['TransactionRequested'],
+    quarantine: deps.quarantine,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    correlationIdOf: (event) => event.data.transactionId,
+    isPermanent,
+    handle: async (event) => {
       const result = await deps.ledger.postTransfer(toTransferRequest(event));
       await deps.publisher.publish(outcomeEvent(event, result, now()));
       recordOutcome(deps, result, now());
-    } catch (error) {
-      // Retrying these cannot help: they would block the account's group until maxReceiveCount
-      // and then reach the DLQ without a reason. Everything else is treated as transient.
-      if (isPermanent(error)) return quarantine(record, `${error.name}: ${error.message}`);
-      throw error;
-    }
-  };
-
-  return fifoBatchHandler(processRecord, deps.metrics);
+    },
+  });
 }
 
 function isPermanent(error: unknown): error is Error {
-  return (
-    error instanceof CorruptItemError ||
-    error instanceof SameAccountTransferError ||
-    error instanceof MissingRejectionReasonError ||
-    error instanceof ZodError
-  );
+  return isPermanentFailure(error) || error instanceof SameAccountTransferError || error instanceof MissingRejectionReasonError;
 }
 
 function toTransferRequest(event: EventOf<'TransactionRequested'>): TransferRequest {

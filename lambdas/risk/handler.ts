@@ -1,13 +1,11 @@
 // Risk handler: screens every decided transfer (TransactionPosted / TransactionRejected from the
 // risk-screening FIFO queue) against the risk rules. The transfer is counted into its windows
 // exactly once (DynamoRiskStore), the windows are read back, the rules run, and a hit worth at
-// least LOW raises RiskAlertRaised, whose id derives from the transfer: a redelivery re-screens
-// and re-publishes the same alert, which the topic and the alerts handler absorb.
+// least LOW raises RiskAlertRaised, whose id derives from the transfer. The verdict is kept on the
+// transfer's marker: a redelivery re-publishes it (the topic and the alerts handler absorb that)
+// and never re-screens.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSRecord } from 'aws-lambda';
-import { ZodError } from 'zod';
-import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
 import { DynamoRiskStore, type ScreeningVerdict } from '../adapters/dynamodb/risk-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
@@ -19,7 +17,7 @@ import { counterIncrements, windowBucketStarts, type CounterFamily, type Decided
 import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { envVar } from '../../lib/topology.js';
-import { fifoBatchHandler, parseEventRecord, type SqsBatchHandler } from '../shared/sqs-batch.js';
+import { eventConsumer, type SqsBatchHandler } from '../shared/sqs-batch.js';
 
 export interface RiskDependencies {
   readonly risk: DynamoRiskStore;
@@ -34,31 +32,23 @@ export interface RiskDependencies {
 type Decided = EventOf<'TransactionPosted'> | EventOf<'TransactionRejected'>;
 
 export function createRiskHandler(deps: RiskDependencies): SqsBatchHandler {
-  const processRecord = async (record: SQSRecord): Promise<void> => {
-    const parsed = parseEventRecord(record, ['TransactionPosted', 'TransactionRejected'], 'screening');
-    if (typeof parsed === 'string') {
-      deps.logger.error('quarantining a malformed screening message', { messageId: record.messageId, reason: parsed });
-      await deps.quarantine.quarantine(record, parsed);
-      return;
-    }
-    deps.logger.setCorrelationId(parsed.data.transactionId);
-    if (!isScreened(parsed)) return;
-    const thresholds = thresholdsFor(parsed.data.currency, deps.thresholds);
-    if (thresholds === undefined) return; // no thresholds configured for this currency: not screened
-    try {
-      const alert = await screenDecided(parsed, thresholds, deps.risk);
+  return eventConsumer({
+    queue: 'screening',
+    types: ['TransactionPosted', 'TransactionRejected'],
+    quarantine: deps.quarantine,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    correlationIdOf: (event) => event.data.transactionId,
+    handle: async (event) => {
+      if (!isScreened(event)) return;
+      const thresholds = thresholdsFor(event.data.currency, deps.thresholds);
+      if (thresholds === undefined) return; // no thresholds configured for this currency: not screened
+      const alert = await screenDecided(event, thresholds, deps.risk);
       if (alert === undefined) return;
       await deps.publisher.publish(alert);
       deps.metrics.addMetric('RiskAlertsRaised', MetricUnit.Count, 1);
-    } catch (error) {
-      if (error instanceof CorruptItemError || error instanceof ZodError) {
-        await deps.quarantine.quarantine(record, `${error.name}: ${error.message}`);
-        return;
-      }
-      throw error;
-    }
-  };
-  return fifoBatchHandler(processRecord, deps.metrics);
+    },
+  });
 }
 
 /**

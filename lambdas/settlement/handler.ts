@@ -7,8 +7,6 @@
 // A redelivery of either finds the stored report or the recorded instruction and changes nothing.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSRecord } from 'aws-lambda';
-import { ZodError } from 'zod';
 import { envVar } from '../../lib/topology.js';
 import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
 import { DynamoSettlementStore, type SettlementReport } from '../adapters/dynamodb/settlement-store.js';
@@ -20,7 +18,7 @@ import type { EventPublisher } from '../core/events/ports.js';
 import type { OpsNotifier } from '../core/risk/notification.js';
 import { settlementInstructions, sumOfPositions } from '../core/settlement/netting.js';
 import { requireEnv, type Environment } from '../shared/env.js';
-import { fifoBatchHandler, parseEventRecord, type SqsBatchHandler } from '../shared/sqs-batch.js';
+import { eventConsumer, type SqsBatchHandler } from '../shared/sqs-batch.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 
 export interface SettlementDependencies {
@@ -108,26 +106,15 @@ export function createSettlementHandler(deps: SettlementDependencies): SqsBatchH
     if (recorded) deps.metrics.addMetric('SettlementInstructionsRecorded', MetricUnit.Count, 1);
   };
 
-  const processRecord = async (sqsRecord: SQSRecord): Promise<void> => {
-    const event = parseEventRecord(sqsRecord, ['SettlementWindowClosed', 'SettlementInstruction'], 'settlements');
-    if (typeof event === 'string') {
-      deps.logger.error('quarantining a malformed settlement message', { messageId: sqsRecord.messageId, reason: event });
-      await deps.quarantine.quarantine(sqsRecord, event);
-      return;
-    }
-    deps.logger.setCorrelationId(event.data.windowId);
-    try {
-      if (event.type === 'SettlementWindowClosed') await settle(event);
-      else await record(event);
-    } catch (error) {
-      if (error instanceof CorruptItemError || error instanceof ZodError) {
-        await deps.quarantine.quarantine(sqsRecord, `${error.name}: ${error.message}`);
-        return;
-      }
-      throw error;
-    }
-  };
-  return fifoBatchHandler(processRecord, deps.metrics);
+  return eventConsumer({
+    queue: 'settlements',
+    types: ['SettlementWindowClosed', 'SettlementInstruction'],
+    quarantine: deps.quarantine,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    correlationIdOf: (event) => event.data.windowId,
+    handle: (event) => (event.type === 'SettlementWindowClosed' ? settle(event) : record(event)),
+  });
 }
 
 function instructionEvent(report: SettlementReport, line: SettlementReport['instructions'][number], causationId: string, issuedAt: string): PaymentEvent {

@@ -1,9 +1,14 @@
 // What every SQS FIFO consumer shares: the Powertools FIFO batch loop (a failed record fails the
-// rest of its message group in the batch, other groups proceed; Lambda retries only those) and
-// the parsing of a record into an event of the types the queue is meant to carry.
+// rest of its message group in the batch, other groups proceed; Lambda retries only those), the
+// parsing of a record into an event of the types the queue is meant to carry, and the quarantine
+// of a message that can never succeed (malformed, or failing in a way retries cannot mend).
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ZodError } from 'zod';
+import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
+import type { Quarantine } from '../adapters/sqs/quarantine.js';
 import { EventEnvelope, type EventOf, type EventType } from '../core/events/envelope.js';
 
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -46,4 +51,52 @@ export function parseEventRecord<T extends EventType>(record: SQSRecord, types: 
   const event = parsed.data;
   if (!(types as readonly EventType[]).includes(event.type)) return `unexpected event type ${event.type} on the ${queue} queue`;
   return event as EventOf<T>;
+}
+
+/** Failures no retry can mend: stored data that is not what this code wrote, or an invalid event. */
+export function isPermanentFailure(error: unknown): error is Error {
+  return error instanceof CorruptItemError || error instanceof ZodError;
+}
+
+export interface EventConsumer<T extends EventType> {
+  /** The queue's name, for reasons and logs. */
+  readonly queue: string;
+  /** The event types the queue carries; any other is quarantined. */
+  readonly types: readonly T[];
+  readonly quarantine: Quarantine;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The log correlation id of an event (its transfer, its window, ...). */
+  readonly correlationIdOf: (event: EventOf<T>) => string;
+  /** Which errors are permanent. @default isPermanentFailure */
+  readonly isPermanent?: (error: unknown) => error is Error;
+  readonly handle: (event: EventOf<T>) => Promise<void>;
+}
+
+/**
+ * A queue handler for events: each record is parsed, handled, and quarantined to the DLQ with its
+ * reason when it is malformed or fails permanently; any other failure is left to SQS to retry.
+ */
+export function eventConsumer<T extends EventType>(consumer: EventConsumer<T>): SqsBatchHandler {
+  const isPermanent = consumer.isPermanent ?? isPermanentFailure;
+  const quarantine = async (record: SQSRecord, reason: string): Promise<void> => {
+    consumer.logger.error(`quarantining a ${consumer.queue} message that can never succeed`, { messageId: record.messageId, reason });
+    await consumer.quarantine.quarantine(record, reason);
+    consumer.metrics.addMetric('MessagesQuarantined', MetricUnit.Count, 1);
+  };
+  const processRecord = async (record: SQSRecord): Promise<void> => {
+    consumer.logger.setCorrelationId(record.messageId);
+    const event = parseEventRecord(record, consumer.types, consumer.queue);
+    if (typeof event === 'string') return quarantine(record, event);
+    consumer.logger.setCorrelationId(consumer.correlationIdOf(event));
+    try {
+      await consumer.handle(event);
+    } catch (error) {
+      // Retrying these cannot help: they would block the group until maxReceiveCount and then
+      // reach the DLQ without a reason. Everything else is treated as transient.
+      if (isPermanent(error)) return quarantine(record, `${error.name}: ${error.message}`);
+      throw error;
+    }
+  };
+  return fifoBatchHandler(processRecord, consumer.metrics);
 }
