@@ -5,6 +5,7 @@
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import { abortableSleep } from './queue-consumer.js';
 
 /** Kept notifications; older ones are dropped (they were printed). */
 export const KEPT_NOTIFICATIONS_MAX = 1_000;
@@ -89,16 +90,6 @@ function printSafely(print: (text: string) => void, text: string): void {
   } catch {
     // The console is a convenience; the notification is kept for the API regardless.
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }
 
 function receivedFrom(body: string): ReceivedNotification {

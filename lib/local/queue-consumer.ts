@@ -70,14 +70,15 @@ export class QueueConsumer {
       } catch (error) {
         if (signal.aborted) return;
         this.#options.onPollError?.(error);
-        await sleep(backoffMs, signal);
+        await abortableSleep(backoffMs, signal);
         backoffMs = Math.min(backoffMs * 2, POLL_ERROR_BACKOFF_MAX_MS);
       }
     }
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or less if `signal` aborts first (a stop need not wait out a back-off). */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => {

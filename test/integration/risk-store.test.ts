@@ -109,8 +109,10 @@ describe('DynamoRiskStore', () => {
     await risk.recordScreening({ transferId: 'p-1', increments: [], payeePair: pair, screenedAtEpochSeconds: now });
     await risk.recordScreening({ transferId: 'p-2', increments: [], payeePair: pair, screenedAtEpochSeconds: now });
 
-    expect(await risk.isFirstToCreditor(debtor, 'acc-payee', 'p-1')).toBe(true);
-    expect(await risk.isFirstToCreditor(debtor, 'acc-payee', 'p-2')).toBe(false);
-    expect(await risk.isFirstToCreditor(debtor, 'acc-elsewhere', 'p-1')).toBe(false);
+    const firstToCreditor = async (creditorAccountId: string, transferId: string) =>
+      (await risk.readScreeningState([], { debtorAccountId: debtor, creditorAccountId, transferId })).firstToCreditor;
+    expect(await firstToCreditor('acc-payee', 'p-1')).toBe(true);
+    expect(await firstToCreditor('acc-payee', 'p-2')).toBe(false);
+    expect(await firstToCreditor('acc-elsewhere', 'p-1')).toBe(false);
   });
 });

@@ -120,7 +120,8 @@ function str(item: Item, name: string): string {
   return value;
 }
 
-function int(item: Item, name: string): bigint {
+/** An integer attribute, exactly (N as bigint). */
+export function int(item: Item, name: string): bigint {
   const value = item[name]?.N;
   if (value === undefined || !/^-?\d+$/.test(value)) throw new CorruptItemError(`attribute ${name} is not an integer: ${value}`);
   return BigInt(value);

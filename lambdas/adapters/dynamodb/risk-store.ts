@@ -171,11 +171,6 @@ export class DynamoRiskStore {
     return totals ?? { count: 0, amountMinor: 0 };
   }
 
-  /** Whether this transfer is the first that posted from debtor to creditor. */
-  async isFirstToCreditor(debtorAccountId: string, creditorAccountId: string, transferId: string): Promise<boolean> {
-    return (await this.readScreeningState([], { debtorAccountId, creditorAccountId, transferId })).firstToCreditor;
-  }
-
   /**
    * Everything screening reads about a transfer's history, in one consistent BatchGetItem: each
    * window's sum (in the order asked) and, for a posted transfer, whether it is the first from

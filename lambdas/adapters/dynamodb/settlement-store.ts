@@ -17,7 +17,7 @@ import {
 import { isCurrencyCode, type CurrencyCode } from '../../core/money/currency.js';
 import { WINDOW_STATES, windowIdFor, type SettlementWindow } from '../../core/settlement/window.js';
 import { batchGetAll } from './batch-get.js';
-import { CorruptItemError, type Item } from './ledger-items.js';
+import { CorruptItemError, int, type Item } from './ledger-items.js';
 
 export const currentWindowKey = (currency: string): Item => ({ pk: { S: `SETTLEMENT_CURRENT#${currency}` } });
 export const windowKey = (windowId: string): Item => ({ pk: { S: `SETTLEMENT_WINDOW#${windowId}` } });
@@ -97,7 +97,7 @@ export class DynamoSettlementStore {
 
   async netDebitCap(institutionId: string, currency: CurrencyCode): Promise<bigint | undefined> {
     const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: limitKey(institutionId, currency), ConsistentRead: true }));
-    return Item === undefined ? undefined : integer(Item, 'netDebitCapMinor');
+    return Item === undefined ? undefined : int(Item, 'netDebitCapMinor');
   }
 
   async setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint): Promise<void> {
@@ -255,7 +255,7 @@ export class DynamoSettlementStore {
     for (const item of items) {
       const institutionId = item.institutionId?.S;
       if (institutionId === undefined) throw new CorruptItemError('position without institution');
-      positions.set(institutionId, integer(item, 'positionMinor'));
+      positions.set(institutionId, int(item, 'positionMinor'));
     }
     return positions;
   }
@@ -385,7 +385,7 @@ export class DynamoSettlementStore {
       .map((item): RecordedInstruction => ({
         institutionId: item.institutionId?.S ?? '',
         direction: item.direction?.S === 'PAY' ? 'PAY' : 'RECEIVE',
-        amountMinor: integer(item, 'amountMinor'),
+        amountMinor: int(item, 'amountMinor'),
         recordedAt: item.recordedAt?.S ?? '',
       }))
       .sort((a, b) => (a.institutionId < b.institutionId ? -1 : 1));
@@ -409,7 +409,7 @@ export class DynamoSettlementStore {
   async currentPosition(institutionId: string, currency: CurrencyCode): Promise<{ windowId: string; positionMinor: bigint }> {
     const windowId = await this.currentWindowId(currency);
     const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: positionKey(windowId, institutionId), ConsistentRead: true }));
-    return { windowId, positionMinor: Item === undefined ? 0n : integer(Item, 'positionMinor') };
+    return { windowId, positionMinor: Item === undefined ? 0n : int(Item, 'positionMinor') };
   }
 }
 
@@ -478,8 +478,8 @@ function reportFromItem(item: Item): SettlementReport {
       windowId: item.windowId?.S ?? '',
       currency,
       status,
-      transferCount: Number(integer(item, 'transferCount')),
-      grossMinor: integer(item, 'grossMinor'),
+      transferCount: Number(int(item, 'transferCount')),
+      grossMinor: int(item, 'grossMinor'),
       positions: new Map(Object.entries(positions).map(([institution, position]) => [institution, BigInt(position)])),
       instructions: instructions.map((line) => ({ institutionId: line.institutionId, direction: line.direction, amountMinor: BigInt(line.amountMinor) })),
       createdAt: item.createdAt?.S ?? '',
@@ -500,21 +500,16 @@ export function windowFromItem(item: Item): SettlementWindow {
   return {
     windowId,
     currency,
-    sequence: Number(integer(item, 'sequence')),
+    sequence: Number(int(item, 'sequence')),
     state: state as SettlementWindow['state'],
     openedAt,
     ...(item.closedAt?.S !== undefined ? { closedAt: item.closedAt.S } : {}),
     ...(item.settledAt?.S !== undefined ? { settledAt: item.settledAt.S } : {}),
-    transferCount: Number(integer(item, 'transferCount')),
-    grossMinor: integer(item, 'grossMinor'),
+    transferCount: Number(int(item, 'transferCount')),
+    grossMinor: int(item, 'grossMinor'),
     participants: [...(item.participants?.SS ?? [])].sort(),
     ...(item.instructionCount?.N !== undefined ? { instructionCount: Number(item.instructionCount.N) } : {}),
     ...(item.instructionsRecorded?.N !== undefined ? { instructionsRecorded: Number(item.instructionsRecorded.N) } : {}),
   };
 }
 
-function integer(item: Item, name: string): bigint {
-  const value = item[name]?.N;
-  if (value === undefined || !/^-?\d+$/.test(value)) throw new CorruptItemError(`attribute ${name} is not an integer: ${value}`);
-  return BigInt(value);
-}
