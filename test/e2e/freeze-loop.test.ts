@@ -9,6 +9,7 @@ import { ApiClient, type AlertView } from '../../lib/cli/api-client.js';
 import { LOCAL_NOTIFICATIONS_PATH, startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
 import type { ReceivedNotification } from '../../lib/local/ops-console.js';
 import { DEFAULT_THRESHOLDS as T } from '../../lambdas/core/risk/thresholds.js';
+import { openAccountOverHttp, transferOverHttp } from '../support/http-fixtures.js';
 import { balancesByCurrency } from '../support/ledger-fixtures.js';
 
 const DECISION_TIMEOUT_MS = 15_000;
@@ -31,19 +32,9 @@ afterAll(async () => {
   await runtime.stop();
 });
 
-async function openAccount(balance: number): Promise<string> {
-  const opened = await admin.openAccount({ institutionId: 'bank-risk', currency: 'EUR' });
-  expect(opened.status).toBe(201);
-  const accountId = opened.body.accountId as string;
-  if (balance > 0) expect((await admin.deposit(accountId, { amount: balance, currency: 'EUR' })).status).toBe(201);
-  return accountId;
-}
-
-async function transfer(debtorAccountId: string, creditorAccountId: string, amount: number) {
-  const accepted = await web.submit({ debtorAccountId, creditorAccountId, amount, currency: 'EUR' });
-  expect(accepted.status).toBe(202);
-  return web.waitForDecision(accepted.body.transactionId as string, DECISION_TIMEOUT_MS);
-}
+const openAccount = (balance: number): Promise<string> => openAccountOverHttp(admin, { institutionId: 'bank-risk', currency: 'EUR', balance });
+const transfer = (debtorAccountId: string, creditorAccountId: string, amount: number) =>
+  transferOverHttp(web, { debtorAccountId, creditorAccountId, amount, currency: 'EUR' }, DECISION_TIMEOUT_MS);
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + ALERT_TIMEOUT_MS;

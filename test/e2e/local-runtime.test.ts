@@ -11,6 +11,7 @@ import type { SqsBatchHandler } from '../../lib/local/event-source.js';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
 import { QUARANTINE_REASON_ATTRIBUTE } from '../../lambdas/adapters/sqs/quarantine.js';
 import { balancesByCurrency } from '../support/ledger-fixtures.js';
+import { openAccountOverHttp } from '../support/http-fixtures.js';
 import { takeMessages } from '../support/queue-driver.js';
 
 const DECISION_TIMEOUT_MS = 15_000;
@@ -55,13 +56,7 @@ afterAll(async () => {
   await runtime.stop();
 });
 
-async function openAccount(balance: number, institutionId = 'bank-e2e'): Promise<string> {
-  const opened = await admin.openAccount({ institutionId, currency: 'EUR' });
-  expect(opened.status).toBe(201);
-  const accountId = opened.body.accountId as string;
-  if (balance > 0) expect((await admin.deposit(accountId, { amount: balance, currency: 'EUR' })).status).toBe(201);
-  return accountId;
-}
+const openAccount = (balance: number, institutionId = 'bank-e2e'): Promise<string> => openAccountOverHttp(admin, { institutionId, currency: 'EUR', balance });
 
 async function balance(accountId: string): Promise<bigint> {
   return (await web.getAccount(accountId)).body.balance;

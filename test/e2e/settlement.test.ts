@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type SettlementWindowDetail } from '../../lib/cli/api-client.js';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
+import { openAccountOverHttp, transferOverHttp } from '../support/http-fixtures.js';
 import { balancesByCurrency } from '../support/ledger-fixtures.js';
 
 const TIMEOUT_MS = 15_000;
@@ -26,19 +27,9 @@ afterAll(async () => {
   await runtime.stop();
 });
 
-async function openAccount(institutionId: string, balance: number): Promise<string> {
-  const opened = await admin.openAccount({ institutionId, currency: 'USD' });
-  expect(opened.status).toBe(201);
-  const accountId = opened.body.accountId as string;
-  if (balance > 0) expect((await admin.deposit(accountId, { amount: balance, currency: 'USD' })).status).toBe(201);
-  return accountId;
-}
-
-async function transfer(debtorAccountId: string, creditorAccountId: string, amount: number) {
-  const accepted = await web.submit({ debtorAccountId, creditorAccountId, amount, currency: 'USD' });
-  expect(accepted.status).toBe(202);
-  return web.waitForDecision(accepted.body.transactionId as string, TIMEOUT_MS);
-}
+const openAccount = (institutionId: string, balance: number): Promise<string> => openAccountOverHttp(admin, { institutionId, currency: 'USD', balance });
+const transfer = (debtorAccountId: string, creditorAccountId: string, amount: number) =>
+  transferOverHttp(web, { debtorAccountId, creditorAccountId, amount, currency: 'USD' }, TIMEOUT_MS);
 
 async function settled(windowId: string): Promise<SettlementWindowDetail> {
   const deadline = Date.now() + TIMEOUT_MS;

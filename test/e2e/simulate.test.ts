@@ -17,21 +17,24 @@ afterAll(async () => {
   await runtime.stop();
 });
 
+/** A short simulation against the test's runtime, with the decision feed; options vary per test. */
+function simulateHere(options: { readonly seed: number; readonly settlementIntervalSeconds?: number; readonly fraudShare?: number }) {
+  const key = (channel: string) => runtime.credentials.apiKeys.find((candidate) => candidate.channel === channel)!.value;
+  return simulate({
+    baseUrl: runtime.apiUrl,
+    apiKeys: { WEB: key('WEB'), MOBILE: key('MOBILE'), POS: key('POS') },
+    adminKey: runtime.credentials.adminKey,
+    rate: 20,
+    durationSeconds: 3,
+    customers: 10,
+    ...options,
+    decisionFeed: (onDecision) => startDecisionFeed(runtime.clients, runtime.bindings.topics.transactions, onDecision),
+  });
+}
+
 describe('simulate', () => {
   it('decides every accepted request, absorbs duplicates and conserves money', async () => {
-    const key = (channel: string) => runtime.credentials.apiKeys.find((candidate) => candidate.channel === channel)!.value;
-
-    const summary = await simulate({
-      baseUrl: runtime.apiUrl,
-      apiKeys: { WEB: key('WEB'), MOBILE: key('MOBILE'), POS: key('POS') },
-      adminKey: runtime.credentials.adminKey,
-      rate: 20,
-      durationSeconds: 3,
-      customers: 10,
-      seed: 42,
-      settlementIntervalSeconds: 1,
-      decisionFeed: (onDecision) => startDecisionFeed(runtime.clients, runtime.bindings.topics.transactions, onDecision),
-    });
+    const summary = await simulateHere({ seed: 42, settlementIntervalSeconds: 1 });
 
     expect(summary.sent).toBe(60);
     expect(summary.accepted + summary.duplicatesSent).toBe(summary.sent);
@@ -51,19 +54,7 @@ describe('simulate', () => {
   });
 
   it('mixes in fraud actors: each pattern is alerted on, structuring is frozen, serious alerts are acted on', async () => {
-    const key = (channel: string) => runtime.credentials.apiKeys.find((candidate) => candidate.channel === channel)!.value;
-
-    const summary = await simulate({
-      baseUrl: runtime.apiUrl,
-      apiKeys: { WEB: key('WEB'), MOBILE: key('MOBILE'), POS: key('POS') },
-      adminKey: runtime.credentials.adminKey,
-      rate: 20,
-      durationSeconds: 3,
-      customers: 10,
-      seed: 7,
-      fraudShare: 0.3,
-      decisionFeed: (onDecision) => startDecisionFeed(runtime.clients, runtime.bindings.topics.transactions, onDecision),
-    });
+    const summary = await simulateHere({ seed: 7, fraudShare: 0.3 });
 
     expect(summary.lost).toBe(0);
     expect(summary.conservation.after).toBe(summary.conservation.before);
