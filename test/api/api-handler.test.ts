@@ -21,7 +21,7 @@ import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler } from '../../lambdas/posting/handler.js';
 import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
-import { balancesByCurrency, ledgerOf, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { expectMoneyConserved, ledgerOf, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, takeMessages } from '../support/queue-driver.js';
 import { withFaults } from '../support/fault.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
@@ -44,8 +44,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const sums = await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger);
-  for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
+  await expectMoneyConserved(world.clients.dynamodb, world.bindings.tables.ledger);
   world.destroy();
 });
 

@@ -10,7 +10,7 @@ import { LOCAL_NOTIFICATIONS_PATH, startLocalRuntime, type LocalRuntime } from '
 import type { ReceivedNotification } from '../../lib/local/ops-console.js';
 import { DEFAULT_THRESHOLDS as T } from '../../lambdas/core/risk/thresholds.js';
 import { openAccountOverHttp, transferOverHttp } from '../support/http-fixtures.js';
-import { balancesByCurrency } from '../support/ledger-fixtures.js';
+import { expectMoneyConserved } from '../support/ledger-fixtures.js';
 
 const DECISION_TIMEOUT_MS = 15_000;
 const ALERT_TIMEOUT_MS = 15_000;
@@ -27,8 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const sums = await balancesByCurrency(runtime.clients.dynamodb, runtime.bindings.tables.ledger);
-  for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
+  await expectMoneyConserved(runtime.clients.dynamodb, runtime.bindings.tables.ledger);
   await runtime.stop();
 });
 

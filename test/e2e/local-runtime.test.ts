@@ -10,7 +10,7 @@ import { ApiClient } from '../../lib/cli/api-client.js';
 import type { SqsBatchHandler } from '../../lib/local/event-source.js';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
 import { QUARANTINE_REASON_ATTRIBUTE } from '../../lambdas/adapters/sqs/quarantine.js';
-import { balancesByCurrency } from '../support/ledger-fixtures.js';
+import { expectMoneyConserved } from '../support/ledger-fixtures.js';
 import { openAccountOverHttp } from '../support/http-fixtures.js';
 import { takeMessages } from '../support/queue-driver.js';
 
@@ -48,8 +48,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  const sums = await balancesByCurrency(runtime.clients.dynamodb, runtime.bindings.tables.ledger);
-  for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
+  await expectMoneyConserved(runtime.clients.dynamodb, runtime.bindings.tables.ledger);
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type SettlementWindowDetail } from '../../lib/cli/api-client.js';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
 import { openAccountOverHttp, transferOverHttp } from '../support/http-fixtures.js';
-import { balancesByCurrency } from '../support/ledger-fixtures.js';
+import { expectMoneyConserved } from '../support/ledger-fixtures.js';
 
 const TIMEOUT_MS = 15_000;
 
@@ -22,8 +22,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const sums = await balancesByCurrency(runtime.clients.dynamodb, runtime.bindings.tables.ledger);
-  for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
+  await expectMoneyConserved(runtime.clients.dynamodb, runtime.bindings.tables.ledger);
   await runtime.stop();
 });
 

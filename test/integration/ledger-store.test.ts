@@ -8,7 +8,7 @@ import { PostingConflictError, SameAccountTransferError } from '../../lambdas/ad
 import type { LedgerStore, PostingResult } from '../../lambdas/core/ledger/ports.js';
 import { decidePosting } from '../../lambdas/core/ledger/posting-rules.js';
 import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
-import { balancesByCurrency, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { balancesByCurrency, expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
 let world: TestWorld;
@@ -22,8 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Conservation holds for everything every test in this file did.
-  const sums = await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger);
-  for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
+  await expectMoneyConserved(world.clients.dynamodb, world.bindings.tables.ledger);
   world.destroy();
 });
 

@@ -20,7 +20,7 @@ import type { EventPublisher } from '../../lambdas/core/events/ports.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler, type PostingDependencies } from '../../lambdas/posting/handler.js';
-import { balancesByCurrency, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, observeTopic, takeMessages } from '../support/queue-driver.js';
 import { withFaults } from '../support/fault.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
@@ -39,8 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const sums = await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger);
-  for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
+  await expectMoneyConserved(world.clients.dynamodb, world.bindings.tables.ledger);
   world.destroy();
 });
 

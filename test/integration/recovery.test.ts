@@ -12,7 +12,7 @@ import type { TransferIntake } from '../../lambdas/core/intake/ports.js';
 import { transferContentHash, type TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler } from '../../lambdas/posting/handler.js';
 import { createRecoveryHandler, RECOVERY_GRACE_SECONDS } from '../../lambdas/recovery/handler.js';
-import { balancesByCurrency, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue } from '../support/queue-driver.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
@@ -28,8 +28,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const sums = await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger);
-  for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
+  await expectMoneyConserved(world.clients.dynamodb, world.bindings.tables.ledger);
   world.destroy();
 });
 

@@ -2,6 +2,7 @@
 // fresh ids, and the per-currency sum of balances used to check conservation of money.
 import { randomUUID } from 'node:crypto';
 import { PutItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { expect } from 'vitest';
 import { fundingAccountId, type Account } from '../../lambdas/core/ledger/account.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import { transferIdFor, type TransferRequest } from '../../lambdas/core/ledger/transfer.js';
@@ -114,4 +115,10 @@ export async function balancesByCurrency(client: DynamoDBClient, tableName: stri
     if (startKey === undefined) return sums;
   }
   throw new Error('ledger scan exceeded 1000 pages');
+}
+
+/** The conservation invariant: per currency, every balance of the ledger sums to zero. */
+export async function expectMoneyConserved(client: DynamoDBClient, tableName: string): Promise<void> {
+  const sums = await balancesByCurrency(client, tableName);
+  for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
 }
