@@ -50,8 +50,14 @@ function isPermanent(error: unknown): error is Error {
 }
 
 function toTransferRequest(event: EventOf<'TransactionRequested'>): TransferRequest {
-  const { transactionId, reference, ...fields } = event.data;
-  return { transferId: transactionId, ...fields, ...(reference !== undefined ? { reference } : {}) };
+  const { transactionId, reference, clientId, initiatingInstitutionId, ...fields } = event.data;
+  return {
+    transferId: transactionId,
+    ...fields,
+    ...(reference !== undefined ? { reference } : {}),
+    ...(clientId !== undefined ? { clientId } : {}),
+    ...(initiatingInstitutionId !== undefined ? { initiatingInstitutionId } : {}),
+  };
 }
 
 /** The event that reports a posting result. */

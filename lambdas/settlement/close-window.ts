@@ -7,6 +7,7 @@ import { ENVELOPE_VERSION, eventIdFor, type PaymentEvent } from '../core/events/
 import type { EventPublisher } from '../core/events/ports.js';
 import type { CurrencyCode } from '../core/money/currency.js';
 import type { SettlementWindow } from '../core/settlement/window.js';
+import type { Actor } from '../core/trust/api-client.js';
 
 /** How many recent windows per currency the sweep looks back over for unsettled ones. */
 export const UNSETTLED_LOOKBACK_WINDOWS = 24;
@@ -30,8 +31,9 @@ export async function closeAndAnnounce(
   publisher: EventPublisher,
   currency: CurrencyCode,
   windowId?: string,
+  by?: Actor,
 ): Promise<CloseResult & { readonly announced: boolean }> {
-  const result = await store.closeWindow(currency, windowId);
+  const result = await store.closeWindow(currency, windowId, by);
   if (result.kind !== 'closed') return { ...result, announced: false };
   try {
     await publisher.publish(windowClosedEvent(result.closed));

@@ -21,7 +21,7 @@ import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import type { AlertStore } from '../../lambdas/core/risk/alerts.js';
 import type { Severity } from '../../lambdas/core/risk/severity.js';
 import { withFaults } from '../support/fault.js';
-import { ledgerOf, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { ledgerOf, openFundedAccount, TEST_RISK_ACTOR, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { observeTopic, takeMessages } from '../support/queue-driver.js';
 import { sqsRecordOf } from '../support/sqs-record.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
@@ -148,7 +148,7 @@ describe('alerts handler', () => {
     const frozen = await ledger.getAccount(account.accountId);
     const frozenPublished = await frozenEvents(2);
     const notifications = await published(notificationsUrl, 2);
-    expect(await ledger.unfreezeAccount(account.accountId)).toBe('changed');
+    expect(await ledger.unfreezeAccount(account.accountId, TEST_RISK_ACTOR, new Date().toISOString())).toBe('changed');
     const redelivered = await handler()(bodyOf(event), bodyOf(event));
 
     expect(redelivered.batchItemFailures).toEqual([]);

@@ -8,7 +8,7 @@ import { PostingConflictError, SameAccountTransferError } from '../../lambdas/ad
 import type { LedgerStore, PostingResult } from '../../lambdas/core/ledger/ports.js';
 import { decidePosting } from '../../lambdas/core/ledger/posting-rules.js';
 import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
-import { balancesByCurrency, expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { balancesByCurrency, expectMoneyConserved, ledgerOf, openFundedAccount, TEST_RISK_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
 let world: TestWorld;
@@ -219,17 +219,20 @@ describe('DynamoLedgerStore.postTransfer', () => {
       amountMinor: fc.integer({ min: 1, max: 1_500 }),
       currency: fc.constantFrom('EUR', 'EUR', 'USD' as const),
       channel: fc.constantFrom('WEB', 'ADMIN' as const),
+      // A channel transfer from a client of the debtor's own institution, or of another one.
+      foreignInitiator: fc.boolean(),
     });
     const sumsBefore = await balancesByCurrency(world.clients.dynamodb, world.bindings.tables.ledger);
 
     await fc.assert(
       fc.asyncProperty(fc.array(transfer, { minLength: 1, maxLength: 10 }), async (transfers) => {
-        for (const { from, to, amountMinor, currency, channel } of transfers) {
+        for (const { from, to, amountMinor, currency, channel, foreignInitiator } of transfers) {
           if (from === to) continue;
           const [debtor, creditor] = await Promise.all([ledger.getAccount(ids[from]!), ledger.getAccount(ids[to]!)]);
-          const expected = decidePosting(debtor, creditor, { currency, amountMinor, channel });
+          const request = transferRequest(ids[from]!, ids[to]!, amountMinor, { currency, channel, ...(foreignInitiator && channel !== 'ADMIN' ? { initiatingInstitutionId: 'bank-elsewhere' } : {}) });
+          const expected = decidePosting(debtor, creditor, request);
 
-          const result = await ledger.postTransfer(transferRequest(ids[from]!, ids[to]!, amountMinor, { currency, channel }));
+          const result = await ledger.postTransfer(request);
 
           expect(statusOf(result)).toBe(expected.kind === 'post' ? 'POSTED' : `REJECTED:${expected.reason}`);
         }
@@ -250,8 +253,8 @@ describe('a frozen account, and DynamoLedgerStore.unfreezeAccount', () => {
 
     const debit = await ledger.postTransfer(transferRequest(account.accountId, other.accountId, 100));
     const credit = await ledger.postTransfer(transferRequest(other.accountId, account.accountId, 100));
-    const unfrozen = await ledger.unfreezeAccount(account.accountId);
-    const unfrozenAgain = await ledger.unfreezeAccount(account.accountId);
+    const unfrozen = await ledger.unfreezeAccount(account.accountId, TEST_RISK_ACTOR, new Date().toISOString());
+    const unfrozenAgain = await ledger.unfreezeAccount(account.accountId, TEST_RISK_ACTOR, new Date().toISOString());
     const debitAfter = await ledger.postTransfer(transferRequest(account.accountId, other.accountId, 100));
 
     expect([unfrozen, unfrozenAgain]).toEqual(['changed', 'unchanged']);
@@ -264,8 +267,8 @@ describe('a frozen account, and DynamoLedgerStore.unfreezeAccount', () => {
   it('reports an unknown account and refuses to unfreeze a closed one', async () => {
     const closed = await openFundedAccount(handle, { status: 'CLOSED' });
 
-    expect(await ledger.unfreezeAccount('acc-never-opened')).toBe('not-found');
-    expect(await ledger.unfreezeAccount(closed.accountId)).toBe('conflict');
+    expect(await ledger.unfreezeAccount('acc-never-opened', TEST_RISK_ACTOR, new Date().toISOString())).toBe('not-found');
+    expect(await ledger.unfreezeAccount(closed.accountId, TEST_RISK_ACTOR, new Date().toISOString())).toBe('conflict');
     expect((await ledger.getAccount(closed.accountId))?.status).toBe('CLOSED');
   });
 });

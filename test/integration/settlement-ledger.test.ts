@@ -9,7 +9,7 @@ import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-s
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
 import { sumOfPositions } from '../../lambdas/core/settlement/netting.js';
 import { windowIdFor } from '../../lambdas/core/settlement/window.js';
-import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
 let world: TestWorld;
@@ -61,7 +61,7 @@ describe('interbank posting', () => {
     const [payerBank, payeeBank] = [bank('capped'), bank('payee')];
     const debtors = await Promise.all(Array.from({ length: 16 }, () => openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 1_000n })));
     const creditor = await openFundedAccount(handle, { institutionId: payeeBank });
-    await ledger.settlement.setNetDebitCap(payerBank, 'EUR', 1_000n);
+    await ledger.settlement.setNetDebitCap(payerBank, 'EUR', 1_000n, TEST_SETTLEMENT_ACTOR);
     const { positionMinor: start } = await ledger.settlement.currentPosition(payerBank, 'EUR');
 
     const outcomes = await Promise.all(debtors.map((debtor) => post(debtor.accountId, creditor.accountId, 150)));
@@ -80,10 +80,10 @@ describe('interbank posting', () => {
     const [a, b] = [bank('a'), bank('b')];
     const atA = await openFundedAccount(handle, { institutionId: a, balanceMinor: 5_000n, currency: 'CHF' });
     const atB = await openFundedAccount(handle, { institutionId: b, balanceMinor: 5_000n, currency: 'CHF' });
-    await ledger.settlement.setNetDebitCap(a, 'CHF', 500n);
+    await ledger.settlement.setNetDebitCap(a, 'CHF', 500n, TEST_SETTLEMENT_ACTOR);
 
     const first = await post(atA.accountId, atB.accountId, 400, 'CHF');
-    await ledger.settlement.setNetDebitCap(a, 'CHF', 450n);
+    await ledger.settlement.setNetDebitCap(a, 'CHF', 450n, TEST_SETTLEMENT_ACTOR);
     const overNewCap = await post(atA.accountId, atB.accountId, 100, 'CHF');
     const owed = await post(atB.accountId, atA.accountId, 1_000, 'CHF');
     const afterBeingPaid = await post(atA.accountId, atB.accountId, 1_000, 'CHF');

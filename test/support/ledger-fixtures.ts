@@ -71,9 +71,15 @@ export async function openFundedAccount(handle: LedgerHandle, fixture: AccountFi
   }
   const opened = await ledger.getAccount(account.accountId);
   if (opened === undefined) throw new Error('account vanished');
+  institutionOfFixture.set(opened.accountId, opened.institutionId);
   return opened;
 }
 
+/**
+ * A transfer as the API would build it: a channel transfer comes from a client of the debtor's
+ * institution (as opened by openFundedAccount; bank-a for an account these fixtures did not
+ * open), so the posting rules' institution check passes unless a test overrides it.
+ */
 export function transferRequest(
   debtorAccountId: string,
   creditorAccountId: string,
@@ -81,17 +87,27 @@ export function transferRequest(
   overrides: Partial<TransferRequest> = {},
 ): TransferRequest {
   const channel = overrides.channel ?? 'WEB';
+  const client = channel === 'ADMIN' ? {} : { clientId: 'cli_fixture0000000000000', initiatingInstitutionId: institutionOfFixture.get(debtorAccountId) ?? 'bank-a' };
   return {
-    transferId: transferIdFor(channel, randomUUID()),
+    transferId: transferIdFor(channel === 'ADMIN' ? 'ADMIN' : `fixture-${channel}`, randomUUID()),
     debtorAccountId,
     creditorAccountId,
     amountMinor,
     currency: 'EUR',
     channel,
     requestedAt: new Date().toISOString(),
+    ...client,
     ...overrides,
   };
 }
+
+/** A back-office principal for admin changes made by tests. */
+export const TEST_ACTOR = { role: 'operations', principal: 'arn:aws:iam::000000000000:user/test-operations' } as const;
+export const TEST_RISK_ACTOR = { role: 'risk', principal: 'arn:aws:iam::000000000000:user/test-risk' } as const;
+export const TEST_SETTLEMENT_ACTOR = { role: 'settlement', principal: 'arn:aws:iam::000000000000:user/test-settlement' } as const;
+
+/** Accounts these fixtures opened, and their institutions. */
+const institutionOfFixture = new Map<string, string>();
 
 /** Sum of all account balances per currency: zero in a closed ledger, by conservation. */
 export async function balancesByCurrency(client: DynamoDBClient, tableName: string): Promise<Map<string, bigint>> {

@@ -27,6 +27,7 @@ import {
   type ResolveResult,
 } from '../../core/risk/alerts.js';
 import { CorruptItemError, type Item } from './ledger-items.js';
+import { ADMIN_ROLES } from '../../core/trust/api-client.js';
 
 const ENTITY = 'ALERT';
 /** The one value of the alertsByTime index's partition key. */
@@ -187,7 +188,9 @@ export class DynamoAlertStore implements AlertStore {
         new UpdateItemCommand({
           TableName: this.#tableName,
           Key: alertKey(alertId),
-          UpdateExpression: 'SET alertStatus = :resolved, resolution = :resolution, resolutionNote = :note, resolvedAt = :at',
+          UpdateExpression: `SET alertStatus = :resolved, resolution = :resolution, resolutionNote = :note, resolvedAt = :at${
+            resolution.resolvedBy !== undefined ? ', resolvedByRole = :role, resolvedByPrincipal = :principal' : ''
+          }`,
           ConditionExpression: 'attribute_exists(pk) AND alertStatus = :open',
           ExpressionAttributeValues: {
             ':resolved': { S: 'RESOLVED' },
@@ -195,6 +198,7 @@ export class DynamoAlertStore implements AlertStore {
             ':resolution': { S: resolution.resolution },
             ':note': { S: resolution.note },
             ':at': { S: resolution.resolvedAt },
+            ...(resolution.resolvedBy !== undefined ? { ':role': { S: resolution.resolvedBy.role }, ':principal': { S: resolution.resolvedBy.principal } } : {}),
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -296,6 +300,10 @@ export function alertToItem(alert: AlertRecord): Item {
     item.resolution = { S: alert.resolution.resolution };
     item.resolutionNote = { S: alert.resolution.note };
     item.resolvedAt = { S: alert.resolution.resolvedAt };
+    if (alert.resolution.resolvedBy !== undefined) {
+      item.resolvedByRole = { S: alert.resolution.resolvedBy.role };
+      item.resolvedByPrincipal = { S: alert.resolution.resolvedBy.principal };
+    }
   }
   return item;
 }
@@ -327,6 +335,8 @@ const StoredAlert = z.object({
   resolution: z.enum(ALERT_RESOLUTIONS).optional(),
   resolutionNote: z.string().optional(),
   resolvedAt: z.string().optional(),
+  resolvedByRole: z.enum(ADMIN_ROLES).optional(),
+  resolvedByPrincipal: z.string().optional(),
 });
 
 export function alertFromItem(item: Item): AlertRecord {
@@ -355,7 +365,16 @@ export function alertFromItem(item: Item): AlertRecord {
     ...(stored.frozenEventPublishedAt !== undefined ? { frozenEventPublishedAt: stored.frozenEventPublishedAt } : {}),
     ...(stored.freezeOutcome !== undefined && stored.freezeAt !== undefined ? { freeze: { outcome: stored.freezeOutcome, at: stored.freezeAt } } : {}),
     ...(stored.resolution !== undefined && stored.resolutionNote !== undefined && stored.resolvedAt !== undefined
-      ? { resolution: { resolution: stored.resolution, note: stored.resolutionNote, resolvedAt: stored.resolvedAt } }
+      ? {
+          resolution: {
+            resolution: stored.resolution,
+            note: stored.resolutionNote,
+            resolvedAt: stored.resolvedAt,
+            ...(stored.resolvedByRole !== undefined && stored.resolvedByPrincipal !== undefined
+              ? { resolvedBy: { role: stored.resolvedByRole, principal: stored.resolvedByPrincipal } }
+              : {}),
+          },
+        }
       : {}),
   };
 }

@@ -9,6 +9,7 @@ import {
   type TransferRecord,
 } from '../../core/ledger/transfer.js';
 import { isCurrencyCode, type CurrencyCode } from '../../core/money/currency.js';
+import { ADMIN_ROLES, type Actor } from '../../core/trust/api-client.js';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -34,6 +35,7 @@ export function accountToItem(account: Account): Item {
     headroomMinor: { N: (account.balanceMinor + account.overdraftLimitMinor).toString() },
     openedAt: { S: account.openedAt },
     ...(account.frozenByAlertId !== undefined ? { frozenByAlertId: { S: account.frozenByAlertId } } : {}),
+    ...(account.openedBy !== undefined ? { openedBy: actorToAttribute(account.openedBy) } : {}),
   };
 }
 
@@ -58,6 +60,8 @@ export function accountFromItem(item: Item): Account {
     overdraftLimitMinor,
     openedAt: str(item, 'openedAt'),
     ...(item.frozenByAlertId?.S !== undefined ? { frozenByAlertId: item.frozenByAlertId.S } : {}),
+    ...(item.openedBy !== undefined ? { openedBy: actorFromAttribute(item.openedBy, 'openedBy') } : {}),
+    ...(item.statusChangedAt?.S !== undefined ? { statusChangedAt: item.statusChangedAt.S, statusChangedBy: actorFromAttribute(item.statusChangedBy, 'statusChangedBy') } : {}),
   };
 }
 
@@ -78,6 +82,9 @@ export function transferToItem(transfer: TransferRecord): Item {
   };
   if (transfer.reference !== undefined) item.reference = { S: transfer.reference };
   if (transfer.rejectionReason !== undefined) item.rejectionReason = { S: transfer.rejectionReason };
+  if (transfer.clientId !== undefined) item.clientId = { S: transfer.clientId };
+  if (transfer.initiatingInstitutionId !== undefined) item.initiatingInstitutionId = { S: transfer.initiatingInstitutionId };
+  if (transfer.initiatedBy !== undefined) item.initiatedBy = actorToAttribute(transfer.initiatedBy);
   return item;
 }
 
@@ -102,11 +109,26 @@ export function transferFromItem(item: Item): TransferRecord {
     decidedAt: str(item, 'decidedAt'),
     ...(reference !== undefined ? { reference } : {}),
     ...(rejectionReason !== undefined ? { rejectionReason: storedReason(rejectionReason) } : {}),
+    ...(item.clientId?.S !== undefined ? { clientId: item.clientId.S } : {}),
+    ...(item.initiatingInstitutionId?.S !== undefined ? { initiatingInstitutionId: item.initiatingInstitutionId.S } : {}),
+    ...(item.initiatedBy !== undefined ? { initiatedBy: actorFromAttribute(item.initiatedBy, 'initiatedBy') } : {}),
   };
   if ((status === 'REJECTED') !== (record.rejectionReason !== undefined)) {
     throw new CorruptItemError(`transfer ${record.transferId}: status ${status} with rejection reason ${rejectionReason}`);
   }
   return record;
+}
+
+/** Who made an admin change, as a map on the item it changed. */
+export function actorToAttribute(actor: Actor): AttributeValue {
+  return { M: { role: { S: actor.role }, principal: { S: actor.principal } } };
+}
+
+export function actorFromAttribute(value: AttributeValue | undefined, name: string): Actor {
+  const role = value?.M?.role?.S;
+  const principal = value?.M?.principal?.S;
+  if (role === undefined || principal === undefined || !isOneOf(role, ADMIN_ROLES)) throw new CorruptItemError(`attribute ${name} is not an actor`);
+  return { role, principal };
 }
 
 function storedReason(value: string): StoredRejectionReason {
@@ -133,6 +155,6 @@ function currency(item: Item): CurrencyCode {
   return value;
 }
 
-function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
+export function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
   return (allowed as readonly string[]).includes(value);
 }

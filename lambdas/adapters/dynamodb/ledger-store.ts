@@ -28,7 +28,8 @@ import {
 } from '../../core/ledger/transfer.js';
 import { batchGetAll } from './batch-get.js';
 import { DynamoSettlementStore, type InterbankRoute } from './settlement-store.js';
-import { accountFromItem, accountKey, accountToItem, transferFromItem, transferKey, transferToItem } from './ledger-items.js';
+import { accountFromItem, accountKey, accountToItem, actorToAttribute, transferFromItem, transferKey, transferToItem } from './ledger-items.js';
+import type { Actor } from '../../core/trust/api-client.js';
 
 /** Write conflicts (TransactionConflict) are retried in place a bounded number of times. */
 export const POSTING_ATTEMPTS_MAX = 7;
@@ -147,6 +148,10 @@ export class DynamoLedgerStore implements LedgerStore {
 
   async #attemptPosting(request: TransferRequest, contentHash: string): Promise<PostingResult | 'conflict'> {
     const { payerInstitutionId, payeeInstitutionId, interbank: route } = await this.#routeOf(request);
+    // A channel transfer debiting another institution's account is refused without touching it.
+    if (request.channel !== 'ADMIN' && payerInstitutionId !== '' && payerInstitutionId !== request.initiatingInstitutionId) {
+      return this.#storeRejection(request, contentHash, 'DEBTOR_NOT_PERMITTED');
+    }
     const decidedAt = this.#now().toISOString();
     const posted: TransferRecord = { ...request, status: 'POSTED', contentHash, decidedAt };
     const amount: AttributeValue = { N: String(request.amountMinor) };
@@ -323,16 +328,16 @@ export class DynamoLedgerStore implements LedgerStore {
     return result.Item === undefined ? undefined : accountFromItem(result.Item);
   }
 
-  async unfreezeAccount(accountId: string): Promise<StatusChange> {
+  async unfreezeAccount(accountId: string, by: Actor, at: string): Promise<StatusChange> {
     try {
       await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
           Key: accountKey(accountId),
-          UpdateExpression: 'SET #status = :active REMOVE frozenByAlertId',
+          UpdateExpression: 'SET #status = :active, statusChangedAt = :at, statusChangedBy = :by REMOVE frozenByAlertId',
           ConditionExpression: 'attribute_exists(pk) AND #status = :frozen',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':active': { S: 'ACTIVE' }, ':frozen': { S: 'FROZEN' } },
+          ExpressionAttributeValues: { ':active': { S: 'ACTIVE' }, ':frozen': { S: 'FROZEN' }, ':at': { S: at }, ':by': actorToAttribute(by) },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );

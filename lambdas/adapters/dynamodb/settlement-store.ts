@@ -17,7 +17,8 @@ import {
 import { isCurrencyCode, type CurrencyCode } from '../../core/money/currency.js';
 import { WINDOW_STATES, windowIdFor, type SettlementWindow } from '../../core/settlement/window.js';
 import { batchGetAll } from './batch-get.js';
-import { CorruptItemError, int, type Item } from './ledger-items.js';
+import { actorFromAttribute, actorToAttribute, CorruptItemError, int, type Item } from './ledger-items.js';
+import type { Actor } from '../../core/trust/api-client.js';
 
 export const currentWindowKey = (currency: string): Item => ({ pk: { S: `SETTLEMENT_CURRENT#${currency}` } });
 export const windowKey = (windowId: string): Item => ({ pk: { S: `SETTLEMENT_WINDOW#${windowId}` } });
@@ -100,7 +101,7 @@ export class DynamoSettlementStore {
     return Item === undefined ? undefined : int(Item, 'netDebitCapMinor');
   }
 
-  async setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint): Promise<void> {
+  async setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint, by: Actor): Promise<void> {
     await this.#client.send(
       new PutItemCommand({
         TableName: this.#tableName,
@@ -111,6 +112,7 @@ export class DynamoSettlementStore {
           currency: { S: currency },
           netDebitCapMinor: { N: netDebitCapMinor.toString() },
           updatedAt: { S: this.#now().toISOString() },
+          updatedBy: actorToAttribute(by),
         },
       }),
     );
@@ -182,11 +184,11 @@ export class DynamoSettlementStore {
    * Closes the currency's OPEN window and opens the next, atomically; with `windowId`, only if
    * that is the OPEN one. The caller publishes SettlementWindowClosed afterwards.
    */
-  async closeWindow(currency: CurrencyCode, windowId?: string): Promise<CloseResult> {
+  async closeWindow(currency: CurrencyCode, windowId?: string, by?: Actor): Promise<CloseResult> {
     // The close competes with every interbank posting for the window item: retry a conflict.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#closeOnce(currency, windowId);
+        return await this.#closeOnce(currency, windowId, by);
       } catch (error) {
         if (!(error instanceof SettlementConflictError) || attempt >= CLOSE_ATTEMPTS_MAX) throw error;
         await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt * (0.5 + Math.random())));
@@ -194,7 +196,7 @@ export class DynamoSettlementStore {
     }
   }
 
-  async #closeOnce(currency: CurrencyCode, windowId?: string): Promise<CloseResult> {
+  async #closeOnce(currency: CurrencyCode, windowId: string | undefined, by: Actor | undefined): Promise<CloseResult> {
     const current = await this.currentWindowId(currency);
     const window = await this.getWindow(current);
     if (window === undefined) throw new CorruptItemError(`the ${currency} pointer names ${current}, which does not exist`);
@@ -213,10 +215,11 @@ export class DynamoSettlementStore {
               Update: {
                 TableName: this.#tableName,
                 Key: windowKey(current),
-                UpdateExpression: 'SET #state = :closed, closedAt = :at',
+                // An admin's close records who closed it; the schedule's records nobody.
+                UpdateExpression: `SET #state = :closed, closedAt = :at${by !== undefined ? ', closedBy = :by' : ''}`,
                 ConditionExpression: '#state = :open',
                 ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: { ':closed': { S: 'CLOSED' }, ':open': { S: 'OPEN' }, ':at': { S: at } },
+                ExpressionAttributeValues: { ':closed': { S: 'CLOSED' }, ':open': { S: 'OPEN' }, ':at': { S: at }, ...(by !== undefined ? { ':by': actorToAttribute(by) } : {}) },
               },
             },
             { Put: { TableName: this.#tableName, Item: openWindowItem(currency, nextSequence, at), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -504,6 +507,7 @@ export function windowFromItem(item: Item): SettlementWindow {
     state: state as SettlementWindow['state'],
     openedAt,
     ...(item.closedAt?.S !== undefined ? { closedAt: item.closedAt.S } : {}),
+    ...(item.closedBy !== undefined ? { closedBy: actorFromAttribute(item.closedBy, 'closedBy') } : {}),
     ...(item.settledAt?.S !== undefined ? { settledAt: item.settledAt.S } : {}),
     transferCount: Number(int(item, 'transferCount')),
     grossMinor: int(item, 'grossMinor'),

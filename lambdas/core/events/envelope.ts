@@ -8,6 +8,7 @@ import { AMOUNT_MINOR_MAX } from '../money/amount.js';
 import { RULE_IDS } from '../risk/rules.js';
 import { SEVERITIES } from '../risk/severity.js';
 import { isCurrencyCode, type CurrencyCode } from '../money/currency.js';
+import { CLIENT_ID_PATTERN } from '../trust/api-client.js';
 
 export const ENVELOPE_VERSION = 1 as const;
 /** SQS/SNS allow 128 characters for MessageDeduplicationId; event ids double as those. */
@@ -27,6 +28,9 @@ const transferFields = {
   channel: z.enum(TRANSFER_CHANNELS),
   reference: z.string().min(1).max(REFERENCE_LENGTH_MAX).optional(),
   requestedAt: isoTimestamp,
+  /** The API client that asked, and its institution (the only one it may debit); absent for ADMIN. */
+  clientId: z.string().regex(CLIENT_ID_PATTERN).optional(),
+  initiatingInstitutionId: z.string().regex(INSTITUTION_ID_PATTERN).optional(),
 };
 
 const distinctParties = (data: { debtorAccountId: string; creditorAccountId: string }): boolean =>

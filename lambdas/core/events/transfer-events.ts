@@ -20,6 +20,8 @@ function transferData(request: TransferRequest): EventOf<'TransactionRequested'>
     channel: request.channel,
     ...(request.reference !== undefined ? { reference: request.reference } : {}),
     requestedAt: request.requestedAt,
+    ...(request.clientId !== undefined ? { clientId: request.clientId } : {}),
+    ...(request.initiatingInstitutionId !== undefined ? { initiatingInstitutionId: request.initiatingInstitutionId } : {}),
   };
 }
 

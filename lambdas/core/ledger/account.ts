@@ -1,5 +1,6 @@
 // Accounts: who holds money, in which currency, and what state they are in. Pure data and rules.
 import type { CurrencyCode } from '../money/currency.js';
+import type { Actor } from '../trust/api-client.js';
 
 export const ACCOUNT_STATUSES = ['ACTIVE', 'FROZEN', 'CLOSED'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
@@ -23,6 +24,11 @@ export interface Account {
   readonly openedAt: string;
   /** While FROZEN by a risk alert: which one. */
   readonly frozenByAlertId?: string;
+  /** The back-office principal who opened it (absent for accounts opened by seeding tools). */
+  readonly openedBy?: Actor;
+  /** The last status change an admin made (an unfreeze), and who made it. */
+  readonly statusChangedAt?: string;
+  readonly statusChangedBy?: Actor;
 }
 
 /** Account and institution ids: short, URL-safe, stable. */

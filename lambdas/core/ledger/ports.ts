@@ -1,4 +1,5 @@
 // The ledger's port: what the posting handler and the API need from storage, in domain terms.
+import type { Actor } from '../trust/api-client.js';
 import type { Account } from './account.js';
 import type { RejectionReason, TransferRecord, TransferRequest } from './transfer.js';
 
@@ -30,8 +31,8 @@ export interface LedgerStore {
   /** Opens the account; returns false when an account with that id already exists. */
   openAccount(account: Account): Promise<boolean>;
   /**
-   * FROZEN -> ACTIVE, forgetting which alert froze it (freezing is the alerts handler's, through
-   * AccountFreezer, atomically with the alert).
+   * FROZEN -> ACTIVE, forgetting which alert froze it and recording who unfroze it (freezing is
+   * the alerts handler's, through AccountFreezer, atomically with the alert).
    */
-  unfreezeAccount(accountId: string): Promise<StatusChange>;
+  unfreezeAccount(accountId: string, by: Actor, at: string): Promise<StatusChange>;
 }

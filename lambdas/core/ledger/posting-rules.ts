@@ -11,9 +11,12 @@ export type PostingDecision =
 /** May this account be debited `amountMinor`? Returns the reason it may not, or undefined. */
 export function debitRefusal(
   debtor: Account | undefined,
-  request: Pick<TransferRequest, 'currency' | 'amountMinor' | 'channel'>,
+  request: Pick<TransferRequest, 'currency' | 'amountMinor' | 'channel' | 'initiatingInstitutionId'>,
 ): StoredRejectionReason | undefined {
   if (debtor === undefined) return 'ACCOUNT_NOT_FOUND';
+  // A channel client moves only its own institution's money; the API refuses anything else
+  // first, and this holds even for a transfer that reached the ledger by another path.
+  if (request.channel !== 'ADMIN' && request.initiatingInstitutionId !== debtor.institutionId) return 'DEBTOR_NOT_PERMITTED';
   if (debtor.status === 'CLOSED') return 'ACCOUNT_CLOSED';
   if (debtor.status === 'FROZEN') return 'ACCOUNT_FROZEN';
   if (debtor.currency !== request.currency) return 'CURRENCY_MISMATCH';
@@ -39,7 +42,7 @@ export function creditRefusal(
 export function decidePosting(
   debtor: Account | undefined,
   creditor: Account | undefined,
-  request: Pick<TransferRequest, 'currency' | 'amountMinor' | 'channel'>,
+  request: Pick<TransferRequest, 'currency' | 'amountMinor' | 'channel' | 'initiatingInstitutionId'>,
 ): PostingDecision {
   const reason = debitRefusal(debtor, request) ?? creditRefusal(creditor, request);
   return reason === undefined ? { kind: 'post' } : { kind: 'reject', reason };

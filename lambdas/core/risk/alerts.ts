@@ -1,6 +1,7 @@
 // Raised alerts as the bank keeps them: what screening found, what the alerts handler did about it
 // (notified operations, froze the account) and how an analyst resolved it. Also the policy of
 // which severity triggers which action, as data, and the port the handler and the API store through.
+import type { Actor } from '../trust/api-client.js';
 import type { CurrencyCode } from '../money/currency.js';
 import type { TransferChannel } from '../ledger/transfer.js';
 import type { RuleId } from './rules.js';
@@ -61,6 +62,8 @@ export interface AlertResolutionRecord {
   readonly resolution: AlertResolution;
   readonly note: string;
   readonly resolvedAt: string;
+  /** The analyst (risk role) who resolved it; absent on alerts resolved before this was kept. */
+  readonly resolvedBy?: Actor;
 }
 
 /** The stored alert, with what has been done about it so far. */

@@ -1,6 +1,7 @@
 // Settlement windows: per currency, one OPEN window at a time collects the interbank obligations
 // that settle together. Windows are numbered in sequence; an id names currency and number, so
 // windows sort and page naturally. Pure data and rules.
+import type { Actor } from '../trust/api-client.js';
 import type { CurrencyCode } from '../money/currency.js';
 
 export const WINDOW_STATES = ['OPEN', 'CLOSED', 'SETTLED'] as const;
@@ -16,6 +17,8 @@ export interface SettlementWindow {
   readonly state: WindowState;
   readonly openedAt: string;
   readonly closedAt?: string;
+  /** The settlement admin who closed it by hand; absent for the scheduled close. */
+  readonly closedBy?: Actor;
   readonly settledAt?: string;
   /** Interbank transfers counted in this window, and their gross sum. */
   readonly transferCount: number;

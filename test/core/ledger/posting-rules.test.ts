@@ -22,8 +22,8 @@ describe('debitRefusal', () => {
   it('allows a debit down to exactly minus the overdraft limit', () => {
     const debtor = account({ balanceMinor: 100n, overdraftLimitMinor: 50n });
 
-    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 150, channel: 'WEB' })).toBeUndefined();
-    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 151, channel: 'WEB' })).toBe('INSUFFICIENT_FUNDS');
+    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 150, channel: 'WEB', initiatingInstitutionId: 'bank-a' })).toBeUndefined();
+    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 151, channel: 'WEB', initiatingInstitutionId: 'bank-a' })).toBe('INSUFFICIENT_FUNDS');
   });
 
   it.each([
@@ -32,7 +32,17 @@ describe('debitRefusal', () => {
     ['ACCOUNT_CLOSED', account({ status: 'CLOSED' })],
     ['CURRENCY_MISMATCH', account({ currency: 'USD' })],
   ] as const)('refuses with %s', (reason, debtor) => {
-    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 1, channel: 'MOBILE' })).toBe(reason);
+    expect(debitRefusal(debtor, { currency: 'EUR', amountMinor: 1, channel: 'MOBILE', initiatingInstitutionId: 'bank-a' })).toBe(reason);
+  });
+
+  it.each([
+    ['another institution', 'bank-b'],
+    ['no institution at all', undefined],
+  ] as const)('refuses a channel debit initiated by a client of %s, whatever the balance', (_label, initiatingInstitutionId) => {
+    const rich = account({ balanceMinor: 10n ** 12n });
+
+    expect(debitRefusal(rich, { currency: 'EUR', amountMinor: 1, channel: 'POS', ...(initiatingInstitutionId !== undefined ? { initiatingInstitutionId } : {}) })).toBe('DEBTOR_NOT_PERMITTED');
+    expect(debitRefusal(rich, { currency: 'EUR', amountMinor: 1, channel: 'POS', initiatingInstitutionId: 'bank-a' })).toBeUndefined();
   });
 
   it('lets the back office take a funding account below zero without limit', () => {
@@ -44,7 +54,7 @@ describe('debitRefusal', () => {
   it.each(['WEB', 'MOBILE', 'POS'] as const)('refuses a %s debit of a funding account: it would create money', (channel) => {
     const funding = account({ kind: 'FUNDING', balanceMinor: 1_000_000n });
 
-    expect(debitRefusal(funding, { currency: 'EUR', amountMinor: 1, channel })).toBe('DEBTOR_NOT_PERMITTED');
+    expect(debitRefusal(funding, { currency: 'EUR', amountMinor: 1, channel, initiatingInstitutionId: 'bank-a' })).toBe('DEBTOR_NOT_PERMITTED');
   });
 });
 
@@ -59,7 +69,7 @@ describe('creditRefusal', () => {
 
 describe('decidePosting', () => {
   it("reports the debtor's refusal before the creditor's", () => {
-    const decision = decidePosting(account({ balanceMinor: 0n }), undefined, { currency: 'EUR', amountMinor: 1, channel: 'WEB' });
+    const decision = decidePosting(account({ balanceMinor: 0n }), undefined, { currency: 'EUR', amountMinor: 1, channel: 'WEB', initiatingInstitutionId: 'bank-a' });
 
     expect(decision).toEqual({ kind: 'reject', reason: 'INSUFFICIENT_FUNDS' });
   });
@@ -89,7 +99,7 @@ describe('decidePosting', () => {
           const debtorIndex = from % ledger.length;
           const creditorIndex = to % ledger.length;
           if (debtorIndex === creditorIndex) continue;
-          const decision = decidePosting(ledger[debtorIndex], ledger[creditorIndex], { currency, amountMinor, channel });
+          const decision = decidePosting(ledger[debtorIndex], ledger[creditorIndex], { currency, amountMinor, channel, initiatingInstitutionId: 'bank-a' });
           if (decision.kind === 'reject') continue;
           const amount = BigInt(amountMinor);
           ledger[debtorIndex] = { ...ledger[debtorIndex]!, balanceMinor: ledger[debtorIndex]!.balanceMinor - amount };

@@ -1,0 +1,55 @@
+// Issuing an API client: its first signing key (brought by the institution, or generated with the
+// private half handed back once), its own usage-plan key, and the record, in that order, so a
+// client never exists without a key that meters it. Used by the admin API and the local seed.
+import { generateKeyPairSync } from 'node:crypto';
+import { ed25519PublicKeyFromPem, keyIdOf, newClientId, type Actor, type ApiClientRecord, type ClientChannel, type ClientKey, type ClientStore } from './api-client.js';
+import type { UsageKeys } from './usage-keys.js';
+
+export interface IssuedClient {
+  readonly client: ApiClientRecord;
+  /** The x-api-key value; not kept by the backbone in readable form. */
+  readonly usageKey: string;
+  /** PKCS#8 PEM, only when the backbone generated the key pair. */
+  readonly privateKey?: string;
+}
+
+export class ClientIdCollisionError extends Error {
+  override name = 'ClientIdCollisionError';
+}
+
+export async function issueClient(
+  ports: { readonly clients: ClientStore; readonly usageKeys: UsageKeys },
+  request: { readonly institutionId: string; readonly channel: ClientChannel; readonly publicKeyPem?: string },
+  createdBy: Actor,
+  now: Date,
+): Promise<IssuedClient> {
+  const clientId = newClientId();
+  // The key is checked first: a bad PEM must not leave a usage key behind.
+  const signing = signingKey(request.publicKeyPem, keyIdOf(clientId, 1), now);
+  const usage = await ports.usageKeys.issueKey({ clientId, institutionId: request.institutionId, channel: request.channel });
+  const client: ApiClientRecord = {
+    clientId,
+    institutionId: request.institutionId,
+    channel: request.channel,
+    status: 'ACTIVE',
+    keys: [signing.key],
+    usageKeyId: usage.usageKeyId,
+    createdAt: now.toISOString(),
+    createdBy,
+  };
+  if (!(await ports.clients.createClient(client))) {
+    await ports.usageKeys.disableKey(usage.usageKeyId);
+    // 100+ random bits colliding is a broken generator, not a client's mistake.
+    throw new ClientIdCollisionError(`client id ${clientId} is taken`);
+  }
+  return { client, usageKey: usage.usageKey, ...(signing.privateKey !== undefined ? { privateKey: signing.privateKey } : {}) };
+}
+
+/** The key a client signs with: the PEM it brought, or a fresh pair whose private half goes back once. */
+export function signingKey(publicKeyPem: string | undefined, keyId: string, now: Date): { readonly key: ClientKey; readonly privateKey?: string } {
+  if (publicKeyPem !== undefined) return { key: { keyId, publicKey: ed25519PublicKeyFromPem(publicKeyPem), createdAt: now.toISOString() } };
+  const pair = generateKeyPairSync('ed25519');
+  const x = pair.publicKey.export({ format: 'jwk' }).x;
+  if (x === undefined) throw new Error('a generated Ed25519 key has no public point');
+  return { key: { keyId, publicKey: x, createdAt: now.toISOString() }, privateKey: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() };
+}
