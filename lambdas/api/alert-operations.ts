@@ -5,7 +5,7 @@ import { ACCOUNT_ID_PATTERN } from '../core/ledger/account.js';
 import { ALERT_ID_PATTERN, InvalidCursorError } from '../core/risk/alerts.js';
 import { jsonBody, jsonResponse, publicPath } from './http.js';
 import type { OperationInput } from './operations.js';
-import { pathId } from './operations.js';
+import { actorOf, pathId } from './operations.js';
 import { ApiProblem } from './problems.js';
 import { accountView, alertView } from './representations.js';
 import { ALERT_PAGE_SIZE_DEFAULT, ListAlertsQuery, parseBody, parseQuery, ResolveAlertBody } from './schemas.js';
@@ -46,10 +46,11 @@ export async function getAlert({ pathParameters, deps }: OperationInput): Promis
   return jsonResponse(200, alertView(alert));
 }
 
-export async function resolveAlert({ event, pathParameters, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+export async function resolveAlert({ event, pathParameters, caller, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+  const resolvedBy = actorOf(caller);
   const body = parseBody(ResolveAlertBody, jsonBody(event));
   const alertId = pathId(pathParameters, ALERT_ID_PATTERN, 'alert');
-  const result = await deps.alerts.resolveAlert(alertId, { resolution: body.resolution, note: body.note, resolvedAt: now.toISOString() });
+  const result = await deps.alerts.resolveAlert(alertId, { resolution: body.resolution, note: body.note, resolvedAt: now.toISOString(), resolvedBy });
   switch (result.kind) {
     case 'not-found':
       throw new ApiProblem('not-found', `no alert ${alertId}`);
@@ -62,12 +63,13 @@ export async function resolveAlert({ event, pathParameters, deps, now }: Operati
   }
 }
 
-export async function unfreezeAccount({ pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+export async function unfreezeAccount({ pathParameters, caller, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+  const by = actorOf(caller);
   const accountId = pathId(pathParameters, ACCOUNT_ID_PATTERN, 'account');
-  const change = await deps.ledger.unfreezeAccount(accountId);
+  const change = await deps.ledger.unfreezeAccount(accountId, by, now.toISOString());
   if (change === 'not-found') throw new ApiProblem('not-found', `no account ${accountId}`);
   const account = await deps.ledger.getAccount(accountId);
   if (account === undefined) throw new ApiProblem('not-found', `no account ${accountId}`);
   if (change === 'conflict') throw new ApiProblem('account-state-conflict', `account ${accountId} is ${account.status}; only a FROZEN account can be unfrozen`);
-  return jsonResponse(200, accountView(account), change === 'unchanged' ? { 'idempotent-replayed': 'true' } : {});
+  return jsonResponse(200, accountView(account, 'admin'), change === 'unchanged' ? { 'idempotent-replayed': 'true' } : {});
 }

@@ -1,29 +1,35 @@
 // API handler: serves every /v1 route behind API Gateway (Lambda proxy integration). It resolves
-// the caller (channel from its API key, or an IAM-authorised admin), dispatches to the operation
-// and maps every failure to RFC 9457 problem+json. The composition root is at the end.
+// the caller (an API client, by its verified request signature; or an IAM-authorised admin in the
+// route's role), dispatches to the operation and maps every failure to RFC 9457 problem+json.
+// The composition root is at the end.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { CHANNELS, envVar, type ApiOperation, type Channel } from '../../lib/topology.js';
+import { envVar, type ApiOperation } from '../../lib/topology.js';
+import { ApiGatewayUsageKeys } from '../adapters/apigateway/usage-keys.js';
+import { DynamoClientStore } from '../adapters/dynamodb/client-store.js';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import type { ClientChannel } from '../core/trust/api-client.js';
+import type { UsageKeys } from '../core/trust/usage-keys.js';
+import { AuthenticationError, authenticateRequest } from '../core/trust/authenticate.js';
+import { canonicalQuery, type SignedRequest } from '../core/trust/http-signature.js';
+import { createClient, listClients, revokeClient, rotateClientKey } from './client-operations.js';
 import { DynamoIntakeStore } from '../adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
-import type { TransferChannel } from '../core/ledger/transfer.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { getAlert, listAlerts, resolveAlert, unfreezeAccount } from './alert-operations.js';
 import { closeSettlementWindow, getInstitutionPosition, getSettlementWindow, listSettlementWindows, setInstitutionLimits } from './settlement-operations.js';
 import { DynamoSettlementStore } from '../adapters/dynamodb/settlement-store.js';
-import { header, problemResponse, publicPath } from './http.js';
-import { depositFunds, getAccount, getTransaction, openAccount, submitTransaction, type ApiDependencies, type OperationInput } from './operations.js';
+import { header, problemResponse, publicPath, rawBody } from './http.js';
+import { depositFunds, getAccount, getInstitutionAccount, getTransaction, openAccount, submitTransaction, type ApiDependencies, type Caller, type OperationInput } from './operations.js';
 import { ApiProblem } from './problems.js';
 import { matchRoute, type MatchedRoute } from './router.js';
 
 export interface ApiHandlerDependencies extends ApiDependencies {
-  /** API Gateway API key id -> channel, from the keys CDK created (or the local runtime's). */
-  readonly channelsByApiKeyId: ReadonlyMap<string, Channel>;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -34,8 +40,13 @@ const OPERATIONS: Record<ApiOperation, (input: OperationInput) => Promise<APIGat
   submitTransaction,
   getTransaction,
   getAccount,
+  getInstitutionAccount,
   openAccount,
   depositFunds,
+  createClient,
+  listClients,
+  rotateClientKey,
+  revokeClient,
   unfreezeAccount,
   listAlerts,
   getAlert,
@@ -52,8 +63,8 @@ export function createApiHandler(deps: ApiHandlerDependencies): ApiHandler {
     const now = deps.now?.() ?? new Date();
     try {
       const route = matchRoute(event);
-      const channel = callerChannel(event, route, deps.channelsByApiKeyId);
-      const result = await OPERATIONS[route.operation]({ event, pathParameters: route.pathParameters, channel, deps, now });
+      const caller = await callerOf(event, route, deps, now);
+      const result = await OPERATIONS[route.operation]({ event, pathParameters: route.pathParameters, caller, deps, now });
       deps.metrics.addMetric(`${route.operation}Succeeded`, MetricUnit.Count, 1);
       return result;
     } catch (error) {
@@ -66,19 +77,41 @@ export function createApiHandler(deps: ApiHandlerDependencies): ApiHandler {
 }
 
 /**
- * Who is calling. API Gateway has already enforced the API key (usage plan) or IAM signature;
- * checking again here keeps a misconfigured deployment from turning into an open one.
+ * Who is calling. API Gateway has already enforced the usage-plan key or the IAM signature;
+ * the function checks everything again (and the request signature, which only it can check
+ * against the body), so a misconfigured deployment cannot turn into an open one.
  */
-function callerChannel(event: APIGatewayProxyEvent, route: MatchedRoute, channels: ReadonlyMap<string, Channel>): TransferChannel {
+async function callerOf(event: APIGatewayProxyEvent, route: MatchedRoute, deps: ApiDependencies, now: Date): Promise<Caller> {
   const identity = event.requestContext.identity;
   if (route.auth === 'iam') {
     if (!identity.userArn) throw new ApiProblem('forbidden', 'this route requires IAM-signed admin credentials');
-    return 'ADMIN';
+    return { kind: 'admin', actor: { role: route.role, principal: identity.userArn } };
   }
-  if (header(event, 'x-api-key') === undefined) throw new ApiProblem('missing-api-key', 'send your channel API key in the x-api-key header');
-  const channel = identity.apiKeyId ? channels.get(identity.apiKeyId) : undefined;
-  if (channel === undefined) throw new ApiProblem('invalid-api-key', 'the API key is not a channel key');
-  return channel;
+  if (!identity.apiKeyId) throw new ApiProblem('invalid-api-key', "send your client's API key in the x-api-key header");
+  let client;
+  try {
+    client = await authenticateRequest({ request: signedRequestOf(event), body: rawBody(event), now }, deps.clients);
+  } catch (error) {
+    if (error instanceof AuthenticationError) throw new ApiProblem(error.failure, error.message, {}, error.failure === 'content-digest-mismatch' ? {} : { 'www-authenticate': 'Signature' }, { cause: error });
+    throw error;
+  }
+  // The usage-plan key only meters; it must still be the signing client's own.
+  if (client.usageKeyId !== identity.apiKeyId) throw new ApiProblem('invalid-api-key', 'the API key is not the key of the client that signed the request');
+  return { kind: 'client', client };
+}
+
+/** The request as RFC 9421 sees it: the path the client called (stage prefix included). */
+export function signedRequestOf(event: APIGatewayProxyEvent): SignedRequest {
+  const parameters: [string, string][] = [];
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    for (const value of values ?? []) parameters.push([name, value]);
+  }
+  return {
+    method: event.httpMethod,
+    path: event.requestContext.path,
+    query: canonicalQuery(parameters),
+    header: (name) => header(event, name),
+  };
 }
 
 /**
@@ -101,16 +134,21 @@ function failure(error: unknown, event: APIGatewayProxyEvent, deps: ApiHandlerDe
   );
 }
 
-const ChannelApiKeyIds = z.record(z.enum(CHANNELS), z.string().min(1));
+const UsagePlanNames = z.strictObject({ WEB: z.string().min(1), MOBILE: z.string().min(1), POS: z.string().min(1) });
 
-export function channelsFromEnv(value: string): ReadonlyMap<string, Channel> {
-  const byChannel = ChannelApiKeyIds.parse(JSON.parse(value));
-  return new Map(Object.entries(byChannel).map(([channel, keyId]) => [keyId, channel as Channel]));
+export function usagePlanNamesFromEnv(value: string): Readonly<Record<ClientChannel, string>> {
+  return UsagePlanNames.parse(JSON.parse(value));
 }
 
-/** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
-export function apiHandlerFromEnv(env: Environment): ApiHandler {
-  const { logger, metrics, clients } = wireFromEnv(env, 'payments-api');
+/**
+ * Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets.
+ * The local runtime passes its own usage keys: there is no API Gateway to create them in.
+ */
+export function apiHandlerFromEnv(env: Environment, overrides: { readonly usageKeys?: UsageKeys } = {}): ApiHandler {
+  const { logger, metrics, clients, tracer } = wireFromEnv(env, 'payments-api');
+  const usageKeys =
+    overrides.usageKeys ??
+    new ApiGatewayUsageKeys(tracer.captureAWSv3Client(new APIGatewayClient({})), usagePlanNamesFromEnv(requireEnv(env, envVar.usagePlans)));
   return createApiHandler({
     ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
     intake: new DynamoIntakeStore(clients.dynamodb, requireEnv(env, envVar.table('requests'))),
@@ -120,7 +158,8 @@ export function apiHandlerFromEnv(env: Environment): ApiHandler {
       store: new DynamoSettlementStore(clients.dynamodb, requireEnv(env, envVar.table('ledger'))),
       publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('settlements'))),
     },
-    channelsByApiKeyId: channelsFromEnv(requireEnv(env, envVar.channelApiKeys)),
+    clients: new DynamoClientStore(clients.dynamodb, requireEnv(env, envVar.table('participants'))),
+    usageKeys,
     logger,
     metrics,
   });

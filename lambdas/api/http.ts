@@ -2,6 +2,7 @@
 // proxy responses. Header names are case-insensitive; bodies may arrive base64-encoded.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApiProblem, PROBLEM_CONTENT_TYPE, problemDocument } from './problems.js';
+import { parseStrictJson, StrictJsonError } from './strict-json.js';
 
 /** The body limit channels are promised (API Gateway itself would allow up to 10 MB). */
 export const API_BODY_BYTES_MAX = 262_144;
@@ -14,22 +15,43 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
   return undefined;
 }
 
-/** Parses a JSON request body, refusing wrong content types, oversize bodies and bad JSON. */
+/** The body's bytes as the client sent them (what its Content-Digest is over). */
+export function rawBody(event: APIGatewayProxyEvent): Buffer {
+  const raw = event.body ?? '';
+  return event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+}
+
+/**
+ * Parses a JSON request body, refusing wrong content types, oversize bodies and bad JSON. The
+ * parser is strict: a duplicate member name is refused (no two parsers may read different values
+ * from one signed body) and a number that is not a plain integer literal is never rounded.
+ */
 export function jsonBody(event: APIGatewayProxyEvent): unknown {
   const contentType = header(event, 'content-type');
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') {
     throw new ApiProblem('unsupported-media-type', `Content-Type was ${contentType === undefined ? 'absent' : `'${contentType}'`}`);
   }
-  const raw = event.body ?? '';
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  const bytes = rawBody(event);
   if (bytes.byteLength > API_BODY_BYTES_MAX) {
     throw new ApiProblem('payload-too-large', `body is ${bytes.byteLength} bytes; the limit is ${API_BODY_BYTES_MAX}`);
   }
+  let text: string;
   try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
+    // Invalid UTF-8 is refused, not replaced: a replacement character would be a value the
+    // client never signed.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {
-    throw new ApiProblem('malformed-json', (error as Error).message);
+    throw new ApiProblem('malformed-json', 'the body is not valid UTF-8', {}, {}, { cause: error });
+  }
+  try {
+    return parseStrictJson(text);
+  } catch (error) {
+    if (!(error instanceof StrictJsonError)) throw error;
+    if (error.failure === 'duplicate-member') {
+      throw new ApiProblem('duplicate-json-member', error.message, { errors: [{ pointer: error.pointer ?? '', detail: 'appears more than once' }] }, {}, { cause: error });
+    }
+    throw new ApiProblem('malformed-json', error.message, {}, {}, { cause: error });
   }
 }
 

@@ -1,22 +1,27 @@
 // The API's ledger operations: submit and read transactions, read, open and fund accounts. Each one
-// validates, calls the core through its ports and returns a proxy result; errors are ApiProblems.
+// validates, authorizes (a client acts only for its own institution; an admin change records who
+// made it), calls the core through its ports and returns a proxy result; errors are ApiProblems.
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { PaymentEvent } from '../core/events/envelope.js';
 import { transactionDecided, transactionRequested } from '../core/events/transfer-events.js';
 import type { EventPublisher } from '../core/events/ports.js';
 import type { IntakeStore, TransferIntake } from '../core/intake/ports.js';
-import { ACCOUNT_ID_PATTERN, fundingAccountId, type Account } from '../core/ledger/account.js';
+import { ACCOUNT_ID_PATTERN, fundingAccountId, INSTITUTION_ID_PATTERN, type Account } from '../core/ledger/account.js';
 import type { LedgerStore } from '../core/ledger/ports.js';
 import type { AlertStore } from '../core/risk/alerts.js';
 import type { DynamoSettlementStore } from '../adapters/dynamodb/settlement-store.js';
-import { TRANSFER_ID_PATTERN, transferContentHash, transferIdFor, type TransferChannel, type TransferRequest } from '../core/ledger/transfer.js';
+import { TRANSFER_ID_PATTERN, transferContentHash, transferIdFor, type TransferRequest } from '../core/ledger/transfer.js';
+import type { Actor, AuthenticatedClient, ClientStore } from '../core/trust/api-client.js';
+import type { UsageKeys } from '../core/trust/usage-keys.js';
 import { header, jsonBody, jsonResponse, publicPath } from './http.js';
 import { ApiProblem } from './problems.js';
-import { accountView, decidedTransactionView, receivedTransactionView } from './representations.js';
+import { accountView, creditorSideView, decidedTransactionView, receivedTransactionView } from './representations.js';
 import { DepositBody, idempotencyKeyOf, OpenAccountBody, parseBody, SubmitTransactionBody } from './schemas.js';
 
 export interface ApiDependencies {
+  readonly clients: ClientStore;
+  readonly usageKeys: UsageKeys;
   readonly ledger: LedgerStore;
   readonly intake: IntakeStore;
   readonly publisher: EventPublisher;
@@ -25,32 +30,58 @@ export interface ApiDependencies {
   readonly now?: () => Date;
 }
 
+/** Who is calling: an authenticated API client, or a back-office principal in a route's role. */
+export type Caller = { readonly kind: 'client'; readonly client: AuthenticatedClient } | { readonly kind: 'admin'; readonly actor: Actor };
+
 export interface OperationInput {
   readonly event: APIGatewayProxyEvent;
   readonly pathParameters: Readonly<Record<string, string>>;
-  /** The channel the caller's API key belongs to; ADMIN on IAM-authorised routes. */
-  readonly channel: TransferChannel;
+  readonly caller: Caller;
   readonly deps: ApiDependencies;
   readonly now: Date;
 }
 
+/** The client behind a client route; reaching one without a client is a wiring fault, not a 4xx. */
+export function clientOf(caller: Caller): AuthenticatedClient {
+  if (caller.kind !== 'client') throw new Error('client route reached without an authenticated client');
+  return caller.client;
+}
+
+export function actorOf(caller: Caller): Actor {
+  if (caller.kind !== 'admin') throw new Error('admin route reached without an admin principal');
+  return caller.actor;
+}
+
 const RETRY_AFTER_SECONDS = '1';
 
-export async function submitTransaction({ event, channel, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+export async function submitTransaction({ event, caller, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+  const client = clientOf(caller);
   const idempotencyKey = idempotencyKeyOf(header(event, 'idempotency-key'));
   const body = parseBody(SubmitTransactionBody, jsonBody(event));
-  const transferId = transferIdFor(channel, idempotencyKey);
+  const transferId = transferIdFor(client.clientId, idempotencyKey);
   const request: TransferRequest = {
     transferId,
     debtorAccountId: body.debtorAccountId,
     creditorAccountId: body.creditorAccountId,
     amountMinor: body.amount,
     currency: body.currency,
-    channel,
+    channel: client.channel,
     ...(body.reference !== undefined ? { reference: body.reference } : {}),
     requestedAt: now.toISOString(),
+    clientId: client.clientId,
+    initiatingInstitutionId: client.institutionId,
   };
   const contentHash = transferContentHash(request);
+  // Was this transfer decided long ago (the ledger outlives intake records, which expire through
+  // TTL, so a key reused after that is still caught)? And may this client debit that account?
+  const [debtor, decided] = await Promise.all([deps.ledger.getAccount(body.debtorAccountId), deps.ledger.getTransfer(transferId)]);
+  // Refused before anything is recorded. An unknown account gets the same answer as another
+  // institution's: which accounts exist elsewhere is not this client's to learn.
+  if (debtor === undefined || debtor.institutionId !== client.institutionId || debtor.kind !== 'CUSTOMER') {
+    throw new ApiProblem('debtor-not-permitted', `this client may debit only customer accounts of ${client.institutionId}; ${body.debtorAccountId} is not one`, {
+      errors: [{ pointer: '/debtorAccountId', detail: `must be a customer account of ${client.institutionId}` }],
+    });
+  }
   const intake: TransferIntake = {
     request,
     idempotencyKey,
@@ -58,10 +89,7 @@ export async function submitTransaction({ event, channel, deps, now }: Operation
     apiRequestId: event.requestContext.requestId,
     acceptedAt: now.toISOString(),
   };
-  // Two questions in one round trip of latency: is the key already claimed (the conditional
-  // intake write), and was this transfer decided long ago (the ledger outlives intake records,
-  // which expire through TTL, so a key reused after that is still caught)?
-  const [recorded, decided] = await Promise.all([deps.intake.recordAccepted(intake), deps.ledger.getTransfer(transferId)]);
+  const recorded = await deps.intake.recordAccepted(intake);
   const current = recorded.created ? intake : recorded.existing;
   if (current.contentHash !== contentHash || (decided !== undefined && decided.contentHash !== contentHash)) {
     // A claim just made for a body the ledger contradicts must not linger as an accepted request.
@@ -112,23 +140,54 @@ export function pathId(pathParameters: Readonly<Record<string, string>>, pattern
   return id;
 }
 
-export async function getTransaction({ pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+export async function getTransaction({ pathParameters, caller, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const client = clientOf(caller);
   const transferId = pathId(pathParameters, TRANSFER_ID_PATTERN, 'transaction');
   const decided = await deps.ledger.getTransfer(transferId);
-  if (decided !== undefined) return jsonResponse(200, decidedTransactionView(decided));
-  const intake = await deps.intake.get(transferId);
-  if (intake !== undefined) return jsonResponse(200, receivedTransactionView(intake));
-  throw new ApiProblem('not-found', `no transaction ${transferId}`);
+  const intake = decided === undefined ? await deps.intake.get(transferId) : undefined;
+  const request = decided ?? intake?.request;
+  const side = request === undefined ? undefined : await sideOf(request, client.institutionId, deps.ledger);
+  // Another institution's transfer is answered exactly like one that does not exist.
+  if (request === undefined || side === undefined) throw new ApiProblem('not-found', `no transaction ${transferId}`);
+  const view = decided !== undefined ? decidedTransactionView(decided) : receivedTransactionView(request);
+  return jsonResponse(200, side === 'debtor' ? view : creditorSideView(view));
 }
 
-export async function getAccount({ pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+/**
+ * Which side of the transfer the institution is on: the debtor's (it initiated the transfer, or
+ * holds the debited account) or the creditor's; undefined when neither. Accounts never change
+ * institution, so reading them now answers for the time of the transfer too.
+ */
+async function sideOf(request: TransferRequest, institutionId: string, ledger: LedgerStore): Promise<'debtor' | 'creditor' | undefined> {
+  if (request.initiatingInstitutionId === institutionId) return 'debtor';
+  const [debtor, creditor] = await Promise.all([ledger.getAccount(request.debtorAccountId), ledger.getAccount(request.creditorAccountId)]);
+  if (debtor?.institutionId === institutionId) return 'debtor';
+  if (creditor?.institutionId === institutionId) return 'creditor';
+  return undefined;
+}
+
+export async function getAccount({ pathParameters, caller, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const client = clientOf(caller);
   const accountId = pathId(pathParameters, ACCOUNT_ID_PATTERN, 'account');
   const account = await deps.ledger.getAccount(accountId);
-  if (account === undefined) throw new ApiProblem('not-found', `no account ${accountId}`);
+  // Another institution's account, and any funding account, is answered like an unknown one.
+  if (account === undefined || account.institutionId !== client.institutionId || account.kind !== 'CUSTOMER') {
+    throw new ApiProblem('not-found', `no account ${accountId}`);
+  }
   return jsonResponse(200, accountView(account));
 }
 
-export async function openAccount({ event, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+/** The back office reads any account of the institution it names, with who opened and changed it. */
+export async function getInstitutionAccount({ pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const institutionId = pathId(pathParameters, INSTITUTION_ID_PATTERN, 'institution');
+  const accountId = pathParameters.accountId ?? '';
+  const account = ACCOUNT_ID_PATTERN.test(accountId) ? await deps.ledger.getAccount(accountId) : undefined;
+  if (account === undefined || account.institutionId !== institutionId) throw new ApiProblem('not-found', `no account ${accountId.slice(0, 80)} at ${institutionId}`);
+  return jsonResponse(200, accountView(account, 'admin'));
+}
+
+export async function openAccount({ event, caller, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+  const openedBy = actorOf(caller);
   const body = parseBody(OpenAccountBody, jsonBody(event));
   const account: Account = {
     accountId: body.accountId ?? `acc-${randomUUID()}`,
@@ -139,6 +198,7 @@ export async function openAccount({ event, deps, now }: OperationInput): Promise
     balanceMinor: 0n,
     overdraftLimitMinor: BigInt(body.overdraftLimit ?? 0),
     openedAt: now.toISOString(),
+    openedBy,
   };
   // The institution's funding account for this currency comes into being with its first account.
   await deps.ledger.openAccount({
@@ -150,10 +210,11 @@ export async function openAccount({ event, deps, now }: OperationInput): Promise
   if (!(await deps.ledger.openAccount(account))) {
     throw new ApiProblem('account-exists', `account ${account.accountId} already exists`);
   }
-  return jsonResponse(201, accountView(account), { location: publicPath(event, `/v1/accounts/${account.accountId}`) });
+  return jsonResponse(201, accountView(account, 'admin'), { location: publicPath(event, `/v1/accounts/${account.accountId}`) });
 }
 
-export async function depositFunds({ event, pathParameters, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+export async function depositFunds({ event, pathParameters, caller, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
+  const initiatedBy = actorOf(caller);
   const idempotencyKey = idempotencyKeyOf(header(event, 'idempotency-key'));
   const body = parseBody(DepositBody, jsonBody(event));
   const accountId = pathId(pathParameters, ACCOUNT_ID_PATTERN, 'account');
@@ -178,6 +239,7 @@ export async function depositFunds({ event, pathParameters, deps, now }: Operati
     channel: 'ADMIN',
     ...(body.reference !== undefined ? { reference: body.reference } : {}),
     requestedAt: now.toISOString(),
+    initiatedBy,
   };
   const result = await deps.ledger.postTransfer(request);
   if (result.kind === 'modified') throw keyReused(request.transferId);

@@ -2,7 +2,6 @@
 // the ledger stores them. Amounts are integers in minor units; balances are exact (bigint).
 import type { Account } from '../core/ledger/account.js';
 import type { AlertRecord } from '../core/risk/alerts.js';
-import type { TransferIntake } from '../core/intake/ports.js';
 import type { TransferRecord, TransferRequest } from '../core/ledger/transfer.js';
 
 export interface TransactionView {
@@ -41,11 +40,31 @@ export function decidedTransactionView(transfer: TransferRecord): TransactionVie
   };
 }
 
-export function receivedTransactionView(intake: TransferIntake): TransactionView {
-  return { ...requestFields(intake.request), status: 'RECEIVED' };
+export function receivedTransactionView(request: TransferRequest): TransactionView {
+  return { ...requestFields(request), status: 'RECEIVED' };
 }
 
-export function accountView(account: Account): Record<string, unknown> {
+/**
+ * What the creditor's institution sees of a transfer: not the payer's free-text reference, nor
+ * why a payment to its customer was rejected (that is the payer's financial state).
+ */
+export function creditorSideView(view: TransactionView): TransactionView {
+  const { reference: _reference, rejectionReason: _reason, ...visible } = view;
+  return visible;
+}
+
+/**
+ * An account as a client sees it, or (`admin`) with who opened it and who last changed its
+ * status: back-office principals are not the channels' business.
+ */
+export function accountView(account: Account, audience: 'client' | 'admin' = 'client'): Record<string, unknown> {
+  const audit =
+    audience === 'admin'
+      ? {
+          ...(account.openedBy !== undefined ? { openedBy: account.openedBy } : {}),
+          ...(account.statusChangedAt !== undefined ? { statusChangedAt: account.statusChangedAt, statusChangedBy: account.statusChangedBy } : {}),
+        }
+      : {};
   return {
     accountId: account.accountId,
     institutionId: account.institutionId,
@@ -55,6 +74,7 @@ export function accountView(account: Account): Record<string, unknown> {
     balance: account.balanceMinor,
     overdraftLimit: account.overdraftLimitMinor,
     openedAt: account.openedAt,
+    ...audit,
   };
 }
 

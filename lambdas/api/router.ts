@@ -1,14 +1,14 @@
 // Routes a proxy event to its operation by the API Gateway resource template (e.g.
 // /v1/transactions/{id}) and method, both taken from the topology's API_ROUTES.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { API_ROUTES, type ApiOperation, type RouteAuth } from '../../lib/topology.js';
+import { API_ROUTES, type ApiOperation } from '../../lib/topology.js';
+import type { AdminRole } from '../core/trust/api-client.js';
 import { ApiProblem } from './problems.js';
 
-export interface MatchedRoute {
+export type MatchedRoute = {
   readonly operation: ApiOperation;
-  readonly auth: RouteAuth;
   readonly pathParameters: Readonly<Record<string, string>>;
-}
+} & ({ readonly auth: 'client' } | { readonly auth: 'iam'; readonly role: AdminRole });
 
 /** Path parameters when `path` fits the API Gateway resource template, else undefined. */
 export function matchPathTemplate(template: string, path: string): Record<string, string> | undefined {
@@ -64,5 +64,7 @@ export function matchRoute(event: APIGatewayProxyEvent): MatchedRoute {
   for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
     if (value !== undefined) pathParameters[name] = value;
   }
-  return { operation: route.operation, auth: route.auth, pathParameters };
+  return route.auth === 'iam'
+    ? { operation: route.operation, auth: route.auth, role: route.role, pathParameters }
+    : { operation: route.operation, auth: route.auth, pathParameters };
 }

@@ -8,16 +8,36 @@ import { REFERENCE_LENGTH_MAX } from '../core/events/envelope.js';
 import { ALERT_RESOLUTIONS, ALERT_STATUSES, RESOLUTION_NOTE_LENGTH_MAX } from '../core/risk/alerts.js';
 import { SEVERITIES } from '../core/risk/severity.js';
 import { WINDOW_ID_PATTERN, WINDOW_STATES } from '../core/settlement/window.js';
+import { CLIENT_CHANNELS, KEY_GRACE_SECONDS_MAX } from '../core/trust/api-client.js';
 import { ApiProblem, type FieldError } from './problems.js';
+import { NonIntegerLiteral } from './strict-json.js';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
 
 const accountId = z.string().regex(ACCOUNT_ID_PATTERN, 'must be 3-64 characters of A-Z, a-z, 0-9, _ and -');
-const amount = z
-  .number({ error: 'must be an integer number of minor units' })
-  .int('must be an integer number of minor units')
-  .positive('must be greater than zero')
-  .max(AMOUNT_MINOR_MAX, `must not exceed ${AMOUNT_MINOR_MAX}`);
+/**
+ * Minor units, as a plain JSON integer literal: `1250`, never `1250.0`, `1.25e3` or `"1250"`.
+ * The strict body parser hands any other numeric literal over as a NonIntegerLiteral, so it is
+ * refused here with the reason instead of being silently rounded.
+ */
+function minorUnits(max: number, min: number) {
+  return z
+    .unknown()
+    .superRefine((value, context) => {
+      if (value instanceof NonIntegerLiteral) {
+        const why = { fraction: 'has a fraction part', exponent: 'has an exponent', 'out-of-range': 'is out of range' }[value.problem];
+        context.addIssue({ code: 'custom', message: `must be a plain JSON integer literal in minor units (no fraction, no exponent); ${value.raw.slice(0, 40)} ${why}` });
+      } else if (typeof value !== 'number') {
+        context.addIssue({ code: 'custom', message: `must be a JSON integer in minor units, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}` });
+      } else if (value < min) {
+        context.addIssue({ code: 'custom', message: min === 1 ? 'must be greater than zero' : 'must not be negative' });
+      } else if (value > max) {
+        context.addIssue({ code: 'custom', message: `must not exceed ${max}` });
+      }
+    })
+    .transform((value) => value as number);
+}
+const amount = minorUnits(AMOUNT_MINOR_MAX, 1);
 const currency = z
   .string()
   .refine((code): code is CurrencyCode => isCurrencyCode(code), 'must be an active ISO 4217 currency code');
@@ -37,7 +57,7 @@ export const OpenAccountBody = z.strictObject({
   accountId: accountId.refine((id) => !isFundingAccountId(id), "the 'fund-' prefix is reserved for funding accounts").optional(),
   institutionId: z.string().regex(INSTITUTION_ID_PATTERN, 'must be 2-32 characters of A-Z, a-z, 0-9, _ and -'),
   currency,
-  overdraftLimit: z.number().int().min(0).max(OVERDRAFT_LIMIT_MINOR_MAX).optional(),
+  overdraftLimit: minorUnits(OVERDRAFT_LIMIT_MINOR_MAX, 0).optional(),
 });
 
 export const DepositBody = z.strictObject({ amount, currency, reference: reference.optional() });
@@ -45,17 +65,31 @@ export const DepositBody = z.strictObject({ amount, currency, reference: referen
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  throw new ApiProblem('validation-failed', 'one or more fields are invalid', { errors: fieldErrors(result.error) });
+  throw new ApiProblem('validation-failed', 'one or more fields are invalid', { errors: fieldErrors(result.error, body) });
 }
 
-function fieldErrors(error: z.ZodError): FieldError[] {
+/**
+ * zod 4 issues do not carry the offending input unless asked to, so whether a field is missing
+ * is read off the input itself: only an absent member "is required"; a present one of the wrong
+ * type says what it should be.
+ */
+function fieldErrors(error: z.ZodError, input: unknown): FieldError[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return { pointer: pointerOf([...issue.path, issue.keys[0] ?? '']), detail: `unknown field(s): ${issue.keys.join(', ')}` };
     }
-    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    const missing = (issue.code === 'invalid_type' || issue.code === 'custom') && !isPresent(input, issue.path);
     return { pointer: pointerOf(issue.path), detail: missing ? 'is required' : issue.message };
   });
+}
+
+function isPresent(input: unknown, path: readonly PropertyKey[]): boolean {
+  let node: unknown = input;
+  for (const segment of path) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return false;
+    node = (node as Record<PropertyKey, unknown>)[segment];
+  }
+  return node !== undefined;
 }
 
 function pointerOf(path: readonly PropertyKey[]): string {
@@ -93,11 +127,32 @@ export const ListAlertsQuery = z.strictObject({
   cursor: z.string().min(1).max(CURSOR_LENGTH_MAX).optional(),
 });
 
+/** A PEM public key is a few hundred characters; anything much longer is not one. */
+const PUBLIC_KEY_PEM_LENGTH_MAX = 1_024;
+const publicKeyPem = z.string().min(1).max(PUBLIC_KEY_PEM_LENGTH_MAX, `must be at most ${PUBLIC_KEY_PEM_LENGTH_MAX} characters of PEM`);
+
+export const CreateClientBody = z.strictObject({
+  channel: z.enum(CLIENT_CHANNELS, { error: `must be one of ${CLIENT_CHANNELS.join(', ')}` }),
+  /** The client's own Ed25519 public key (SPKI PEM); without it a key pair is generated. */
+  publicKey: publicKeyPem.optional(),
+});
+
+export const RotateKeyBody = z.strictObject({
+  publicKey: publicKeyPem.optional(),
+  /** How long the key being replaced keeps verifying. */
+  previousKeyValidSeconds: boundedInteger(0, KEY_GRACE_SECONDS_MAX).optional(),
+});
+
+/** A plain JSON integer that is not money (a duration, a count). */
+function boundedInteger(min: number, max: number) {
+  return z.number({ error: `must be a JSON integer from ${min} to ${max}` }).int(`must be a JSON integer from ${min} to ${max}`).min(min).max(max);
+}
+
 /** Query parameters, validated; a problem names each bad one (pointer: the parameter name). */
 export function parseQuery<T>(schema: z.ZodType<T>, parameters: Readonly<Record<string, string | undefined>> | null): T {
   const result = schema.safeParse(parameters ?? {});
   if (result.success) return result.data;
-  throw new ApiProblem('invalid-query', 'one or more query parameters are invalid', { errors: fieldErrors(result.error) });
+  throw new ApiProblem('invalid-query', 'one or more query parameters are invalid', { errors: fieldErrors(result.error, parameters ?? {}) });
 }
 
 /** The largest Net Debit Cap an admin may set (minor units): exact as a JSON number. */
@@ -105,11 +160,7 @@ export const NET_DEBIT_CAP_MAX = Number.MAX_SAFE_INTEGER;
 
 export const SetLimitsBody = z.strictObject({
   currency,
-  netDebitCap: z
-    .number({ error: 'must be an integer number of minor units' })
-    .int('must be an integer number of minor units')
-    .min(0, 'must not be negative')
-    .max(NET_DEBIT_CAP_MAX, `must not exceed ${NET_DEBIT_CAP_MAX}`),
+  netDebitCap: minorUnits(NET_DEBIT_CAP_MAX, 0),
 });
 
 export const PositionQuery = z.strictObject({ currency });

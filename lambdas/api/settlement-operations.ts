@@ -10,18 +10,19 @@ import { WINDOW_ID_PATTERN, parseWindowId, type SettlementWindow } from '../core
 import { closeAndAnnounce } from '../settlement/close-window.js';
 import { header, jsonBody, jsonResponse, publicPath } from './http.js';
 import type { OperationInput } from './operations.js';
-import { pathId } from './operations.js';
+import { actorOf, pathId } from './operations.js';
 import { ApiProblem } from './problems.js';
 import { CloseWindowBody, ListWindowsQuery, parseBody, parseQuery, PositionQuery, SetLimitsBody, WINDOW_PAGE_SIZE_DEFAULT } from './schemas.js';
 
 /** Window reads per listing call; a sparse state filter continues on the next page. */
 const LIST_READS_MAX = 10;
 
-export async function setInstitutionLimits({ event, pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+export async function setInstitutionLimits({ event, pathParameters, caller, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const updatedBy = actorOf(caller);
   const institutionId = pathId(pathParameters, INSTITUTION_ID_PATTERN, 'institution');
   const body = parseBody(SetLimitsBody, jsonBody(event));
-  await deps.settlement.store.setNetDebitCap(institutionId, body.currency, BigInt(body.netDebitCap));
-  return jsonResponse(200, { institutionId, currency: body.currency, netDebitCap: BigInt(body.netDebitCap) });
+  await deps.settlement.store.setNetDebitCap(institutionId, body.currency, BigInt(body.netDebitCap), updatedBy);
+  return jsonResponse(200, { institutionId, currency: body.currency, netDebitCap: BigInt(body.netDebitCap), updatedBy });
 }
 
 export async function getInstitutionPosition({ event, pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
@@ -40,11 +41,12 @@ export async function getInstitutionPosition({ event, pathParameters, deps }: Op
   });
 }
 
-export async function closeSettlementWindow({ event, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+export async function closeSettlementWindow({ event, caller, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const closedBy = actorOf(caller);
   const body = parseBody(CloseWindowBody, jsonBody(event));
   let result: Awaited<ReturnType<typeof closeAndAnnounce>>;
   try {
-    result = await closeAndAnnounce(deps.settlement.store, deps.settlement.publisher, body.currency, body.windowId);
+    result = await closeAndAnnounce(deps.settlement.store, deps.settlement.publisher, body.currency, body.windowId, closedBy);
   } catch (error) {
     if (!(error instanceof SettlementConflictError)) throw error;
     throw new ApiProblem('settlement-busy', `closing the ${body.currency} window raced another write; nothing changed`, {}, { 'retry-after': '1' }, { cause: error });
@@ -189,6 +191,7 @@ export function windowView(window: SettlementWindow): Record<string, unknown> {
     state: window.state,
     openedAt: window.openedAt,
     ...(window.closedAt !== undefined ? { closedAt: window.closedAt } : {}),
+    ...(window.closedBy !== undefined ? { closedBy: window.closedBy } : {}),
     ...(window.settledAt !== undefined ? { settledAt: window.settledAt } : {}),
     transferCount: window.transferCount,
     grossAmount: window.grossMinor,

@@ -2,48 +2,35 @@
 // and cursor pagination, reading one alert, resolving (admin; idempotent; conflicting resolution
 // is 409), unfreezing (admin; 404/409 where due), and that every client mistake is a 4xx problem.
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLambdaContext } from '../../lib/local/lambda-context.js';
 import { DynamoAlertStore } from '../../lambdas/adapters/dynamodb/alert-store.js';
-import { DynamoSettlementStore } from '../../lambdas/adapters/dynamodb/settlement-store.js';
-import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
-import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
-import { createApiHandler } from '../../lambdas/api/handler.js';
 import { eventIdFor } from '../../lambdas/core/events/envelope.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import type { AlertRecord } from '../../lambdas/core/risk/alerts.js';
 import type { Severity } from '../../lambdas/core/risk/severity.js';
-import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
+import { jsonOf, type TestRequest } from '../support/api-events.js';
 import { ledgerOf, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
+import { localAdminArn } from '../../lib/local/api-server.js';
+import { clientPortsOf, issueTestClient, testApiHandler, type TestClient } from '../support/api-clients.js';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 
-const WEB_KEY_ID = 'key-web';
-const ADMIN_ARN = 'arn:aws:iam::000000000000:role/payments-admin';
 
 let world: TestWorld;
 let ledger: DynamoLedgerStore;
 let handle: LedgerHandle;
 let alerts: DynamoAlertStore;
-let call: (request: TestRequest) => ReturnType<ReturnType<typeof createApiHandler>>;
+let call: (request: TestRequest) => Promise<APIGatewayProxyResult>;
+let web: TestClient;
 
 beforeAll(async () => {
   world = await createTestWorld('alertsapi');
   ({ ledger, handle } = ledgerOf(world));
   alerts = new DynamoAlertStore(world.clients.dynamodb, world.bindings.tables.risk);
-  const handler = createApiHandler({
-    ledger,
-    intake: new DynamoIntakeStore(world.clients.dynamodb, world.bindings.tables.requests),
-    publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.transactions),
-    alerts,
-    settlement: { store: new DynamoSettlementStore(world.clients.dynamodb, world.bindings.tables.ledger), publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.settlements) },
-    channelsByApiKeyId: new Map([[WEB_KEY_ID, 'WEB']]),
-    logger: new Logger({ serviceName: 'payments-api', logLevel: 'SILENT' }),
-    metrics: new Metrics({ serviceName: 'payments-api', namespace: 'PaymentsBackbone' }),
-  });
-  call = (request) => handler(proxyEvent(request), createLambdaContext({ functionName: 'api', timeoutSeconds: 10, memorySizeMb: 512 }));
+  const ports = clientPortsOf(world);
+  web = await issueTestClient(ports, 'bank-a');
+  call = testApiHandler(world, ports, { ledger, alerts });
 });
 
 afterAll(() => world.destroy());
@@ -51,11 +38,11 @@ afterAll(() => world.destroy());
 const asChannel = (method: string, path: string, body?: unknown): TestRequest => ({
   method,
   path,
-  headers: { 'x-api-key': 'web-secret' },
-  apiKeyId: WEB_KEY_ID,
+  as: web,
   ...(body !== undefined ? { body } : {}),
 });
-const asAdmin = (method: string, path: string, body?: unknown): TestRequest => ({ method, path, userArn: ADMIN_ARN, ...(body !== undefined ? { body } : {}) });
+/** Alerts and unfreezing are the risk role's. */
+const asAdmin = (method: string, path: string, body?: unknown): TestRequest => ({ method, path, role: 'risk', ...(body !== undefined ? { body } : {}) });
 
 async function storedAlert(accountId: string, severity: Severity, second: number): Promise<AlertRecord> {
   const transactionId = transferIdFor('WEB', randomUUID());
@@ -156,7 +143,10 @@ describe('POST /v1/alerts/{id}/resolve', () => {
     const listed = jsonOf(await call(asAdmin('GET', `/v1/alerts?accountId=${alert.accountId}&status=RESOLVED`)));
 
     expect(resolved.statusCode).toBe(200);
-    expect(jsonOf(resolved)).toMatchObject({ status: 'RESOLVED', resolution: { resolution: 'CONFIRMED_FRAUD', note: body.note } });
+    expect(jsonOf(resolved)).toMatchObject({
+      status: 'RESOLVED',
+      resolution: { resolution: 'CONFIRMED_FRAUD', note: body.note, resolvedBy: { role: 'risk', principal: localAdminArn('risk') } },
+    });
     expect(replayed.statusCode).toBe(200);
     expect(replayed.headers?.['idempotent-replayed']).toBe('true');
     expect(conflicting.statusCode).toBe(409);
@@ -200,6 +190,9 @@ describe('POST /v1/accounts/{id}/unfreeze', () => {
     expect(unfrozen.statusCode).toBe(200);
     expect(jsonOf(unfrozen)).toMatchObject({ accountId: account.accountId, status: 'ACTIVE', balance: 5_000 });
     expect(jsonOf(unfrozen)).not.toHaveProperty('frozenByAlertId');
+    // Who unfroze it stays on the account.
+    expect(jsonOf(unfrozen).statusChangedBy).toEqual({ role: 'risk', principal: localAdminArn('risk') });
+    expect((await ledger.getAccount(account.accountId))?.statusChangedBy).toEqual({ role: 'risk', principal: localAdminArn('risk') });
     expect((await call(asChannel('GET', `/v1/alerts?accountId=${account.accountId}`))).statusCode).toBe(403);
     expect((await call(asChannel('GET', `/v1/alerts/${eventIdFor.alert(transferIdFor('WEB', randomUUID()))}`))).statusCode).toBe(403);
     expect([again.statusCode, again.headers?.['idempotent-replayed']]).toEqual([200, 'true']);

@@ -2,44 +2,30 @@
 // the position and headroom; every client mistake is a 4xx problem (bad bodies 422, bad queries
 // 400, unknown ids 404, a closed window 409); a literal path beats a window id; listings page.
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLambdaContext } from '../../lib/local/lambda-context.js';
-import { DynamoAlertStore } from '../../lambdas/adapters/dynamodb/alert-store.js';
-import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
-import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
-import { createApiHandler } from '../../lambdas/api/handler.js';
-import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
+import { jsonOf, type TestRequest } from '../support/api-events.js';
 import { ledgerOf } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
+import { localAdminArn } from '../../lib/local/api-server.js';
+import { clientPortsOf, testApiHandler } from '../support/api-clients.js';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 
-const ADMIN_ARN = 'arn:aws:iam::000000000000:role/payments-admin';
 
 let world: TestWorld;
 let ledger: DynamoLedgerStore;
-let call: (request: TestRequest) => ReturnType<ReturnType<typeof createApiHandler>>;
+let call: (request: TestRequest) => Promise<APIGatewayProxyResult>;
 
 beforeAll(async () => {
   world = await createTestWorld('settleapi');
   ({ ledger } = ledgerOf(world));
-  const handler = createApiHandler({
-    ledger,
-    intake: new DynamoIntakeStore(world.clients.dynamodb, world.bindings.tables.requests),
-    publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.transactions),
-    alerts: new DynamoAlertStore(world.clients.dynamodb, world.bindings.tables.risk),
-    settlement: { store: ledger.settlement, publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.settlements) },
-    channelsByApiKeyId: new Map([['key-web', 'WEB']]),
-    logger: new Logger({ serviceName: 'payments-api', logLevel: 'SILENT' }),
-    metrics: new Metrics({ serviceName: 'payments-api', namespace: 'PaymentsBackbone' }),
-  });
-  call = (request) => handler(proxyEvent(request), createLambdaContext({ functionName: 'api', timeoutSeconds: 10, memorySizeMb: 512 }));
+  const ports = clientPortsOf(world);
+  call = testApiHandler(world, ports, { ledger });
 });
 
 afterAll(() => world.destroy());
 
-const admin = (method: string, path: string, body?: unknown): TestRequest => ({ method, path, userArn: ADMIN_ARN, ...(body !== undefined ? { body } : {}) });
+const admin = (method: string, path: string, body?: unknown): TestRequest => ({ method, path, role: 'settlement', ...(body !== undefined ? { body } : {}) });
 const problemOf = async (request: TestRequest) => {
   const result = await call(request);
   return { status: result.statusCode, type: String(jsonOf(result).type).split(':').at(-1), errors: jsonOf(result).errors, allow: result.headers?.allow };
@@ -53,7 +39,7 @@ describe('settlement routes', () => {
     const position = await call(admin('GET', `/v1/institutions/${bank}/position?currency=EUR`));
 
     expect(set.statusCode).toBe(200);
-    expect(jsonOf(set)).toEqual({ institutionId: bank, currency: 'EUR', netDebitCap: 250_000 });
+    expect(jsonOf(set)).toEqual({ institutionId: bank, currency: 'EUR', netDebitCap: 250_000, updatedBy: { role: 'settlement', principal: localAdminArn('settlement') } });
     expect(jsonOf(position)).toMatchObject({ institutionId: bank, currency: 'EUR', position: 0, netDebitCap: 250_000, headroom: 250_000 });
   });
 

@@ -4,6 +4,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { API_ROUTES } from '../../lib/topology.js';
 import { matchPathTemplate } from '../../lambdas/api/router.js';
 import { buildProxyEvent } from '../../lib/local/proxy-event.js';
+import { localAdminArn } from '../../lib/local/api-server.js';
+import { signedHeaders } from '../../lib/cli/request-signer.js';
+import type { AdminRole } from '../../lambdas/core/trust/api-client.js';
+import type { TestClient } from './api-clients.js';
 
 export interface TestRequest {
   readonly method: string;
@@ -15,6 +19,12 @@ export interface TestRequest {
   readonly apiKeyId?: string;
   /** Set for IAM-signed (admin) calls. */
   readonly userArn?: string;
+  /** Signs the request as this API client (RFC 9421) and sends its usage-plan key. */
+  readonly as?: TestClient;
+  /** When the signature was created. @default now */
+  readonly signedAt?: Date;
+  /** An IAM principal holding this admin role's policy. */
+  readonly role?: AdminRole;
 }
 
 /** `request.path` may carry a query string (`/v1/alerts?severity=HIGH`). */
@@ -22,8 +32,23 @@ export function proxyEvent(request: TestRequest): APIGatewayProxyEvent {
   const [path = '', search] = request.path.split('?', 2);
   const route = API_ROUTES.find((candidate) => matchPathTemplate(candidate.path, path) !== undefined);
   const body = request.body === undefined ? null : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+  const idempotencyKey = Object.entries(request.headers ?? {}).find(([name]) => name.toLowerCase() === 'idempotency-key')?.[1];
+  const signed =
+    request.as === undefined
+      ? {}
+      : signedHeaders(
+          {
+            method: request.method,
+            url: `https://api.test/test${request.path}`,
+            ...(body !== null ? { body } : {}),
+            ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          },
+          request.as.credentials,
+          request.signedAt,
+        );
   const headers: Record<string, string> = {
     ...(request.body !== undefined && typeof request.body !== 'string' ? { 'Content-Type': 'application/json' } : {}),
+    ...signed,
     ...request.headers,
   };
   return buildProxyEvent({
@@ -38,9 +63,9 @@ export function proxyEvent(request: TestRequest): APIGatewayProxyEvent {
     query: search === undefined ? null : new URLSearchParams(search),
     body,
     caller: {
-      apiKey: request.headers?.['x-api-key'] ?? null,
-      apiKeyId: request.apiKeyId ?? null,
-      userArn: request.userArn ?? null,
+      apiKey: headers['x-api-key'] ?? null,
+      apiKeyId: request.apiKeyId ?? request.as?.usageKeyId ?? null,
+      userArn: request.userArn ?? (request.role !== undefined ? localAdminArn(request.role) : null),
       sourceIp: '127.0.0.1',
       userAgent: 'vitest',
     },
