@@ -1,6 +1,7 @@
 // The payments backbone stack: interprets lib/topology.ts into AWS resources. Wiring only; every
 // name, filter, limit and binding comes from the topology, every business rule lives in lambdas/.
 import path from 'node:path';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
@@ -13,7 +14,8 @@ import { FifoTopic } from './constructs/fifo-topic.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { HandlerFunction, type HandlerLogLevel } from './constructs/handler-function.js';
 import { LedgerTables, pascalCase } from './constructs/ledger-tables.js';
-import { PaymentsApi, type ChannelLimits, type ThrottleLimits } from './constructs/payments-api.js';
+import { PaymentsApi, usagePlanName, type ClientLimits, type ThrottleLimits } from './constructs/payments-api.js';
+import { ADMIN_ROLES } from '../lambdas/core/trust/api-client.js';
 import { QueueWorker } from './constructs/queue-worker.js';
 import {
   API_ROUTES,
@@ -67,10 +69,10 @@ export interface PaymentsStackProps extends StackProps {
    */
   readonly stageThrottle?: ThrottleLimits;
   /**
-   * Each channel's usage plan throttle and daily quota.
+   * Each API client's throttle and daily quota (its own key in its channel's usage plan).
    * @default 20/s, burst 40, 100,000/day in dev; 500/s, burst 1,000, 20,000,000/day otherwise
    */
-  readonly channelLimits?: ChannelLimits;
+  readonly clientLimits?: ClientLimits;
   /**
    * E-mail addresses subscribed to the operations notifications (HIGH and CRITICAL risk alerts).
    * From the `opsNotificationEmails` context in bin/payments.ts.
@@ -89,7 +91,7 @@ export interface PaymentsStackProps extends StackProps {
 export type StageConfig = Required<
   Pick<
     PaymentsStackProps,
-    'stage' | 'retainData' | 'logLevel' | 'logRetention' | 'stageThrottle' | 'channelLimits' | 'opsNotificationEmails' | 'settlementIntervalMinutes'
+    'stage' | 'retainData' | 'logLevel' | 'logRetention' | 'stageThrottle' | 'clientLimits' | 'opsNotificationEmails' | 'settlementIntervalMinutes'
   >
 >;
 
@@ -107,8 +109,8 @@ export function resolveStageConfig(props: PaymentsStackProps): StageConfig {
     logRetention: props.logRetention ?? defaultRetention[props.stage],
     stageThrottle:
       props.stageThrottle ?? (isDev ? { rateLimitPerSecond: 50, burstLimit: 100 } : { rateLimitPerSecond: 1_000, burstLimit: 2_000 }),
-    channelLimits:
-      props.channelLimits ??
+    clientLimits:
+      props.clientLimits ??
       (isDev
         ? { rateLimitPerSecond: 20, burstLimit: 40, quotaRequestsPerDay: 100_000 }
         : { rateLimitPerSecond: 500, burstLimit: 1_000, quotaRequestsPerDay: 20_000_000 }),
@@ -227,16 +229,42 @@ export class PaymentsStack extends Stack {
       handler: apiHandler,
       routes: API_ROUTES,
       channels: CHANNELS,
+      adminRoles: ADMIN_ROLES,
       stageName: this.config.stage,
       stageThrottle: this.config.stageThrottle,
-      channelLimits: this.config.channelLimits,
+      clientLimits: this.config.clientLimits,
       encryptionKey: this.encryptionKey.key,
       accessLogRetention: this.config.logRetention,
       removalPolicy,
     });
-    const keyIds = fromEntries(CHANNELS, (channel) => api.apiKeys[channel].keyId);
-    apiHandler.addEnvironment(envVar.channelApiKeys, this.toJsonString(keyIds));
+    // Plans are found by name: their ids would make the function depend on the stage that
+    // depends on the function.
+    apiHandler.addEnvironment(envVar.usagePlans, JSON.stringify(fromEntries(CHANNELS, (channel) => usagePlanName(this.config.stage, channel))));
+    this.grantClientKeyManagement(api);
     return api;
+  }
+
+  /**
+   * Issuing a client creates its API key and adds it to its channel's plan; revoking disables it.
+   * A policy of its own (not the role's default one, which the function depends on) may name the
+   * plans without a dependency cycle.
+   */
+  private grantClientKeyManagement(api: PaymentsApi<Channel>): void {
+    const role = this.handlers[API_HANDLER].function.role;
+    if (role === undefined) throw new Error('the api function has no role');
+    const gateway = (path: string): string => `arn:${this.partition}:apigateway:${this.region}::${path}`;
+    const policy = new iam.Policy(this, 'ApiClientKeyManagement', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['apigateway:POST'], resources: [gateway('/apikeys'), ...CHANNELS.map((channel) => gateway(`/usageplans/${api.usagePlans[channel].usagePlanId}/keys`))] }),
+        new iam.PolicyStatement({ actions: ['apigateway:GET'], resources: [gateway('/usageplans')] }),
+        new iam.PolicyStatement({ actions: ['apigateway:PATCH'], resources: [gateway('/apikeys/*')] }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]',
+      reason: 'API keys are created at run time, one per API client, so their ids are not known at deploy time: PATCH (to disable a revoked client\'s key) is granted on /apikeys/*, nothing else.',
+    });
   }
 
   private addOutputs(): void {
@@ -252,10 +280,10 @@ export class PaymentsStack extends Stack {
         value: this.notificationTopics[name].topicArn,
       });
     }
-    for (const channel of CHANNELS) {
-      new CfnOutput(this, `ApiKeyId${pascalCase(channel.toLowerCase())}`, {
-        description: `API key id of the ${channel} channel (value: aws apigateway get-api-key --include-value --api-key <id>)`,
-        value: this.api.apiKeys[channel].keyId,
+    for (const role of ADMIN_ROLES) {
+      new CfnOutput(this, `AdminRolePolicyArn${pascalCase(role)}`, {
+        description: `Managed policy of the ${role} admin role: attach it to the IAM principals that do ${role} work`,
+        value: this.api.rolePolicies[role].managedPolicyArn,
       });
     }
   }

@@ -1,6 +1,7 @@
 // The pipeline as typed data: topics, queues (with subscriptions, filters and DLQs), tables and
 // handler bindings. The CDK stack and the local runtime are both built from this one declaration,
 // and test/infra proves the synthesized template matches it.
+import type { AdminRole } from '../lambdas/core/trust/api-client.js';
 
 /** Every SNS topic in the backbone. All are FIFO: ordering per account is the product's promise. */
 export interface TopicSpec {
@@ -104,6 +105,15 @@ const TABLES = {
     // hour's writes spread over several index partitions instead of one hot one.
     globalSecondaryIndexes: [{ indexName: 'byAcceptanceBucket', partitionKey: 'acceptanceBucket', sortKey: 'acceptedAt' }],
   },
+  /**
+   * Participants' API clients: status and public keys (never a private key). Read on every
+   * channel request (strongly consistent, so a revocation holds at once); written by admins.
+   */
+  participants: {
+    name: 'participants',
+    partitionKey: 'pk',
+    globalSecondaryIndexes: [{ indexName: 'clientsByInstitution', partitionKey: 'institutionId', sortKey: 'createdAt' }],
+  },
   /** Risk state: window counters and screening markers (expiring through TTL), payee pairs, alerts. */
   risk: {
     name: 'risk',
@@ -206,6 +216,8 @@ const HANDLERS = {
       { table: 'requests', access: 'readWrite' },
       // Alert listing and resolution.
       { table: 'risk', access: 'readWrite' },
+      // Every channel request is authenticated against its client; admins manage clients.
+      { table: 'participants', access: 'readWrite' },
     ],
     // Settlement windows are closed through the API too.
     publishes: ['transactions', 'settlements'],
@@ -287,7 +299,7 @@ const HANDLERS = {
  */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
-/** Payment channels that get an API key (and a usage plan) each. */
+/** Payment channels: each has a usage plan, and every API client of that channel its own key in it. */
 export const CHANNELS = ['WEB', 'MOBILE', 'POS'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
@@ -318,8 +330,8 @@ export const envVar = {
   topic: (topic: TopicName): string => `${topic.toUpperCase()}_TOPIC_ARN`,
   notificationTopic: (topic: NotificationTopicName): string => `${topic.toUpperCase()}_NOTIFICATIONS_TOPIC_ARN`,
   deadLetterQueue: (queue: QueueName): string => `${queue.toUpperCase()}_DLQ_URL`,
-  /** JSON object mapping channel -> API Gateway API key id (api handler only). */
-  channelApiKeys: 'CHANNEL_API_KEY_IDS',
+  /** JSON object mapping channel -> the name of its API Gateway usage plan (api handler only). */
+  usagePlans: 'USAGE_PLAN_NAMES',
 } as const;
 
 export function topicNames(): TopicName[] {
@@ -341,39 +353,54 @@ export function scheduledHandlerNames(): HandlerName[] {
   return handlerNames().filter((name) => 'scheduleRateMinutes' in HANDLERS[name]);
 }
 
-/** How API Gateway authenticates a route: a channel's API key (usage plan) or IAM (admin). */
-export type RouteAuth = 'apiKey' | 'iam';
+/**
+ * How a route is authenticated: `client` routes need an API client's key (its usage plan) and its
+ * RFC 9421 signature; `iam` routes are the back office's, SigV4-signed, each for one admin role.
+ */
+export type RouteAuth = 'client' | 'iam';
 
-export interface ApiRouteSpec {
+interface RouteBase {
   readonly method: 'GET' | 'POST' | 'PUT';
   /** Path template under the stage, API Gateway style (`{id}` is a path parameter). */
   readonly path: string;
-  readonly auth: RouteAuth;
   /** Stable name the api handler dispatches on. */
   readonly operation: string;
 }
+
+export type ApiRouteSpec = (RouteBase & { readonly auth: 'client' }) | (RouteBase & { readonly auth: 'iam'; readonly role: AdminRole });
 
 /** The handler behind the REST API: every route below is served by it. */
 export const API_HANDLER: HandlerName = 'api';
 
 /** The REST API's routes, all served by the `api` handler through Lambda proxy integration. */
 export const API_ROUTES = [
-  { method: 'POST', path: '/v1/transactions', auth: 'apiKey', operation: 'submitTransaction' },
-  { method: 'GET', path: '/v1/transactions/{id}', auth: 'apiKey', operation: 'getTransaction' },
-  { method: 'GET', path: '/v1/accounts/{id}', auth: 'apiKey', operation: 'getAccount' },
-  { method: 'POST', path: '/v1/accounts', auth: 'iam', operation: 'openAccount' },
-  { method: 'POST', path: '/v1/accounts/{id}/deposits', auth: 'iam', operation: 'depositFunds' },
-  { method: 'POST', path: '/v1/accounts/{id}/unfreeze', auth: 'iam', operation: 'unfreezeAccount' },
+  { method: 'POST', path: '/v1/transactions', auth: 'client', operation: 'submitTransaction' },
+  { method: 'GET', path: '/v1/transactions/{id}', auth: 'client', operation: 'getTransaction' },
+  { method: 'GET', path: '/v1/accounts/{id}', auth: 'client', operation: 'getAccount' },
+  { method: 'POST', path: '/v1/accounts', auth: 'iam', role: 'operations', operation: 'openAccount' },
+  { method: 'POST', path: '/v1/accounts/{id}/deposits', auth: 'iam', role: 'operations', operation: 'depositFunds' },
+  // The back office's view of any account of an institution, funding accounts included.
+  { method: 'GET', path: '/v1/institutions/{id}/accounts/{accountId}', auth: 'iam', role: 'operations', operation: 'getInstitutionAccount' },
+  { method: 'POST', path: '/v1/institutions/{id}/clients', auth: 'iam', role: 'operations', operation: 'createClient' },
+  { method: 'GET', path: '/v1/institutions/{id}/clients', auth: 'iam', role: 'operations', operation: 'listClients' },
+  { method: 'POST', path: '/v1/institutions/{id}/clients/{clientId}/rotate', auth: 'iam', role: 'operations', operation: 'rotateClientKey' },
+  { method: 'POST', path: '/v1/institutions/{id}/clients/{clientId}/revoke', auth: 'iam', role: 'operations', operation: 'revokeClient' },
+  { method: 'POST', path: '/v1/accounts/{id}/unfreeze', auth: 'iam', role: 'risk', operation: 'unfreezeAccount' },
   // Alerts are for the bank's analysts, never for channels: they name flagged customers (no
   // tipping-off) and their evidence reveals the thresholds.
-  { method: 'GET', path: '/v1/alerts', auth: 'iam', operation: 'listAlerts' },
-  { method: 'GET', path: '/v1/alerts/{id}', auth: 'iam', operation: 'getAlert' },
-  { method: 'POST', path: '/v1/alerts/{id}/resolve', auth: 'iam', operation: 'resolveAlert' },
-  { method: 'PUT', path: '/v1/institutions/{id}/limits', auth: 'iam', operation: 'setInstitutionLimits' },
-  { method: 'GET', path: '/v1/institutions/{id}/position', auth: 'iam', operation: 'getInstitutionPosition' },
-  { method: 'POST', path: '/v1/settlement-windows/close', auth: 'iam', operation: 'closeSettlementWindow' },
-  { method: 'GET', path: '/v1/settlement-windows', auth: 'iam', operation: 'listSettlementWindows' },
-  { method: 'GET', path: '/v1/settlement-windows/{id}', auth: 'iam', operation: 'getSettlementWindow' },
+  { method: 'GET', path: '/v1/alerts', auth: 'iam', role: 'risk', operation: 'listAlerts' },
+  { method: 'GET', path: '/v1/alerts/{id}', auth: 'iam', role: 'risk', operation: 'getAlert' },
+  { method: 'POST', path: '/v1/alerts/{id}/resolve', auth: 'iam', role: 'risk', operation: 'resolveAlert' },
+  { method: 'PUT', path: '/v1/institutions/{id}/limits', auth: 'iam', role: 'settlement', operation: 'setInstitutionLimits' },
+  { method: 'GET', path: '/v1/institutions/{id}/position', auth: 'iam', role: 'settlement', operation: 'getInstitutionPosition' },
+  { method: 'POST', path: '/v1/settlement-windows/close', auth: 'iam', role: 'settlement', operation: 'closeSettlementWindow' },
+  { method: 'GET', path: '/v1/settlement-windows', auth: 'iam', role: 'settlement', operation: 'listSettlementWindows' },
+  { method: 'GET', path: '/v1/settlement-windows/{id}', auth: 'iam', role: 'settlement', operation: 'getSettlementWindow' },
 ] as const satisfies readonly ApiRouteSpec[];
 
 export type ApiOperation = (typeof API_ROUTES)[number]['operation'];
+
+/** The admin routes one role may call: what its IAM policy (and, locally, its key) grants. */
+export function routesOfRole(role: AdminRole): (typeof API_ROUTES)[number][] {
+  return API_ROUTES.filter((route) => route.auth === 'iam' && route.role === role);
+}

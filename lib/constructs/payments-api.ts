@@ -1,12 +1,16 @@
-// The channel-facing REST API: routes from the topology, Lambda proxy to one handler, an API key
-// and usage plan per channel, IAM for admin routes, JSON access logs and problem+json errors.
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+// The channel-facing REST API: routes from the topology, Lambda proxy to one handler, a usage plan
+// per channel (every API client gets its own key in it at issue, so the plan's throttle and quota
+// apply per client), IAM for admin routes with one managed policy per admin role, JSON access
+// logs and problem+json errors.
+import { RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ApiRouteSpec } from '../topology.js';
+import type { AdminRole } from '../../lambdas/core/trust/api-client.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_RESPONSES, problemStatus, problemTemplate } from './problem-responses.js';
 
 /** Steady-state rate and burst for API Gateway's token bucket. */
@@ -15,8 +19,8 @@ export interface ThrottleLimits {
   readonly burstLimit: number;
 }
 
-/** A channel's usage plan: its own throttle plus a daily request quota. */
-export interface ChannelLimits extends ThrottleLimits {
+/** What each API client gets in its channel's usage plan: a throttle plus a daily request quota. */
+export interface ClientLimits extends ThrottleLimits {
   readonly quotaRequestsPerDay: number;
 }
 
@@ -25,14 +29,16 @@ export interface PaymentsApiProps<Channel extends string> {
   readonly handler: lambda.IFunction;
   /** Routes as declared in the topology. */
   readonly routes: readonly ApiRouteSpec[];
-  /** Channels that each get an API key and a usage plan. */
+  /** Channels that each get a usage plan (API clients get their keys in it at issue). */
   readonly channels: readonly Channel[];
+  /** Admin roles that each get a managed policy for their routes. */
+  readonly adminRoles: readonly AdminRole[];
   /** API Gateway stage name (the deployment stage: dev, staging, prod). */
   readonly stageName: string;
   /** Throttle for the whole stage, across channels. */
   readonly stageThrottle: ThrottleLimits;
-  /** Throttle and quota for each channel's usage plan. */
-  readonly channelLimits: ChannelLimits;
+  /** Throttle and quota of each API client (per key, in its channel's usage plan). */
+  readonly clientLimits: ClientLimits;
   /** Customer-managed key for the access-log group. */
   readonly encryptionKey: kms.IKey;
   /** How long access logs are kept. */
@@ -41,14 +47,21 @@ export interface PaymentsApiProps<Channel extends string> {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/** The usage plan of a channel in a stage: the api function finds it by this name. */
+export function usagePlanName(stageName: string, channel: string): string {
+  return `payments-${stageName}-${channel}`;
+}
+
 /** `{id}` and `{proxy+}` path parameters of an API Gateway path template. */
 const PATH_PARAMETER = /\{([^}+]+)\+?\}/g;
 
 export class PaymentsApi<Channel extends string> extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogGroup: logs.LogGroup;
-  /** One key per channel; the api handler maps a request's key id back to its channel. */
-  readonly apiKeys: Readonly<Record<Channel, apigw.IApiKey>>;
+  /** One usage plan per channel; each API client's key is added to its channel's plan at issue. */
+  readonly usagePlans: Readonly<Record<Channel, apigw.UsagePlan>>;
+  /** Per admin role: the managed policy that lets a principal call that role's routes, no others. */
+  readonly rolePolicies: Readonly<Record<AdminRole, iam.ManagedPolicy>>;
   /** Methods keyed `METHOD /path`, as in the topology's routes. */
   readonly methods: ReadonlyMap<string, apigw.Method>;
 
@@ -61,7 +74,8 @@ export class PaymentsApi<Channel extends string> extends Construct {
     });
     this.api = this.createRestApi(props);
     this.methods = this.addRoutes(props);
-    this.apiKeys = this.addChannels(props);
+    this.usagePlans = this.addChannels(props);
+    this.rolePolicies = this.addRolePolicies(props);
     this.addProblemResponses();
     this.acknowledgeFindings();
   }
@@ -114,11 +128,11 @@ export class PaymentsApi<Channel extends string> extends Construct {
           ? { authorizationType: apigw.AuthorizationType.IAM }
           : { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: true }),
       });
-      if (route.auth === 'apiKey') {
+      if (route.auth === 'client') {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason:
-            'Channel routes authenticate the calling channel by its API key, each key bound to its own usage plan; the handler maps the key id to the channel. Only admin routes use IAM.',
+            "Client routes are authenticated by the function: an RFC 9421 Ed25519 signature by the API client (verified against its public key, bounded in time, over method, path, query, Idempotency-Key and Content-Digest), plus the client's own usage-plan key. Only admin routes use IAM.",
         });
       }
       methods.set(`${route.method} ${route.path}`, method);
@@ -126,27 +140,48 @@ export class PaymentsApi<Channel extends string> extends Construct {
     return methods;
   }
 
-  private addChannels(props: PaymentsApiProps<Channel>): Record<Channel, apigw.IApiKey> {
-    const keys: Partial<Record<Channel, apigw.IApiKey>> = {};
+  private addChannels(props: PaymentsApiProps<Channel>): Record<Channel, apigw.UsagePlan> {
+    const plans: Partial<Record<Channel, apigw.UsagePlan>> = {};
     for (const channel of props.channels) {
-      const key = new apigw.ApiKey(this, `ApiKey${channel}`, {
-        description: `payments ${channel} channel (${props.stageName})`,
-        enabled: true,
-      });
-      const plan = this.api.addUsagePlan(`UsagePlan${channel}`, {
-        name: `payments-${props.stageName}-${channel}`,
-        description: `Throttle and daily quota of the ${channel} channel`,
+      // A usage plan's throttle and quota apply to each API key in it separately: one key per
+      // client makes them per-client limits, so one client cannot exhaust its channel.
+      plans[channel] = this.api.addUsagePlan(`UsagePlan${channel}`, {
+        name: usagePlanName(props.stageName, channel),
+        description: `Throttle and daily quota of each ${channel} API client`,
         throttle: {
-          rateLimit: props.channelLimits.rateLimitPerSecond,
-          burstLimit: props.channelLimits.burstLimit,
+          rateLimit: props.clientLimits.rateLimitPerSecond,
+          burstLimit: props.clientLimits.burstLimit,
         },
-        quota: { limit: props.channelLimits.quotaRequestsPerDay, period: apigw.Period.DAY },
+        quota: { limit: props.clientLimits.quotaRequestsPerDay, period: apigw.Period.DAY },
         apiStages: [{ api: this.api.deploymentStage.restApi, stage: this.api.deploymentStage }],
       });
-      plan.addApiKey(key);
-      keys[channel] = key;
     }
-    return keys as Record<Channel, apigw.IApiKey>;
+    return plans as Record<Channel, apigw.UsagePlan>;
+  }
+
+  /** One managed policy per admin role: execute-api:Invoke on exactly that role's routes. */
+  private addRolePolicies(props: PaymentsApiProps<Channel>): Record<AdminRole, iam.ManagedPolicy> {
+    const policies: Partial<Record<AdminRole, iam.ManagedPolicy>> = {};
+    for (const role of props.adminRoles) {
+      const routes = props.routes.filter((route) => route.auth === 'iam' && route.role === role);
+      policies[role] = new iam.ManagedPolicy(this, `AdminRole${role[0]?.toUpperCase() ?? ''}${role.slice(1)}`, {
+        description: `payments ${props.stageName}: the ${role} admin role's routes, nothing else`,
+        statements: [
+          new iam.PolicyStatement({
+            actions: ['execute-api:Invoke'],
+            resources: routes.map((route) => this.api.arnForExecuteApi(route.method, route.path.replace(PATH_PARAMETER, '*'), props.stageName)),
+          }),
+        ],
+      });
+      const restApiId = Stack.of(this).getLogicalId(this.api.node.defaultChild as CfnElement);
+      for (const route of routes.filter((candidate) => candidate.path.includes('{'))) {
+        Validations.of(policies[role]).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${restApiId}>/${props.stageName}/${route.method}${route.path.replace(PATH_PARAMETER, '*')}]`,
+          reason: `One route of the ${role} role (${route.method} ${route.path}); the * stands for its path parameter (an account, alert, institution, client or window id), which an admin of that role must be able to address.`,
+        });
+      }
+    }
+    return policies as Record<AdminRole, iam.ManagedPolicy>;
   }
 
   private addProblemResponses(): void {
@@ -174,13 +209,13 @@ export class PaymentsApi<Channel extends string> extends Construct {
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
         reason:
-          'Callers are machines, not users: channels authenticate with per-channel API keys bound to usage plans, admin routes with IAM SigV4. There is no Cognito user pool.',
+          "Callers are machines, not users: API clients sign every request (RFC 9421, Ed25519) and carry their own usage-plan key; admin routes use IAM SigV4 with one managed policy per role. There is no Cognito user pool.",
       });
     }
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason:
-        'No WAF web ACL in this stack: per-channel API keys, usage-plan throttles/quotas and stage throttling bound abuse, and a WAF block would bypass the problem+json gateway responses. Attach an account-level web ACL in the deployment baseline if required.',
+        'No WAF web ACL in this stack: per-client usage-plan keys with throttles/quotas, signed requests and stage throttling bound abuse, and a WAF block would bypass the problem+json gateway responses. Attach an account-level web ACL in the deployment baseline if required.',
     });
   }
 }

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentsApp } from '../../lib/app.js';
 import { NotificationTopic } from '../../lib/constructs/notification-topic.js';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
+import { ADMIN_ROLES } from '../../lambdas/core/trust/api-client.js';
 import {
   API_HANDLER,
   API_ROUTES,
@@ -18,6 +19,7 @@ import {
   notificationTopicNames,
   scheduledHandlerNames,
   queueNames,
+  routesOfRole,
   tableNames,
   topicNames,
   topology,
@@ -84,9 +86,11 @@ describe('resource inventory', () => {
     ['AWS::Events::Rule', () => scheduledHandlerNames().length],
     ['AWS::ApiGateway::RestApi', () => 1],
     ['AWS::ApiGateway::Method', () => API_ROUTES.length],
-    ['AWS::ApiGateway::ApiKey', () => CHANNELS.length],
+    // API keys are per API client, created when a client is issued: none at deploy time.
+    ['AWS::ApiGateway::ApiKey', () => 0],
     ['AWS::ApiGateway::UsagePlan', () => CHANNELS.length],
-    ['AWS::ApiGateway::UsagePlanKey', () => CHANNELS.length],
+    ['AWS::ApiGateway::UsagePlanKey', () => 0],
+    ['AWS::IAM::ManagedPolicy', () => ADMIN_ROLES.length],
   ])('holds as many %s as the topology declares', (type, expected) => {
     template.resourceCountIs(type, expected());
   });
@@ -364,7 +368,7 @@ describe.each(handlerNames())('handler %s', (name) => {
     for (const topic of spec.publishes) expected[envVar.topic(topic)] = ref(idOf(dev, dev.topics[topic]));
     for (const queue of spec.quarantinesTo) expected[envVar.deadLetterQueue(queue)] = ref(idOf(dev, dev.queues[queue].deadLetterQueue));
     for (const topic of spec.notifies) expected[envVar.notificationTopic(topic)] = ref(idOf(dev, dev.notificationTopics[topic]));
-    if (name === API_HANDLER) expected[envVar.channelApiKeys] = Match.anyValue();
+    if (name === API_HANDLER) expected[envVar.usagePlans] = JSON.stringify(Object.fromEntries(CHANNELS.map((channel) => [channel, `payments-dev-${channel}`])));
 
     template.hasResourceProperties('AWS::Lambda::Function', {
       Role: arnOf(idOf(dev, dev.handlers[name].role)),
@@ -400,17 +404,28 @@ describe.each(handlerNames())('handler %s', (name) => {
   });
 });
 
-describe('channel api key map', () => {
-  it('maps every channel to its API key id', () => {
-    const variables = propertiesOf(template, idOf(dev, dev.handlers[API_HANDLER].function)).Environment as {
-      Variables: Record<string, unknown>;
-    };
+describe('API client keys and admin roles', () => {
+  it('lets the api function create client keys only in its own usage plans, and disable keys', () => {
+    const roleId = idOf(dev, dev.handlers[API_HANDLER].role);
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(roleId)], PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'apigateway:POST' })]) } } });
+    const statements = JSON.stringify(Object.values(policies));
 
-    const json = JSON.stringify(variables.Variables[envVar.channelApiKeys]);
+    expect(Object.keys(policies)).toHaveLength(1);
+    for (const channel of CHANNELS) expect(statements).toContain(idOf(dev, dev.api.usagePlans[channel]));
+    expect(statements).toContain('apigateway:PATCH');
+    expect(statements).not.toContain('apigateway:*');
+    expect(statements).not.toContain('apigateway:DELETE');
+  });
 
-    for (const channel of CHANNELS) {
-      expect(json).toContain(`${channel}\\":\\"`);
-      expect(json).toContain(`"Ref":"${idOf(dev, dev.api.apiKeys[channel])}"`);
+  it.each(ADMIN_ROLES)('gives the %s role a managed policy invoking exactly its routes', (role) => {
+    const policy = propertiesOf(template, idOf(dev, dev.api.rolePolicies[role]));
+    const statements = (policy.PolicyDocument as { Statement: { Action: string; Resource: unknown[] }[] }).Statement;
+    const resources = statements.flatMap((statement) => statement.Resource.map((resource) => JSON.stringify(resource)));
+
+    expect(statements.map((statement) => statement.Action)).toEqual(['execute-api:Invoke']);
+    expect(resources).toHaveLength(routesOfRole(role).length);
+    for (const route of routesOfRole(role)) {
+      expect(resources.some((resource) => resource.includes(`/${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}"`))).toBe(true);
     }
   });
 });
@@ -426,13 +441,13 @@ function routesInTemplate(t: Template): string[] {
     return `${pathOf(resource.Properties?.ParentId)}/${String(resource.Properties?.PathPart)}`;
   };
   return Object.values(t.findResources('AWS::ApiGateway::Method') as Resources).map(({ Properties: p = {} }) => {
-    const auth = p.AuthorizationType === 'AWS_IAM' ? 'iam' : p.ApiKeyRequired === true ? 'apiKey' : 'none';
+    const auth = p.AuthorizationType === 'AWS_IAM' ? 'iam' : p.ApiKeyRequired === true ? 'client' : 'none';
     return `${String(p.HttpMethod)} ${pathOf(p.ResourceId)} ${auth}`;
   });
 }
 
 describe('api', () => {
-  it('serves exactly the topology routes, API-key or IAM authenticated as declared', () => {
+  it('serves exactly the topology routes, client-key or IAM authenticated as declared', () => {
     const expected = API_ROUTES.map((route) => `${route.method} ${route.path} ${route.auth}`);
 
     expect(routesInTemplate(template).sort()).toEqual([...expected].sort());
@@ -455,8 +470,7 @@ describe('api', () => {
     );
   });
 
-  it.each(CHANNELS)('gives the %s channel its own key and throttled, quota-bound usage plan', (channel) => {
-    const keyId = idOf(dev, dev.api.apiKeys[channel]);
+  it.each(CHANNELS)('gives the %s channel a throttled, quota-bound usage plan for its clients\' keys', (channel) => {
     const plans = template.findResources('AWS::ApiGateway::UsagePlan', {
       Properties: {
         UsagePlanName: Match.stringLikeRegexp(`-${channel}$`),
@@ -467,12 +481,8 @@ describe('api', () => {
     });
     const planIds = Object.keys(plans);
 
-    expect(planIds).toHaveLength(1);
-    template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
-      KeyId: ref(keyId),
-      KeyType: 'API_KEY',
-      UsagePlanId: ref(planIds[0] ?? ''),
-    });
+    expect(planIds).toEqual([idOf(dev, dev.api.usagePlans[channel])]);
+    expect(propertiesOf(template, planIds[0] ?? '').UsagePlanName).toBe(`payments-dev-${channel}`);
   });
 
   it('names the stage after the deployment stage, throttles it and logs, meters and traces it', () => {
@@ -529,12 +539,12 @@ describe('api', () => {
     if (status !== undefined) expect(body).toContain(`"status": ${status}`);
   });
 
-  it('outputs the API URL, every channel key id and every notification topic ARN', () => {
+  it('outputs the API URL, every admin role policy ARN and every notification topic ARN', () => {
     const outputs = template.findOutputs('*');
 
-    expect(Object.keys(outputs)).toHaveLength(1 + CHANNELS.length + notificationTopicNames().length);
+    expect(Object.keys(outputs)).toHaveLength(1 + ADMIN_ROLES.length + notificationTopicNames().length);
     for (const topic of notificationTopicNames()) expect(JSON.stringify(outputs)).toContain(idOf(dev, dev.notificationTopics[topic]));
     expect(JSON.stringify(outputs.ApiUrl)).toContain(idOf(dev, dev.api.api));
-    for (const channel of CHANNELS) expect(JSON.stringify(outputs)).toContain(idOf(dev, dev.api.apiKeys[channel]));
+    for (const role of ADMIN_ROLES) expect(JSON.stringify(outputs)).toContain(idOf(dev, dev.api.rolePolicies[role]));
   });
 });
