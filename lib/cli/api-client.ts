@@ -1,6 +1,12 @@
 // A small client for the payments HTTP API (local or deployed), used by the `payments` CLI and the
-// end-to-end tests. It speaks only HTTP: what a channel integrating against the API would do.
+// end-to-end tests. It speaks only HTTP: what a channel integrating against the API would do. As an
+// API client it signs every request (RFC 9421); as the back office it sends the admin route's role
+// key (local only: deployed admin routes need IAM SigV4, which this tool does not sign).
 import { randomUUID } from 'node:crypto';
+import { routesForPath } from '../../lambdas/api/router.js';
+import type { AdminRole } from '../../lambdas/core/trust/api-client.js';
+import type { ClientCredentials } from '../local/credentials.js';
+import { canonicalUrl, signedHeaders } from './request-signer.js';
 
 export interface ApiResponse<T = Record<string, unknown>> {
   readonly status: number;
@@ -77,6 +83,38 @@ export interface SettlementWindowDetail extends SettlementWindowView {
   readonly instructions?: readonly { readonly institutionId: string; readonly direction: 'PAY' | 'RECEIVE'; readonly amount: number; readonly recordedAt?: string }[];
 }
 
+export interface ClientView {
+  readonly clientId: string;
+  readonly institutionId: string;
+  readonly channel: 'WEB' | 'MOBILE' | 'POS';
+  readonly status: 'ACTIVE' | 'REVOKED';
+  readonly keys: readonly { readonly keyId: string; readonly publicKey: string; readonly createdAt: string; readonly expiresAt?: string }[];
+  readonly createdAt: string;
+  readonly createdBy: { readonly role: string; readonly principal: string };
+  readonly revokedAt?: string;
+}
+
+/** An issued or rotated client: the key id to sign with, and the secrets shown only this once. */
+export interface IssuedClientView extends ClientView {
+  readonly keyId: string;
+  readonly apiKey?: string;
+  readonly privateKey?: string;
+}
+
+/** Credentials for signing, from what the API answered when it issued the client. */
+export function credentialsOf(issued: IssuedClientView, api?: string): ClientCredentials {
+  if (issued.apiKey === undefined || issued.privateKey === undefined) throw new ApiClientError(`client ${issued.clientId}: the answer carries no API key or private key`);
+  return {
+    ...(api !== undefined ? { api } : {}),
+    clientId: issued.clientId,
+    keyId: issued.keyId,
+    institutionId: issued.institutionId,
+    channel: issued.channel,
+    apiKey: issued.apiKey,
+    privateKey: issued.privateKey,
+  };
+}
+
 export interface AlertFilter {
   readonly accountId?: string;
   readonly severity?: string;
@@ -86,10 +124,10 @@ export interface AlertFilter {
 export interface ApiClientOptions {
   /** Base URL up to and excluding /v1 (e.g. http://127.0.0.1:3000 or https://.../prod). */
   readonly baseUrl: string;
-  /** Channel API key (x-api-key). */
-  readonly apiKey?: string;
-  /** Local admin key (x-admin-key); deployed admin routes need IAM SigV4 instead. */
-  readonly adminKey?: string;
+  /** The API client this tool acts as: it signs every client-route request with these. */
+  readonly credentials?: ClientCredentials;
+  /** Local admin role keys (x-admin-key), one per role; deployed admin routes need IAM SigV4 instead. */
+  readonly adminKeys?: Partial<Readonly<Record<AdminRole, string>>>;
   /** Per-request timeout. @default 10_000 */
   readonly timeoutMs?: number;
 }
@@ -122,6 +160,11 @@ export class ApiClient {
     return this.request('GET', `/v1/accounts/${encodeURIComponent(accountId)}`);
   }
 
+  /** Any account of an institution, funding accounts included (operations role). */
+  institutionAccount(institutionId: string, accountId: string): Promise<ApiResponse<AccountView>> {
+    return this.request('GET', `/v1/institutions/${encodeURIComponent(institutionId)}/accounts/${encodeURIComponent(accountId)}`, { admin: true });
+  }
+
   openAccount(body: { institutionId: string; currency: string; accountId?: string; overdraftLimit?: number }): Promise<ApiResponse> {
     return this.request('POST', '/v1/accounts', { body, admin: true });
   }
@@ -132,6 +175,23 @@ export class ApiClient {
       admin: true,
       headers: { 'idempotency-key': idempotencyKey },
     });
+  }
+
+  /** Issues an API client for the institution (operations role); the credentials come back once. */
+  createClient(institutionId: string, body: { channel: 'WEB' | 'MOBILE' | 'POS'; publicKey?: string }): Promise<ApiResponse<IssuedClientView>> {
+    return this.request('POST', `/v1/institutions/${encodeURIComponent(institutionId)}/clients`, { body, admin: true });
+  }
+
+  listClients(institutionId: string): Promise<ApiResponse<{ clients: ClientView[] }>> {
+    return this.request('GET', `/v1/institutions/${encodeURIComponent(institutionId)}/clients`, { admin: true });
+  }
+
+  rotateClientKey(institutionId: string, clientId: string, body: { publicKey?: string; previousKeyValidSeconds?: number } = {}): Promise<ApiResponse<IssuedClientView>> {
+    return this.request('POST', `/v1/institutions/${encodeURIComponent(institutionId)}/clients/${encodeURIComponent(clientId)}/rotate`, { body, admin: true });
+  }
+
+  revokeClient(institutionId: string, clientId: string): Promise<ApiResponse<ClientView>> {
+    return this.request('POST', `/v1/institutions/${encodeURIComponent(institutionId)}/clients/${encodeURIComponent(clientId)}/revoke`, { admin: true });
   }
 
   unfreeze(accountId: string): Promise<ApiResponse<AccountView>> {
@@ -187,8 +247,7 @@ export class ApiClient {
 
   /** The window's settlement report as CSV text. */
   async windowReportCsv(windowId: string): Promise<{ status: number; contentType: string | null; text: string }> {
-    const adminKey = this.#options.adminKey;
-    if (adminKey === undefined) throw new ApiClientError('this call needs the admin key');
+    const adminKey = this.#roleKey('GET', `/v1/settlement-windows/${encodeURIComponent(windowId)}`);
     const response = await fetch(`${this.#options.baseUrl}/v1/settlement-windows/${encodeURIComponent(windowId)}`, {
       headers: { accept: 'text/csv', 'x-admin-key': adminKey },
       signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
@@ -210,23 +269,49 @@ export class ApiClient {
     }
   }
 
+  /** The admin key of the role the route belongs to (local-only routes take any role's). */
+  #roleKey(method: string, path: string): string {
+    if (path.startsWith('/_local/')) {
+      const key = this.#options.adminKeys?.risk ?? this.#options.adminKeys?.operations ?? this.#options.adminKeys?.settlement;
+      if (key === undefined) throw new ApiClientError(`${method} ${path} needs an admin role's key`);
+      return key;
+    }
+    const route = routesForPath(path.split('?')[0] ?? path).find((candidate) => candidate.method === method);
+    if (route?.auth !== 'iam') throw new ApiClientError(`${method} ${path} is not an admin route`);
+    const key = this.#options.adminKeys?.[route.role];
+    if (key === undefined) throw new ApiClientError(`${method} ${path} needs the ${route.role} role's admin key`);
+    return key;
+  }
+
+  /**
+   * Sends a request: an admin route with its role's key, any other signed as the API client when
+   * credentials were given (unsigned otherwise, which the API refuses: useful to tests only).
+   * `rawBody` sends text as it is (tests of malformed bodies); `body` is sent as JSON.
+   */
   async request<T>(
     method: string,
     path: string,
-    options: { body?: unknown; headers?: Record<string, string>; admin?: boolean } = {},
+    options: { body?: unknown; rawBody?: string; headers?: Record<string, string>; admin?: boolean } = {},
   ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const body = options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    const url = canonicalUrl(`${this.#options.baseUrl}${path}`);
     if (options.admin === true) {
-      if (this.#options.adminKey === undefined) throw new ApiClientError('this call needs the admin key');
-      headers['x-admin-key'] = this.#options.adminKey;
-    } else if (this.#options.apiKey !== undefined) {
-      headers['x-api-key'] = this.#options.apiKey;
+      headers['x-admin-key'] = this.#roleKey(method, path);
+    } else if (this.#options.credentials !== undefined) {
+      Object.assign(
+        headers,
+        signedHeaders(
+          { method, url: url.toString(), ...(body !== undefined ? { body } : {}), ...(headers['idempotency-key'] !== undefined ? { idempotencyKey: headers['idempotency-key'] } : {}) },
+          this.#options.credentials,
+        ),
+      );
     }
-    const response = await fetch(`${this.#options.baseUrl}${path}`, {
+    const response = await fetch(url, {
       method,
       headers,
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      ...(body !== undefined ? { body } : {}),
       signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
     });
     const text = await response.text();

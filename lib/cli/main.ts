@@ -1,20 +1,29 @@
-// `payments`: the command-line tool for people. submit / status / account talk to any base URL
-// (a local runtime or a deployed stage); simulate drives realistic traffic and prints a summary,
-// starting a local runtime in-process when no --api is given.
+// `payments`: the command-line tool for people. submit / status / account act as an API client
+// (every request signed with its credentials file) against any base URL (a local runtime or a
+// deployed stage); sign prints the headers that authenticate a raw request; simulate drives
+// realistic traffic and prints a summary, starting a local runtime in-process when no --api is given.
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { ApiClient, type ApiResponse } from './api-client.js';
+import { ADMIN_ROLES, type AdminRole } from '../../lambdas/core/trust/api-client.js';
+import { readClientCredentials, type ClientCredentials } from '../local/credentials.js';
+import { ApiClient, DecisionTimeoutError, type ApiResponse } from './api-client.js';
+import { signedHeaders } from './request-signer.js';
 import { startDecisionFeed } from './decision-feed.js';
 import { formatSummary, simulate, type SimulationSummary } from './simulate.js';
 
 const USAGE = `Usage: payments <command> [options]
 
   submit   --from ACCOUNT --to ACCOUNT --amount MINOR_UNITS [--currency EUR] [--reference TEXT]
-           [--idempotency-key KEY]
+           [--idempotency-key KEY] [--wait]     --wait polls until POSTED or REJECTED
   status   TRANSACTION_ID
   account  ACCOUNT_ID
+  sign     --method POST --path /v1/transactions [--body JSON] [--idempotency-key KEY]
+           prints the headers that authenticate that request, as curl -H arguments; send the
+           body byte for byte as given, within 300 s
   close-window --currency EUR [--window EUR-000000001] --admin-key KEY
            closes the open settlement window (only WINDOW, if given) and prints it
   window   WINDOW_ID --admin-key KEY      a settlement window with its positions and instructions
+           (--admin-key: the local settlement role's key)
   simulate [--rate 50] [--duration 20] [--customers 40] [--seed N] [--fraud | --fraud-share 0.1]
            --fraud mixes scripted fraud actors (bursts, structuring, card testing) into 10% of
            the traffic; the summary then shows what screening made of each
@@ -22,16 +31,23 @@ const USAGE = `Usage: payments <command> [options]
            without --api it starts the local runtime in-process and stops it afterwards
 
 Common options:
-  --api URL        base URL without /v1 (default $PAYMENTS_API_URL or http://127.0.0.1:3000)
-  --key KEY        channel API key (default $PAYMENTS_API_KEY)
-  simulate against a running API also needs --web-key, --mobile-key, --pos-key and --admin-key
-  (the admin key of a local runtime; deployed admin routes need IAM SigV4, which this tool does
-  not sign).
+  --credentials FILE  the API client's credentials file (default $PAYMENTS_CREDENTIALS): client id,
+                      key id, API key and Ed25519 private key, as \`npm start\` writes them or as
+                      POST /v1/institutions/{id}/clients returned them
+  --api URL           base URL without /v1 (default: the credentials file's, $PAYMENTS_API_URL or
+                      http://127.0.0.1:3000)
+  simulate against a running API also needs --operations-key, --risk-key and --settlement-key
+  (a local runtime's admin role keys; deployed admin routes need IAM SigV4, which this tool does
+  not sign). It issues its own API clients.
 `;
 
 const OPTIONS = {
   api: { type: 'string' },
-  key: { type: 'string' },
+  credentials: { type: 'string' },
+  wait: { type: 'boolean', default: false },
+  method: { type: 'string' },
+  path: { type: 'string' },
+  body: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
   amount: { type: 'string' },
@@ -46,9 +62,9 @@ const OPTIONS = {
   'fraud-share': { type: 'string' },
   'settlement-interval': { type: 'string' },
   window: { type: 'string' },
-  'web-key': { type: 'string' },
-  'mobile-key': { type: 'string' },
-  'pos-key': { type: 'string' },
+  'operations-key': { type: 'string' },
+  'risk-key': { type: 'string' },
+  'settlement-key': { type: 'string' },
   'admin-key': { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
@@ -65,16 +81,53 @@ function positiveInteger(name: string, value: string | undefined): number {
   return parsed;
 }
 
-function client(values: Values): ApiClient {
-  const apiKey = values.key ?? process.env.PAYMENTS_API_KEY;
-  if (apiKey === undefined) throw new UsageError('--key (or PAYMENTS_API_KEY) is required');
-  return new ApiClient({ baseUrl: values.api ?? process.env.PAYMENTS_API_URL ?? 'http://127.0.0.1:3000', apiKey });
+const DEFAULT_API = 'http://127.0.0.1:3000';
+/** How long `submit --wait` waits for the decision. */
+const WAIT_TIMEOUT_MS = 30_000;
+
+function credentialsOf(values: Values): ClientCredentials {
+  const file = values.credentials ?? process.env.PAYMENTS_CREDENTIALS;
+  if (file === undefined) throw new UsageError('--credentials FILE (or PAYMENTS_CREDENTIALS) is required: every channel request is signed');
+  try {
+    return readClientCredentials(file);
+  } catch (error) {
+    throw new UsageError(`${file} is not an API client credentials file: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
+function baseUrlOf(values: Values, credentials?: ClientCredentials): string {
+  return values.api ?? credentials?.api ?? process.env.PAYMENTS_API_URL ?? DEFAULT_API;
+}
+
+function client(values: Values): ApiClient {
+  const credentials = credentialsOf(values);
+  return new ApiClient({ baseUrl: baseUrlOf(values, credentials), credentials });
+}
+
+/** The given key is offered for every role; the API accepts it only on its own role's routes. */
 function adminClient(values: Values): ApiClient {
   const adminKey = values['admin-key'] ?? process.env.PAYMENTS_ADMIN_KEY;
   if (adminKey === undefined) throw new UsageError('--admin-key (or PAYMENTS_ADMIN_KEY) is required: settlement is an admin operation');
-  return new ApiClient({ baseUrl: values.api ?? process.env.PAYMENTS_API_URL ?? 'http://127.0.0.1:3000', adminKey });
+  const adminKeys = Object.fromEntries(ADMIN_ROLES.map((role) => [role, adminKey])) as Record<AdminRole, string>;
+  return new ApiClient({ baseUrl: baseUrlOf(values), adminKeys });
+}
+
+/** `payments sign`: the headers for a raw request, as curl arguments. */
+function signCommand(values: Values): void {
+  const credentials = credentialsOf(values);
+  if (values.method === undefined || values.path === undefined) throw new UsageError('sign needs --method and --path');
+  const url = `${baseUrlOf(values, credentials)}${values.path}`;
+  const headers = signedHeaders(
+    {
+      method: values.method,
+      url,
+      ...(values.body !== undefined ? { body: values.body } : {}),
+      ...(values['idempotency-key'] !== undefined ? { idempotencyKey: values['idempotency-key'] } : {}),
+    },
+    credentials,
+  );
+  const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+  process.stdout.write(`${Object.entries(headers).map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`).join(' \\\n')}\n`);
 }
 
 function print(response: ApiResponse<unknown>): void {
@@ -131,7 +184,7 @@ async function runSimulation(values: Values): Promise<void> {
     ...(settlementIntervalSeconds !== undefined ? { settlementIntervalSeconds } : {}),
   };
   if (values.api !== undefined) {
-    const need = (name: 'web-key' | 'mobile-key' | 'pos-key' | 'admin-key'): string => {
+    const need = (name: 'operations-key' | 'risk-key' | 'settlement-key'): string => {
       const value = values[name];
       if (value === undefined) throw new UsageError(`--${name} is required with --api`);
       return value;
@@ -139,8 +192,7 @@ async function runSimulation(values: Values): Promise<void> {
     const summary = await simulate({
       ...common,
       baseUrl: values.api,
-      apiKeys: { WEB: need('web-key'), MOBILE: need('mobile-key'), POS: need('pos-key') },
-      adminKey: need('admin-key'),
+      adminKeys: { operations: need('operations-key'), risk: need('risk-key'), settlement: need('settlement-key') },
     });
     process.stdout.write(formatSummary(summary));
     if (failedChecks(summary)) process.exitCode = 1;
@@ -158,12 +210,10 @@ async function runSimulation(values: Values): Promise<void> {
   };
   process.on('SIGINT', interrupt);
   try {
-    const key = (channel: string) => runtime.credentials.apiKeys.find((candidate) => candidate.channel === channel)!.value;
     const summary = await simulate({
       ...common,
       baseUrl: runtime.apiUrl,
-      apiKeys: { WEB: key('WEB'), MOBILE: key('MOBILE'), POS: key('POS') },
-      adminKey: runtime.credentials.adminKey,
+      adminKeys: runtime.credentials.adminKeys,
       decisionFeed: (onDecision) => startDecisionFeed(runtime.clients, runtime.bindings.topics.transactions, onDecision),
     });
     process.stdout.write(formatSummary(summary));
@@ -191,9 +241,24 @@ async function main(argv: string[]): Promise<void> {
         currency: values.currency,
         ...(values.reference !== undefined ? { reference: values.reference } : {}),
       };
-      print(await client(values).submit(transfer, values['idempotency-key']));
+      const api = client(values);
+      const submitted = await api.submit(transfer, values['idempotency-key'] ?? randomUUID());
+      print(submitted);
+      const transactionId = submitted.body.transactionId;
+      if (!values.wait || submitted.status !== 202 || typeof transactionId !== 'string') return;
+      try {
+        const decided = await api.waitForDecision(transactionId, WAIT_TIMEOUT_MS);
+        print({ status: 200, headers: submitted.headers, body: decided });
+      } catch (error) {
+        if (!(error instanceof DecisionTimeoutError)) throw error;
+        process.stderr.write(`${error.message}; it stays queued: payments status ${transactionId}\n`);
+        process.exitCode = 1;
+      }
       return;
     }
+    case 'sign':
+      signCommand(values);
+      return;
     case 'status':
       if (argument === undefined) throw new UsageError('status needs a transaction id');
       print(await client(values).getTransaction(argument));

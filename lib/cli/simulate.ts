@@ -4,7 +4,8 @@
 // by reason, duplicates absorbed, lost, throughput, latency from 202 to decision, alerts and
 // freezes) that also checks money was conserved across every account involved.
 import { randomUUID } from 'node:crypto';
-import { ApiClient, type SubmitTransfer } from './api-client.js';
+import type { AdminRole } from '../../lambdas/core/trust/api-client.js';
+import { ApiClient, credentialsOf, type SubmitTransfer } from './api-client.js';
 import type { Decision, DecisionFeed } from './decision-feed.js';
 import { prepareFraud, type ScriptedRequest } from './fraud-scenarios.js';
 import { percentile, percentiles, type Percentiles } from './percentiles.js';
@@ -13,8 +14,12 @@ import { collectSettlementSummary, formatSettlementSummary, openWindowSequence, 
 
 export interface SimulationOptions {
   readonly baseUrl: string;
-  readonly apiKeys: Readonly<Record<'WEB' | 'MOBILE' | 'POS', string>>;
-  readonly adminKey: string;
+  /**
+   * The admin role keys (local). The simulator opens its institutions' accounts (operations),
+   * issues each institution an API client per channel (operations), sets caps and closes windows
+   * (settlement) and reads alerts (risk).
+   */
+  readonly adminKeys: Readonly<Record<AdminRole, string>>;
   /** Requests per second. */
   readonly rate: number;
   readonly durationSeconds: number;
@@ -124,12 +129,8 @@ function prng(seed: number): () => number {
 
 export async function simulate(options: SimulationOptions): Promise<SimulationSummary> {
   const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 31));
-  const admin = new ApiClient({ baseUrl: options.baseUrl, adminKey: options.adminKey });
-  const clients = {
-    WEB: new ApiClient({ baseUrl: options.baseUrl, apiKey: options.apiKeys.WEB }),
-    MOBILE: new ApiClient({ baseUrl: options.baseUrl, apiKey: options.apiKeys.MOBILE }),
-    POS: new ApiClient({ baseUrl: options.baseUrl, apiKey: options.apiKeys.POS }),
-  };
+  const admin = new ApiClient({ baseUrl: options.baseUrl, adminKeys: options.adminKeys });
+  const clients = await issueSimulationClients(admin, options.baseUrl);
   const { runId, customers, merchants } = await openSimulationAccounts(admin, options.customers ?? 40, random);
   const fraudShare = options.fraudShare ?? 0;
   if (!(fraudShare >= 0 && fraudShare < 1)) throw new RangeError(`fraudShare must be in [0, 1), got ${fraudShare}`);
@@ -148,7 +149,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationSu
       : { actors: [], script: [] };
   const actorAccounts = fraud.actors.map((actor) => ({ accountId: actor.accountId, institutionId: FRAUD_INSTITUTION }));
   const everyone = [...customers, ...merchants, ...actorAccounts, ...fundingAccounts(customers, merchants, actorAccounts)];
-  const before = await totalBalance(clients.WEB, everyone);
+  const before = await totalBalance(admin, everyone);
   await setCaps(admin, SIMULATION_CAPS, SIMULATION_CURRENCY);
   const firstWindow = await openWindowSequence(admin, SIMULATION_CURRENCY, SIMULATION_INSTITUTIONS[0]);
   const institutionOf = new Map([...customers, ...merchants, ...actorAccounts].map((account) => [account.accountId, account.institutionId]));
@@ -161,7 +162,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationSu
   await closer?.stop();
   await feed?.stop();
   const settlement = await collectSettlementSummary(admin, SIMULATION_CURRENCY, firstWindow, run.postedInterbank, options.settleTimeoutMs ?? 30_000);
-  const after = await totalBalance(clients.WEB, everyone);
+  const after = await totalBalance(admin, everyone);
   const risk = await collectRiskSummary(
     admin,
     [...customers, ...merchants, ...actorAccounts].map((account) => account.accountId),
@@ -221,19 +222,38 @@ async function inBatches<T>(count: number, make: (index: number) => Promise<T>):
 }
 
 /** Deposits came from the institutions' funding accounts: they belong in the conservation sum. */
-function fundingAccounts(...groups: SimAccount[][]): string[] {
-  return [...new Set(groups.flat().map((account) => `fund-${account.institutionId}-eur`))];
+function fundingAccounts(...groups: SimAccount[][]): SimAccount[] {
+  const institutions = new Set(groups.flat().map((account) => account.institutionId));
+  return [...institutions].map((institutionId) => ({ accountId: `fund-${institutionId}-eur`, institutionId }));
 }
 
-async function totalBalance(client: ApiClient, accountIds: readonly (SimAccount | string)[]): Promise<bigint> {
+/** Read through the back office: no API client may read another institution's or a funding account. */
+async function totalBalance(admin: ApiClient, accounts: readonly SimAccount[]): Promise<bigint> {
   let total = 0n;
-  for (const entry of accountIds) {
-    const id = typeof entry === 'string' ? entry : entry.accountId;
-    const response = await client.getAccount(id);
-    if (response.status !== 200) throw new Error(`reading ${id} answered ${response.status}`);
+  for (const account of accounts) {
+    const response = await admin.institutionAccount(account.institutionId, account.accountId);
+    if (response.status !== 200) throw new Error(`reading ${account.accountId} answered ${response.status}`);
     total += response.body.balance;
   }
   return total;
+}
+
+type SimChannel = 'WEB' | 'MOBILE' | 'POS';
+/** The API client of each institution and channel, keyed `<institution>/<channel>`. */
+type SimClients = ReadonlyMap<string, ApiClient>;
+const clientKey = (institutionId: string, channel: SimChannel): string => `${institutionId}/${channel}`;
+
+/** Each simulated institution gets an API client per channel, as a participant would be issued. */
+async function issueSimulationClients(admin: ApiClient, baseUrl: string): Promise<SimClients> {
+  const clients = new Map<string, ApiClient>();
+  for (const institutionId of SIMULATION_INSTITUTIONS) {
+    for (const channel of ['WEB', 'MOBILE', 'POS'] as const) {
+      const issued = await admin.createClient(institutionId, { channel });
+      if (issued.status !== 201) throw new Error(`issuing ${institutionId}'s ${channel} client answered ${issued.status}: ${JSON.stringify(issued.body)}`);
+      clients.set(clientKey(institutionId, channel), new ApiClient({ baseUrl, credentials: credentialsOf(issued.body, baseUrl) }));
+    }
+  }
+  return clients;
 }
 
 interface Pending {
@@ -243,7 +263,7 @@ interface Pending {
 }
 
 class TrafficRun {
-  readonly #clients: Record<'WEB' | 'MOBILE' | 'POS', ApiClient>;
+  readonly #clients: SimClients;
   readonly #customers: readonly SimAccount[];
   readonly #merchants: readonly SimAccount[];
   readonly #random: () => number;
@@ -283,7 +303,7 @@ class TrafficRun {
   #lastDecidedMs = 0;
 
   constructor(
-    clients: Record<'WEB' | 'MOBILE' | 'POS', ApiClient>,
+    clients: SimClients,
     customers: readonly SimAccount[],
     merchants: readonly SimAccount[],
     random: () => number,
@@ -343,9 +363,12 @@ class TrafficRun {
     if (scripted?.last === true) this.completedActors.add(scripted.actor.accountId);
     const request = previous ?? (scripted !== undefined ? { channel: scripted.channel, body: scripted.body, key: randomUUID() } : this.#newRequest());
     if (previous !== undefined) this.#duplicatesSent++;
+    // A client debits only its own institution's customers: the payer's institution's client sends.
+    const client = this.#clients.get(clientKey(this.#institutionOf.get(request.body.debtorAccountId) ?? '', request.channel));
+    if (client === undefined) throw new Error(`no simulation client for ${request.body.debtorAccountId} on ${request.channel}`);
     let response: Awaited<ReturnType<ApiClient['submit']>>;
     try {
-      response = await this.#clients[request.channel].submit(request.body, request.key);
+      response = await client.submit(request.body, request.key);
     } catch (error) {
       // No answer: the request may or may not have been accepted. Counted, never fatal.
       const kind = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'network error';
@@ -366,7 +389,7 @@ class TrafficRun {
     this.#accepted++;
     this.#firstAcceptedMs ||= dueMs;
     this.#sentRequests.push({ ...request, transactionId });
-    const pending = { transactionId, client: this.#clients[request.channel], acceptedAtMs: Date.now() };
+    const pending = { transactionId, client, acceptedAtMs: Date.now() };
     this.acceptedAtMs.set(transactionId, pending.acceptedAtMs);
     const payer = this.#institutionOf.get(request.body.debtorAccountId);
     const payee = this.#institutionOf.get(request.body.creditorAccountId);

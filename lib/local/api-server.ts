@@ -1,6 +1,9 @@
 // The local API Gateway: an HTTP server that turns each request into a REST (v1) proxy event,
-// enforces what the gateway enforces on AWS (channel API keys on key routes, admin credentials on
-// IAM routes, unknown routes and methods), invokes the api handler and writes its result back.
+// enforces what the gateway enforces on AWS (each API client's usage-plan key and its throttle on
+// client routes, a role's admin credentials on IAM routes, unknown routes and methods, malformed
+// HTTP), invokes the api handler and writes its result back. The request signature is the api
+// handler's to check, as on AWS.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -8,29 +11,26 @@ import { jsonResponse, problemResponse } from '../../lambdas/api/http.js';
 import { ApiProblem } from '../../lambdas/api/problems.js';
 import { routesForPath } from '../../lambdas/api/router.js';
 import { buildProxyEvent } from './proxy-event.js';
-import { type ApiRouteSpec, type Channel } from '../topology.js';
+import { type ApiRouteSpec } from '../topology.js';
+import type { AdminRole } from '../../lambdas/core/trust/api-client.js';
 import { createLambdaContext } from './lambda-context.js';
+import { answerProtocolErrors, missingHostProblem, PROTOCOL_SERVER_OPTIONS } from './protocol-errors.js';
+import type { LocalUsageKeys } from './usage-keys.js';
 
 /** API Gateway's own payload limit; the handler applies the API's tighter 256 KiB contract. */
 export const GATEWAY_PAYLOAD_BYTES_MAX = 10 * 1024 * 1024;
 export const ADMIN_KEY_HEADER = 'x-admin-key';
 /** How long a stop waits for requests in progress. */
 const STOP_GRACE_MS = 5_000;
-const LOCAL_ADMIN_ARN = 'arn:aws:iam::000000000000:user/local-admin';
-
-export interface LocalApiKey {
-  readonly channel: Channel;
-  /** What callers send in x-api-key. */
-  readonly value: string;
-  /** What API Gateway hands the function as identity.apiKeyId. */
-  readonly id: string;
-}
+/** The principal a local role key stands for, as IAM would name a user holding that role's policy. */
+export const localAdminArn = (role: AdminRole): string => `arn:aws:iam::000000000000:user/local-${role}`;
 
 export interface ApiServerOptions {
   readonly handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-  readonly apiKeys: readonly LocalApiKey[];
-  /** Stands in for IAM SigV4 locally: sent in the x-admin-key header. */
-  readonly adminKey: string;
+  /** The API clients' usage-plan keys (x-api-key) and their throttle. */
+  readonly usageKeys: LocalUsageKeys;
+  /** Stand in for IAM SigV4 locally, one per admin role: sent in the x-admin-key header. */
+  readonly adminKeys: Readonly<Record<AdminRole, string>>;
   readonly timeoutSeconds: number;
   readonly memorySizeMb: number;
   /**
@@ -50,14 +50,14 @@ export interface RunningApiServer {
 }
 
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
-  const keysByValue = new Map(options.apiKeys.map((key) => [key.value, key]));
-  const server: Server = createServer((request, response) => {
-    serve(request, options, keysByValue)
+  const server: Server = createServer({ ...PROTOCOL_SERVER_OPTIONS }, (request, response) => {
+    serve(request, options)
       .then((result) => write(response, result))
       .catch((error: unknown) => {
         write(response, problemResponse(new ApiProblem('internal-error', `local gateway failure: ${String(error)}`), request.url ?? '/'));
       });
   });
+  answerProtocolErrors(server);
   // Keep-alive sockets would hold stop() open; callers are short-lived tools and tests.
   server.keepAliveTimeout = 1_000;
   await new Promise<void>((resolve, reject) => {
@@ -81,11 +81,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   };
 }
 
-async function serve(request: IncomingMessage, options: ApiServerOptions, keys: ReadonlyMap<string, LocalApiKey>): Promise<APIGatewayProxyResult> {
+async function serve(request: IncomingMessage, options: ApiServerOptions): Promise<APIGatewayProxyResult> {
+  const hostProblem = missingHostProblem(request);
+  if (hostProblem !== undefined) return problemResponse(hostProblem);
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
   const local = options.localRoutes?.get(url.pathname);
-  if (local !== undefined) return serveLocal(request, url.pathname, local, options.adminKey);
+  if (local !== undefined) return serveLocal(request, url.pathname, local, options.adminKeys);
   const candidates = routesForPath(url.pathname);
   if (candidates.length === 0) return problemResponse(new ApiProblem('not-found', `no resource at ${url.pathname}`), url.pathname);
   const route: ApiRouteSpec | undefined = candidates.find((candidate) => candidate.method === method);
@@ -96,20 +98,30 @@ async function serve(request: IncomingMessage, options: ApiServerOptions, keys: 
   const body = await readBody(request);
   if (body === 'too-large') return problemResponse(new ApiProblem('payload-too-large', `body exceeds ${GATEWAY_PAYLOAD_BYTES_MAX} bytes`), url.pathname);
   const headers = singleHeaders(request);
-  let identity: { apiKey: string | null; apiKeyId: string | null; userArn: string | null } = { apiKey: null, apiKeyId: null, userArn: null };
-  if (route.auth === 'apiKey') {
-    // As API Gateway does with usage plans: a missing key and an unknown one both get 403 before
-    // the function runs (the handler's own 401 is reachable only by invoking it directly).
-    const key = keys.get(headers['x-api-key'] ?? '');
-    if (key === undefined) {
-      return problemResponse(new ApiProblem('invalid-api-key', 'the x-api-key header is missing or not the key of an active channel'), url.pathname);
+  let identity: { apiKey: string | null; apiKeyId: string | null; userArn: string | null };
+  if (route.auth === 'client') {
+    // As API Gateway does with usage plans: a missing key and an unknown or disabled one all get
+    // 403 before the function runs; a key over its plan's throttle gets 429.
+    const value = headers['x-api-key'];
+    const key = options.usageKeys.resolve(value);
+    if (key === undefined || value === undefined) {
+      return problemResponse(new ApiProblem('invalid-api-key', "the x-api-key header is missing or not an enabled API client's key"), url.pathname);
     }
-    const value = key.value;
+    const retryAfterSeconds = options.usageKeys.throttle(key.id);
+    if (retryAfterSeconds !== undefined) {
+      return problemResponse(
+        new ApiProblem('too-many-requests', "this client is over its usage plan's rate; other clients are not affected", {}, { 'retry-after': String(retryAfterSeconds) }),
+        url.pathname,
+      );
+    }
     identity = { apiKey: value, apiKeyId: key.id, userArn: null };
-  } else if (headers[ADMIN_KEY_HEADER] !== options.adminKey) {
-    return problemResponse(new ApiProblem('forbidden', `admin routes need the admin key in the ${ADMIN_KEY_HEADER} header (IAM SigV4 on AWS)`), url.pathname);
+  } else if (!secretEquals(headers[ADMIN_KEY_HEADER], options.adminKeys[route.role])) {
+    return problemResponse(
+      new ApiProblem('forbidden', `this route belongs to the ${route.role} admin role: send that role's key in the ${ADMIN_KEY_HEADER} header (its IAM policy on AWS)`),
+      url.pathname,
+    );
   } else {
-    identity = { apiKey: null, apiKeyId: null, userArn: LOCAL_ADMIN_ARN };
+    identity = { apiKey: null, apiKeyId: null, userArn: localAdminArn(route.role) };
   }
   const event = buildProxyEvent({
     method: route.method,
@@ -138,14 +150,27 @@ function singleHeaders(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-function serveLocal(request: IncomingMessage, path: string, body: () => unknown, adminKey: string): APIGatewayProxyResult {
+/** Local routes show operations notifications: any admin role may read them. */
+function serveLocal(request: IncomingMessage, path: string, body: () => unknown, adminKeys: Readonly<Record<AdminRole, string>>): APIGatewayProxyResult {
   if (request.method !== 'GET') {
     return problemResponse(new ApiProblem('method-not-allowed', `${request.method ?? '?'} is not supported on ${path}`, { allowedMethods: ['GET'] }, { allow: 'GET' }), path);
   }
-  if (singleHeaders(request)[ADMIN_KEY_HEADER] !== adminKey) {
-    return problemResponse(new ApiProblem('forbidden', `local routes need the admin key in the ${ADMIN_KEY_HEADER} header`), path);
+  const presented = singleHeaders(request)[ADMIN_KEY_HEADER];
+  // Every role's key is compared, so the time taken does not tell which role nearly matched.
+  const matches = Object.values(adminKeys).map((key) => secretEquals(presented, key));
+  if (!matches.includes(true)) {
+    return problemResponse(new ApiProblem('forbidden', `local routes need an admin role's key in the ${ADMIN_KEY_HEADER} header`), path);
   }
   return jsonResponse(200, body());
+}
+
+/**
+ * Compares a presented secret with the expected one in time that depends on neither: both are
+ * hashed first, so even their lengths stay hidden.
+ */
+export function secretEquals(presented: string | undefined, expected: string): boolean {
+  const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented ?? ''), digest(expected)) && presented !== undefined;
 }
 
 function multiValueHeaders(request: IncomingMessage): Record<string, string[]> {

@@ -64,36 +64,39 @@ function parse(argv: string[]) {
 }
 
 function banner(runtime: LocalRuntime): string {
-  const web = runtime.credentials.apiKeys.find((key) => key.channel === 'WEB');
   const [debtor, creditor] = runtime.seededAccounts;
-  const lines = [
-    '',
-    'payments-backbone is running locally',
-    '',
-    `  API            ${runtime.apiUrl}/v1`,
-    ...runtime.credentials.apiKeys.map((key) => `  ${`${key.channel} key`.padEnd(15)}${key.value}`),
-    `  admin key      ${runtime.credentials.adminKey}   (header ${ADMIN_KEY_HEADER}; IAM SigV4 on AWS)`,
-    '',
-  ];
+  const first = runtime.seededClients.find((seeded) => seeded.credentials.institutionId === debtor?.institutionId && seeded.credentials.channel === 'WEB');
+  const lines = ['', 'payments-backbone is running locally', '', `  API            ${runtime.apiUrl}/v1`, ''];
+  if (first !== undefined && debtor !== undefined && creditor !== undefined) {
+    lines.push(
+      '  submit a signed transfer and wait for it to post:',
+      `    npx payments submit --credentials ${first.file} \\`,
+      `      --from ${debtor.accountId} --to ${creditor.accountId} --amount 1250 --reference demo --wait`,
+      '',
+    );
+  }
+  if (runtime.seededClients.length > 0) {
+    lines.push('  API clients (credentials files; each may debit and read only its own institution\'s customers):');
+    for (const seeded of runtime.seededClients) {
+      lines.push(`    ${seeded.credentials.institutionId.padEnd(8)} ${seeded.credentials.channel.padEnd(7)} ${seeded.file}`);
+    }
+    lines.push('');
+  }
   if (runtime.seededAccounts.length > 0) {
     lines.push('  demo accounts (EUR, balances in cents):');
     for (const account of runtime.seededAccounts) lines.push(`    ${account.accountId.padEnd(12)} ${account.holder}`);
     lines.push('');
   }
-  if (web !== undefined && debtor !== undefined && creditor !== undefined) {
-    lines.push(
-      '  submit a transfer:',
-      `    curl -s -X POST ${runtime.apiUrl}/v1/transactions \\`,
-      `      -H 'content-type: application/json' -H 'x-api-key: ${web.value}' \\`,
-      `      -H "Idempotency-Key: $(date +%s%N)" \\`,
-      `      -d '{"debtorAccountId":"${debtor.accountId}","creditorAccountId":"${creditor.accountId}","amount":1250,"currency":"EUR","reference":"demo"}'`,
-      '  then read it back (use the transactionId it returned):',
-      `    curl -s ${runtime.apiUrl}/v1/transactions/<transactionId> -H 'x-api-key: ${web.value}'`,
-      `    curl -s ${runtime.apiUrl}/v1/accounts/${debtor.accountId} -H 'x-api-key: ${web.value}'`,
-      '',
-    );
-  }
-  lines.push('  Ctrl-C stops (in-flight batches finish first).', '');
+  lines.push(`  admin role keys (header ${ADMIN_KEY_HEADER}; an IAM policy per role on AWS):`);
+  for (const [role, key] of Object.entries(runtime.credentials.adminKeys)) lines.push(`    ${role.padEnd(11)} ${key}`);
+  lines.push(
+    '',
+    '  a raw request with curl: npx payments sign --credentials FILE --method GET --path /v1/accounts/ID',
+    '  prints the signed headers to add (see the README, "Signing requests").',
+    '',
+    '  Ctrl-C stops (in-flight batches finish first).',
+    '',
+  );
   return lines.join('\n');
 }
 

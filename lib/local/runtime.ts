@@ -2,6 +2,8 @@
 // an AWS-compatible endpoint), provisions the topology, seeds demo data, serves the REST API and
 // runs every queue's handler through the Lambda event-source emulation, with the same handler
 // code and the same environment variables as the deployed functions.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { alertsHandlerFromEnv } from '../../lambdas/alerts/handler.js';
@@ -16,7 +18,8 @@ import { riskHandlerFromEnv } from '../../lambdas/risk/handler.js';
 import { settlementCloseHandlerFromEnv } from '../../lambdas/settlement/close-handler.js';
 import { settlementHandlerFromEnv } from '../../lambdas/settlement/handler.js';
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
-import { envVar, queueNames, topology, type HandlerName, type QueueName } from '../topology.js';
+import { DynamoClientStore } from '../../lambdas/adapters/dynamodb/client-store.js';
+import { queueNames, topology, type HandlerName, type QueueName } from '../topology.js';
 import { startApiServer, type RunningApiServer } from './api-server.js';
 import { loadOrCreateCredentials, type LocalCredentials } from './credentials.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSnsSqs, type RunningEmulator } from './emulators.js';
@@ -24,7 +27,8 @@ import type { BatchReport, SqsBatchHandler } from './event-source.js';
 import { startOpsConsole, type ReceivedNotification } from './ops-console.js';
 import { handlerEnvironment, physicalName, provisionTopology, type Bindings } from './provision.js';
 import { QueueConsumer } from './queue-consumer.js';
-import { seedDemoLedger, type SeedAccount } from './seed.js';
+import { seedDemoClients, seedDemoLedger, type SeedAccount, type SeededClient } from './seed.js';
+import { LocalUsageKeys, type ClientThrottle } from './usage-keys.js';
 
 /**
  * Lambda runs as many concurrent batches of a FIFO queue as there are active message groups (up
@@ -73,7 +77,15 @@ export interface LocalRuntimeOptions {
   readonly settlementIntervalSeconds?: number;
   /** Where operations notifications are printed. @default `log` */
   readonly printNotification?: (text: string) => void;
+  /**
+   * Each API client's throttle, as its usage plan sets it on AWS.
+   * @default CLIENT_THROTTLE_DEFAULT (the stack's outside dev)
+   */
+  readonly clientThrottle?: ClientThrottle;
 }
+
+/** The stack's per-client usage-plan throttle outside dev (lib/payments-stack.ts). */
+export const CLIENT_THROTTLE_DEFAULT: ClientThrottle = { rateLimitPerSecond: 500, burstLimit: 1_000 };
 
 export interface LocalRuntime {
   readonly apiUrl: string;
@@ -81,6 +93,10 @@ export interface LocalRuntime {
   readonly bindings: Bindings;
   readonly clients: AwsClients;
   readonly seededAccounts: readonly SeedAccount[];
+  /** One API client per demo institution and channel, with the file its credentials are in. */
+  readonly seededClients: readonly SeededClient[];
+  /** Issues and resolves the API clients' usage-plan keys (the local API Gateway's key store). */
+  readonly usageKeys: LocalUsageKeys;
   /** Operations notifications received so far (newest last), as e-mail recipients would see them. */
   readonly notifications: readonly ReceivedNotification[];
   /** What the start-up recovery sweep re-queued. */
@@ -110,9 +126,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       AWS_ENDPOINT_URL_SNS: endpoints.snsEndpoint,
       AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
       POWERTOOLS_SERVICE_NAME: `payments-${handler}`,
-      ...(handler === 'api'
-        ? { [envVar.channelApiKeys]: JSON.stringify(Object.fromEntries(credentials.apiKeys.map((key) => [key.channel, key.id]))) }
-        : {}),
+    });
+    const usageKeys = new LocalUsageKeys({
+      ...(options.dataDir !== undefined ? { dataDir: path.resolve(options.dataDir) } : {}),
+      throttle: options.clientThrottle ?? CLIENT_THROTTLE_DEFAULT,
     });
     const ledger = new DynamoLedgerStore({ client: clients.dynamodb, tableName: bindings.tables.ledger });
     const seedStartedAt = Date.now();
@@ -148,8 +165,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     started.push({ stop: () => Promise.resolve(clearInterval(recoveryTimer)) });
     const settlementTimer = startSettlementSchedule(environment('settlementClose'), options.settlementIntervalSeconds, log);
     started.push({ stop: () => Promise.resolve(clearInterval(settlementTimer)) });
-    const api = await startApi(options, credentials, environment('api'), opsConsole.notifications);
+    const api = await startApi(options, credentials, usageKeys, environment('api'), opsConsole.notifications);
     started.unshift(api);
+    // Credential files live with the data; without a data dir, in a private temp dir removed on stop.
+    const temporaryDir = options.dataDir === undefined ? mkdtempSync(path.join(os.tmpdir(), 'payments-local-')) : undefined;
+    const clientsDir = temporaryDir ?? path.resolve(options.dataDir ?? '.', 'clients');
+    if (temporaryDir !== undefined) started.push({ stop: () => Promise.resolve(rmSync(temporaryDir, { recursive: true, force: true })) });
+    const institutionIds = [...new Set(seededAccounts.map((account) => account.institutionId))];
+    const seededClients = await seedDemoClients({ clients: new DynamoClientStore(clients.dynamodb, bindings.tables.participants), usageKeys }, institutionIds, clientsDir, api.url);
 
     let stopping: Promise<void> | undefined;
     const shutdown = (drain: boolean): Promise<void> => {
@@ -168,6 +191,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           // Whatever failed above, nothing may keep polling or hold the emulators open.
           clearInterval(recoveryTimer);
           clearInterval(settlementTimer);
+          if (temporaryDir !== undefined) rmSync(temporaryDir, { recursive: true, force: true });
           await opsConsole.stop();
           clients.dynamodb.destroy();
           clients.sns.destroy();
@@ -183,6 +207,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       bindings,
       clients,
       seededAccounts,
+      seededClients,
+      usageKeys,
       notifications: opsConsole.notifications,
       startupRecovery,
       stop: () => shutdown(true),
@@ -312,15 +338,16 @@ function startSettlementSchedule(env: Record<string, string>, intervalSeconds: n
 async function startApi(
   options: LocalRuntimeOptions,
   credentials: LocalCredentials,
+  usageKeys: LocalUsageKeys,
   env: Record<string, string>,
   notifications: readonly ReceivedNotification[],
 ): Promise<RunningApiServer> {
   const spec = topology.handlers.api;
   return startApiServer({
     localRoutes: new Map([[LOCAL_NOTIFICATIONS_PATH, () => ({ notifications })]]),
-    handler: apiHandlerFromEnv(env),
-    apiKeys: credentials.apiKeys,
-    adminKey: credentials.adminKey,
+    handler: apiHandlerFromEnv(env, { usageKeys }),
+    usageKeys,
+    adminKeys: credentials.adminKeys,
     timeoutSeconds: spec.timeoutSeconds,
     memorySizeMb: spec.memorySizeMb,
     ...(options.apiPort !== undefined ? { port: options.apiPort } : {}),

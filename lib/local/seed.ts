@@ -1,10 +1,17 @@
-// Demo data for the local runtime: two institutions, a handful of funded EUR accounts. Seeding is
-// idempotent (fixed account ids, deposits under fixed transfer ids), so a restart against a
+// Demo data for the local runtime: two institutions, a handful of funded EUR accounts, and an API
+// client per institution and channel. Seeding is idempotent (fixed account ids, deposits under
+// fixed transfer ids, client credential files kept in the data dir), so a restart against a
 // persistent data dir finds everything as it was and changes no balance.
 import { fundingAccountId, type Account } from '../../lambdas/core/ledger/account.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { CLIENT_CHANNELS, verificationKey, type ClientStore } from '../../lambdas/core/trust/api-client.js';
+import { issueClient } from '../../lambdas/core/trust/issue-client.js';
+import type { UsageKeys } from '../../lambdas/core/trust/usage-keys.js';
+import { readClientCredentials, writeClientCredentials, type ClientCredentials } from './credentials.js';
 
 export interface SeedAccount {
   readonly accountId: string;
@@ -56,4 +63,55 @@ export async function seedDemoLedger(ledger: LedgerStore, now: Date = new Date()
     }
   }
   return DEMO_ACCOUNTS;
+}
+
+/** The demo institutions' channels: one API client each, as a participant would be issued them. */
+export const DEMO_CLIENT_CHANNELS = CLIENT_CHANNELS;
+
+export interface SeededClient {
+  readonly file: string;
+  readonly credentials: ClientCredentials;
+}
+
+/**
+ * Issues one API client per demo institution and channel and writes its credentials file to
+ * `dir`. A file whose client is still ACTIVE with that key is reused (a restart on a data dir
+ * keeps yesterday's credentials working); otherwise a new client is issued.
+ */
+export async function seedDemoClients(
+  ports: { readonly clients: ClientStore; readonly usageKeys: UsageKeys },
+  institutionIds: readonly string[],
+  dir: string,
+  apiUrl: string,
+  now: Date = new Date(),
+): Promise<SeededClient[]> {
+  const seeded: SeededClient[] = [];
+  for (const institutionId of institutionIds) {
+    for (const channel of DEMO_CLIENT_CHANNELS) {
+      const file = path.join(dir, `${institutionId}-${channel.toLowerCase()}.json`);
+      const kept = existsSync(file) ? readClientCredentials(file) : undefined;
+      const stored = kept === undefined ? undefined : await ports.clients.getClient(kept.clientId);
+      if (kept !== undefined && stored !== undefined && verificationKey(stored, kept.keyId, now) !== undefined) {
+        const credentials = { ...kept, api: apiUrl };
+        writeClientCredentials(file, credentials);
+        seeded.push({ file, credentials });
+        continue;
+      }
+      const issued = await issueClient(ports, { institutionId, channel }, { role: 'operations', principal: 'local-seed' }, now);
+      const [key] = issued.client.keys;
+      if (key === undefined || issued.privateKey === undefined) throw new SeedError(`client for ${institutionId} ${channel} came without its key`);
+      const credentials: ClientCredentials = {
+        api: apiUrl,
+        clientId: issued.client.clientId,
+        keyId: key.keyId,
+        institutionId,
+        channel,
+        apiKey: issued.usageKey,
+        privateKey: issued.privateKey,
+      };
+      writeClientCredentials(file, credentials);
+      seeded.push({ file, credentials });
+    }
+  }
+  return seeded;
 }

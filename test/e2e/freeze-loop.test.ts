@@ -5,11 +5,12 @@
 // debits. Card testing (repeated rejections) raises a HIGH alert without freezing. Money is
 // conserved throughout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type AlertView } from '../../lib/cli/api-client.js';
+import type { ApiClient} from '../../lib/cli/api-client.js';
+import { type AlertView } from '../../lib/cli/api-client.js';
 import { LOCAL_NOTIFICATIONS_PATH, startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
 import type { ReceivedNotification } from '../../lib/local/ops-console.js';
 import { DEFAULT_THRESHOLDS as T } from '../../lambdas/core/risk/thresholds.js';
-import { openAccountOverHttp, transferOverHttp } from '../support/http-fixtures.js';
+import { adminOver, clientOverHttp, openAccountOverHttp, transferOverHttp } from '../support/http-fixtures.js';
 import { expectMoneyConserved } from '../support/ledger-fixtures.js';
 
 const DECISION_TIMEOUT_MS = 15_000;
@@ -21,9 +22,8 @@ let admin: ApiClient;
 
 beforeAll(async () => {
   runtime = await startLocalRuntime({ retryDelaySeconds: 0, seed: false, printNotification: () => undefined });
-  const webKey = runtime.credentials.apiKeys.find((candidate) => candidate.channel === 'WEB')?.value;
-  web = new ApiClient({ baseUrl: runtime.apiUrl, ...(webKey !== undefined ? { apiKey: webKey } : {}) });
-  admin = new ApiClient({ baseUrl: runtime.apiUrl, adminKey: runtime.credentials.adminKey });
+  admin = adminOver(runtime.apiUrl, runtime.credentials.adminKeys);
+  web = await clientOverHttp(admin, runtime.apiUrl, 'bank-risk');
 });
 
 afterAll(async () => {

@@ -2,7 +2,9 @@
 // duplicates and modified duplicates are absorbed, every rejection reason is reported, racing
 // debits never overspend, a handler crash after the ledger write posts once, a poison message is
 // quarantined with its reason, and money is conserved after every test.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +13,11 @@ import type { SqsBatchHandler } from '../../lib/local/event-source.js';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
 import { QUARANTINE_REASON_ATTRIBUTE } from '../../lambdas/adapters/sqs/quarantine.js';
 import { expectMoneyConserved } from '../support/ledger-fixtures.js';
-import { openAccountOverHttp } from '../support/http-fixtures.js';
+import { adminOver, clientOverHttp, openAccountOverHttp } from '../support/http-fixtures.js';
 import { takeMessages } from '../support/queue-driver.js';
 
 const DECISION_TIMEOUT_MS = 15_000;
+const run = promisify(execFile);
 const CRASH_MARKER = 'e2e:crash-after-write-once';
 
 let runtime: LocalRuntime;
@@ -41,10 +44,8 @@ beforeAll(async () => {
     retryDelaySeconds: 0,
     wrapQueueHandler: (queue, handler) => (queue === 'posting' ? crashAfterWriteOnce(handler) : handler),
   });
-  const key = (channel: string) => runtime.credentials.apiKeys.find((candidate) => candidate.channel === channel)!.value;
-  web = new ApiClient({ baseUrl: runtime.apiUrl, apiKey: key('WEB') });
-  pos = new ApiClient({ baseUrl: runtime.apiUrl, apiKey: key('POS') });
-  admin = new ApiClient({ baseUrl: runtime.apiUrl, adminKey: runtime.credentials.adminKey });
+  admin = adminOver(runtime.apiUrl, runtime.credentials.adminKeys);
+  [web, pos] = await Promise.all([clientOverHttp(admin, runtime.apiUrl, 'bank-e2e', 'WEB'), clientOverHttp(admin, runtime.apiUrl, 'bank-e2e', 'POS')]);
 });
 
 afterEach(async () => {
@@ -91,7 +92,7 @@ describe('the local runtime over HTTP', () => {
     expect(await balance(debtor)).toBe(9_000n);
   });
 
-  it('reports INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND and ACCOUNT_FROZEN, and moves nothing', async () => {
+  it('reports INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND and ACCOUNT_FROZEN, refuses an unknown debtor before accepting it, and moves nothing', async () => {
     const [poor, frozen, creditor] = await Promise.all([openAccount(100), openAccount(5_000), openAccount(0)]);
     // Freezing comes with risk screening (next issue); until then the test sets the state itself.
     await runtime.clients.dynamodb.send(
@@ -105,7 +106,6 @@ describe('the local runtime over HTTP', () => {
     );
     const cases = [
       { debtorAccountId: poor, creditorAccountId: creditor, amount: 101, reason: 'INSUFFICIENT_FUNDS' },
-      { debtorAccountId: 'acc-nobody', creditorAccountId: creditor, amount: 1, reason: 'ACCOUNT_NOT_FOUND' },
       { debtorAccountId: poor, creditorAccountId: 'acc-nobody', amount: 1, reason: 'ACCOUNT_NOT_FOUND' },
       { debtorAccountId: frozen, creditorAccountId: creditor, amount: 1, reason: 'ACCOUNT_FROZEN' },
     ];
@@ -117,7 +117,11 @@ describe('the local runtime over HTTP', () => {
       }),
     );
 
+    const unknownDebtor = await web.submit({ debtorAccountId: 'acc-nobody', creditorAccountId: creditor, amount: 1, currency: 'EUR' });
+
     expect(decided.map((transaction) => [transaction.status, transaction.rejectionReason])).toEqual(cases.map((c) => ['REJECTED', c.reason]));
+    // An unknown debtor is answered as another institution's would be: existence does not leak.
+    expect([unknownDebtor.status, unknownDebtor.body.type]).toEqual([403, 'urn:payments-backbone:problem:debtor-not-permitted']);
     expect([await balance(poor), await balance(frozen), await balance(creditor)]).toEqual([100n, 5_000n, 0n]);
   });
 
@@ -171,12 +175,28 @@ describe('the local runtime over HTTP', () => {
     const unknown = await web.request('GET', '/v1/nothing-here');
     const wrongMethod = await web.request('DELETE', '/v1/transactions');
     const noKey = await new ApiClient({ baseUrl: runtime.apiUrl }).getAccount('acc-alice');
-    const badKey = await new ApiClient({ baseUrl: runtime.apiUrl, apiKey: 'stolen' }).getAccount('acc-alice');
-    const notAdmin = await new ApiClient({ baseUrl: runtime.apiUrl, adminKey: 'guess' }).openAccount({ institutionId: 'bank-x', currency: 'EUR' });
+    const badKey = await new ApiClient({ baseUrl: runtime.apiUrl }).request('GET', '/v1/accounts/acc-alice', { headers: { 'x-api-key': 'stolen' } });
+    const notAdmin = await new ApiClient({ baseUrl: runtime.apiUrl, adminKeys: { operations: 'guess' } }).openAccount({ institutionId: 'bank-x', currency: 'EUR' });
 
     expect([unknown.status, wrongMethod.status, noKey.status, badKey.status, notAdmin.status]).toEqual([404, 405, 403, 403, 403]);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
     expect(unknown.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
+
+describe('the quick start', () => {
+  it("takes the banner's first command, as printed, to a POSTED transfer", async () => {
+    const seeded = runtime.seededClients.find((client) => client.credentials.institutionId === 'bank-a' && client.credentials.channel === 'WEB');
+    if (seeded === undefined) throw new Error('no seeded bank-a WEB client');
+
+    // What `npx payments submit --credentials FILE --from acc-alice --to acc-bob ... --wait` runs.
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'submit', '--credentials', seeded.file, '--from', 'acc-alice', '--to', 'acc-bob', '--amount', '1250', '--reference', 'demo', '--wait'], {
+      timeout: 60_000,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+
+    expect(stdout).toMatch(/^HTTP 202\n/);
+    expect(stdout).toMatch(/"status": "POSTED"/);
   });
 });
 

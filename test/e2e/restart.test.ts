@@ -27,8 +27,17 @@ function slow(handler: SqsBatchHandler): SqsBatchHandler {
   };
 }
 
-function webClient(runtime: LocalRuntime): ApiClient {
-  return new ApiClient({ baseUrl: runtime.apiUrl, apiKey: runtime.credentials.apiKeys.find((key) => key.channel === 'WEB')!.value });
+const INSTITUTION_OF: Readonly<Record<string, string>> = { 'acc-alice': 'bank-a', 'acc-bob': 'bank-a', 'acc-carol': 'bank-b', 'acc-dave': 'bank-b' };
+
+/** The seeded WEB client of the institution: only it may debit (and read) that institution's accounts. */
+function clientOf(runtime: LocalRuntime, institutionId: string): ApiClient {
+  const seeded = runtime.seededClients.find((client) => client.credentials.institutionId === institutionId && client.credentials.channel === 'WEB');
+  if (seeded === undefined) throw new Error(`no seeded client for ${institutionId}`);
+  return new ApiClient({ baseUrl: runtime.apiUrl, credentials: seeded.credentials });
+}
+
+async function balanceOf(runtime: LocalRuntime, accountId: string): Promise<bigint> {
+  return (await clientOf(runtime, INSTITUTION_OF[accountId] ?? '').getAccount(accountId)).body.balance;
 }
 
 async function start(options: Parameters<typeof startLocalRuntime>[0] = {}): Promise<LocalRuntime> {
@@ -40,13 +49,12 @@ async function start(options: Parameters<typeof startLocalRuntime>[0] = {}): Pro
 describe('restarting the local runtime on a persistent data dir', () => {
   const submitted: { transactionId: string; debtor: string; amount: number }[] = [];
   let before: Map<string, bigint>;
+  let clientIds: string[];
 
   it('loses nothing and posts nothing twice when killed with transfers in flight', async () => {
     const first = await start({ pollersPerQueue: 1, wrapQueueHandler: (_queue, handler) => slow(handler) });
-    const client = webClient(first);
-    before = new Map(
-      await Promise.all(['acc-alice', 'acc-carol', 'acc-bob', 'acc-dave'].map(async (id) => [id, (await client.getAccount(id)).body.balance] as const)),
-    );
+    clientIds = first.seededClients.map((client) => client.credentials.clientId);
+    before = new Map(await Promise.all(['acc-alice', 'acc-carol', 'acc-bob', 'acc-dave'].map(async (id) => [id, await balanceOf(first, id)] as const)));
     const pairs = [
       ['acc-alice', 'acc-bob'],
       ['acc-carol', 'acc-dave'],
@@ -54,7 +62,7 @@ describe('restarting the local runtime on a persistent data dir', () => {
     for (let index = 0; index < 24; index++) {
       const [debtor, creditor] = pairs[index % 2]!;
       const amount = 100 + index;
-      const accepted = await client.submit({ debtorAccountId: debtor, creditorAccountId: creditor, amount, currency: 'EUR' });
+      const accepted = await clientOf(first, INSTITUTION_OF[debtor] ?? '').submit({ debtorAccountId: debtor, creditorAccountId: creditor, amount, currency: 'EUR' });
       expect(accepted.status).toBe(202);
       submitted.push({ transactionId: accepted.body.transactionId as string, debtor, amount });
     }
@@ -62,7 +70,7 @@ describe('restarting the local runtime on a persistent data dir', () => {
     await first.kill();
     const second = await start();
     const decided: TransactionView[] = await Promise.all(
-      submitted.map(({ transactionId }) => webClient(second).waitForDecision(transactionId, 30_000)),
+      submitted.map(({ transactionId, debtor }) => clientOf(second, INSTITUTION_OF[debtor] ?? '').waitForDecision(transactionId, 30_000)),
     );
 
     expect(second.startupRecovery.requeued).toBeGreaterThan(0);
@@ -72,7 +80,7 @@ describe('restarting the local runtime on a persistent data dir', () => {
       const received = submitted
         .filter((transfer) => (transfer.debtor === 'acc-alice' && id === 'acc-bob') || (transfer.debtor === 'acc-carol' && id === 'acc-dave'))
         .reduce((sum, transfer) => sum + BigInt(transfer.amount), 0n);
-      expect((await webClient(second).getAccount(id)).body.balance, id).toBe(balance - moved + received);
+      expect(await balanceOf(second, id), id).toBe(balance - moved + received);
     }
     const sums = await balancesByCurrency(second.clients.dynamodb, second.bindings.tables.ledger);
     expect(sums.get('EUR')).toBe(0n);
@@ -81,12 +89,15 @@ describe('restarting the local runtime on a persistent data dir', () => {
 
   it('finds every transfer, balance and key as it was after a graceful restart, re-queuing nothing', async () => {
     const third = await start();
-    const client = webClient(third);
 
-    const statuses = await Promise.all(submitted.map(async ({ transactionId }) => (await client.getTransaction(transactionId)).body.status));
-    const alice = (await client.getAccount('acc-alice')).body.balance;
+    const statuses = await Promise.all(
+      submitted.map(async ({ transactionId, debtor }) => (await clientOf(third, INSTITUTION_OF[debtor] ?? '').getTransaction(transactionId)).body.status),
+    );
+    const alice = await balanceOf(third, 'acc-alice');
 
     expect(third.startupRecovery.requeued).toBe(0);
+    // The seeded API clients' credential files were kept and still sign.
+    expect(third.seededClients.map((client) => client.credentials.clientId)).toEqual(clientIds);
     expect(statuses).toEqual(submitted.map(() => 'POSTED'));
     const aliceMoved = submitted.filter((transfer) => transfer.debtor === 'acc-alice').reduce((sum, transfer) => sum + BigInt(transfer.amount), 0n);
     expect(alice).toBe(before.get('acc-alice')! - aliceMoved);

@@ -3,22 +3,20 @@
 // PAYER_LIMIT_EXCEEDED), the window is closed, netted into instructions that are recorded, and
 // reported SETTLED with positions summing to zero, as JSON and as CSV; it cannot be closed again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type SettlementWindowDetail } from '../../lib/cli/api-client.js';
+import type { ApiClient} from '../../lib/cli/api-client.js';
+import { type SettlementWindowDetail } from '../../lib/cli/api-client.js';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
-import { openAccountOverHttp, transferOverHttp } from '../support/http-fixtures.js';
+import { adminOver, clientOverHttp, openAccountOverHttp, transferOverHttp } from '../support/http-fixtures.js';
 import { expectMoneyConserved } from '../support/ledger-fixtures.js';
 
 const TIMEOUT_MS = 15_000;
 
 let runtime: LocalRuntime;
-let web: ApiClient;
 let admin: ApiClient;
 
 beforeAll(async () => {
   runtime = await startLocalRuntime({ retryDelaySeconds: 0, seed: false, settlementIntervalSeconds: 0, printNotification: () => undefined });
-  const webKey = runtime.credentials.apiKeys.find((candidate) => candidate.channel === 'WEB')?.value;
-  web = new ApiClient({ baseUrl: runtime.apiUrl, ...(webKey !== undefined ? { apiKey: webKey } : {}) });
-  admin = new ApiClient({ baseUrl: runtime.apiUrl, adminKey: runtime.credentials.adminKey });
+  admin = adminOver(runtime.apiUrl, runtime.credentials.adminKeys);
 });
 
 afterAll(async () => {
@@ -26,9 +24,22 @@ afterAll(async () => {
   await runtime.stop();
 });
 
-const openAccount = (institutionId: string, balance: number): Promise<string> => openAccountOverHttp(admin, { institutionId, currency: 'USD', balance });
-const transfer = (debtorAccountId: string, creditorAccountId: string, amount: number) =>
-  transferOverHttp(web, { debtorAccountId, creditorAccountId, amount, currency: 'USD' }, TIMEOUT_MS);
+const institutionOf = new Map<string, string>();
+/** Each institution's own API client: it alone may debit that institution's customers. */
+const clients = new Map<string, Promise<ApiClient>>();
+
+async function openAccount(institutionId: string, balance: number): Promise<string> {
+  const accountId = await openAccountOverHttp(admin, { institutionId, currency: 'USD', balance });
+  institutionOf.set(accountId, institutionId);
+  return accountId;
+}
+
+async function transfer(debtorAccountId: string, creditorAccountId: string, amount: number) {
+  const institutionId = institutionOf.get(debtorAccountId) ?? '';
+  if (!clients.has(institutionId)) clients.set(institutionId, clientOverHttp(admin, runtime.apiUrl, institutionId));
+  const client = await clients.get(institutionId)!;
+  return transferOverHttp(client, { debtorAccountId, creditorAccountId, amount, currency: 'USD' }, TIMEOUT_MS);
+}
 
 async function settled(windowId: string): Promise<SettlementWindowDetail> {
   const deadline = Date.now() + TIMEOUT_MS;

@@ -19,11 +19,9 @@ afterAll(async () => {
 
 /** A short simulation against the test's runtime, with the decision feed; options vary per test. */
 function simulateHere(options: { readonly seed: number; readonly settlementIntervalSeconds?: number; readonly fraudShare?: number }) {
-  const key = (channel: string) => runtime.credentials.apiKeys.find((candidate) => candidate.channel === channel)!.value;
   return simulate({
     baseUrl: runtime.apiUrl,
-    apiKeys: { WEB: key('WEB'), MOBILE: key('MOBILE'), POS: key('POS') },
-    adminKey: runtime.credentials.adminKey,
+    adminKeys: runtime.credentials.adminKeys,
     rate: 20,
     durationSeconds: 3,
     customers: 10,
