@@ -18,8 +18,8 @@ const USAGE = `Usage: payments <command> [options]
   status   TRANSACTION_ID
   account  ACCOUNT_ID
   sign     --method POST --path /v1/transactions [--body JSON] [--idempotency-key KEY]
-           prints the headers that authenticate that request, as curl -H arguments; send the
-           body byte for byte as given, within 300 s
+           prints the headers that authenticate that request, one per line (curl -H @FILE);
+           send the body byte for byte as given, within 300 s
   close-window --currency EUR [--window EUR-000000001] --admin-key KEY
            closes the open settlement window (only WINDOW, if given) and prints it
   window   WINDOW_ID --admin-key KEY      a settlement window with its positions and instructions
@@ -112,7 +112,7 @@ function adminClient(values: Values): ApiClient {
   return new ApiClient({ baseUrl: baseUrlOf(values), adminKeys });
 }
 
-/** `payments sign`: the headers for a raw request, as curl arguments. */
+/** `payments sign`: the headers that authenticate a raw request. */
 function signCommand(values: Values): void {
   const credentials = credentialsOf(values);
   if (values.method === undefined || values.path === undefined) throw new UsageError('sign needs --method and --path');
@@ -126,8 +126,8 @@ function signCommand(values: Values): void {
     },
     credentials,
   );
-  const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
-  process.stdout.write(`${Object.entries(headers).map(([name, value]) => `-H ${quote(`${name}: ${value}`)}`).join(' \\\n')}\n`);
+  // One `name: value` line per header: what `curl -H @FILE` reads.
+  process.stdout.write(`${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\n')}\n`);
 }
 
 function print(response: ApiResponse<unknown>): void {

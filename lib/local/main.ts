@@ -92,7 +92,7 @@ function banner(runtime: LocalRuntime): string {
   lines.push(
     '',
     '  a raw request with curl: npx payments sign --credentials FILE --method GET --path /v1/accounts/ID',
-    '  prints the signed headers to add (see the README, "Signing requests").',
+    '  prints the signed headers, for curl -H @FILE (see the README, "Signing requests").',
     '',
     '  Ctrl-C stops (in-flight batches finish first).',
     '',
