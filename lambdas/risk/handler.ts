@@ -13,7 +13,7 @@ import { eventIdFor, ENVELOPE_VERSION, type EventOf, type PaymentEvent } from '.
 import type { EventPublisher } from '../core/events/ports.js';
 import { screen, type ScreeningFacts } from '../core/risk/rules.js';
 import { thresholdsFor, type RiskThresholds } from '../core/risk/thresholds.js';
-import { counterIncrements, windowBucketStarts, type CounterFamily, type DecidedTransfer } from '../core/risk/windows.js';
+import { channelSubject, counterIncrements, windowBucketStarts, type CounterFamily, type DecidedTransfer } from '../core/risk/windows.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { envVar } from '../../lib/topology.js';
@@ -69,6 +69,7 @@ export async function screenDecided(event: Decided, thresholds: RiskThresholds, 
     debtorAccountId: event.data.debtorAccountId,
     amountMinor: event.data.amountMinor,
     channel: event.data.channel,
+    ...(event.data.initiatingInstitutionId !== undefined ? { initiatingInstitutionId: event.data.initiatingInstitutionId } : {}),
     outcome: posted ? 'POSTED' : 'REJECTED',
     decidedAtEpochSeconds: Math.floor(Date.parse(decidedAtIso) / 1_000),
   };
@@ -92,7 +93,7 @@ export async function screenDecided(event: Decided, thresholds: RiskThresholds, 
       window('debits-amount', debtor),
       window('near-threshold', debtor),
       window('rejections-account', debtor),
-      window('rejections-channel', event.data.channel),
+      window('rejections-channel', channelSubject(decided)),
     ],
     posted ? { debtorAccountId: debtor, creditorAccountId: event.data.creditorAccountId, transferId: event.data.transactionId } : undefined,
   );

@@ -26,6 +26,8 @@ export interface DecidedTransfer {
   readonly debtorAccountId: string;
   readonly amountMinor: number;
   readonly channel: TransferChannel;
+  /** The institution whose client initiated it (absent for the back office's deposits). */
+  readonly initiatingInstitutionId?: string;
   readonly outcome: 'POSTED' | 'REJECTED';
   readonly decidedAtEpochSeconds: number;
 }
@@ -60,12 +62,20 @@ function increment(family: CounterFamily, subject: string, transfer: DecidedTran
   };
 }
 
+/**
+ * A channel's rejections are counted per institution: one institution's clients failing in bulk
+ * must not put alerts on another institution's customers.
+ */
+export function channelSubject(transfer: Pick<DecidedTransfer, 'channel' | 'initiatingInstitutionId'>): string {
+  return `${transfer.initiatingInstitutionId ?? '-'}#${transfer.channel}`;
+}
+
 /** The counters a decided transfer adds one (and its amount) to. */
 export function counterIncrements(transfer: DecidedTransfer, thresholds: RiskThresholds): CounterIncrement[] {
   if (transfer.outcome === 'REJECTED') {
     return [
       increment('rejections-account', transfer.debtorAccountId, transfer, thresholds),
-      increment('rejections-channel', transfer.channel, transfer, thresholds),
+      increment('rejections-channel', channelSubject(transfer), transfer, thresholds),
     ];
   }
   const increments = [

@@ -16,13 +16,16 @@ describe('counterIncrements', () => {
     expect(nearThreshold).toEqual(['debits-velocity', 'debits-amount', 'near-threshold']);
   });
 
-  it('counts a rejection against the account and the channel only', () => {
-    const increments = counterIncrements({ ...decided, outcome: 'REJECTED' }, T);
+  it("counts a rejection against the account and the initiating institution's channel only", () => {
+    const increments = counterIncrements({ ...decided, outcome: 'REJECTED', initiatingInstitutionId: 'bank-a' }, T);
+    const otherBank = counterIncrements({ ...decided, outcome: 'REJECTED', initiatingInstitutionId: 'bank-b' }, T);
 
     expect(increments.map((increment) => [increment.family, increment.subject])).toEqual([
       ['rejections-account', 'acc-a'],
-      ['rejections-channel', 'POS'],
+      ['rejections-channel', 'bank-a#POS'],
     ]);
+    // One institution's failures never count towards another's channel.
+    expect(otherBank[1]?.subject).toBe('bank-b#POS');
   });
 });
 
