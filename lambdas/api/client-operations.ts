@@ -6,7 +6,6 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { INSTITUTION_ID_PATTERN } from '../core/ledger/account.js';
 import {
   CLIENT_ID_PATTERN,
-  CLIENTS_PER_INSTITUTION_MAX,
   ClientKeyError,
   keyIdOf,
   KEY_GRACE_SECONDS_DEFAULT,
@@ -14,7 +13,7 @@ import {
   publicKeyPem,
   type ApiClientRecord,
 } from '../core/trust/api-client.js';
-import { issueClient, signingKey } from '../core/trust/issue-client.js';
+import { ClientLimitError, issueClient, signingKey } from '../core/trust/issue-client.js';
 import { jsonBody, jsonResponse, publicPath } from './http.js';
 import { actorOf, pathId, type OperationInput } from './operations.js';
 import { ApiProblem } from './problems.js';
@@ -27,11 +26,6 @@ export async function createClient({ event, pathParameters, caller, deps, now }:
   const createdBy = actorOf(caller);
   const institutionId = pathId(pathParameters, INSTITUTION_ID_PATTERN, 'institution');
   const body = parseBody(CreateClientBody, jsonBody(event));
-  if ((await deps.clients.listClients(institutionId)).length >= CLIENTS_PER_INSTITUTION_MAX) {
-    throw new ApiProblem('validation-failed', `${institutionId} already has ${CLIENTS_PER_INSTITUTION_MAX} clients; revoke unused ones first`, {
-      errors: [{ pointer: '', detail: `at most ${CLIENTS_PER_INSTITUTION_MAX} clients per institution` }],
-    });
-  }
   const issued = await keyRefusedAs422(() => issueClient(deps, { institutionId, channel: body.channel, ...(body.publicKey !== undefined ? { publicKeyPem: body.publicKey } : {}) }, createdBy, now));
   return jsonResponse(
     201,
@@ -92,11 +86,12 @@ function clientPath(pathParameters: Readonly<Record<string, string>>): { institu
   return { institutionId, clientId };
 }
 
-/** A public key that is not an Ed25519 PEM is the caller's mistake: 422 naming the field. */
+/** A public key that is not an Ed25519 public-key PEM, or a full institution, is the caller's mistake: 422. */
 async function keyRefusedAs422<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
+    if (error instanceof ClientLimitError) throw new ApiProblem('validation-failed', error.message, { errors: [{ pointer: '', detail: error.message }] }, {}, { cause: error });
     if (!(error instanceof ClientKeyError)) throw error;
     throw new ApiProblem('validation-failed', error.message, { errors: [{ pointer: '/publicKey', detail: error.message }] }, {}, { cause: error });
   }

@@ -4,8 +4,9 @@
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
-  PutItemCommand,
   QueryCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -14,9 +15,11 @@ import {
   CLIENT_CHANNELS,
   CLIENT_KEYS_MAX,
   CLIENT_STATUSES,
+  CLIENTS_LISTED_MAX,
   CLIENTS_PER_INSTITUTION_MAX,
   type Actor,
   type ApiClientRecord,
+  type ClientCreation,
   type ClientKey,
   type ClientRevocation,
   type ClientStore,
@@ -26,6 +29,8 @@ import { topology } from '../../../lib/topology.js';
 import { actorFromAttribute, actorToAttribute, CorruptItemError, int, isOneOf, type Item } from './ledger-items.js';
 
 const clientKey = (clientId: string): Item => ({ pk: { S: `CLIENT#${clientId}` } });
+/** Per institution: how many ACTIVE clients it holds (no institutionId attribute: not in the listing index). */
+const counterKey = (institutionId: string): Item => ({ pk: { S: `CLIENT_COUNT#${institutionId}` } });
 const INSTITUTION_INDEX = topology.tables.participants.globalSecondaryIndexes[0];
 /** A rotation lost to a concurrent change of the same client is re-read and tried again. */
 const ROTATION_ATTEMPTS_MAX = 3;
@@ -49,30 +54,54 @@ export class DynamoClientStore implements ClientStore {
     return result.Item === undefined ? undefined : { client: clientFromItem(result.Item), revision: int(result.Item, 'revision') };
   }
 
-  async createClient(client: ApiClientRecord): Promise<boolean> {
+  /** The client and its institution's active-client count, in one transaction: the bound is exact. */
+  async createClient(client: ApiClientRecord): Promise<ClientCreation> {
     try {
       await this.#client.send(
-        new PutItemCommand({ TableName: this.#tableName, Item: { ...clientToItem(client), revision: { N: '1' } }, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: this.#tableName, Item: { ...clientToItem(client), revision: { N: '1' } }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: counterKey(client.institutionId),
+                UpdateExpression: 'ADD activeClients :one',
+                ConditionExpression: 'attribute_not_exists(activeClients) OR activeClients < :max',
+                ExpressionAttributeValues: { ':one': { N: '1' }, ':max': { N: String(CLIENTS_PER_INSTITUTION_MAX) } },
+              },
+            },
+          ],
+        }),
       );
-      return true;
+      return 'created';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [put, counter] = error.CancellationReasons ?? [];
+      if (put?.Code === 'ConditionalCheckFailed') return 'id-taken';
+      if (counter?.Code === 'ConditionalCheckFailed') return 'limit-reached';
       throw error;
     }
   }
 
   async listClients(institutionId: string): Promise<ApiClientRecord[]> {
-    const result = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#tableName,
-        IndexName: INSTITUTION_INDEX.indexName,
-        KeyConditionExpression: '#institution = :institution',
-        ExpressionAttributeNames: { '#institution': INSTITUTION_INDEX.partitionKey },
-        ExpressionAttributeValues: { ':institution': { S: institutionId } },
-        Limit: CLIENTS_PER_INSTITUTION_MAX,
-      }),
-    );
-    return (result.Items ?? []).map(clientFromItem);
+    const clients: ApiClientRecord[] = [];
+    let startKey: Item | undefined;
+    do {
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          IndexName: INSTITUTION_INDEX.indexName,
+          KeyConditionExpression: '#institution = :institution',
+          ExpressionAttributeNames: { '#institution': INSTITUTION_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':institution': { S: institutionId } },
+          Limit: CLIENTS_LISTED_MAX - clients.length,
+          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      clients.push(...(result.Items ?? []).map(clientFromItem));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey !== undefined && clients.length < CLIENTS_LISTED_MAX);
+    return clients;
   }
 
   async rotateKey(clientId: string, institutionId: string, key: ClientKey, previousExpiresAt: string, by: Actor): Promise<KeyRotation> {
@@ -80,9 +109,16 @@ export class DynamoClientStore implements ClientStore {
       const current = await this.#read(clientId);
       if (current === undefined || current.client.institutionId !== institutionId) return 'not-found';
       if (current.client.status !== 'ACTIVE') return 'revoked';
-      const [previous] = current.client.keys;
-      // The newest key stays usable for its grace period; anything older goes now.
-      const keys: ClientKey[] = [key, ...(previous === undefined ? [] : [{ ...previous, expiresAt: earlier(previous.expiresAt, previousExpiresAt) }])];
+      const [previous, ...older] = current.client.keys;
+      // The newest key stays usable for its grace period, older ones until their own grace ends
+      // (so a rotation retried after a lost answer keeps the key the client still signs with);
+      // the oldest drop out first when the bound is reached.
+      const now = Date.parse(key.createdAt);
+      const keys: ClientKey[] = [
+        key,
+        ...(previous === undefined ? [] : [{ ...previous, expiresAt: earlier(previous.expiresAt, previousExpiresAt) }]),
+        ...older.filter((old) => old.expiresAt !== undefined && Date.parse(old.expiresAt) > now),
+      ];
       try {
         await this.#client.send(
           new UpdateItemCommand({
@@ -109,31 +145,41 @@ export class DynamoClientStore implements ClientStore {
     throw new CorruptItemError(`client ${clientId}: rotation kept losing to concurrent changes`);
   }
 
+  /** ACTIVE -> REVOKED and the institution's active-client count down, in one transaction. */
   async revokeClient(clientId: string, institutionId: string, by: Actor, at: string): Promise<ClientRevocation> {
     try {
       await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: clientKey(clientId),
-          UpdateExpression: 'SET #status = :revoked, revokedAt = :at, revokedBy = :by, revision = revision + :one',
-          ConditionExpression: 'attribute_exists(pk) AND institutionId = :institution AND #status = :active',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':revoked': { S: 'REVOKED' },
-            ':active': { S: 'ACTIVE' },
-            ':at': { S: at },
-            ':by': actorToAttribute(by),
-            ':one': { N: '1' },
-            ':institution': { S: institutionId },
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: clientKey(clientId),
+                UpdateExpression: 'SET #status = :revoked, revokedAt = :at, revokedBy = :by, revision = revision + :one',
+                ConditionExpression: 'attribute_exists(pk) AND institutionId = :institution AND #status = :active',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':revoked': { S: 'REVOKED' },
+                  ':active': { S: 'ACTIVE' },
+                  ':at': { S: at },
+                  ':by': actorToAttribute(by),
+                  ':one': { N: '1' },
+                  ':institution': { S: institutionId },
+                },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            { Update: { TableName: this.#tableName, Key: counterKey(institutionId), UpdateExpression: 'ADD activeClients :minusOne', ExpressionAttributeValues: { ':minusOne': { N: '-1' } } } },
+          ],
         }),
       );
       return 'revoked';
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      if (error.Item === undefined) return 'not-found';
-      const existing = clientFromItem(error.Item);
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [reason] = error.CancellationReasons ?? [];
+      if (reason?.Code !== 'ConditionalCheckFailed') throw error;
+      if (reason.Item === undefined) return 'not-found';
+      const existing = clientFromItem(reason.Item);
       // Another institution's client is answered as absent: ids must not be probed across.
       return existing.institutionId !== institutionId ? 'not-found' : 'unchanged';
     }

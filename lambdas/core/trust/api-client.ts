@@ -24,13 +24,18 @@ export interface Actor {
 export const CLIENT_ID_PATTERN = /^cli_[a-z0-9]{20}$/;
 /** A signature's keyid: the client id and the key's version, e.g. cli_....2 */
 export const KEY_ID_PATTERN = /^(cli_[a-z0-9]{20})\.([1-9][0-9]{0,5})$/;
-/** A client holds its current key and at most one rotated-out key still inside its grace period. */
-export const CLIENT_KEYS_MAX = 2;
+/**
+ * A client holds its current key and rotated-out keys still inside their grace period: two of
+ * those, so a rotation retried after a lost answer still keeps the key the client signs with.
+ */
+export const CLIENT_KEYS_MAX = 3;
 /** How long a rotated-out key keeps working at most (lets a fleet of terminals roll over). */
 export const KEY_GRACE_SECONDS_MAX = 7 * 86_400;
 export const KEY_GRACE_SECONDS_DEFAULT = 3_600;
-/** Bound on the clients one institution may hold (listing is one page). */
+/** Bound on the ACTIVE clients one institution may hold. */
 export const CLIENTS_PER_INSTITUTION_MAX = 200;
+/** Bound on the clients one listing returns, revoked ones included (they stay on record). */
+export const CLIENTS_LISTED_MAX = 1_000;
 
 export interface ClientKey {
   /** `<clientId>.<version>`, the signature's keyid. */
@@ -68,15 +73,19 @@ export interface AuthenticatedClient {
   readonly usageKeyId: string;
 }
 
+export type ClientCreation = 'created' | 'id-taken' | 'limit-reached';
 export type KeyRotation = 'rotated' | 'not-found' | 'revoked';
 export type ClientRevocation = 'revoked' | 'unchanged' | 'not-found';
 
 /** Where clients live. Reads are strongly consistent: a revoked client is refused at once. */
 export interface ClientStore {
   getClient(clientId: string): Promise<ApiClientRecord | undefined>;
-  /** Stores a new client; false when the id is taken. */
-  createClient(client: ApiClientRecord): Promise<boolean>;
-  /** The institution's clients, oldest first, at most CLIENTS_PER_INSTITUTION_MAX. */
+  /**
+   * Stores a new ACTIVE client, unless the id is taken or its institution already holds
+   * CLIENTS_PER_INSTITUTION_MAX active clients (counted atomically with the write).
+   */
+  createClient(client: ApiClientRecord): Promise<ClientCreation>;
+  /** The institution's clients, revoked ones included, oldest first, at most CLIENTS_LISTED_MAX. */
   listClients(institutionId: string): Promise<ApiClientRecord[]>;
   /**
    * Makes `key` current and keeps the previous current key until `previousExpiresAt`; any older
@@ -113,6 +122,10 @@ export function nextKeyVersion(client: ApiClientRecord): number {
  * Ed25519 key. Returns the raw key, base64url. Anything else is a ClientKeyError.
  */
 export function ed25519PublicKeyFromPem(pem: string): string {
+  // createPublicKey would derive a public key from a private one: never let a private key in.
+  if (!/^\s*-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----\s*$/.test(pem)) {
+    throw new ClientKeyError('publicKey must be one PEM public key (-----BEGIN PUBLIC KEY-----); never send a private key');
+  }
   let key: KeyObject;
   try {
     key = createPublicKey({ key: pem, format: 'pem' });

@@ -35,12 +35,11 @@ export async function authenticateRequest(input: AuthenticationInput, clients: C
     throw refusal(error);
   }
   const clientId = KEY_ID_PATTERN.exec(parsed.keyId)?.[1];
-  if (clientId === undefined) throw new AuthenticationError('invalid-signature', `keyid "${parsed.keyId.slice(0, 64)}" is not a client key id`);
-  const client = await clients.getClient(clientId);
+  const client = clientId === undefined ? undefined : await clients.getClient(clientId);
   const key = client === undefined ? undefined : verificationKey(client, parsed.keyId, input.now);
-  if (client === undefined || key === undefined) {
-    throw new AuthenticationError('invalid-signature', `key ${parsed.keyId} is unknown, expired, or its client is revoked`);
-  }
+  // One answer for an unknown key, a rotated-out one, a revoked client and a bad signature: a
+  // caller learns nothing about which client ids exist or what state they are in.
+  if (client === undefined || key === undefined) throw new AuthenticationError('invalid-signature', UNVERIFIED);
   try {
     verifySignature(parsed, input.request, publicKeyObject(key), nowSeconds);
     // The signature covers the Content-Digest header; this ties that header to the bytes.
@@ -53,8 +52,11 @@ export async function authenticateRequest(input: AuthenticationInput, clients: C
   return { clientId: client.clientId, keyId: key.keyId, institutionId: client.institutionId, channel: client.channel, usageKeyId: client.usageKeyId };
 }
 
+const UNVERIFIED = 'the signature does not verify with an active key of that keyid (unknown, rotated out, revoked, or signed over other content)';
+
 function refusal(error: unknown): AuthenticationError {
   if (!(error instanceof SignatureError)) throw error;
+  if (error.failure === 'invalid-signature') return new AuthenticationError('invalid-signature', UNVERIFIED, { cause: error });
   switch (error.failure) {
     case 'missing-signature':
       return new AuthenticationError('signature-required', error.message, { cause: error });

@@ -2,7 +2,7 @@
 // private half handed back once), its own usage-plan key, and the record, in that order, so a
 // client never exists without a key that meters it. Used by the admin API and the local seed.
 import { generateKeyPairSync } from 'node:crypto';
-import { ed25519PublicKeyFromPem, keyIdOf, newClientId, type Actor, type ApiClientRecord, type ClientChannel, type ClientKey, type ClientStore } from './api-client.js';
+import { CLIENTS_PER_INSTITUTION_MAX, ed25519PublicKeyFromPem, keyIdOf, newClientId, type Actor, type ApiClientRecord, type ClientChannel, type ClientKey, type ClientStore } from './api-client.js';
 import type { UsageKeys } from './usage-keys.js';
 
 export interface IssuedClient {
@@ -15,6 +15,11 @@ export interface IssuedClient {
 
 export class ClientIdCollisionError extends Error {
   override name = 'ClientIdCollisionError';
+}
+
+/** The institution holds as many active clients as it may. */
+export class ClientLimitError extends Error {
+  override name = 'ClientLimitError';
 }
 
 export async function issueClient(
@@ -37,8 +42,17 @@ export async function issueClient(
     createdAt: now.toISOString(),
     createdBy,
   };
-  if (!(await ports.clients.createClient(client))) {
+  let creation: Awaited<ReturnType<ClientStore['createClient']>>;
+  try {
+    creation = await ports.clients.createClient(client);
+  } catch (error) {
+    // No client record, so no enabled key may be left behind to meter nobody.
+    await ports.usageKeys.disableKey(usage.usageKeyId).catch(() => undefined);
+    throw error;
+  }
+  if (creation !== 'created') {
     await ports.usageKeys.disableKey(usage.usageKeyId);
+    if (creation === 'limit-reached') throw new ClientLimitError(`${request.institutionId} already holds ${CLIENTS_PER_INSTITUTION_MAX} active clients; revoke unused ones first`);
     // 100+ random bits colliding is a broken generator, not a client's mistake.
     throw new ClientIdCollisionError(`client id ${clientId} is taken`);
   }
