@@ -69,8 +69,10 @@ export interface PaymentsStackProps extends StackProps {
    */
   readonly stageThrottle?: ThrottleLimits;
   /**
-   * Each API client's throttle and daily quota (its own key in its channel's usage plan).
-   * @default 20/s, burst 40, 100,000/day in dev; 500/s, burst 1,000, 20,000,000/day otherwise
+   * Each API client's throttle and daily quota (its own key in its channel's usage plan). Keep
+   * one client's rate a small share of the stage's: the stage throttle is shared by every
+   * institution, so a few clients of one institution must not be able to fill it.
+   * @default 5/s, burst 10, 100,000/day in dev; 100/s, burst 200, 5,000,000/day otherwise
    */
   readonly clientLimits?: ClientLimits;
   /**
@@ -112,8 +114,8 @@ export function resolveStageConfig(props: PaymentsStackProps): StageConfig {
     clientLimits:
       props.clientLimits ??
       (isDev
-        ? { rateLimitPerSecond: 20, burstLimit: 40, quotaRequestsPerDay: 100_000 }
-        : { rateLimitPerSecond: 500, burstLimit: 1_000, quotaRequestsPerDay: 20_000_000 }),
+        ? { rateLimitPerSecond: 5, burstLimit: 10, quotaRequestsPerDay: 100_000 }
+        : { rateLimitPerSecond: 100, burstLimit: 200, quotaRequestsPerDay: 5_000_000 }),
     opsNotificationEmails: props.opsNotificationEmails ?? [],
     settlementIntervalMinutes: props.settlementIntervalMinutes ?? topology.handlers.settlementClose.scheduleRateMinutes,
   };

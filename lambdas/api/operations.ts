@@ -210,7 +210,10 @@ export async function openAccount({ event, caller, deps, now }: OperationInput):
   if (!(await deps.ledger.openAccount(account))) {
     throw new ApiProblem('account-exists', `account ${account.accountId} already exists`);
   }
-  return jsonResponse(201, accountView(account, 'admin'), { location: publicPath(event, `/v1/accounts/${account.accountId}`) });
+  // Where the back office that opened it reads it (the client route is for the institution's clients).
+  return jsonResponse(201, accountView(account, 'admin'), {
+    location: publicPath(event, `/v1/institutions/${account.institutionId}/accounts/${account.accountId}`),
+  });
 }
 
 export async function depositFunds({ event, pathParameters, caller, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {

@@ -12,7 +12,13 @@ import { CLIENT_CHANNELS, KEY_GRACE_SECONDS_MAX } from '../core/trust/api-client
 import { ApiProblem, type FieldError } from './problems.js';
 import { NonIntegerLiteral } from './strict-json.js';
 
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
+/**
+ * 1-255 printable ASCII characters, not beginning or ending with a space: the signature covers the
+ * value trimmed (RFC 9421), so a key that differed from it only by outer spaces could otherwise
+ * name a second transfer under the same signature.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E](?:[\x20-\x7E]{0,253}[\x21-\x7E])?$/;
+export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
 
 const accountId = z.string().regex(ACCOUNT_ID_PATTERN, 'must be 3-64 characters of A-Z, a-z, 0-9, _ and -');
 /**
@@ -41,7 +47,9 @@ const amount = minorUnits(AMOUNT_MINOR_MAX, 1);
 const currency = z
   .string()
   .refine((code): code is CurrencyCode => isCurrencyCode(code), 'must be an active ISO 4217 currency code');
-const reference = z.string().min(1).max(REFERENCE_LENGTH_MAX);
+// A lone UTF-16 surrogate is not text: storage and other parsers may each read it differently.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const reference = z.string().min(1).max(REFERENCE_LENGTH_MAX).refine((text) => !LONE_SURROGATE.test(text), 'must be well-formed Unicode text');
 
 /** Funding accounts are the institution's own side of the ledger: no channel may move money on them. */
 const customerAccountId = accountId.refine((id) => !isFundingAccountId(id), 'funding accounts cannot be used by a channel');
@@ -99,7 +107,7 @@ function pointerOf(path: readonly PropertyKey[]): string {
 export function idempotencyKeyOf(value: string | undefined): string {
   if (value === undefined) throw new ApiProblem('invalid-header', 'the Idempotency-Key header is required');
   if (!IDEMPOTENCY_KEY_PATTERN.test(value)) {
-    throw new ApiProblem('invalid-header', 'Idempotency-Key must be 1-255 printable ASCII characters');
+    throw new ApiProblem('invalid-header', 'Idempotency-Key must be 1-255 printable ASCII characters, not beginning or ending with a space');
   }
   return value;
 }

@@ -269,11 +269,11 @@ export class ApiClient {
     }
   }
 
-  /** The admin key of the role the route belongs to (local-only routes take any role's). */
+  /** The admin key of the role the route belongs to (the local notifications are the risk role's). */
   #roleKey(method: string, path: string): string {
     if (path.startsWith('/_local/')) {
-      const key = this.#options.adminKeys?.risk ?? this.#options.adminKeys?.operations ?? this.#options.adminKeys?.settlement;
-      if (key === undefined) throw new ApiClientError(`${method} ${path} needs an admin role's key`);
+      const key = this.#options.adminKeys?.risk;
+      if (key === undefined) throw new ApiClientError(`${method} ${path} needs the risk role's key`);
       return key;
     }
     const route = routesForPath(path.split('?')[0] ?? path).find((candidate) => candidate.method === method);

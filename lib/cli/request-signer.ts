@@ -16,12 +16,16 @@ export interface RequestToSign {
 }
 
 /**
- * The URL with its query in the canonical encoding the verifier rebuilds (each name and value
- * through encodeURIComponent, order kept), so what was signed is what the server sees.
+ * The URL with its query in the canonical form the verifier rebuilds from API Gateway's
+ * multiValueQueryStringParameters: each name and value through encodeURIComponent, repeated
+ * names grouped at their first appearance (`a=1&b=2&a=3` is sent as `a=1&a=3&b=2`), so what was
+ * signed is what the server sees.
  */
 export function canonicalUrl(url: string): URL {
   const parsed = new URL(url);
-  const query = canonicalQuery([...parsed.searchParams.entries()]);
+  const grouped = new Map<string, string[]>();
+  for (const [name, value] of parsed.searchParams.entries()) grouped.set(name, [...(grouped.get(name) ?? []), value]);
+  const query = canonicalQuery([...grouped].flatMap(([name, values]) => values.map((value): [string, string] => [name, value])));
   parsed.search = query === '?' ? '' : query;
   return parsed;
 }

@@ -128,9 +128,18 @@ function prng(seed: number): () => number {
 }
 
 export async function simulate(options: SimulationOptions): Promise<SimulationSummary> {
-  const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 31));
   const admin = new ApiClient({ baseUrl: options.baseUrl, adminKeys: options.adminKeys });
-  const clients = await issueSimulationClients(admin, options.baseUrl);
+  const issuedIds: IssuedIds = [];
+  try {
+    return await simulateWith(admin, await issueSimulationClients(admin, options.baseUrl, issuedIds), options);
+  } finally {
+    // A run's clients end with it: repeated runs on one data dir do not pile up active clients.
+    for (const { institutionId, clientId } of issuedIds) await admin.revokeClient(institutionId, clientId).catch(() => undefined);
+  }
+}
+
+async function simulateWith(admin: ApiClient, clients: SimClients, options: SimulationOptions): Promise<SimulationSummary> {
+  const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 31));
   const { runId, customers, merchants } = await openSimulationAccounts(admin, options.customers ?? 40, random);
   const fraudShare = options.fraudShare ?? 0;
   if (!(fraudShare >= 0 && fraudShare < 1)) throw new RangeError(`fraudShare must be in [0, 1), got ${fraudShare}`);
@@ -241,15 +250,18 @@ async function totalBalance(admin: ApiClient, accounts: readonly SimAccount[]): 
 type SimChannel = 'WEB' | 'MOBILE' | 'POS';
 /** The API client of each institution and channel, keyed `<institution>/<channel>`. */
 type SimClients = ReadonlyMap<string, ApiClient>;
+/** The clients a run issued (institution, client id), revoked when it ends. */
+type IssuedIds = { readonly institutionId: string; readonly clientId: string }[];
 const clientKey = (institutionId: string, channel: SimChannel): string => `${institutionId}/${channel}`;
 
 /** Each simulated institution gets an API client per channel, as a participant would be issued. */
-async function issueSimulationClients(admin: ApiClient, baseUrl: string): Promise<SimClients> {
+async function issueSimulationClients(admin: ApiClient, baseUrl: string, issuedIds: IssuedIds): Promise<SimClients> {
   const clients = new Map<string, ApiClient>();
   for (const institutionId of SIMULATION_INSTITUTIONS) {
     for (const channel of ['WEB', 'MOBILE', 'POS'] as const) {
       const issued = await admin.createClient(institutionId, { channel });
       if (issued.status !== 201) throw new Error(`issuing ${institutionId}'s ${channel} client answered ${issued.status}: ${JSON.stringify(issued.body)}`);
+      issuedIds.push({ institutionId, clientId: issued.body.clientId });
       clients.set(clientKey(institutionId, channel), new ApiClient({ baseUrl, credentials: credentialsOf(issued.body, baseUrl) }));
     }
   }

@@ -85,7 +85,7 @@ export interface LocalRuntimeOptions {
 }
 
 /** The stack's per-client usage-plan throttle outside dev (lib/payments-stack.ts). */
-export const CLIENT_THROTTLE_DEFAULT: ClientThrottle = { rateLimitPerSecond: 500, burstLimit: 1_000 };
+export const CLIENT_THROTTLE_DEFAULT: ClientThrottle = { rateLimitPerSecond: 100, burstLimit: 200 };
 
 export interface LocalRuntime {
   readonly apiUrl: string;

@@ -344,7 +344,7 @@ describe('admin routes', () => {
     const again = await call(admin({ method: 'POST', path: '/v1/accounts', body }));
 
     expect(opened.statusCode).toBe(201);
-    expect(opened.headers?.location).toBe('/test/v1/accounts/acc-admin-1');
+    expect(opened.headers?.location).toBe('/test/v1/institutions/bank-z/accounts/acc-admin-1');
     expect(jsonOf(opened)).toMatchObject({ accountId: 'acc-admin-1', balance: 0, overdraftLimit: 500, kind: 'CUSTOMER', status: 'ACTIVE' });
     expect(again.statusCode).toBe(409);
   });

@@ -252,6 +252,16 @@ describe('request signatures', () => {
     expect([late.statusCode, problemType(late)]).toEqual([401, 'signature-expired']);
   });
 
+  it('gives one answer for an unknown key id and a signature by the wrong key: existence does not leak', async () => {
+    const unknownId: TestClient = { ...aWeb, credentials: { ...aWeb.credentials, keyId: 'cli_aaaaaaaaaaaaaaaaaaaa.1' } };
+    const wrongKey: TestClient = { ...aWeb, credentials: { ...aWeb.credentials, keyId: bWeb.credentials.keyId } };
+
+    const [unknown, wrong] = await Promise.all([call(read(unknownId, `/v1/accounts/${alice}`)), call(read(wrongKey, `/v1/accounts/${alice}`))]);
+
+    expect([unknown.statusCode, wrong.statusCode]).toEqual([401, 401]);
+    expect(jsonOf(unknown).detail).toBe(jsonOf(wrong).detail);
+  });
+
   it("refuses a request whose API key is another client's", async () => {
     const response = await call(read(aWeb, `/v1/accounts/${alice}`, { apiKeyId: aPos.usageKeyId }));
 
@@ -284,10 +294,12 @@ describe('API clients over the admin API (operations role)', () => {
     const own = await call(asOperations('POST', '/v1/institutions/bank-own/clients', { channel: 'POS', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString() }));
     const notEd25519 = await call(asOperations('POST', '/v1/institutions/bank-own/clients', { channel: 'POS', publicKey: rsa }));
     const notPem = await call(asOperations('POST', '/v1/institutions/bank-own/clients', { channel: 'POS', publicKey: 'hello' }));
+    const privatePem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const aPrivateKey = await call(asOperations('POST', '/v1/institutions/bank-own/clients', { channel: 'POS', publicKey: privatePem }));
 
     expect(own.statusCode).toBe(201);
     expect(jsonOf(own)).not.toHaveProperty('privateKey');
-    expect([notEd25519.statusCode, notPem.statusCode]).toEqual([422, 422]);
+    expect([notEd25519.statusCode, notPem.statusCode, aPrivateKey.statusCode]).toEqual([422, 422, 422]);
     expect(jsonOf(notEd25519).errors).toEqual([expect.objectContaining({ pointer: '/publicKey' })]);
   });
 
@@ -346,6 +358,16 @@ describe('amounts and JSON members', () => {
     expect(error?.pointer).toBe('/amount');
     expect(error?.detail).toMatch(/plain JSON integer literal|JSON integer in minor units|must not exceed/);
     expect(error?.detail).not.toBe('is required');
+  });
+
+  it('refuses an Idempotency-Key with outer spaces (the signature covers it trimmed) and a reference that is not well-formed text', async () => {
+    const body = { debtorAccountId: alice, creditorAccountId: bob, amount: 1, currency: 'EUR' };
+    const spaced = await call(submit(aWeb, body, 'till-1 '));
+    const loneSurrogate = await call(submit(aWeb, `{"debtorAccountId":"${alice}","creditorAccountId":"${bob}","amount":1,"currency":"EUR","reference":"\\ud800"}`, randomUUID(), { headers: { 'Idempotency-Key': randomUUID(), 'content-type': 'application/json' } }));
+
+    expect([spaced.statusCode, problemType(spaced)]).toEqual([400, 'invalid-header']);
+    expect(loneSurrogate.statusCode).toBe(422);
+    expect(jsonOf(loneSurrogate).errors).toEqual([{ pointer: '/reference', detail: 'must be well-formed Unicode text' }]);
   });
 
   it('refuses a body with a duplicate member name with 400, naming it', async () => {

@@ -25,6 +25,7 @@ beforeAll(async () => {
     },
     usageKeys,
     adminKeys: ADMIN_KEYS,
+    localRoutes: new Map([['/_local/ops-notifications', () => ({ notifications: [] })]]),
     timeoutSeconds: 10,
     memorySizeMb: 128,
   });
@@ -75,6 +76,12 @@ describe('admin routes', () => {
       expect(response.status, `${route.method} ${route.path} with the ${role} key`).toBe(route.role === role ? 200 : 403);
       if (route.role === role) expect(seen.at(-1)?.requestContext.identity.userArn).toBe(localAdminArn(role));
     }
+  });
+
+  it('shows the local operations notifications (alert contents) to the risk role only', async () => {
+    const statuses = await Promise.all(ADMIN_ROLES.map(async (role) => (await fetch(`${server.url}/_local/ops-notifications`, { headers: { 'x-admin-key': ADMIN_KEYS[role] } })).status));
+
+    expect(statuses).toEqual(ADMIN_ROLES.map((role) => (role === 'risk' ? 200 : 403)));
   });
 
   it('refuses an admin route with no key or a guessed one', async () => {
