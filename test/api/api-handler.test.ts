@@ -13,16 +13,14 @@ import { DynamoSettlementStore } from '../../lambdas/adapters/dynamodb/settlemen
 import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
-import { SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import { createApiHandler, type ApiHandlerDependencies } from '../../lambdas/api/handler.js';
 import { API_BODY_BYTES_MAX } from '../../lambdas/api/http.js';
 import type { EventPublisher } from '../../lambdas/core/events/ports.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
-import { createPostingHandler } from '../../lambdas/posting/handler.js';
 import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
-import { drainQueue, takeMessages } from '../support/queue-driver.js';
+import { drainPosting, takeMessages } from '../support/queue-driver.js';
 import { withFaults } from '../support/fault.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 import { clientPortsOf, issueTestClient, type ClientPorts, type TestClient } from '../support/api-clients.js';
@@ -85,14 +83,7 @@ function unsigned({ as: _client, ...request }: TestRequest): TestRequest {
 }
 
 async function postingDrain(): Promise<void> {
-  const posting = createPostingHandler({
-    ledger,
-    publisher,
-    quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.posting.deadLetterUrl),
-    logger: new Logger({ serviceName: 'payments-posting', logLevel: 'SILENT' }),
-    metrics: new Metrics({ serviceName: 'payments-posting', namespace: 'PaymentsBackbone' }),
-  });
-  await drainQueue(world, 'posting', posting);
+  await drainPosting(world, ledger);
 }
 
 async function fundedPair(balanceMinor = 10_000n) {

@@ -4,23 +4,19 @@
 // client, amounts are plain integer literals, duplicate JSON members are refused, and every admin
 // change records who made it. Each case is one finding of the review that opened issue 9.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
-import { SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import { transactionRequested } from '../../lambdas/core/events/transfer-events.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
-import { createPostingHandler } from '../../lambdas/posting/handler.js';
 import { localAdminArn } from '../../lib/local/api-server.js';
 import { clientPortsOf, issueTestClient, testApiEventHandler, testApiHandler, type ClientPorts, type TestClient } from '../support/api-clients.js';
 import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
-import { drainQueue } from '../support/queue-driver.js';
+import { drainPosting } from '../support/queue-driver.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
 let world: TestWorld;
@@ -71,14 +67,7 @@ const read = (as: TestClient, path: string, extra: Partial<TestRequest> = {}): T
 const problemType = (response: APIGatewayProxyResult): string => String(jsonOf(response).type).split(':').at(-1) ?? '';
 
 async function postingDrain(): Promise<void> {
-  const handler = createPostingHandler({
-    ledger,
-    publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.transactions),
-    quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.posting.deadLetterUrl),
-    logger: new Logger({ serviceName: 'payments-posting', logLevel: 'SILENT' }),
-    metrics: new Metrics({ serviceName: 'payments-posting', namespace: 'PaymentsBackbone' }),
-  });
-  await drainQueue(world, 'posting', handler);
+  await drainPosting(world, ledger);
 }
 
 describe('a client moves only its own institution’s money', () => {

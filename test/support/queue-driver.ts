@@ -6,6 +6,12 @@ import { LOCAL_REGION } from '../../lib/local/emulators.js';
 import { pollBatch, type BatchReport, type SqsBatchHandler } from '../../lib/local/event-source.js';
 import { topology, type QueueName } from '../../lib/topology.js';
 import type { TestWorld } from './world.js';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
+import { SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
+import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
+import { createPostingHandler } from '../../lambdas/posting/handler.js';
 
 export interface DrainOptions {
   /** Polls that must come back empty in a row before the queue counts as drained. */
@@ -91,4 +97,16 @@ export async function observeTopic(world: TestWorld, topicArn: string, name: str
   );
   if (QueueUrl === undefined) throw new Error('observer queue has no URL');
   return QueueUrl;
+}
+
+/** Runs the posting handler (on this ledger) over everything on the posting queue, as Lambda would. */
+export async function drainPosting(world: TestWorld, ledger: LedgerStore): Promise<void> {
+  const posting = createPostingHandler({
+    ledger,
+    publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.transactions),
+    quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.posting.deadLetterUrl),
+    logger: new Logger({ serviceName: 'payments-posting', logLevel: 'SILENT' }),
+    metrics: new Metrics({ serviceName: 'payments-posting', namespace: 'PaymentsBackbone' }),
+  });
+  await drainQueue(world, 'posting', posting);
 }
