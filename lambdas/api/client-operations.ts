@@ -7,9 +7,7 @@ import { INSTITUTION_ID_PATTERN } from '../core/ledger/account.js';
 import {
   CLIENT_ID_PATTERN,
   ClientKeyError,
-  keyIdOf,
   KEY_GRACE_SECONDS_DEFAULT,
-  nextKeyVersion,
   publicKeyPem,
   type ApiClientRecord,
 } from '../core/trust/api-client.js';
@@ -51,18 +49,23 @@ export async function rotateClientKey({ event, pathParameters, caller, deps, now
   const body = parseBody(RotateKeyBody, jsonBody(event));
   const existing = await deps.clients.getClient(clientId);
   if (existing === undefined || existing.institutionId !== institutionId) throw new ApiProblem('not-found', `no client ${clientId} at ${institutionId}`);
-  const signing = await keyRefusedAs422(() => Promise.resolve(signingKey(body.publicKey, keyIdOf(clientId, nextKeyVersion(existing)), now)));
+  if (existing.status !== 'ACTIVE') throw revokedProblem(clientId);
+  const signing = await keyRefusedAs422(() => Promise.resolve(signingKey(body.publicKey, now)));
   const previousExpiresAt = new Date(now.getTime() + (body.previousKeyValidSeconds ?? KEY_GRACE_SECONDS_DEFAULT) * 1_000).toISOString();
   const rotation = await deps.clients.rotateKey(clientId, institutionId, signing.key, previousExpiresAt, rotatedBy);
-  if (rotation === 'not-found') throw new ApiProblem('not-found', `no client ${clientId} at ${institutionId}`);
-  if (rotation === 'revoked') throw new ApiProblem('client-revoked', `client ${clientId} is revoked; issue a new client instead`);
+  if (rotation.outcome === 'not-found') throw new ApiProblem('not-found', `no client ${clientId} at ${institutionId}`);
+  if (rotation.outcome === 'revoked') throw revokedProblem(clientId);
   const rotated = await deps.clients.getClient(clientId);
   if (rotated === undefined) throw new ApiProblem('not-found', `no client ${clientId} at ${institutionId}`);
   return jsonResponse(
     200,
-    { ...clientView(rotated), keyId: signing.key.keyId, ...(signing.privateKey !== undefined ? { privateKey: signing.privateKey } : {}) },
+    { ...clientView(rotated), keyId: rotation.keyId, ...(signing.privateKey !== undefined ? { privateKey: signing.privateKey } : {}) },
     SECRET_HEADERS,
   );
+}
+
+function revokedProblem(clientId: string): ApiProblem {
+  return new ApiProblem('client-revoked', `client ${clientId} is revoked; issue a new client instead`);
 }
 
 export async function revokeClient({ pathParameters, caller, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {

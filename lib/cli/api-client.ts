@@ -132,6 +132,9 @@ export interface ApiClientOptions {
   readonly timeoutMs?: number;
 }
 
+/** The longest pause between two looks at a pending transaction. */
+const WAIT_INTERVAL_MAX_MS = 1_000;
+
 export class ApiClientError extends Error {
   override name = 'ApiClientError';
 }
@@ -255,17 +258,23 @@ export class ApiClient {
     return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
   }
 
-  /** Polls until the transaction is POSTED or REJECTED; returns it with the time it took. */
+  /**
+   * Polls until the transaction is POSTED or REJECTED. The interval doubles up to a second, and a
+   * 429 waits for its Retry-After: polling must not spend the client's own rate limit.
+   */
   async waitForDecision(transactionId: string, timeoutMs: number, intervalMs = 50): Promise<TransactionView> {
     const deadline = Date.now() + timeoutMs;
+    let waitMs = intervalMs;
     for (;;) {
       const response = await this.getTransaction(transactionId);
       if (response.status === 200 && response.body.status !== 'RECEIVED') return response.body;
-      if (response.status !== 200 && response.status !== 404) {
+      if (response.status !== 200 && response.status !== 404 && response.status !== 429) {
         throw new ApiClientError(`GET transaction ${transactionId} answered ${response.status}`);
       }
       if (Date.now() >= deadline) throw new DecisionTimeoutError(`transaction ${transactionId} not decided within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      const retryAfterMs = response.status === 429 ? Number(response.headers.get('retry-after') ?? '1') * 1_000 : 0;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(waitMs, retryAfterMs)));
+      waitMs = Math.min(waitMs * 2, WAIT_INTERVAL_MAX_MS);
     }
   }
 

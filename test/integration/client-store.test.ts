@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoClientStore } from '../../lambdas/adapters/dynamodb/client-store.js';
 import { InMemoryClientStore } from '../../lambdas/adapters/memory/client-store.js';
-import { CLIENTS_PER_INSTITUTION_MAX, keyIdOf, newClientId, type ApiClientRecord, type ClientKey, type ClientStore } from '../../lambdas/core/trust/api-client.js';
+import { CLIENTS_PER_INSTITUTION_MAX, keyIdOf, newClientId, type ApiClientRecord, type ClientKey, type ClientStore, type NewClientKey } from '../../lambdas/core/trust/api-client.js';
 import { TEST_ACTOR } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
@@ -19,6 +19,7 @@ beforeAll(async () => {
 afterAll(() => world.destroy());
 
 const key = (clientId: string, version: number, createdAt: string): ClientKey => ({ keyId: keyIdOf(clientId, version), publicKey: 'x'.repeat(43), createdAt });
+const newKey = (createdAt: string): NewClientKey => ({ publicKey: 'y'.repeat(43), createdAt });
 
 function client(institutionId: string): ApiClientRecord {
   const clientId = newClientId();
@@ -67,14 +68,43 @@ describe.each([
     const now = Date.now();
     const at = (offsetMs: number): string => new Date(now + offsetMs).toISOString();
 
-    await store.rotateKey(held.clientId, held.institutionId, key(held.clientId, 2, at(1_000)), at(3_600_000), TEST_ACTOR);
+    const first = await store.rotateKey(held.clientId, held.institutionId, newKey(at(1_000)), at(3_600_000), TEST_ACTOR);
     // The answer to that rotation was lost; the operator rotates again.
-    await store.rotateKey(held.clientId, held.institutionId, key(held.clientId, 3, at(2_000)), at(3_600_000), TEST_ACTOR);
+    const second = await store.rotateKey(held.clientId, held.institutionId, newKey(at(2_000)), at(3_600_000), TEST_ACTOR);
     const rotated = await store.getClient(held.clientId);
 
+    expect([first, second]).toEqual([2, 3].map((version) => ({ outcome: 'rotated', keyId: keyIdOf(held.clientId, version) })));
     expect(rotated?.keys.map((entry) => entry.keyId)).toEqual([3, 2, 1].map((version) => keyIdOf(held.clientId, version)));
     expect(rotated?.keys[2]?.expiresAt).toBe(at(3_600_000));
     expect(rotated?.rotatedBy).toEqual(TEST_ACTOR);
+  });
+
+  it('cuts every replaced key off at once on a rotation with no grace, however long the earlier grace was', async () => {
+    const store = makeStore();
+    const held = client(`bank-${randomUUID().slice(0, 8)}`);
+    await store.createClient(held);
+    const now = Date.now();
+    const at = (offsetMs: number): string => new Date(now + offsetMs).toISOString();
+
+    await store.rotateKey(held.clientId, held.institutionId, newKey(at(1_000)), at(7 * 86_400_000), TEST_ACTOR);
+    // Key 1 or 2 leaked: rotate with previousKeyValidSeconds 0.
+    await store.rotateKey(held.clientId, held.institutionId, newKey(at(2_000)), at(2_000), TEST_ACTOR);
+    const rotated = await store.getClient(held.clientId);
+
+    expect(rotated?.keys.map((entry) => entry.keyId)).toEqual([keyIdOf(held.clientId, 3)]);
+  });
+
+  it('gives racing rotations distinct key ids', async () => {
+    const store = makeStore();
+    const held = client(`bank-${randomUUID().slice(0, 8)}`);
+    await store.createClient(held);
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+
+    const outcomes = await Promise.all([1, 2].map(() => store.rotateKey(held.clientId, held.institutionId, newKey(new Date().toISOString()), later, TEST_ACTOR)));
+    const keyIds = (await store.getClient(held.clientId))?.keys.map((entry) => entry.keyId) ?? [];
+
+    expect(new Set(keyIds).size).toBe(keyIds.length);
+    expect(outcomes.map((outcome) => (outcome.outcome === 'rotated' ? outcome.keyId : outcome.outcome)).sort()).toEqual([2, 3].map((version) => keyIdOf(held.clientId, version)));
   });
 
   it('revokes for good, answers a repeat as unchanged, and refuses to rotate a revoked client', async () => {
@@ -84,9 +114,9 @@ describe.each([
 
     const revoked = await store.revokeClient(held.clientId, held.institutionId, TEST_ACTOR, new Date().toISOString());
     const again = await store.revokeClient(held.clientId, held.institutionId, TEST_ACTOR, new Date().toISOString());
-    const rotation = await store.rotateKey(held.clientId, held.institutionId, key(held.clientId, 2, new Date().toISOString()), new Date().toISOString(), TEST_ACTOR);
+    const rotation = await store.rotateKey(held.clientId, held.institutionId, newKey(new Date().toISOString()), new Date().toISOString(), TEST_ACTOR);
 
-    expect([revoked, again, rotation]).toEqual(['revoked', 'unchanged', 'revoked']);
+    expect([revoked, again, rotation]).toEqual(['revoked', 'unchanged', { outcome: 'revoked' }]);
     expect(await store.getClient(held.clientId)).toMatchObject({ status: 'REVOKED', revokedBy: TEST_ACTOR });
   });
 
@@ -96,9 +126,9 @@ describe.each([
     await store.createClient(held);
 
     const revoke = await store.revokeClient(held.clientId, 'bank-intruder', TEST_ACTOR, new Date().toISOString());
-    const rotate = await store.rotateKey(held.clientId, 'bank-intruder', key(held.clientId, 2, new Date().toISOString()), new Date().toISOString(), TEST_ACTOR);
+    const rotate = await store.rotateKey(held.clientId, 'bank-intruder', newKey(new Date().toISOString()), new Date().toISOString(), TEST_ACTOR);
 
-    expect([revoke, rotate]).toEqual(['not-found', 'not-found']);
+    expect([revoke, rotate]).toEqual(['not-found', { outcome: 'not-found' }]);
     expect((await store.getClient(held.clientId))?.status).toBe('ACTIVE');
   });
 });

@@ -140,6 +140,22 @@ describe('risk handler', () => {
     expect(await risk.windowTotals('rejections-account', frozen, windowBucketStarts('rejections-account', now, T))).toEqual({ count: 0, amountMinor: 0 });
   });
 
+  it("counts a channel's rejections per institution: one institution's failures never alert another's customers", async () => {
+    const [noisyBank, otherBank] = [`bank-n${randomUUID().slice(0, 6)}`, `bank-o${randomUUID().slice(0, 6)}`];
+    const rejected = (debtor: string, institutionId: string) =>
+      posted(debtor, 'acc-payee', 100, { status: 'REJECTED', rejectionReason: 'INSUFFICIENT_FUNDS', initiatingInstitutionId: institutionId, clientId: 'cli_aaaaaaaaaaaaaaaaaaaa' });
+    const noisy = Array.from({ length: T.repeatedRejections.perChannelMin + 2 }, () => rejected(`acc-${randomUUID().slice(0, 8)}`, noisyBank));
+    const bystander = `acc-${randomUUID().slice(0, 8)}`;
+
+    for (let start = 0; start < noisy.length; start += 10) await deliver(...noisy.slice(start, start + 10));
+    await deliver(rejected(bystander, otherBank));
+    const alerts = (await alertsRaised()).map((event) => event.data as { accountId: string; rulesHit: { ruleId: string; evidence: Record<string, unknown> }[] });
+
+    // The noisy institution's own channel crossed the line; the bystander's did not.
+    expect(alerts.some((alert) => alert.rulesHit.some((hit) => hit.ruleId === 'REPEATED_REJECTIONS' && Number(hit.evidence.rejectionsByChannel) >= T.repeatedRejections.perChannelMin))).toBe(true);
+    expect(alerts.filter((alert) => alert.accountId === bystander)).toEqual([]);
+  });
+
   it('quarantines a malformed screening message with its reason', async () => {
     const result = await handler()({ Records: [sqsRecord('{"type":"TransactionPosted","data":{}}', 'poison')] }, context());
 

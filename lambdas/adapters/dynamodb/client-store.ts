@@ -20,10 +20,12 @@ import {
   type Actor,
   type ApiClientRecord,
   type ClientCreation,
+  rotatedKeys,
   type ClientKey,
   type ClientRevocation,
   type ClientStore,
   type KeyRotation,
+  type NewClientKey,
 } from '../../core/trust/api-client.js';
 import { topology } from '../../../lib/topology.js';
 import { actorFromAttribute, actorToAttribute, CorruptItemError, int, isOneOf, type Item } from './ledger-items.js';
@@ -34,6 +36,28 @@ const counterKey = (institutionId: string): Item => ({ pk: { S: `CLIENT_COUNT#${
 const INSTITUTION_INDEX = topology.tables.participants.globalSecondaryIndexes[0];
 /** A rotation lost to a concurrent change of the same client is re-read and tried again. */
 const ROTATION_ATTEMPTS_MAX = 3;
+/** A create or revoke cancelled by TransactionConflict (the counter item is shared) is retried. */
+const CONFLICT_ATTEMPTS_MAX = 5;
+const CONFLICT_BACKOFF_BASE_MS = 20;
+
+/** Concurrent changes kept winning: the caller may retry later (the API answers 503). */
+export class ClientStoreConflictError extends Error {
+  override name = 'ClientStoreConflictError';
+}
+
+/** Runs a transaction again while DynamoDB cancels it for a conflicting one (AWS, under load). */
+async function retryingConflicts<T>(attempt: () => Promise<T>, what: string): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const conflict = error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+      if (!conflict) throw error;
+      if (tries >= CONFLICT_ATTEMPTS_MAX) throw new ClientStoreConflictError(`${what} kept conflicting with concurrent changes; retry`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, CONFLICT_BACKOFF_BASE_MS * 2 ** tries * (0.5 + Math.random())));
+    }
+  }
+}
 
 export class DynamoClientStore implements ClientStore {
   readonly #client: DynamoDBClient;
@@ -57,7 +81,7 @@ export class DynamoClientStore implements ClientStore {
   /** The client and its institution's active-client count, in one transaction: the bound is exact. */
   async createClient(client: ApiClientRecord): Promise<ClientCreation> {
     try {
-      await this.#client.send(
+      await retryingConflicts(() => this.#client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             { Put: { TableName: this.#tableName, Item: { ...clientToItem(client), revision: { N: '1' } }, ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -72,7 +96,7 @@ export class DynamoClientStore implements ClientStore {
             },
           ],
         }),
-      );
+      ), `creating client ${client.clientId}`);
       return 'created';
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
@@ -104,31 +128,23 @@ export class DynamoClientStore implements ClientStore {
     return clients;
   }
 
-  async rotateKey(clientId: string, institutionId: string, key: ClientKey, previousExpiresAt: string, by: Actor): Promise<KeyRotation> {
+  async rotateKey(clientId: string, institutionId: string, key: NewClientKey, previousExpiresAt: string, by: Actor): Promise<KeyRotation> {
     for (let attempt = 1; attempt <= ROTATION_ATTEMPTS_MAX; attempt++) {
       const current = await this.#read(clientId);
-      if (current === undefined || current.client.institutionId !== institutionId) return 'not-found';
-      if (current.client.status !== 'ACTIVE') return 'revoked';
-      const [previous, ...older] = current.client.keys;
-      // The newest key stays usable for its grace period, older ones until their own grace ends
-      // (so a rotation retried after a lost answer keeps the key the client still signs with);
-      // the oldest drop out first when the bound is reached.
-      const now = Date.parse(key.createdAt);
-      const keys: ClientKey[] = [
-        key,
-        ...(previous === undefined ? [] : [{ ...previous, expiresAt: earlier(previous.expiresAt, previousExpiresAt) }]),
-        ...older.filter((old) => old.expiresAt !== undefined && Date.parse(old.expiresAt) > now),
-      ];
+      if (current === undefined || current.client.institutionId !== institutionId) return { outcome: 'not-found' };
+      if (current.client.status !== 'ACTIVE') return { outcome: 'revoked' };
+      const keys = rotatedKeys(current.client, key, previousExpiresAt);
       try {
         await this.#client.send(
           new UpdateItemCommand({
             TableName: this.#tableName,
             Key: clientKey(clientId),
             UpdateExpression: 'SET #keys = :keys, rotatedAt = :at, rotatedBy = :by, revision = revision + :one',
+            // The revision read is the one replaced: a concurrent change makes this one re-read.
             ConditionExpression: '#status = :active AND revision = :revision',
             ExpressionAttributeNames: { '#keys': 'keys', '#status': 'status' },
             ExpressionAttributeValues: {
-              ':keys': keysToAttribute(keys.slice(0, CLIENT_KEYS_MAX)),
+              ':keys': keysToAttribute(keys),
               ':at': { S: key.createdAt },
               ':by': actorToAttribute(by),
               ':one': { N: '1' },
@@ -137,18 +153,18 @@ export class DynamoClientStore implements ClientStore {
             },
           }),
         );
-        return 'rotated';
+        return { outcome: 'rotated', keyId: keys[0]?.keyId ?? '' };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     }
-    throw new CorruptItemError(`client ${clientId}: rotation kept losing to concurrent changes`);
+    throw new ClientStoreConflictError(`client ${clientId}: rotation kept losing to concurrent changes; retry`);
   }
 
   /** ACTIVE -> REVOKED and the institution's active-client count down, in one transaction. */
   async revokeClient(clientId: string, institutionId: string, by: Actor, at: string): Promise<ClientRevocation> {
     try {
-      await this.#client.send(
+      await retryingConflicts(() => this.#client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             {
@@ -172,7 +188,7 @@ export class DynamoClientStore implements ClientStore {
             { Update: { TableName: this.#tableName, Key: counterKey(institutionId), UpdateExpression: 'ADD activeClients :minusOne', ExpressionAttributeValues: { ':minusOne': { N: '-1' } } } },
           ],
         }),
-      );
+      ), `revoking client ${clientId}`);
       return 'revoked';
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
@@ -184,10 +200,6 @@ export class DynamoClientStore implements ClientStore {
       return existing.institutionId !== institutionId ? 'not-found' : 'unchanged';
     }
   }
-}
-
-function earlier(a: string | undefined, b: string): string {
-  return a !== undefined && Date.parse(a) < Date.parse(b) ? a : b;
 }
 
 function keysToAttribute(keys: readonly ClientKey[]): AttributeValue {

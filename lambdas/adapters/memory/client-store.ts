@@ -3,7 +3,6 @@
 // grace period, revocation for good, other institutions' clients answered as absent), held to the
 // same contract tests. For tests and in-process runs that need no emulator.
 import {
-  CLIENT_KEYS_MAX,
   CLIENTS_LISTED_MAX,
   CLIENTS_PER_INSTITUTION_MAX,
   type ApiClientRecord,
@@ -11,6 +10,7 @@ import {
   type ClientRevocation,
   type ClientStore,
   type KeyRotation,
+  rotatedKeys,
 } from '../../core/trust/api-client.js';
 
 export class InMemoryClientStore implements ClientStore {
@@ -35,18 +35,11 @@ export class InMemoryClientStore implements ClientStore {
 
   rotateKey(...[clientId, institutionId, key, previousExpiresAt, by]: Parameters<ClientStore['rotateKey']>): Promise<KeyRotation> {
     const client = this.#clients.get(clientId);
-    if (client === undefined || client.institutionId !== institutionId) return Promise.resolve('not-found');
-    if (client.status !== 'ACTIVE') return Promise.resolve('revoked');
-    const [previous, ...older] = client.keys;
-    const now = Date.parse(key.createdAt);
-    const expiresAt = previous?.expiresAt !== undefined && Date.parse(previous.expiresAt) < Date.parse(previousExpiresAt) ? previous.expiresAt : previousExpiresAt;
-    const keys = [
-      key,
-      ...(previous === undefined ? [] : [{ ...previous, expiresAt }]),
-      ...older.filter((old) => old.expiresAt !== undefined && Date.parse(old.expiresAt) > now),
-    ].slice(0, CLIENT_KEYS_MAX);
+    if (client === undefined || client.institutionId !== institutionId) return Promise.resolve({ outcome: 'not-found' });
+    if (client.status !== 'ACTIVE') return Promise.resolve({ outcome: 'revoked' });
+    const keys = rotatedKeys(client, key, previousExpiresAt);
     this.#clients.set(clientId, { ...client, keys, rotatedAt: key.createdAt, rotatedBy: by });
-    return Promise.resolve('rotated');
+    return Promise.resolve({ outcome: 'rotated', keyId: keys[0]?.keyId ?? '' });
   }
 
   revokeClient(...[clientId, institutionId, by, at]: Parameters<ClientStore['revokeClient']>): Promise<ClientRevocation> {

@@ -74,7 +74,9 @@ export interface AuthenticatedClient {
 }
 
 export type ClientCreation = 'created' | 'id-taken' | 'limit-reached';
-export type KeyRotation = 'rotated' | 'not-found' | 'revoked';
+/** A key about to be added: its version (and so its keyid) is the store's to assign. */
+export type NewClientKey = Omit<ClientKey, 'keyId' | 'expiresAt'>;
+export type KeyRotation = { readonly outcome: 'rotated'; readonly keyId: string } | { readonly outcome: 'not-found' } | { readonly outcome: 'revoked' };
 export type ClientRevocation = 'revoked' | 'unchanged' | 'not-found';
 
 /** Where clients live. Reads are strongly consistent: a revoked client is refused at once. */
@@ -88,10 +90,10 @@ export interface ClientStore {
   /** The institution's clients, revoked ones included, oldest first, at most CLIENTS_LISTED_MAX. */
   listClients(institutionId: string): Promise<ApiClientRecord[]>;
   /**
-   * Makes `key` current and keeps the previous current key until `previousExpiresAt`; any older
-   * key is dropped. Only an ACTIVE client of `institutionId` rotates.
+   * Makes `key` current under the next version (see rotatedKeys) and keeps the keys it replaces
+   * no longer than `previousExpiresAt`. Only an ACTIVE client of `institutionId` rotates.
    */
-  rotateKey(clientId: string, institutionId: string, key: ClientKey, previousExpiresAt: string, by: Actor): Promise<KeyRotation>;
+  rotateKey(clientId: string, institutionId: string, key: NewClientKey, previousExpiresAt: string, by: Actor): Promise<KeyRotation>;
   /** ACTIVE -> REVOKED, for good; only a client of `institutionId`. */
   revokeClient(clientId: string, institutionId: string, by: Actor, at: string): Promise<ClientRevocation>;
 }
@@ -145,6 +147,22 @@ export function publicKeyObject(key: ClientKey): KeyObject {
 /** PEM (SPKI) of a stored key, for listings and for clients that want to check what we hold. */
 export function publicKeyPem(key: ClientKey): string {
   return publicKeyObject(key).export({ format: 'pem', type: 'spki' }).toString();
+}
+
+/**
+ * The keys after a rotation: the new one current, under the version after the newest held (so two
+ * racing rotations never share a keyid); every key it replaces kept no longer than
+ * `previousExpiresAt` (0 s of grace cuts a compromised key off at once, older ones included) and
+ * only while still valid; at most CLIENT_KEYS_MAX, newest first. A rotation retried after a lost
+ * answer so keeps the key the client still signs with, inside its grace.
+ */
+export function rotatedKeys(client: ApiClientRecord, key: NewClientKey, previousExpiresAt: string): ClientKey[] {
+  const now = Date.parse(key.createdAt);
+  const cap = Date.parse(previousExpiresAt);
+  const kept = client.keys
+    .map((held) => ({ ...held, expiresAt: held.expiresAt !== undefined && Date.parse(held.expiresAt) < cap ? held.expiresAt : previousExpiresAt }))
+    .filter((held) => Date.parse(held.expiresAt) > now);
+  return [{ ...key, keyId: keyIdOf(client.clientId, nextKeyVersion(client)) }, ...kept].slice(0, CLIENT_KEYS_MAX);
 }
 
 /** The key `keyId` names, if it may verify at `now`: ACTIVE client, key present, not expired. */

@@ -2,7 +2,7 @@
 // what it must, is inside the clock window and verifies; its body matches its Content-Digest.
 // The institution and channel of the request come from the client found here, never the body.
 import { KEY_ID_PATTERN, publicKeyObject, verificationKey, type AuthenticatedClient, type ClientStore } from './api-client.js';
-import { parseSignature, SignatureError, verifyContentDigest, verifySignature, type SignedRequest } from './http-signature.js';
+import { checkSignatureParameters, parseSignature, SignatureError, verifyContentDigest, verifySignatureBytes, type SignedRequest } from './http-signature.js';
 
 export type AuthenticationFailure = 'signature-required' | 'invalid-signature' | 'signature-expired' | 'content-digest-mismatch';
 
@@ -31,6 +31,13 @@ export async function authenticateRequest(input: AuthenticationInput, clients: C
   let parsed;
   try {
     parsed = parseSignature(input.request);
+    // Whatever needs no key is judged before the key is looked up: no answer may depend on
+    // whether the key id exists.
+    checkSignatureParameters(parsed, input.request, nowSeconds);
+    // The signature covers the Content-Digest header; this ties that header to the bytes.
+    if (input.body !== undefined && (input.body.byteLength > 0 || input.request.header('content-digest') !== undefined)) {
+      verifyContentDigest(input.request.header('content-digest'), input.body);
+    }
   } catch (error) {
     throw refusal(error);
   }
@@ -41,11 +48,7 @@ export async function authenticateRequest(input: AuthenticationInput, clients: C
   // caller learns nothing about which client ids exist or what state they are in.
   if (client === undefined || key === undefined) throw new AuthenticationError('invalid-signature', UNVERIFIED);
   try {
-    verifySignature(parsed, input.request, publicKeyObject(key), nowSeconds);
-    // The signature covers the Content-Digest header; this ties that header to the bytes.
-    if (input.body !== undefined && (input.body.byteLength > 0 || input.request.header('content-digest') !== undefined)) {
-      verifyContentDigest(input.request.header('content-digest'), input.body);
-    }
+    verifySignatureBytes(parsed, input.request, publicKeyObject(key));
   } catch (error) {
     throw refusal(error);
   }

@@ -236,7 +236,16 @@ export function parseSignature(request: SignedRequest): ParsedSignature {
  * ('malformed-signature'); then the Ed25519 signature over the signature base ('invalid-signature').
  */
 export function verifySignature(parsed: ParsedSignature, request: SignedRequest, publicKey: KeyObject, nowEpochSeconds: number): void {
-  assert.ok(publicKey.type === 'public' && publicKey.asymmetricKeyType === 'ed25519', 'verifySignature needs an Ed25519 public key');
+  checkSignatureParameters(parsed, request, nowEpochSeconds);
+  verifySignatureBytes(parsed, request, publicKey);
+}
+
+/**
+ * Everything about a signature that needs no key: supported and required components, the clock
+ * window, expiry, covered headers present, a base that can be built. A verifier runs this before
+ * it looks the key up, so an answer never depends on whether the key id exists.
+ */
+export function checkSignatureParameters(parsed: ParsedSignature, request: SignedRequest, nowEpochSeconds: number): void {
   assert.ok(Number.isSafeInteger(nowEpochSeconds), 'now must be integer seconds');
   const unsupported = parsed.components.find((component) => component.startsWith('@') && !DERIVED_COMPONENTS.includes(component));
   if (unsupported !== undefined) throw malformed(`derived component ${unsupported} is not supported; only ${DERIVED_COMPONENTS.join(', ')}`);
@@ -250,6 +259,12 @@ export function verifySignature(parsed: ParsedSignature, request: SignedRequest,
   }
   const absent = parsed.components.filter((component) => !component.startsWith('@') && request.header(component) === undefined);
   if (absent.length > 0) throw new SignatureError('missing-component', `signed header ${absent.join(', ')} is absent from the request`);
+  signatureBase(parsed.components, request, parsed.signatureParams);
+}
+
+/** The Ed25519 check itself, over the signature base (parameters checked already). */
+export function verifySignatureBytes(parsed: ParsedSignature, request: SignedRequest, publicKey: KeyObject): void {
+  assert.ok(publicKey.type === 'public' && publicKey.asymmetricKeyType === 'ed25519', 'verifySignature needs an Ed25519 public key');
   const base = signatureBase(parsed.components, request, parsed.signatureParams);
   if (!verify(null, Buffer.from(base, 'utf8'), publicKey, parsed.signature)) {
     throw new SignatureError('invalid-signature', `signature by ${parsed.keyId} does not verify`);
