@@ -1,7 +1,8 @@
 // Proves durability of the local runtime across a crash: with a persistent data dir, killing the
 // runtime while transfers are queued or mid-batch and starting it again on the same data loses
 // no accepted request and posts none twice (the start-up recovery sweep re-queues what the
-// in-memory queues lost); a graceful restart finds everything as it was.
+// in-memory queues lost, in acceptance order, so an account's backlog is decided in the order it
+// was accepted); a graceful restart finds everything as it was.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { ApiClient, type TransactionView } from '../../lib/cli/api-client.js';
 import type { SqsBatchHandler } from '../../lib/local/event-source.js';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
 import { balancesByCurrency } from '../support/ledger-fixtures.js';
+import { adminOver, openAccountOverHttp } from '../support/http-fixtures.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'payments-restart-'));
 const running: LocalRuntime[] = [];
@@ -101,5 +103,31 @@ describe('restarting the local runtime on a persistent data dir', () => {
     expect(statuses).toEqual(submitted.map(() => 'POSTED'));
     const aliceMoved = submitted.filter((transfer) => transfer.debtor === 'acc-alice').reduce((sum, transfer) => sum + BigInt(transfer.amount), 0n);
     expect(alice).toBe(before.get('acc-alice')! - aliceMoved);
+  });
+});
+
+describe('per-account order across a crash', () => {
+  it('decides a killed backlog in acceptance order: with a tight balance, the earlier of two debits is the one that posts', async () => {
+    const first = await start({ pollersPerQueue: 1, wrapQueueHandler: (queue, handler) => (queue === 'posting' ? slow(handler) : handler) });
+    const admin = adminOver(first.apiUrl, first.credentials.adminKeys);
+    const client = clientOf(first, 'bank-a');
+    // Eight accounts, each able to afford one of its two debits, not both.
+    const accounts = await Promise.all(Array.from({ length: 8 }, () => openAccountOverHttp(admin, { institutionId: 'bank-a', currency: 'EUR', balance: 1_000 })));
+    const pairs: { earlier: string; later: string }[] = [];
+    for (const debtor of accounts) {
+      const earlier = await client.submit({ debtorAccountId: debtor, creditorAccountId: 'acc-bob', amount: 600, currency: 'EUR', reference: 'earlier' });
+      const later = await client.submit({ debtorAccountId: debtor, creditorAccountId: 'acc-bob', amount: 600, currency: 'EUR', reference: 'later' });
+      expect([earlier.status, later.status]).toEqual([202, 202]);
+      pairs.push({ earlier: earlier.body.transactionId as string, later: later.body.transactionId as string });
+    }
+
+    await first.kill();
+    const second = await start();
+    const after = clientOf(second, 'bank-a');
+    const decided = await Promise.all(pairs.map(async ({ earlier, later }) => [await after.waitForDecision(earlier, 30_000), await after.waitForDecision(later, 30_000)] as const));
+
+    expect(second.startupRecovery.requeued).toBeGreaterThan(0);
+    expect(decided.map(([earlier, later]) => [earlier.status, later.rejectionReason])).toEqual(pairs.map(() => ['POSTED', 'INSUFFICIENT_FUNDS']));
+    await second.stop();
   });
 });

@@ -1,0 +1,78 @@
+// Proves the recovery sweep re-publishes undecided requests in the order they were accepted,
+// whatever order the intake store lists them in (a scan, or hour buckets and shards), skips the
+// decided ones, and stops at its bound: after a crash, an account's backlog is decided in order.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { PaymentEvent } from '../../../lambdas/core/events/envelope.js';
+import type { EventPublisher } from '../../../lambdas/core/events/ports.js';
+import type { IntakeStore, TransferIntake } from '../../../lambdas/core/intake/ports.js';
+import { recoverUnfinishedRequests } from '../../../lambdas/core/intake/recovery.js';
+import type { LedgerStore } from '../../../lambdas/core/ledger/ports.js';
+import { transferContentHash, transferIdFor } from '../../../lambdas/core/ledger/transfer.js';
+
+function intake(index: number, debtorAccountId: string): TransferIntake {
+  const acceptedAt = new Date(Date.UTC(2026, 10, 30, 0, 0, 0, index)).toISOString();
+  const request = {
+    transferId: transferIdFor('cli_aaaaaaaaaaaaaaaaaaaa', `k-${index}`),
+    debtorAccountId,
+    creditorAccountId: 'acc-payee',
+    amountMinor: 100 + index,
+    currency: 'EUR' as const,
+    channel: 'WEB' as const,
+    requestedAt: acceptedAt,
+    clientId: 'cli_aaaaaaaaaaaaaaaaaaaa',
+    initiatingInstitutionId: 'bank-a',
+  };
+  return { request, idempotencyKey: `k-${index}`, contentHash: transferContentHash(request), apiRequestId: `req-${index}`, acceptedAt };
+}
+
+/** Only what the sweep uses of each port; listing order is the test's to choose. */
+function ports(listed: readonly TransferIntake[], decided: ReadonlySet<string>) {
+  const published: PaymentEvent[] = [];
+  const intakeStore = {
+    listAccepted: () => ({
+      [Symbol.asyncIterator]: () => {
+        let next = 0;
+        return { next: () => Promise.resolve(next < listed.length ? { done: false, value: listed[next++] } : { done: true, value: undefined }) };
+      },
+    }),
+  } as unknown as IntakeStore;
+  const ledger = { decidedTransferIds: (ids: readonly string[]) => Promise.resolve(new Set(ids.filter((id) => decided.has(id)))) } as unknown as LedgerStore;
+  const publisher: EventPublisher = { publish: (event) => Promise.resolve(void published.push(event)) };
+  return { ports: { intake: intakeStore, ledger, publisher, now: () => new Date() }, published };
+}
+
+const window = { fromIso: '2026-01-01T00:00:00.000Z', toIso: '2027-01-01T00:00:00.000Z', examinedMax: 10_000 };
+
+describe('recoverUnfinishedRequests', () => {
+  it('property: re-publishes the undecided requests of every account in acceptance order, whatever the listing order', async () => {
+    const scenario = fc
+      .array(fc.record({ account: fc.constantFrom('acc-1', 'acc-2', 'acc-3'), decided: fc.boolean() }), { minLength: 1, maxLength: 250 })
+      .chain((entries) => fc.tuple(fc.constant(entries), fc.shuffledSubarray(entries.map((_entry, index) => index), { minLength: entries.length, maxLength: entries.length })));
+
+    await fc.assert(
+      fc.asyncProperty(scenario, async ([entries, listingOrder]) => {
+        const intakes = entries.map((entry, index) => intake(index, entry.account));
+        const decided = new Set(entries.flatMap((entry, index) => (entry.decided ? [intakes[index]!.request.transferId] : [])));
+        const { ports: sweepPorts, published } = ports(listingOrder.map((index) => intakes[index]!), decided);
+
+        const report = await recoverUnfinishedRequests(sweepPorts, window);
+
+        const expected = intakes.filter((entry) => !decided.has(entry.request.transferId)).map((entry) => `${entry.request.transferId}.requested`);
+        expect(published.map((event) => event.id)).toEqual(expected);
+        expect(report).toMatchObject({ examined: entries.length, requeued: expected.length });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('examines no more than its bound in one run', async () => {
+    const intakes = Array.from({ length: 30 }, (_unused, index) => intake(index, 'acc-1'));
+    const { ports: sweepPorts, published } = ports(intakes, new Set());
+
+    const report = await recoverUnfinishedRequests(sweepPorts, { ...window, examinedMax: 12 });
+
+    expect(report.examined).toBe(12);
+    expect(published).toHaveLength(12);
+  });
+});
