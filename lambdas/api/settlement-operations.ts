@@ -12,7 +12,7 @@ import { header, jsonBody, jsonResponse, publicPath } from './http.js';
 import type { OperationInput } from './operations.js';
 import { actorOf, pathId } from './operations.js';
 import { ApiProblem } from './problems.js';
-import { CloseWindowBody, ListWindowsQuery, parseBody, parseQuery, PositionQuery, SetLimitsBody, WINDOW_PAGE_SIZE_DEFAULT } from './schemas.js';
+import { CloseWindowBody, idempotencyKeyOf, ListWindowsQuery, parseBody, parseQuery, PositionQuery, SetLimitsBody, WINDOW_PAGE_SIZE_DEFAULT } from './schemas.js';
 
 /** Window reads per listing call; a sparse state filter continues on the next page. */
 const LIST_READS_MAX = 10;
@@ -43,20 +43,27 @@ export async function getInstitutionPosition({ event, pathParameters, deps }: Op
 
 export async function closeSettlementWindow({ event, caller, deps }: OperationInput): Promise<APIGatewayProxyResult> {
   const closedBy = actorOf(caller);
+  // A close retried after a lost answer must not close the next window too.
+  const idempotencyKey = idempotencyKeyOf(header(event, 'idempotency-key'));
   const body = parseBody(CloseWindowBody, jsonBody(event));
   let result: Awaited<ReturnType<typeof closeAndAnnounce>>;
   try {
-    result = await closeAndAnnounce(deps.settlement.store, deps.settlement.publisher, body.currency, body.windowId, closedBy);
+    result = await closeAndAnnounce(deps.settlement.store, deps.settlement.publisher, body.currency, body.windowId, closedBy, idempotencyKey);
   } catch (error) {
     if (!(error instanceof SettlementConflictError)) throw error;
     throw new ApiProblem('settlement-busy', `closing the ${body.currency} window raced another write; nothing changed`, {}, { 'retry-after': '1' }, { cause: error });
   }
+  if (result.kind === 'key-reused') throw new ApiProblem('idempotency-key-reused', 'this Idempotency-Key was already used to close another currency or window');
   if (result.kind === 'not-found') throw new ApiProblem('not-found', `no settlement window ${body.windowId ?? '?'}`);
   if (result.kind === 'not-open') {
     throw new ApiProblem('window-not-open', `window ${body.windowId ?? '?'} is ${result.current.state}; the open ${body.currency} window is another one`);
   }
   // An announcement that failed is repeated by the scheduled close; the window is closed either way.
-  return jsonResponse(200, { closed: windowView(result.closed), opened: windowView(result.opened), settlementAnnounced: result.announced });
+  return jsonResponse(
+    200,
+    { closed: windowView(result.closed), opened: windowView(result.opened), settlementAnnounced: result.announced },
+    result.replayed === true ? { 'idempotent-replayed': 'true' } : {},
+  );
 }
 
 const WindowCursor = z.strictObject({ query: z.string(), currency: z.string(), sequence: z.number().int().nonnegative() });

@@ -1,7 +1,9 @@
 // Closing a settlement window and announcing it: shared by the admin API and the scheduled close.
-// The close is one transaction (window CLOSED, next OPEN, pointer moved); SettlementWindowClosed
-// follows, deduplicated by the window id. If the announcement fails, the scheduled close finds
-// the window CLOSED and unsettled and announces it again: a closed window is never forgotten.
+// The close is one transaction (window CLOSED, next OPEN, pointer moved, window added to its
+// currency's unsettled set); SettlementWindowClosed follows, deduplicated by the window id. If
+// the announcement fails, or the runtime dies before the window settles, the window stays in the
+// unsettled set until it settles, and the scheduled close (and, locally, every start) announces
+// it again: a closed window is never forgotten, however many windows close meanwhile.
 import type { DynamoSettlementStore, CloseResult } from '../adapters/dynamodb/settlement-store.js';
 import { ENVELOPE_VERSION, eventIdFor, type PaymentEvent } from '../core/events/envelope.js';
 import type { EventPublisher } from '../core/events/ports.js';
@@ -9,8 +11,8 @@ import type { CurrencyCode } from '../core/money/currency.js';
 import type { SettlementWindow } from '../core/settlement/window.js';
 import type { Actor } from '../core/trust/api-client.js';
 
-/** How many recent windows per currency the sweep looks back over for unsettled ones. */
-export const UNSETTLED_LOOKBACK_WINDOWS = 24;
+/** Unsettled windows re-announced per currency and run, oldest first; the next run continues. */
+export const UNSETTLED_ANNOUNCE_MAX = 500;
 
 export function windowClosedEvent(window: SettlementWindow): PaymentEvent {
   const closedAt = window.closedAt ?? new Date().toISOString();
@@ -32,9 +34,11 @@ export async function closeAndAnnounce(
   currency: CurrencyCode,
   windowId?: string,
   by?: Actor,
+  idempotencyKey?: string,
 ): Promise<CloseResult & { readonly announced: boolean }> {
-  const result = await store.closeWindow(currency, windowId, by);
+  const result = await store.closeWindow(currency, windowId, by, idempotencyKey);
   if (result.kind !== 'closed') return { ...result, announced: false };
+  // A replayed close announces again: the first attempt may have died before its publish.
   try {
     await publisher.publish(windowClosedEvent(result.closed));
     return { ...result, announced: true };
@@ -43,12 +47,9 @@ export async function closeAndAnnounce(
   }
 }
 
-/** Re-announces recent CLOSED windows that have not settled (a lost announcement, a crash). */
+/** Re-announces every CLOSED window of the currency that has not settled (a lost announcement, a crash). */
 export async function announceUnsettled(store: DynamoSettlementStore, publisher: EventPublisher, currency: CurrencyCode): Promise<string[]> {
-  const current = await store.getWindow(await store.currentWindowId(currency));
-  if (current === undefined) return [];
-  const recent = await store.windowsBetween(currency, current.sequence - UNSETTLED_LOOKBACK_WINDOWS, current.sequence - 1);
-  const unsettled = recent.filter((window) => window.state === 'CLOSED');
+  const unsettled = await store.unsettledWindows(currency, UNSETTLED_ANNOUNCE_MAX);
   for (const window of unsettled) await publisher.publish(windowClosedEvent(window));
   return unsettled.map((window) => window.windowId);
 }

@@ -235,8 +235,12 @@ export class ApiClient {
     return this.request('GET', `/v1/institutions/${encodeURIComponent(institutionId)}/position?currency=${encodeURIComponent(currency)}`, { admin: true });
   }
 
-  closeWindow(body: { currency: string; windowId?: string }): Promise<ApiResponse<{ closed: SettlementWindowView; opened: SettlementWindowView; settlementAnnounced: boolean }>> {
-    return this.request('POST', '/v1/settlement-windows/close', { body, admin: true });
+  /** Closes a window; retrying with the same key replays the first close, never closes the next. */
+  closeWindow(
+    body: { currency: string; windowId?: string },
+    idempotencyKey: string = randomUUID(),
+  ): Promise<ApiResponse<{ closed: SettlementWindowView; opened: SettlementWindowView; settlementAnnounced: boolean }>> {
+    return this.request('POST', '/v1/settlement-windows/close', { body, admin: true, headers: { 'idempotency-key': idempotencyKey } });
   }
 
   listWindows(filter: { currency?: string; state?: string; limit?: number; cursor?: string } = {}): Promise<ApiResponse<{ windows: SettlementWindowView[]; cursor?: string }>> {

@@ -20,8 +20,9 @@ const USAGE = `Usage: payments <command> [options]
   sign     --method POST --path /v1/transactions [--body JSON] [--idempotency-key KEY]
            prints the headers that authenticate that request, one per line (curl -H @FILE);
            send the body byte for byte as given, within 300 s
-  close-window --currency EUR [--window EUR-000000001] --admin-key KEY
-           closes the open settlement window (only WINDOW, if given) and prints it
+  close-window --currency EUR [--window EUR-000000001] [--idempotency-key KEY] --admin-key KEY
+           closes the open settlement window (only WINDOW, if given) and prints it; repeat
+           with the same --idempotency-key to retry safely
   window   WINDOW_ID --admin-key KEY      a settlement window with its positions and instructions
            (--admin-key: the local settlement role's key)
   simulate [--rate 50] [--duration 20] [--customers 40] [--seed N] [--fraud | --fraud-share 0.1]
@@ -271,7 +272,7 @@ async function main(argv: string[]): Promise<void> {
       await runSimulation(values);
       return;
     case 'close-window':
-      print(await adminClient(values).closeWindow({ currency: values.currency, ...(values.window !== undefined ? { windowId: values.window } : {}) }));
+      print(await adminClient(values).closeWindow({ currency: values.currency, ...(values.window !== undefined ? { windowId: values.window } : {}) }, values['idempotency-key'] ?? randomUUID()));
       return;
     case 'window':
       if (argument === undefined) throw new UsageError('window needs a settlement window id');

@@ -17,6 +17,7 @@ import { recoveryHandlerFromEnv } from '../../lambdas/recovery/handler.js';
 import { riskHandlerFromEnv } from '../../lambdas/risk/handler.js';
 import { settlementCloseHandlerFromEnv } from '../../lambdas/settlement/close-handler.js';
 import { settlementHandlerFromEnv } from '../../lambdas/settlement/handler.js';
+import { announceUnsettled } from '../../lambdas/settlement/close-window.js';
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
 import { DynamoClientStore } from '../../lambdas/adapters/dynamodb/client-store.js';
 import { queueNames, topology, type HandlerName, type QueueName } from '../topology.js';
@@ -101,6 +102,8 @@ export interface LocalRuntime {
   readonly notifications: readonly ReceivedNotification[];
   /** What the start-up recovery sweep re-queued. */
   readonly startupRecovery: RecoveryReport;
+  /** Settlement windows that were CLOSED but not SETTLED at start, announced again. */
+  readonly startupReannounced: readonly string[];
   /** Graceful stop: no new requests, in-flight batches finish (bounded), then the emulators. */
   stop(): Promise<void>;
   /** Simulates a crash: everything stops at once, nothing is drained. */
@@ -150,6 +153,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           { fromIso: new Date(Date.now() - INTAKE_RETENTION_SECONDS * 1_000).toISOString(), toIso: new Date().toISOString(), examinedMax: 1_000_000 },
         );
     if (startupRecovery.requeued > 0) log(`recovery: re-queued ${startupRecovery.requeued} accepted request(s) that had no outcome`);
+    // Windows closed before a crash were announced only to queues that died with it.
+    const startupReannounced = fresh ? [] : await reannounceUnsettledWindows(ledger, new SnsEventPublisher(clients.sns, bindings.topics.settlements));
+    if (startupReannounced.length > 0) log(`settlement: re-announced ${startupReannounced.join(', ')} (closed, not settled)`);
 
     const opsConsole = await startOpsConsole({
       sns: clients.sns,
@@ -211,6 +217,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       usageKeys,
       notifications: opsConsole.notifications,
       startupRecovery,
+      startupReannounced,
       stop: () => shutdown(true),
       kill: () => shutdown(false),
     };
@@ -219,6 +226,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await Promise.allSettled(emulators.map((emulator) => emulator.stop()));
     throw error;
   }
+}
+
+async function reannounceUnsettledWindows(ledger: DynamoLedgerStore, publisher: SnsEventPublisher): Promise<string[]> {
+  const announced: string[] = [];
+  for (const currency of await ledger.settlement.currencies()) announced.push(...(await announceUnsettled(ledger.settlement, publisher, currency)));
+  return announced;
 }
 
 interface Endpoints {

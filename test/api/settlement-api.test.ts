@@ -25,7 +25,14 @@ beforeAll(async () => {
 
 afterAll(() => world.destroy());
 
-const admin = (method: string, path: string, body?: unknown): TestRequest => ({ method, path, role: 'settlement', ...(body !== undefined ? { body } : {}) });
+/** A settlement admin's request; every one carries a fresh Idempotency-Key (a close needs one). */
+const admin = (method: string, path: string, body?: unknown, idempotencyKey: string = randomUUID()): TestRequest => ({
+  method,
+  path,
+  role: 'settlement',
+  headers: { 'Idempotency-Key': idempotencyKey },
+  ...(body !== undefined ? { body } : {}),
+});
 const problemOf = async (request: TestRequest) => {
   const result = await call(request);
   return { status: result.statusCode, type: String(jsonOf(result).type).split(':').at(-1), errors: jsonOf(result).errors, allow: result.headers?.allow };
@@ -102,5 +109,23 @@ describe('settlement routes', () => {
     const forged = Buffer.from(JSON.stringify({ query: '["CAD",null]', currency: 'CAD', sequence: 999_999_999 })).toString('base64url');
     expect(await problemOf(admin('GET', `/v1/settlement-windows?currency=CAD&cursor=${forged}`))).toMatchObject({ status: 400, type: 'invalid-query' });
     expect(await problemOf(admin('POST', '/v1/settlement-windows/close', { currency: 'CAD', windowId: 'CAD-000000099' }))).toMatchObject({ status: 404, type: 'not-found' });
+  });
+
+  it('replays a retried close (same Idempotency-Key) instead of closing the next window too', async () => {
+    const key = randomUUID();
+    const first = await call(admin('POST', '/v1/settlement-windows/close', { currency: 'NOK' }, key));
+    const retried = await call(admin('POST', '/v1/settlement-windows/close', { currency: 'NOK' }, key));
+    const otherBody = await problemOf(admin('POST', '/v1/settlement-windows/close', { currency: 'SEK' }, key));
+    const { headers: _headers, ...withoutKey } = admin('POST', '/v1/settlement-windows/close', { currency: 'NOK' });
+    const noKey = await problemOf(withoutKey);
+    const closedFirst = (jsonOf(first).closed as { windowId: string }).windowId;
+
+    expect([first.statusCode, retried.statusCode]).toEqual([200, 200]);
+    expect(retried.headers?.['idempotent-replayed']).toBe('true');
+    expect((jsonOf(retried).closed as { windowId: string }).windowId).toBe(closedFirst);
+    // The window opened by the first close is still the open one.
+    expect(await ledger.settlement.currentWindowId('NOK')).toBe((jsonOf(first).opened as { windowId: string }).windowId);
+    expect(otherBody).toMatchObject({ status: 409, type: 'idempotency-key-reused' });
+    expect(noKey).toMatchObject({ status: 400, type: 'invalid-header' });
   });
 });

@@ -391,7 +391,7 @@ describe('admin changes record who made them', () => {
     const accountId = String(jsonOf(opened).accountId);
     const deposit = await call({ method: 'POST', path: `/v1/accounts/${accountId}/deposits`, role: 'operations', headers: { 'Idempotency-Key': randomUUID() }, body: { amount: 100, currency: 'EUR' } });
     const cap = await call({ method: 'PUT', path: '/v1/institutions/bank-audit/limits', role: 'settlement', body: { currency: 'EUR', netDebitCap: 1_000 } });
-    const close = await call({ method: 'POST', path: '/v1/settlement-windows/close', role: 'settlement', body: { currency: 'GBP' } });
+    const close = await call({ method: 'POST', path: '/v1/settlement-windows/close', role: 'settlement', headers: { 'Idempotency-Key': randomUUID() }, body: { currency: 'GBP' } });
     const account = await call({ method: 'GET', path: `/v1/institutions/bank-audit/accounts/${accountId}`, role: 'operations' });
 
     expect(jsonOf(opened).openedBy).toEqual({ role: 'operations', principal: localAdminArn('operations') });

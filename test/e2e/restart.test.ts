@@ -131,3 +131,27 @@ describe('per-account order across a crash', () => {
     await second.stop();
   });
 });
+
+describe('a settlement window closed just before a crash', () => {
+  it('is announced again at start-up and settles, with no wait for the scheduled close', async () => {
+    // The first runtime's settlement consumer never succeeds: the close's announcement dies with
+    // its in-memory queues.
+    const failing: SqsBatchHandler = () => Promise.reject(new Error('injected: the runtime dies before settling'));
+    const first = await start({ settlementIntervalSeconds: 0, wrapQueueHandler: (queue, handler) => (queue === 'settlements' ? failing : handler) });
+    const closed = await adminOver(first.apiUrl, first.credentials.adminKeys).closeWindow({ currency: 'EUR' });
+    expect([closed.status, closed.body.closed.state]).toEqual([200, 'CLOSED']);
+
+    await first.kill();
+    const second = await start({ settlementIntervalSeconds: 0 });
+    const admin = adminOver(second.apiUrl, second.credentials.adminKeys);
+    let state = '';
+    for (let waited = 0; state !== 'SETTLED' && waited < 30_000; waited += 200) {
+      state = (await admin.getWindow(closed.body.closed.windowId)).body.state;
+      if (state !== 'SETTLED') await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    expect(second.startupReannounced).toContain(closed.body.closed.windowId);
+    expect(state).toBe('SETTLED');
+    await second.stop();
+  });
+});

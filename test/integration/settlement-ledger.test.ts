@@ -9,6 +9,8 @@ import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-s
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
 import { sumOfPositions } from '../../lambdas/core/settlement/netting.js';
 import { windowIdFor } from '../../lambdas/core/settlement/window.js';
+import type { PaymentEvent } from '../../lambdas/core/events/envelope.js';
+import { announceUnsettled } from '../../lambdas/settlement/close-window.js';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
@@ -189,5 +191,26 @@ describe('interbank posting', () => {
     expect(again.kind).toBe('not-open');
     expect(again.kind === 'not-open' ? again.current.state : undefined).toBe('CLOSED');
     expect((await ledger.settlement.closeWindow(currency, 'JPY-000000099')).kind).toBe('not-found');
+  });
+
+  it('remembers every closed window until it settles, however many windows closed since (no lookback limit)', async () => {
+    const currency: CurrencyCode = 'HKD';
+    const stuck = await ledger.settlement.currentWindowId(currency);
+    await ledger.settlement.closeWindow(currency, stuck);
+    // Thirty more windows close and settle after it: far more than any fixed lookback.
+    for (let round = 0; round < 30; round++) {
+      const open = await ledger.settlement.currentWindowId(currency);
+      await ledger.settlement.closeWindow(currency, open);
+      await ledger.settlement.markSettledIfComplete(open, 0);
+    }
+    const published: PaymentEvent[] = [];
+
+    const announced = await announceUnsettled(ledger.settlement, { publish: (event) => Promise.resolve(void published.push(event)) }, currency);
+    await ledger.settlement.markSettledIfComplete(stuck, 0);
+    const afterSettling = await ledger.settlement.unsettledWindows(currency, 100);
+
+    expect(announced).toEqual([stuck]);
+    expect(published.map((event) => event.type)).toEqual(['SettlementWindowClosed']);
+    expect(afterSettling).toEqual([]);
   });
 });

@@ -434,7 +434,7 @@ describe('docs/openapi.yaml', () => {
       const operation = operationOf(route);
       const codes = responsesOf(operation).map(([code]) => code);
       const key = parametersOf(operation).find((parameter) => parameter.in === 'header' && parameter.name === 'Idempotency-Key');
-      const takesKey = route.operation === 'submitTransaction' || route.operation === 'depositFunds';
+      const takesKey = route.operation === 'submitTransaction' || route.operation === 'depositFunds' || route.operation === 'closeSettlementWindow';
 
       expect(key?.required ?? false, `${route.path} Idempotency-Key`).toBe(takesKey);
       if (takesKey) expect(codes).toEqual(expect.arrayContaining(['400', '409']));

@@ -15,13 +15,17 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { isCurrencyCode, type CurrencyCode } from '../../core/money/currency.js';
-import { WINDOW_STATES, windowIdFor, type SettlementWindow } from '../../core/settlement/window.js';
+import { parseWindowId, WINDOW_STATES, windowIdFor, type SettlementWindow } from '../../core/settlement/window.js';
 import { batchGetAll } from './batch-get.js';
 import { actorFromAttribute, actorToAttribute, CorruptItemError, int, type Item } from './ledger-items.js';
 import type { Actor } from '../../core/trust/api-client.js';
 
 export const currentWindowKey = (currency: string): Item => ({ pk: { S: `SETTLEMENT_CURRENT#${currency}` } });
 export const windowKey = (windowId: string): Item => ({ pk: { S: `SETTLEMENT_WINDOW#${windowId}` } });
+/** Per currency, the ids of its CLOSED windows not SETTLED yet: added by the close, removed by the settling. */
+const unsettledKey = (currency: string): Item => ({ pk: { S: `SETTLEMENT_UNSETTLED#${currency}` } });
+/** One admin close request, by its Idempotency-Key: which window it closed and which it opened. */
+const closeRequestKey = (idempotencyKey: string): Item => ({ pk: { S: `SETTLEMENT_CLOSE_REQUEST#${idempotencyKey}` } });
 export const positionKey = (windowId: string, institutionId: string): Item => ({ pk: { S: `POSITION#${windowId}#${institutionId}` } });
 export const limitKey = (institutionId: string, currency: string): Item => ({ pk: { S: `NET_DEBIT_CAP#${institutionId}#${currency}` } });
 export const reportKey = (windowId: string): Item => ({ pk: { S: `SETTLEMENT_REPORT#${windowId}` } });
@@ -39,7 +43,10 @@ export interface InterbankRoute {
 }
 
 export type CloseResult =
-  | { readonly kind: 'closed'; readonly closed: SettlementWindow; readonly opened: SettlementWindow }
+  /** `replayed`: a close with this idempotency key was made before; this is its outcome. */
+  | { readonly kind: 'closed'; readonly closed: SettlementWindow; readonly opened: SettlementWindow; readonly replayed?: true }
+  /** The idempotency key was used for a close of another currency or window. */
+  | { readonly kind: 'key-reused' }
   /** The window asked for is not the OPEN one (already closed). */
   | { readonly kind: 'not-open'; readonly current: SettlementWindow }
   /** The window asked for does not exist. */
@@ -184,11 +191,11 @@ export class DynamoSettlementStore {
    * Closes the currency's OPEN window and opens the next, atomically; with `windowId`, only if
    * that is the OPEN one. The caller publishes SettlementWindowClosed afterwards.
    */
-  async closeWindow(currency: CurrencyCode, windowId?: string, by?: Actor): Promise<CloseResult> {
+  async closeWindow(currency: CurrencyCode, windowId?: string, by?: Actor, idempotencyKey?: string): Promise<CloseResult> {
     // The close competes with every interbank posting for the window item: retry a conflict.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#closeOnce(currency, windowId, by);
+        return await this.#closeOnce(currency, windowId, by, idempotencyKey);
       } catch (error) {
         if (!(error instanceof SettlementConflictError) || attempt >= CLOSE_ATTEMPTS_MAX) throw error;
         await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt * (0.5 + Math.random())));
@@ -196,7 +203,13 @@ export class DynamoSettlementStore {
     }
   }
 
-  async #closeOnce(currency: CurrencyCode, windowId: string | undefined, by: Actor | undefined): Promise<CloseResult> {
+  async #closeOnce(currency: CurrencyCode, windowId: string | undefined, by: Actor | undefined, idempotencyKey: string | undefined): Promise<CloseResult> {
+    const requestHash = `${currency}#${windowId ?? ''}`;
+    // A retried close finds its first outcome: it must never close the next window too.
+    if (idempotencyKey !== undefined) {
+      const earlier = await this.#closeRequest(idempotencyKey, requestHash);
+      if (earlier !== undefined) return earlier;
+    }
     const current = await this.currentWindowId(currency);
     const window = await this.getWindow(current);
     if (window === undefined) throw new CorruptItemError(`the ${currency} pointer names ${current}, which does not exist`);
@@ -231,11 +244,36 @@ export class DynamoSettlementStore {
                 ExpressionAttributeValues: { ':current': { S: current } },
               },
             },
+            // Remembered until it settles, however many windows close meanwhile.
+            { Update: { TableName: this.#tableName, Key: unsettledKey(currency), UpdateExpression: 'ADD windowIds :closed', ExpressionAttributeValues: { ':closed': { SS: [current] } } } },
+            ...(idempotencyKey === undefined
+              ? []
+              : [
+                  {
+                    Put: {
+                      TableName: this.#tableName,
+                      Item: {
+                        ...closeRequestKey(idempotencyKey),
+                        entity: { S: 'SETTLEMENT_CLOSE_REQUEST' },
+                        requestHash: { S: requestHash },
+                        closedWindowId: { S: current },
+                        openedWindowId: { S: next },
+                        at: { S: at },
+                      },
+                      ConditionExpression: 'attribute_not_exists(pk)',
+                    },
+                  },
+                ]),
           ],
         }),
       );
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
+      // The same request raced itself: the other attempt's outcome is the outcome.
+      if (idempotencyKey !== undefined && error.CancellationReasons?.[4]?.Code === 'ConditionalCheckFailed') {
+        const earlier = await this.#closeRequest(idempotencyKey, requestHash);
+        if (earlier !== undefined) return earlier;
+      }
       // Another close won the race: the window asked for (or the one we saw) is no longer OPEN.
       const seen = await this.getWindow(current);
       if (seen !== undefined && seen.state !== 'OPEN') return { kind: 'not-open', current: seen };
@@ -244,6 +282,27 @@ export class DynamoSettlementStore {
     const [closed, opened] = await Promise.all([this.getWindow(current), this.getWindow(next)]);
     if (closed === undefined || opened === undefined) throw new CorruptItemError(`windows ${current} and ${next} vanished after the close`);
     return { kind: 'closed', closed, opened };
+  }
+
+  /** The outcome of an earlier close with this key, or key-reused for another request under it. */
+  async #closeRequest(idempotencyKey: string, requestHash: string): Promise<CloseResult | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: closeRequestKey(idempotencyKey), ConsistentRead: true }));
+    if (Item === undefined) return undefined;
+    if (Item.requestHash?.S !== requestHash) return { kind: 'key-reused' };
+    const [closed, opened] = await Promise.all([this.getWindow(Item.closedWindowId?.S ?? ''), this.getWindow(Item.openedWindowId?.S ?? '')]);
+    if (closed === undefined || opened === undefined) throw new CorruptItemError(`close request ${idempotencyKey} names windows that do not exist`);
+    return { kind: 'closed', closed, opened, replayed: true };
+  }
+
+  /**
+   * The currency's CLOSED windows that have not settled, oldest first, at most `limit`: every one
+   * since the first close, however long ago (no lookback limit).
+   */
+  async unsettledWindows(currency: CurrencyCode, limit: number): Promise<SettlementWindow[]> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: unsettledKey(currency), ConsistentRead: true }));
+    const ids = [...(Item?.windowIds?.SS ?? [])].sort().slice(0, limit);
+    const windows = await Promise.all(ids.map((id) => this.getWindow(id)));
+    return windows.filter((window): window is SettlementWindow => window?.state === 'CLOSED');
   }
 
   async getWindow(windowId: string): Promise<SettlementWindow | undefined> {
@@ -356,29 +415,41 @@ export class DynamoSettlementStore {
     return recorded;
   }
 
-  /** CLOSED -> SETTLED once all `instructionCount` instructions are recorded (0: at once). */
+  /**
+   * CLOSED -> SETTLED once all `instructionCount` instructions are recorded (0: at once), and out
+   * of its currency's unsettled set in the same transaction.
+   */
   async markSettledIfComplete(windowId: string, instructionCount: number): Promise<boolean> {
+    const currency = parseWindowId(windowId)?.currency;
+    if (currency === undefined) throw new CorruptItemError(`${windowId} is not a window id`);
     try {
       await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: windowKey(windowId),
-          UpdateExpression: 'SET #state = :settled, settledAt = :at',
-          ConditionExpression:
-            instructionCount === 0 ? '#state = :closed' : '#state = :closed AND instructionsRecorded = :count',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: {
-            ':settled': { S: 'SETTLED' },
-            ':closed': { S: 'CLOSED' },
-            ':at': { S: this.#now().toISOString() },
-            ...(instructionCount === 0 ? {} : { ':count': { N: String(instructionCount) } }),
-          },
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: windowKey(windowId),
+                UpdateExpression: 'SET #state = :settled, settledAt = :at',
+                ConditionExpression: instructionCount === 0 ? '#state = :closed' : '#state = :closed AND instructionsRecorded = :count',
+                ExpressionAttributeNames: { '#state': 'state' },
+                ExpressionAttributeValues: {
+                  ':settled': { S: 'SETTLED' },
+                  ':closed': { S: 'CLOSED' },
+                  ':at': { S: this.#now().toISOString() },
+                  ...(instructionCount === 0 ? {} : { ':count': { N: String(instructionCount) } }),
+                },
+              },
+            },
+            { Update: { TableName: this.#tableName, Key: unsettledKey(currency), UpdateExpression: 'DELETE windowIds :settled', ExpressionAttributeValues: { ':settled': { SS: [windowId] } } } },
+          ],
         }),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw new SettlementConflictError(`settling ${windowId} conflicted with another write; retry`, { cause: error });
     }
   }
 
