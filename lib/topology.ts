@@ -277,7 +277,7 @@ const HANDLERS = {
   },
   /**
    * Closes every currency's OPEN settlement window on a schedule (the rate is a stack setting)
-   * and re-announces closed windows that never settled.
+   * and re-announces every closed window that has not settled (its currency's unsettled set).
    */
   settlementClose: {
     name: 'settlement-close',

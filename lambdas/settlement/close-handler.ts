@@ -1,6 +1,6 @@
 // Scheduled settlement close: on the stack's settlement rate (EventBridge on AWS, a timer
 // locally), closes every currency's OPEN window that has interbank transfers in it (an empty
-// window is left open: nothing to settle) and re-announces recent CLOSED windows that never
+// window is left open: nothing to settle) and re-announces every CLOSED window that never
 // settled. The composition root is at the end.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
