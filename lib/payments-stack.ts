@@ -22,6 +22,7 @@ import {
   CHANNELS,
   API_HANDLER,
   envVar,
+  handlerEnvironment,
   handlerNames,
   notificationTopicNames,
   queueNames,
@@ -164,7 +165,7 @@ export class PaymentsStack extends Stack {
         removalPolicy,
       });
     });
-    this.handlers = fromEntries(handlerNames(), (name) => this.createHandler(topology.handlers[name], removalPolicy));
+    this.handlers = fromEntries(handlerNames(), (name) => this.createHandler(name, removalPolicy));
     for (const name of queueNames()) {
       const worker = this.queues[name];
       worker.connectConsumer(this.handlers[topology.queues[name].consumer].function);
@@ -174,12 +175,14 @@ export class PaymentsStack extends Stack {
   }
 
   /** A handler with exactly the env vars and grants its topology bindings list. */
-  private createHandler(spec: HandlerSpec, removalPolicy: RemovalPolicy): HandlerFunction {
-    const bindings: Record<string, string> = {};
-    for (const { table } of spec.tables) bindings[envVar.table(table)] = this.tables[table].tableName;
-    for (const topic of spec.publishes) bindings[envVar.topic(topic)] = this.topics[topic].topicArn;
-    for (const queue of spec.quarantinesTo) bindings[envVar.deadLetterQueue(queue)] = this.queues[queue].deadLetterQueue.queueUrl;
-    for (const topic of spec.notifies) bindings[envVar.notificationTopic(topic)] = this.notificationTopics[topic].topicArn;
+  private createHandler(handlerName: HandlerName, removalPolicy: RemovalPolicy): HandlerFunction {
+    const spec: HandlerSpec = topology.handlers[handlerName];
+    const bindings = handlerEnvironment(handlerName, {
+      table: (table) => this.tables[table].tableName,
+      topic: (topic) => this.topics[topic].topicArn,
+      deadLetterQueueUrl: (queue) => this.queues[queue].deadLetterQueue.queueUrl,
+      notificationTopic: (topic) => this.notificationTopics[topic].topicArn,
+    });
 
     const handler = new HandlerFunction(this, `Handler${pascalCase(spec.name)}`, {
       spec,

@@ -334,6 +334,34 @@ export const envVar = {
   usagePlans: 'USAGE_PLAN_NAMES',
 } as const;
 
+/** Where each binding of a handler lives in one world: names and ARNs CDK made, or local ones. */
+export interface BindingValues {
+  table(name: TableName): string;
+  topic(name: TopicName): string;
+  deadLetterQueueUrl(queue: QueueName): string;
+  notificationTopic(name: NotificationTopicName): string;
+}
+
+/** The Powertools service name of a handler, the same in both worlds. */
+export function serviceNameOf(handler: HandlerName): string {
+  return `payments-${HANDLERS[handler].name}`;
+}
+
+/**
+ * The environment a handler is wired from, built in one place for both worlds: one variable per
+ * topology binding and its service name. CDK adds its stage settings; the local runtime its
+ * endpoints.
+ */
+export function handlerEnvironment(handler: HandlerName, values: BindingValues): Record<string, string> {
+  const spec: HandlerSpec = HANDLERS[handler];
+  const environment: Record<string, string> = { POWERTOOLS_SERVICE_NAME: serviceNameOf(handler) };
+  for (const { table } of spec.tables) environment[envVar.table(table)] = values.table(table);
+  for (const topic of spec.publishes) environment[envVar.topic(topic)] = values.topic(topic);
+  for (const queue of spec.quarantinesTo) environment[envVar.deadLetterQueue(queue)] = values.deadLetterQueueUrl(queue);
+  for (const topic of spec.notifies) environment[envVar.notificationTopic(topic)] = values.notificationTopic(topic);
+  return environment;
+}
+
 export function topicNames(): TopicName[] {
   return Object.keys(TOPICS) as TopicName[];
 }

@@ -74,8 +74,8 @@ export class HandlerFunction extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       environment: {
+        // The topology's bindings and service name (lib/topology.ts handlerEnvironment).
         ...props.bindings,
-        POWERTOOLS_SERVICE_NAME: `payments-${spec.name}`,
         POWERTOOLS_METRICS_NAMESPACE: 'PaymentsBackbone',
         POWERTOOLS_LOG_LEVEL: props.logLevel,
         STAGE: props.stage,

@@ -12,7 +12,7 @@ import {
 import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
-  envVar,
+  handlerEnvironment as topologyHandlerEnvironment,
   notificationTopicNames,
   queueNames,
   tableNames,
@@ -189,13 +189,12 @@ async function createQueue(client: SQSClient, name: string, attributes: Record<s
   return { url: QueueUrl, arn };
 }
 
-/** The environment a handler gets: the same variables CDK sets on the deployed function. */
+/** The environment a handler gets locally: what CDK sets on the deployed function, from the same builder. */
 export function handlerEnvironment(handler: HandlerName, bindings: Bindings): Record<string, string> {
-  const spec = topology.handlers[handler];
-  const environment: Record<string, string> = {};
-  for (const { table } of spec.tables) environment[envVar.table(table)] = bindings.tables[table];
-  for (const topic of spec.publishes) environment[envVar.topic(topic)] = bindings.topics[topic];
-  for (const queue of spec.quarantinesTo) environment[envVar.deadLetterQueue(queue)] = bindings.queues[queue].deadLetterUrl;
-  for (const topic of spec.notifies) environment[envVar.notificationTopic(topic)] = bindings.notificationTopics[topic];
-  return environment;
+  return topologyHandlerEnvironment(handler, {
+    table: (table) => bindings.tables[table],
+    topic: (topic) => bindings.topics[topic],
+    deadLetterQueueUrl: (queue) => bindings.queues[queue].deadLetterUrl,
+    notificationTopic: (topic) => bindings.notificationTopics[topic],
+  });
 }

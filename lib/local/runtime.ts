@@ -128,7 +128,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
       AWS_ENDPOINT_URL_SNS: endpoints.snsEndpoint,
       AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
-      POWERTOOLS_SERVICE_NAME: `payments-${handler}`,
     });
     const usageKeys = new LocalUsageKeys({
       ...(options.dataDir !== undefined ? { dataDir: path.resolve(options.dataDir) } : {}),

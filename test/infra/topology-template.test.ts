@@ -10,6 +10,7 @@ import { createPaymentsApp } from '../../lib/app.js';
 import { NotificationTopic } from '../../lib/constructs/notification-topic.js';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
 import { ADMIN_ROLES } from '../../lambdas/core/trust/api-client.js';
+import { handlerEnvironment as localHandlerEnvironment } from '../../lib/local/provision.js';
 import {
   API_HANDLER,
   API_ROUTES,
@@ -28,6 +29,10 @@ import {
   type HandlerSpec,
   type TableSpec,
 } from '../../lib/topology.js';
+
+function fromKeys<K extends string, V>(keys: readonly K[], value: (key: K) => V): Record<K, V> {
+  return Object.fromEntries(keys.map((key) => [key, value(key)])) as Record<K, V>;
+}
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -343,6 +348,21 @@ describe.each(tableNames())('table %s', (name) => {
 
 describe.each(handlerNames())('handler %s', (name) => {
   const spec = topology.handlers[name] as HandlerSpec;
+
+  it('is wired from the same variables, service name included, as the local runtime gives it', () => {
+    const local = localHandlerEnvironment(name, {
+      tables: fromKeys(tableNames(), (table) => `local-${table}`),
+      topics: fromKeys(topicNames(), (topic) => `arn:local:${topic}`),
+      notificationTopics: fromKeys(notificationTopicNames(), (topic) => `arn:local:${topic}`),
+      queues: fromKeys(queueNames(), (queue) => ({ url: `q-${queue}`, arn: `arn:q-${queue}`, deadLetterUrl: `dlq-${queue}`, deadLetterArn: `arn:dlq-${queue}` })),
+    });
+    const deployed = (propertiesOf(template, idOf(dev, dev.handlers[name].function)).Environment as { Variables: Record<string, unknown> }).Variables;
+    // What only the deployed function gets: stage settings, and the api function's usage plans.
+    const stageOnly = ['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'STAGE', 'NODE_OPTIONS', envVar.usagePlans];
+
+    expect(Object.keys(deployed).filter((key) => !stageOnly.includes(key)).sort()).toEqual(Object.keys(local).sort());
+    expect(deployed.POWERTOOLS_SERVICE_NAME).toBe(local.POWERTOOLS_SERVICE_NAME);
+  });
 
   it('runs ESM on Node.js 24, ARM64, with X-Ray and the topology timeout and memory', () => {
     expectResource(template, idOf(dev, dev.handlers[name].function), {
