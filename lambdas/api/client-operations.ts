@@ -24,7 +24,7 @@ export async function createClient({ event, pathParameters, caller, deps, now }:
   const createdBy = actorOf(caller);
   const institutionId = pathId(pathParameters, INSTITUTION_ID_PATTERN, 'institution');
   const body = parseBody(CreateClientBody, jsonBody(event));
-  const issued = await keyRefusedAs422(() => issueClient(deps, { institutionId, channel: body.channel, ...(body.publicKey !== undefined ? { publicKeyPem: body.publicKey } : {}) }, createdBy, now));
+  const issued = await clientMistakesAs422(() => issueClient(deps, { institutionId, channel: body.channel, ...(body.publicKey !== undefined ? { publicKeyPem: body.publicKey } : {}) }, createdBy, now));
   return jsonResponse(
     201,
     {
@@ -50,7 +50,7 @@ export async function rotateClientKey({ event, pathParameters, caller, deps, now
   const existing = await deps.clients.getClient(clientId);
   if (existing === undefined || existing.institutionId !== institutionId) throw new ApiProblem('not-found', `no client ${clientId} at ${institutionId}`);
   if (existing.status !== 'ACTIVE') throw revokedProblem(clientId);
-  const signing = await keyRefusedAs422(() => Promise.resolve(signingKey(body.publicKey, now)));
+  const signing = await clientMistakesAs422(() => Promise.resolve(signingKey(body.publicKey, now)));
   const previousExpiresAt = new Date(now.getTime() + (body.previousKeyValidSeconds ?? KEY_GRACE_SECONDS_DEFAULT) * 1_000).toISOString();
   const rotation = await deps.clients.rotateKey(clientId, institutionId, signing.key, previousExpiresAt, rotatedBy);
   if (rotation.outcome === 'not-found') throw new ApiProblem('not-found', `no client ${clientId} at ${institutionId}`);
@@ -90,7 +90,7 @@ function clientPath(pathParameters: Readonly<Record<string, string>>): { institu
 }
 
 /** A public key that is not an Ed25519 public-key PEM, or a full institution, is the caller's mistake: 422. */
-async function keyRefusedAs422<T>(action: () => Promise<T>): Promise<T> {
+async function clientMistakesAs422<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
