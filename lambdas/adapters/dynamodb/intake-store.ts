@@ -37,6 +37,8 @@ export class DynamoIntakeStore implements IntakeStore {
    * @param listBy how listAccepted finds intakes: through the acceptance index (a few queries per
    *   hour of window; right for a short window over a large table, the scheduled sweep) or one
    *   table scan (right for a long window over a small table, a local runtime's start-up sweep).
+   *   A scan lists in no order at all, so it keeps the per-account prefix promise only when it is
+   *   read to the end: use it only with a bound the table cannot reach.
    */
   constructor(client: DynamoDBClient, tableName: string, listBy: IntakeListing = 'index') {
     this.#client = client;
@@ -179,8 +181,18 @@ function fromItem(item: Item): TransferIntake {
   return { request, idempotencyKey, contentHash, apiRequestId, acceptedAt };
 }
 
-/** `<acceptance hour>#<shard>`: the shard is a stable function of the transfer id. */
+/**
+ * `<acceptance hour>#<shard>`, the shard a stable function of the debtor account: all of an
+ * account's requests of one hour are in one bucket, listed in acceptance order (the index's sort
+ * key). A sweep cut short by its bound has then seen, for every account, a prefix of its requests
+ * in acceptance order, never a later one without the earlier ones.
+ */
 function acceptanceBucket(intake: TransferIntake): string {
-  const shard = parseInt(intake.request.transferId.slice(0, 8), 16) % ACCEPTANCE_BUCKET_SHARDS;
-  return `${intake.acceptedAt.slice(0, 13)}#${Number.isNaN(shard) ? 0 : shard}`;
+  return `${intake.acceptedAt.slice(0, 13)}#${shardOf(intake.request.debtorAccountId)}`;
+}
+
+function shardOf(accountId: string): number {
+  let hash = 0;
+  for (const character of accountId) hash = (Math.imul(hash, 31) + character.charCodeAt(0)) >>> 0;
+  return hash % ACCEPTANCE_BUCKET_SHARDS;
 }

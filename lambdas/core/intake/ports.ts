@@ -22,6 +22,9 @@ export interface IntakeStore {
   /** Removes an intake, only if it still holds this content (a claim that turned out invalid). */
   discard(transferId: string, contentHash: string): Promise<void>;
   get(transferId: string): Promise<TransferIntake | undefined>;
-  /** Intakes accepted in [fromIso, toIso), oldest hour first, decided or not. */
+  /**
+   * Intakes accepted in [fromIso, toIso), oldest hour first, decided or not; each debtor
+   * account's intakes in acceptance order (a listing cut short shows each account a prefix).
+   */
   listAccepted(fromIso: string, toIso: string): AsyncIterable<TransferIntake>;
 }

@@ -1,6 +1,7 @@
 // Proves the recovery sweep re-publishes undecided requests in the order they were accepted,
 // whatever order the intake store lists them in (a scan, or hour buckets and shards), skips the
-// decided ones, and stops at its bound: after a crash, an account's backlog is decided in order.
+// decided ones, and stops at its bound without ever publishing an account's later request ahead
+// of an earlier one: after a crash, an account's backlog is decided in order.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PaymentEvent } from '../../../lambdas/core/events/envelope.js';
@@ -61,6 +62,43 @@ describe('recoverUnfinishedRequests', () => {
         const expected = intakes.filter((entry) => !decided.has(entry.request.transferId)).map((entry) => `${entry.request.transferId}.requested`);
         expect(published.map((event) => event.id)).toEqual(expected);
         expect(report).toMatchObject({ examined: entries.length, requeued: expected.length });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('property: a run cut short by its bound publishes, for every account, a prefix of its undecided requests in acceptance order', async () => {
+    // The listing promise: accounts interleaved at random, each account's own intakes in order.
+    const scenario = fc.record({
+      entries: fc.array(fc.record({ account: fc.constantFrom('acc-1', 'acc-2', 'acc-3'), decided: fc.boolean() }), { minLength: 1, maxLength: 120 }),
+      interleaving: fc.array(fc.nat(), { minLength: 120, maxLength: 120 }),
+      bound: fc.integer({ min: 1, max: 130 }),
+    });
+
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ entries, interleaving, bound }) => {
+        const intakes = entries.map((entry, index) => intake(index, entry.account));
+        const listed = intakes.map((entry, index) => ({ entry, key: interleaving[index] ?? 0 })).sort((a, b) => a.key - b.key || a.entry.acceptedAt.localeCompare(b.entry.acceptedAt));
+        // Restore each account's own order after the shuffle: only the interleaving is random.
+        const byAccount = new Map<string, TransferIntake[]>();
+        for (const entry of intakes) byAccount.set(entry.request.debtorAccountId, [...(byAccount.get(entry.request.debtorAccountId) ?? []), entry]);
+        const cursor = new Map<string, number>();
+        const listing = listed.map(({ entry }) => {
+          const own = byAccount.get(entry.request.debtorAccountId) ?? [];
+          const next = cursor.get(entry.request.debtorAccountId) ?? 0;
+          cursor.set(entry.request.debtorAccountId, next + 1);
+          return own[next]!;
+        });
+        const decided = new Set(entries.flatMap((entry, index) => (entry.decided ? [intakes[index]!.request.transferId] : [])));
+        const { ports: sweepPorts, published } = ports(listing, decided);
+
+        await recoverUnfinishedRequests(sweepPorts, { ...window, examinedMax: bound });
+
+        for (const [account, own] of byAccount) {
+          const undecidedInOrder = own.filter((entry) => !decided.has(entry.request.transferId)).map((entry) => `${entry.request.transferId}.requested`);
+          const publishedForAccount = published.filter((event) => 'debtorAccountId' in event.data && event.data.debtorAccountId === account).map((event) => event.id);
+          expect(publishedForAccount, account).toEqual(undecidedInOrder.slice(0, publishedForAccount.length));
+        }
       }),
       { numRuns: 200 },
     );
