@@ -38,7 +38,9 @@ export async function closeAndAnnounce(
 ): Promise<CloseResult & { readonly announced: boolean }> {
   const result = await store.closeWindow(currency, windowId, by, idempotencyKey);
   if (result.kind !== 'closed') return { ...result, announced: false };
-  // A replayed close announces again: the first attempt may have died before its publish.
+  // A replayed close announces again (the first attempt may have died before its publish), but
+  // only while the window still waits to settle.
+  if (result.closed.state !== 'CLOSED') return { ...result, announced: false };
   try {
     await publisher.publish(windowClosedEvent(result.closed));
     return { ...result, announced: true };

@@ -144,12 +144,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       : await recoverUnfinishedRequests(
           {
             // A week of window over a small local table: one scan beats 168 hours of index queries.
+            // The scan lists in no order, so it is read to the end (no bound): only the undecided
+            // are kept, then sorted, and every account's backlog goes back in acceptance order.
             intake: new DynamoIntakeStore(clients.dynamodb, bindings.tables.requests, 'scan'),
             ledger,
             publisher: new SnsEventPublisher(clients.sns, bindings.topics.transactions),
             now: () => new Date(),
           },
-          { fromIso: new Date(Date.now() - INTAKE_RETENTION_SECONDS * 1_000).toISOString(), toIso: new Date().toISOString(), examinedMax: 1_000_000 },
+          { fromIso: new Date(Date.now() - INTAKE_RETENTION_SECONDS * 1_000).toISOString(), toIso: new Date().toISOString(), examinedMax: Number.POSITIVE_INFINITY },
         );
     if (startupRecovery.requeued > 0) log(`recovery: re-queued ${startupRecovery.requeued} accepted request(s) that had no outcome`);
     // Windows closed before a crash were announced only to queues that died with it.

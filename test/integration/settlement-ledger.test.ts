@@ -10,7 +10,8 @@ import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
 import { sumOfPositions } from '../../lambdas/core/settlement/netting.js';
 import { windowIdFor } from '../../lambdas/core/settlement/window.js';
 import type { PaymentEvent } from '../../lambdas/core/events/envelope.js';
-import { announceUnsettled } from '../../lambdas/settlement/close-window.js';
+import { announceUnsettled, closeAndAnnounce } from '../../lambdas/settlement/close-window.js';
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
 
@@ -212,5 +213,32 @@ describe('interbank posting', () => {
     expect(announced).toEqual([stuck]);
     expect(published.map((event) => event.type)).toEqual(['SettlementWindowClosed']);
     expect(afterSettling).toEqual([]);
+  });
+
+  it('finds windows closed before the unsettled set existed (a one-off backfill per currency)', async () => {
+    const currency: CurrencyCode = 'SGD';
+    const old = await ledger.settlement.currentWindowId(currency);
+    await ledger.settlement.closeWindow(currency, old);
+    // As a table written before the set existed: the close left no trace in it.
+    await handle.client.send(new DeleteItemCommand({ TableName: handle.tableName, Key: { pk: { S: `SETTLEMENT_UNSETTLED#${currency}` } } }));
+
+    const found = await ledger.settlement.unsettledWindows(currency, 100);
+
+    expect(found.map((window) => window.windowId)).toEqual([old]);
+  });
+
+  it('replays a keyed close without announcing a window that has settled since', async () => {
+    const currency: CurrencyCode = 'NZD';
+    const published: PaymentEvent[] = [];
+    const publisher = { publish: (event: PaymentEvent) => Promise.resolve(void published.push(event)) };
+    const first = await closeAndAnnounce(ledger.settlement, publisher, currency, undefined, undefined, 'close-nzd-1');
+    if (first.kind !== 'closed') throw new Error('expected a close');
+    await ledger.settlement.markSettledIfComplete(first.closed.windowId, 0);
+
+    const replay = await closeAndAnnounce(ledger.settlement, publisher, currency, undefined, undefined, 'close-nzd-1');
+
+    expect(replay).toMatchObject({ kind: 'closed', replayed: true, announced: false, closed: { windowId: first.closed.windowId, state: 'SETTLED' } });
+    expect(published).toHaveLength(1);
+    expect(await ledger.settlement.currentWindowId(currency)).toBe(first.opened.windowId);
   });
 });

@@ -53,6 +53,8 @@ export type CloseResult =
   | { readonly kind: 'not-found' };
 
 const CLOSE_ATTEMPTS_MAX = 6;
+/** Windows read per batch while backfilling a currency's unsettled set. */
+const BACKFILL_PAGE_WINDOWS = 100;
 
 export class SettlementConflictError extends Error {
   override name = 'SettlementConflictError';
@@ -269,8 +271,9 @@ export class DynamoSettlementStore {
       );
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      // The same request raced itself: the other attempt's outcome is the outcome.
-      if (idempotencyKey !== undefined && error.CancellationReasons?.[4]?.Code === 'ConditionalCheckFailed') {
+      // The same request raced itself: the other attempt's outcome is the outcome. (On AWS the
+      // race may show as TransactionConflict rather than a failed condition: look either way.)
+      if (idempotencyKey !== undefined) {
         const earlier = await this.#closeRequest(idempotencyKey, requestHash);
         if (earlier !== undefined) return earlier;
       }
@@ -299,10 +302,35 @@ export class DynamoSettlementStore {
    * since the first close, however long ago (no lookback limit).
    */
   async unsettledWindows(currency: CurrencyCode, limit: number): Promise<SettlementWindow[]> {
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: unsettledKey(currency), ConsistentRead: true }));
+    let { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: unsettledKey(currency), ConsistentRead: true }));
+    if (Item?.backfilled === undefined) {
+      await this.#backfillUnsettled(currency);
+      ({ Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: unsettledKey(currency), ConsistentRead: true })));
+    }
     const ids = [...(Item?.windowIds?.SS ?? [])].sort().slice(0, limit);
     const windows = await Promise.all(ids.map((id) => this.getWindow(id)));
     return windows.filter((window): window is SettlementWindow => window?.state === 'CLOSED');
+  }
+
+  /**
+   * Once per currency: windows closed before the unsettled set existed are put in it, so none
+   * already stuck is forgotten. Idempotent (ADD to a set), bounded by the windows that exist.
+   */
+  async #backfillUnsettled(currency: CurrencyCode): Promise<void> {
+    const current = parseWindowId(await this.currentWindowId(currency))?.sequence ?? 0;
+    const stuck: string[] = [];
+    for (let to = current - 1; to >= 1; to -= BACKFILL_PAGE_WINDOWS) {
+      const page = await this.windowsBetween(currency, Math.max(1, to - BACKFILL_PAGE_WINDOWS + 1), to);
+      stuck.push(...page.filter((window) => window.state === 'CLOSED').map((window) => window.windowId));
+    }
+    await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#tableName,
+        Key: unsettledKey(currency),
+        UpdateExpression: stuck.length > 0 ? 'ADD windowIds :stuck SET backfilled = :at' : 'SET backfilled = :at',
+        ExpressionAttributeValues: { ':at': { S: this.#now().toISOString() }, ...(stuck.length > 0 ? { ':stuck': { SS: stuck } } : {}) },
+      }),
+    );
   }
 
   async getWindow(windowId: string): Promise<SettlementWindow | undefined> {

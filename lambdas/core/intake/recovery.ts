@@ -18,7 +18,10 @@ export interface RecoveryWindow {
   readonly fromIso: string;
   /** Exclusive end: requests newer than this are left to the normal path. */
   readonly toIso: string;
-  /** Upper bound on intakes examined in one run; the next run continues. */
+  /**
+   * Upper bound on intakes examined in one run; the next run continues. A listing cut short must
+   * have shown each account a prefix of its intakes (the index does); a scan must not be cut.
+   */
   readonly examinedMax: number;
 }
 
@@ -62,5 +65,6 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
 
 /** Acceptance order: acceptedAt (ISO 8601, so text order is time order), then transfer id for a tie. */
 export function byAcceptance(a: TransferIntake, b: TransferIntake): number {
-  return a.acceptedAt < b.acceptedAt ? -1 : a.acceptedAt > b.acceptedAt ? 1 : a.request.transferId.localeCompare(b.request.transferId);
+  if (a.acceptedAt !== b.acceptedAt) return a.acceptedAt < b.acceptedAt ? -1 : 1;
+  return a.request.transferId < b.request.transferId ? -1 : a.request.transferId > b.request.transferId ? 1 : 0;
 }
