@@ -65,9 +65,6 @@ export async function seedDemoLedger(ledger: LedgerStore, now: Date = new Date()
   return DEMO_ACCOUNTS;
 }
 
-/** The demo institutions' channels: one API client each, as a participant would be issued them. */
-export const DEMO_CLIENT_CHANNELS = CLIENT_CHANNELS;
-
 export interface SeededClient {
   readonly file: string;
   readonly credentials: ClientCredentials;
@@ -87,7 +84,7 @@ export async function seedDemoClients(
 ): Promise<SeededClient[]> {
   const seeded: SeededClient[] = [];
   for (const institutionId of institutionIds) {
-    for (const channel of DEMO_CLIENT_CHANNELS) {
+    for (const channel of CLIENT_CHANNELS) {
       const file = path.join(dir, `${institutionId}-${channel.toLowerCase()}.json`);
       const kept = existsSync(file) ? readClientCredentials(file) : undefined;
       const stored = kept === undefined ? undefined : await ports.clients.getClient(kept.clientId);

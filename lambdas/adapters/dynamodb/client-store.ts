@@ -28,6 +28,7 @@ import {
   type NewClientKey,
 } from '../../core/trust/api-client.js';
 import { topology } from '../../../lib/topology.js';
+import { retryWhile } from './retry.js';
 import { actorFromAttribute, actorToAttribute, CorruptItemError, int, isOneOf, type Item } from './ledger-items.js';
 
 const clientKey = (clientId: string): Item => ({ pk: { S: `CLIENT#${clientId}` } });
@@ -40,22 +41,20 @@ const ROTATION_ATTEMPTS_MAX = 3;
 const CONFLICT_ATTEMPTS_MAX = 5;
 const CONFLICT_BACKOFF_BASE_MS = 20;
 
-/** Concurrent changes kept winning: the caller may retry later (the API answers 503). */
+/** Concurrent changes kept winning: the caller may retry later (the API answers 500, "retrying is safe"). */
 export class ClientStoreConflictError extends Error {
   override name = 'ClientStoreConflictError';
 }
 
 /** Runs a transaction again while DynamoDB cancels it for a conflicting one (AWS, under load). */
 async function retryingConflicts<T>(attempt: () => Promise<T>, what: string): Promise<T> {
-  for (let tries = 1; ; tries++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      const conflict = error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
-      if (!conflict) throw error;
-      if (tries >= CONFLICT_ATTEMPTS_MAX) throw new ClientStoreConflictError(`${what} kept conflicting with concurrent changes; retry`, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, CONFLICT_BACKOFF_BASE_MS * 2 ** tries * (0.5 + Math.random())));
-    }
+  const conflict = (error: unknown): boolean =>
+    error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+  try {
+    return await retryWhile(attempt, conflict, { attemptsMax: CONFLICT_ATTEMPTS_MAX, backoffBaseMs: CONFLICT_BACKOFF_BASE_MS });
+  } catch (error) {
+    if (conflict(error)) throw new ClientStoreConflictError(`${what} kept conflicting with concurrent changes; retry`, { cause: error });
+    throw error;
   }
 }
 

@@ -17,6 +17,7 @@ import {
 import { isCurrencyCode, type CurrencyCode } from '../../core/money/currency.js';
 import { parseWindowId, WINDOW_STATES, windowIdFor, type SettlementWindow } from '../../core/settlement/window.js';
 import { batchGetAll } from './batch-get.js';
+import { retryWhile } from './retry.js';
 import { actorFromAttribute, actorToAttribute, CorruptItemError, int, type Item } from './ledger-items.js';
 import type { Actor } from '../../core/trust/api-client.js';
 
@@ -195,14 +196,10 @@ export class DynamoSettlementStore {
    */
   async closeWindow(currency: CurrencyCode, windowId?: string, by?: Actor, idempotencyKey?: string): Promise<CloseResult> {
     // The close competes with every interbank posting for the window item: retry a conflict.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#closeOnce(currency, windowId, by, idempotencyKey);
-      } catch (error) {
-        if (!(error instanceof SettlementConflictError) || attempt >= CLOSE_ATTEMPTS_MAX) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt * (0.5 + Math.random())));
-      }
-    }
+    return retryWhile(() => this.#closeOnce(currency, windowId, by, idempotencyKey), (error) => error instanceof SettlementConflictError, {
+      attemptsMax: CLOSE_ATTEMPTS_MAX,
+      backoffBaseMs: 20,
+    });
   }
 
   async #closeOnce(currency: CurrencyCode, windowId: string | undefined, by: Actor | undefined, idempotencyKey: string | undefined): Promise<CloseResult> {
