@@ -101,9 +101,9 @@ const TABLES = {
     name: 'requests',
     partitionKey: 'pk',
     timeToLiveAttribute: 'expiresAtEpochSeconds',
-    // The recovery sweep finds recent intakes by acceptance hour; the bucket is sharded so one
-    // hour's writes spread over several index partitions instead of one hot one.
-    globalSecondaryIndexes: [{ indexName: 'byAcceptanceBucket', partitionKey: 'acceptanceBucket', sortKey: 'acceptedAt' }],
+    // Sparse: only undecided intakes carry the shard attribute (the decision removes it), so the
+    // recovery sweep reads what needs recovering and nothing else, oldest first per shard.
+    globalSecondaryIndexes: [{ indexName: 'undecidedByAcceptance', partitionKey: 'undecidedShard', sortKey: 'acceptedAt' }],
   },
   /**
    * Participants' API clients: status and public keys (never a private key). Read on every
@@ -201,7 +201,11 @@ const HANDLERS = {
     entry: 'lambdas/posting/handler.ts',
     timeoutSeconds: 30,
     memorySizeMb: 512,
-    tables: [{ table: 'ledger', access: 'readWrite' }],
+    tables: [
+      { table: 'ledger', access: 'readWrite' },
+      // Marks the request's intake decided, which takes it out of the recovery sweep's index.
+      { table: 'requests', access: 'readWrite' },
+    ],
     publishes: ['transactions'],
     quarantinesTo: ['posting'],
     notifies: [],

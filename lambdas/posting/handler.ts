@@ -4,11 +4,12 @@
 // in the batch while other groups proceed. The composition root is at the end of the file.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { EventOf, PaymentEvent } from '../core/events/envelope.js';
-import { MissingRejectionReasonError, transactionDecided, transactionModified } from '../core/events/transfer-events.js';
+import { MissingRejectionReasonError } from '../core/events/transfer-events.js';
 import type { EventPublisher } from '../core/events/ports.js';
+import type { IntakeStore } from '../core/intake/ports.js';
+import { decideTransfer } from '../core/ledger/decide-transfer.js';
 import type { LedgerStore, PostingResult } from '../core/ledger/ports.js';
-import { transferContentHash, type TransferRequest } from '../core/ledger/transfer.js';
+import { DynamoIntakeStore } from '../adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore, SameAccountTransferError } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
@@ -20,15 +21,16 @@ import { envVar } from '../../lib/topology.js';
 export interface PostingDependencies {
   readonly ledger: LedgerStore;
   readonly publisher: EventPublisher;
+  readonly intake: Pick<IntakeStore, 'markDecided'>;
   readonly quarantine: Quarantine;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now?: () => Date;
 }
 
-
 export function createPostingHandler(deps: PostingDependencies): SqsBatchHandler {
   const now = deps.now ?? (() => new Date());
+  const ports = { ledger: deps.ledger, publisher: deps.publisher, intake: deps.intake, now };
   return eventConsumer({
     queue: 'posting',
     types: ['TransactionRequested'],
@@ -37,37 +39,12 @@ export function createPostingHandler(deps: PostingDependencies): SqsBatchHandler
     metrics: deps.metrics,
     correlationIdOf: (event) => event.data.transactionId,
     isPermanent,
-    handle: async (event) => {
-      const result = await deps.ledger.postTransfer(toTransferRequest(event));
-      await deps.publisher.publish(outcomeEvent(event, result, now()));
-      recordOutcome(deps, result, now());
-    },
+    handle: async (event) => recordOutcome(deps, await decideTransfer(ports, event), now()),
   });
 }
 
 function isPermanent(error: unknown): error is Error {
   return isPermanentFailure(error) || error instanceof SameAccountTransferError || error instanceof MissingRejectionReasonError;
-}
-
-function toTransferRequest(event: EventOf<'TransactionRequested'>): TransferRequest {
-  const { transactionId, reference, clientId, initiatingInstitutionId, ...fields } = event.data;
-  return {
-    transferId: transactionId,
-    ...fields,
-    ...(reference !== undefined ? { reference } : {}),
-    ...(clientId !== undefined ? { clientId } : {}),
-    ...(initiatingInstitutionId !== undefined ? { initiatingInstitutionId } : {}),
-  };
-}
-
-/** The event that reports a posting result. */
-export function outcomeEvent(cause: EventOf<'TransactionRequested'>, result: PostingResult, now: Date): PaymentEvent {
-  const causation = { causationId: cause.id, occurredAt: now.toISOString() };
-  if (result.kind === 'modified') {
-    const request = toTransferRequest(cause);
-    return transactionModified(request, transferContentHash(request), causation);
-  }
-  return transactionDecided(result.transfer, causation);
 }
 
 function recordOutcome(deps: PostingDependencies, result: PostingResult, now: Date): void {
@@ -96,6 +73,7 @@ export function postingHandlerFromEnv(env: Environment): SqsBatchHandler {
   return createPostingHandler({
     ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
     publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('transactions'))),
+    intake: new DynamoIntakeStore(clients.dynamodb, requireEnv(env, envVar.table('requests'))),
     quarantine: new SqsQuarantine(clients.sqs, requireEnv(env, envVar.deadLetterQueue('posting'))),
     logger,
     metrics,

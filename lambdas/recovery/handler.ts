@@ -1,7 +1,8 @@
 // Recovery handler: on a schedule, re-queues every accepted request that has no outcome in the
-// ledger yet (the safety net for a publish that failed after the intake record was written).
-// It looks at a sliding window that ends a grace period ago, so requests still on their normal
-// way through the queue are left alone. The composition root is at the end.
+// ledger yet (the safety net for a publish that failed after the intake record was written). It
+// reads the sparse index of undecided intakes, so its cost follows the backlog, not the traffic,
+// and leaves requests younger than a grace period to their normal path. The composition root is
+// at the end.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoIntakeStore } from '../adapters/dynamodb/intake-store.js';
@@ -10,12 +11,14 @@ import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { recoverUnfinishedRequests, type RecoveryPorts, type RecoveryReport } from '../core/intake/recovery.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
-import { envVar, topology } from '../../lib/topology.js';
+import { envVar } from '../../lib/topology.js';
 
 /** Requests younger than this are still on their normal path; the sweep leaves them alone. */
 export const RECOVERY_GRACE_SECONDS = 60;
-/** Each run looks back over three schedule periods, so one missed run loses nothing. */
-const LOOKBACK_PERIODS = 3;
+/**
+ * Undecided intakes examined per run (spread evenly over the index's shards); the next run
+ * continues with what is left. A backlog this large is an incident: the metrics below alarm first.
+ */
 export const RECOVERY_EXAMINED_MAX = 50_000;
 
 export interface RecoveryDependencies extends RecoveryPorts {
@@ -25,23 +28,26 @@ export interface RecoveryDependencies extends RecoveryPorts {
 
 export type RecoveryHandler = (event?: unknown) => Promise<RecoveryReport>;
 
-export function createRecoveryHandler(deps: RecoveryDependencies, lookbackSeconds = defaultLookbackSeconds()): RecoveryHandler {
+export function createRecoveryHandler(deps: RecoveryDependencies): RecoveryHandler {
   return async () => {
     const now = deps.now().getTime();
     const report = await recoverUnfinishedRequests(deps, {
-      fromIso: new Date(now - (lookbackSeconds + RECOVERY_GRACE_SECONDS) * 1_000).toISOString(),
-      toIso: new Date(now - RECOVERY_GRACE_SECONDS * 1_000).toISOString(),
+      acceptedBeforeIso: new Date(now - RECOVERY_GRACE_SECONDS * 1_000).toISOString(),
       examinedMax: RECOVERY_EXAMINED_MAX,
     });
+    // Backlog: requests past the grace period with no outcome. Lag: how long the oldest of them
+    // has waited. Both are zero in a healthy pipeline; alarms watch them.
+    deps.metrics.addMetric('RecoveryBacklog', MetricUnit.Count, report.requeued);
+    const lagSeconds = report.oldestRequeuedAcceptedAt !== undefined ? Math.max(0, (now - Date.parse(report.oldestRequeuedAcceptedAt)) / 1_000) : 0;
+    deps.metrics.addMetric('RecoveryLag', MetricUnit.Seconds, lagSeconds);
     deps.metrics.addMetric('RequestsRequeued', MetricUnit.Count, report.requeued);
+    deps.metrics.addMetric('IntakesMarkedDecided', MetricUnit.Count, report.markedDecided);
     deps.metrics.publishStoredMetrics();
-    if (report.requeued > 0) deps.logger.warn('re-queued accepted requests that had no outcome', { requeued: report.requeued, examined: report.examined });
+    if (report.requeued > 0) {
+      deps.logger.warn('re-queued accepted requests that had no outcome', { requeued: report.requeued, examined: report.examined, lagSeconds });
+    }
     return report;
   };
-}
-
-function defaultLookbackSeconds(): number {
-  return LOOKBACK_PERIODS * topology.handlers.recovery.scheduleRateMinutes * 60;
 }
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { alertsHandlerFromEnv } from '../../lambdas/alerts/handler.js';
 import { apiHandlerFromEnv } from '../../lambdas/api/handler.js';
-import { DynamoIntakeStore, INTAKE_RETENTION_SECONDS } from '../../lambdas/adapters/dynamodb/intake-store.js';
+import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
 import { recoverUnfinishedRequests, type RecoveryReport } from '../../lambdas/core/intake/recovery.js';
@@ -139,19 +139,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (seededAccounts.length > 0) log(`seeded ${seededAccounts.length} demo accounts in ${Date.now() - seedStartedAt} ms`);
     // A fresh in-memory database has nothing to recover; persisted data or a shared endpoint may.
     const fresh = options.dataDir === undefined && options.endpoint === undefined;
-    const startupRecovery = fresh
-      ? { examined: 0, requeued: 0, requeuedTransferIds: [] }
+    const startupRecovery: RecoveryReport = fresh
+      ? { examined: 0, requeued: 0, requeuedTransferIds: [], markedDecided: 0 }
       : await recoverUnfinishedRequests(
           {
-            // A week of window over a small local table: one scan beats 168 hours of index queries.
-            // The scan lists in no order, so it is read to the end (no bound): only the undecided
-            // are kept, then sorted, and every account's backlog goes back in acceptance order.
-            intake: new DynamoIntakeStore(clients.dynamodb, bindings.tables.requests, 'scan'),
+            intake: new DynamoIntakeStore(clients.dynamodb, bindings.tables.requests),
             ledger,
             publisher: new SnsEventPublisher(clients.sns, bindings.topics.transactions),
             now: () => new Date(),
           },
-          { fromIso: new Date(Date.now() - INTAKE_RETENTION_SECONDS * 1_000).toISOString(), toIso: new Date().toISOString(), examinedMax: Number.POSITIVE_INFINITY },
+          // Everything undecided, however recent: nothing else is queued until this is done, so an
+          // account's recovered requests go ahead of any it accepts after the restart.
+          { acceptedBeforeIso: '9999-12-31T23:59:59.999Z', examinedMax: Number.POSITIVE_INFINITY },
         );
     if (startupRecovery.requeued > 0) log(`recovery: re-queued ${startupRecovery.requeued} accepted request(s) that had no outcome`);
     // Windows closed before a crash were announced only to queues that died with it.

@@ -10,6 +10,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLambdaContext } from '../../lib/local/lambda-context.js';
+import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import { accountToItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
@@ -47,6 +48,7 @@ function dependencies(overrides: Partial<PostingDependencies> = {}): PostingDepe
   return {
     ledger,
     publisher,
+    intake: new DynamoIntakeStore(world.clients.dynamodb, world.bindings.tables.requests),
     quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.posting.deadLetterUrl),
     logger: new Logger({ serviceName: 'payments-posting', logLevel: 'SILENT' }),
     metrics: new Metrics({ serviceName: 'payments-posting', namespace: 'PaymentsBackbone' }),
@@ -128,7 +130,7 @@ describe('posting handler on the posting queue', () => {
     expect(events.get(request.transferId)).toMatchObject({ type: 'TransactionPosted', id: eventIdFor.posted(request.transferId) });
   });
 
-  it('costs exactly one DynamoDB request per transfer on the happy path, once the accounts are known', async () => {
+  it('costs one ledger transaction per transfer on the happy path, once the accounts are known, and one intake mark', async () => {
     const debtors = await Promise.all([1, 2, 3, 4, 5].map(() => openFundedAccount(handle, { balanceMinor: 1_000n })));
     const creditor = await openFundedAccount(handle);
     // The store learns each account's institution on first sight (it never changes), and then
@@ -152,7 +154,9 @@ describe('posting handler on the posting queue', () => {
       world.clients.dynamodb.middlewareStack.remove('countRequests');
     }
 
-    expect(commands).toEqual(requests.map(() => 'TransactWriteItemsCommand'));
+    // The mark takes the request out of the recovery sweep's index; it touches the requests table
+    // only, never a ledger item, and is not part of the posting transaction.
+    expect(commands).toEqual(requests.flatMap(() => ['TransactWriteItemsCommand', 'UpdateItemCommand']));
   });
 
   it('rejects an unaffordable transfer and publishes TransactionRejected with the reason', async () => {

@@ -66,52 +66,55 @@ describe('recovery sweep', () => {
     await drainQueue(
       world,
       'posting',
-      createPostingHandler({ ledger, publisher, quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.posting.deadLetterUrl), ...silent() }),
+      createPostingHandler({ ledger, publisher, intake, quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.posting.deadLetterUrl), ...silent() }),
     );
     const again = await recover();
 
     expect(report.requeuedTransferIds).toEqual([stranded.transferId]);
+    // The decided one was listed (nothing marked it) and is marked now; the recent one is not listed.
     expect(report.examined).toBe(2);
+    expect(report.markedDecided).toBe(1);
     expect((await ledger.getTransfer(stranded.transferId))?.status).toBe('POSTED');
     expect(await ledger.getTransfer(tooRecent.transferId)).toBeUndefined();
-    expect(again.requeued).toBe(0);
+    expect(again).toMatchObject({ requeued: 0, examined: 0 });
     expect((await ledger.getAccount(debtor.accountId))?.balanceMinor).toBe(550n);
   });
 
-  it("finds intakes across hours of the acceptance index, each account's in acceptance order, and none outside the window (scan agrees)", async () => {
-    const debtor = await openFundedAccount(handle, { balanceMinor: 10_000n });
+  it("lists undecided intakes only, each account's in acceptance order, oldest first, within its bound", async () => {
+    const debtors = [await openFundedAccount(handle, { balanceMinor: 10_000n }), await openFundedAccount(handle, { balanceMinor: 10_000n })];
     const creditor = await openFundedAccount(handle);
-    // Two days ago, inside the intake retention: older items would be due for TTL deletion,
-    // which DynamoDB Local carries out, and the listing would race the reaper.
-    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 48 * 3_600_000;
-    const base = hour + 30 * 60_000;
-    const from = new Date(hour + 3_600_000).toISOString();
-    const to = new Date(hour + 3 * 3_600_000).toISOString();
-    const requests = Array.from({ length: 24 }, (_, index) => transferRequest(debtor.accountId, creditor.accountId, index + 1));
-    for (const [index, request] of requests.entries()) {
-      await intake.recordAccepted(intakeOf(request, new Date(base + index * 10 * 60_000)));
-    }
+    const base = Date.now() - 48 * 3_600_000;
+    // Accepted over two days, out of order per store write, so the index (not write order) sorts.
+    const intakes = Array.from({ length: 24 }, (_, index) =>
+      intakeOf(transferRequest(debtors[index % 2]!.accountId, creditor.accountId, index + 1), new Date(base + index * 97 * 60_000)),
+    );
+    for (const entry of [...intakes].reverse()) await intake.recordAccepted(entry);
+    const markedDecided = intakes.filter((_, index) => index % 3 === 0);
+    for (const entry of markedDecided) await intake.markDecided(entry.request.transferId);
+    const cutoff = intakes[20]!.acceptedAt;
+    const mine = (listed: readonly TransferIntake[]) => listed.filter((entry) => intakes.some((own) => own.request.transferId === entry.request.transferId));
 
     // Secondary indexes are eventually consistent (on AWS as in DynamoDB Local): the sweep's grace
     // period covers that, and so does this bounded wait.
-    let listed: string[] = [];
-    for (let attempt = 0; attempt < 50 && listed.length < 12; attempt++) {
+    const expected = intakes.filter((entry, index) => index % 3 !== 0 && entry.acceptedAt < cutoff);
+    let listed: TransferIntake[] = [];
+    for (let attempt = 0; attempt < 50 && listed.length !== expected.length; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
       listed = [];
-      for await (const found of intake.listAccepted(from, to)) listed.push(found.request.transferId);
+      for await (const found of intake.listUndecided(cutoff, Number.POSITIVE_INFINITY)) listed.push(found);
+      listed = mine(listed);
     }
-    const scanned: string[] = [];
-    const byScan = new DynamoIntakeStore(world.clients.dynamodb, world.bindings.tables.requests, 'scan');
-    for await (const found of byScan.listAccepted(from, to)) scanned.push(found.request.transferId);
+    const bounded: TransferIntake[] = [];
+    for await (const found of intake.listUndecided(cutoff, 64 * 2)) bounded.push(found);
 
-    const expected = requests.filter((_, index) => {
-      const at = base + index * 10 * 60_000;
-      return at >= Date.parse(from) && at < Date.parse(to);
-    });
-    // One debtor's intakes come out of the index in acceptance order (one bucket per hour), so a
-    // sweep cut short never sees a later one without the earlier ones.
-    expect(listed).toEqual(expected.map((request) => request.transferId));
-    expect(listed).toHaveLength(12);
-    expect([...scanned].sort()).toEqual([...listed].sort());
+    expect(new Set(listed.map((entry) => entry.request.transferId))).toEqual(new Set(expected.map((entry) => entry.request.transferId)));
+    for (const debtor of debtors) {
+      const own = (entries: readonly TransferIntake[]) => entries.filter((entry) => entry.request.debtorAccountId === debtor.accountId).map((entry) => entry.request.transferId);
+      // Each account in acceptance order; under a bound of two per shard, a prefix of that.
+      expect(own(listed)).toEqual(own(expected));
+      expect(own(mine(bounded))).toEqual(own(expected).slice(0, own(mine(bounded)).length));
+    }
+    expect(mine(bounded).length).toBeGreaterThanOrEqual(2);
+    expect(mine(bounded).length).toBeLessThanOrEqual(4);
   });
 });

@@ -11,6 +11,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
 import { SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
+import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import { createPostingHandler } from '../../lambdas/posting/handler.js';
 
 export interface DrainOptions {
@@ -104,6 +105,7 @@ export async function drainPosting(world: TestWorld, ledger: LedgerStore): Promi
   const posting = createPostingHandler({
     ledger,
     publisher: new SnsEventPublisher(world.clients.sns, world.bindings.topics.transactions),
+    intake: new DynamoIntakeStore(world.clients.dynamodb, world.bindings.tables.requests),
     quarantine: new SqsQuarantine(world.clients.sqs, world.bindings.queues.posting.deadLetterUrl),
     logger: new Logger({ serviceName: 'payments-posting', logLevel: 'SILENT' }),
     metrics: new Metrics({ serviceName: 'payments-posting', namespace: 'PaymentsBackbone' }),

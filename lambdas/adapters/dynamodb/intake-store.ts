@@ -1,12 +1,15 @@
 // DynamoDB implementation of the IntakeStore port, on the requests table (one item per transfer
-// id, expiring through TTL once the idempotency window has passed).
+// id, expiring through TTL once the idempotency window has passed). An undecided intake carries an
+// `undecidedShard` attribute, which puts it in a sparse index ordered by acceptance; marking it
+// decided removes the attribute, so the recovery sweep reads undecided intakes only, however many
+// requests the table holds.
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  ScanCommand,
+  UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { IntakeStore, RecordIntakeResult, TransferIntake } from '../../core/intake/ports.js';
@@ -15,15 +18,17 @@ import { topology } from '../../../lib/topology.js';
 
 /** How long a request record is kept for idempotent replays (and recovery) before TTL removes it. */
 export const INTAKE_RETENTION_SECONDS = 7 * 86_400;
-/** Shards per acceptance hour in the sweep index (spreads one hour's writes over partitions). */
-export const ACCEPTANCE_BUCKET_SHARDS = 8;
-/** Bound on index pages read per bucket in one listing. */
-const BUCKET_PAGES_MAX = 1_000;
-const HOUR_MS = 3_600_000;
+/**
+ * Partitions of the undecided index. Every accepted request writes the index once and its decision
+ * removes it once: at 10,000 requests/s that is 20,000 index writes/s, and one index partition
+ * takes about 1,000, so 64 shards leave room. The shard is a function of the debtor account, which
+ * keeps each account's undecided intakes in one partition, in acceptance order.
+ */
+export const UNDECIDED_SHARDS = 64;
+/** Items per index page. */
+const PAGE_ITEMS_MAX = 1_000;
 
-const SWEEP_INDEX = topology.tables.requests.globalSecondaryIndexes[0];
-
-export type IntakeListing = 'index' | 'scan';
+const UNDECIDED_INDEX = topology.tables.requests.globalSecondaryIndexes[0];
 
 const intakeKey = (transferId: string): Item => ({ pk: { S: `REQUEST#${transferId}` } });
 
@@ -31,19 +36,9 @@ export class DynamoIntakeStore implements IntakeStore {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
 
-  readonly #listBy: IntakeListing;
-
-  /**
-   * @param listBy how listAccepted finds intakes: through the acceptance index (a few queries per
-   *   hour of window; right for a short window over a large table, the scheduled sweep) or one
-   *   table scan (right for a long window over a small table, a local runtime's start-up sweep).
-   *   A scan lists in no order at all, so it keeps the per-account prefix promise only when it is
-   *   read to the end: use it only with a bound the table cannot reach.
-   */
-  constructor(client: DynamoDBClient, tableName: string, listBy: IntakeListing = 'index') {
+  constructor(client: DynamoDBClient, tableName: string) {
     this.#client = client;
     this.#tableName = tableName;
-    this.#listBy = listBy;
   }
 
   async recordAccepted(intake: TransferIntake): Promise<RecordIntakeResult> {
@@ -81,61 +76,52 @@ export class DynamoIntakeStore implements IntakeStore {
     }
   }
 
-  listAccepted(fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
-    return this.#listBy === 'index' ? this.#listByIndex(fromIso, toIso) : this.#listByScan(fromIso, toIso);
-  }
-
-  async *#listByScan(fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
-    let startKey: Item | undefined;
-    for (let page = 0; page < BUCKET_PAGES_MAX; page++) {
-      const result = await this.#client.send(
-        new ScanCommand({
+  async markDecided(transferId: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
           TableName: this.#tableName,
-          FilterExpression: 'entity = :intake AND acceptedAt >= :from AND acceptedAt < :to',
-          ExpressionAttributeValues: { ':intake': { S: 'INTAKE' }, ':from': { S: fromIso }, ':to': { S: toIso } },
-          ConsistentRead: true,
-          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+          Key: intakeKey(transferId),
+          UpdateExpression: 'REMOVE #shard',
+          // Never create a stub item for a transfer that has no intake (expired, or not from the API).
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#shard': UNDECIDED_INDEX.partitionKey },
         }),
       );
-      for (const item of result.Items ?? []) yield fromItem(item);
-      startKey = result.LastEvaluatedKey;
-      if (startKey === undefined) return;
-    }
-    throw new CorruptItemError(`requests table has more than ${BUCKET_PAGES_MAX} scan pages`);
-  }
-
-  async *#listByIndex(fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
-    const fromMs = Date.parse(fromIso);
-    const toMs = Date.parse(toIso);
-    if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError(`bad window ${fromIso} .. ${toIso}`);
-    for (let hourMs = Math.floor(fromMs / HOUR_MS) * HOUR_MS; hourMs < toMs; hourMs += HOUR_MS) {
-      const hour = new Date(hourMs).toISOString().slice(0, 13);
-      // One page at a time: memory stays bounded by a page whatever the window holds.
-      for (let shard = 0; shard < ACCEPTANCE_BUCKET_SHARDS; shard++) yield* this.#listBucket(`${hour}#${shard}`, fromIso, toIso);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 
-  async *#listBucket(bucket: string, fromIso: string, toIso: string): AsyncIterable<TransferIntake> {
+  async *listUndecided(acceptedBeforeIso: string, limit: number): AsyncIterable<TransferIntake> {
+    if (!(limit >= 0)) throw new RangeError(`limit must be a number >= 0, got ${limit}`);
+    const perShard = Math.ceil(limit / UNDECIDED_SHARDS);
+    if (perShard === 0) return;
+    // One shard after the other, one page at a time: memory stays bounded by a page.
+    for (let shard = 0; shard < UNDECIDED_SHARDS; shard++) yield* this.#listShard(shard, acceptedBeforeIso, perShard);
+  }
+
+  async *#listShard(shard: number, acceptedBeforeIso: string, max: number): AsyncIterable<TransferIntake> {
+    let listed = 0;
     let startKey: Item | undefined;
-    for (let page = 0; page < BUCKET_PAGES_MAX; page++) {
+    do {
       const result = await this.#client.send(
         new QueryCommand({
           TableName: this.#tableName,
-          IndexName: SWEEP_INDEX.indexName,
-          KeyConditionExpression: '#bucket = :bucket AND #acceptedAt BETWEEN :from AND :to',
-          ExpressionAttributeNames: { '#bucket': SWEEP_INDEX.partitionKey, '#acceptedAt': SWEEP_INDEX.sortKey },
-          ExpressionAttributeValues: { ':bucket': { S: bucket }, ':from': { S: fromIso }, ':to': { S: toIso } },
+          IndexName: UNDECIDED_INDEX.indexName,
+          KeyConditionExpression: '#shard = :shard AND #acceptedAt < :before',
+          ExpressionAttributeNames: { '#shard': UNDECIDED_INDEX.partitionKey, '#acceptedAt': UNDECIDED_INDEX.sortKey },
+          ExpressionAttributeValues: { ':shard': { S: shardKey(shard) }, ':before': { S: acceptedBeforeIso } },
+          Limit: Math.min(PAGE_ITEMS_MAX, max - listed),
           ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
       for (const item of result.Items ?? []) {
-        const intake = fromItem(item);
-        if (intake.acceptedAt < toIso) yield intake;
+        listed++;
+        yield fromItem(item);
       }
       startKey = result.LastEvaluatedKey;
-      if (startKey === undefined) return;
-    }
-    throw new CorruptItemError(`acceptance bucket ${bucket} has more than ${BUCKET_PAGES_MAX} pages`);
+    } while (startKey !== undefined && listed < max);
   }
 
   async get(transferId: string): Promise<TransferIntake | undefined> {
@@ -161,7 +147,7 @@ function toItem(intake: TransferIntake): Item {
     idempotencyKey: { S: intake.idempotencyKey },
     apiRequestId: { S: intake.apiRequestId },
     acceptedAt: { S: intake.acceptedAt },
-    [SWEEP_INDEX.partitionKey]: { S: acceptanceBucket(intake) },
+    [UNDECIDED_INDEX.partitionKey]: { S: shardKey(shardOf(intake.request.debtorAccountId)) },
     expiresAtEpochSeconds: { N: String(acceptedSeconds + INTAKE_RETENTION_SECONDS) },
   };
 }
@@ -181,18 +167,10 @@ function fromItem(item: Item): TransferIntake {
   return { request, idempotencyKey, contentHash, apiRequestId, acceptedAt };
 }
 
-/**
- * `<acceptance hour>#<shard>`, the shard a stable function of the debtor account: all of an
- * account's requests of one hour are in one bucket, listed in acceptance order (the index's sort
- * key). A sweep cut short by its bound has then seen, for every account, a prefix of its requests
- * in acceptance order, never a later one without the earlier ones.
- */
-function acceptanceBucket(intake: TransferIntake): string {
-  return `${intake.acceptedAt.slice(0, 13)}#${shardOf(intake.request.debtorAccountId)}`;
-}
+const shardKey = (shard: number): string => `UNDECIDED#${shard}`;
 
 function shardOf(accountId: string): number {
   let hash = 0;
   for (const character of accountId) hash = (Math.imul(hash, 31) + character.charCodeAt(0)) >>> 0;
-  return hash % ACCEPTANCE_BUCKET_SHARDS;
+  return hash % UNDECIDED_SHARDS;
 }

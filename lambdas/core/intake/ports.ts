@@ -1,7 +1,8 @@
 // The intake port: the durable record of a channel's request, written before it is queued, so an
-// accepted request can be answered idempotently and never lost. Whether it still needs queuing is
-// never stored here: it is "no outcome in the ledger yet", which replays and the recovery sweep
-// check against the ledger itself.
+// accepted request can be answered idempotently and never lost. An intake is listed as undecided
+// until the posting handler (or the recovery sweep, having seen its outcome in the ledger) marks it
+// decided; the mark is only a hint that keeps the listing small: the ledger stays the truth, and
+// the sweep checks every listed intake against it before re-queuing.
 import type { TransferRequest } from '../ledger/transfer.js';
 
 export interface TransferIntake {
@@ -23,8 +24,12 @@ export interface IntakeStore {
   discard(transferId: string, contentHash: string): Promise<void>;
   get(transferId: string): Promise<TransferIntake | undefined>;
   /**
-   * Intakes accepted in [fromIso, toIso), oldest hour first, decided or not; each debtor
-   * account's intakes in acceptance order (a listing cut short shows each account a prefix).
+   * Intakes not yet marked decided and accepted before `acceptedBeforeIso`, at most `limit` of
+   * them, without reading decided ones. Each debtor account's intakes come in acceptance order and
+   * a listing cut short by `limit` shows every account a prefix of its own (never a later intake
+   * without the earlier ones); the limit is shared fairly, so one busy account cannot hide others.
    */
-  listAccepted(fromIso: string, toIso: string): AsyncIterable<TransferIntake>;
+  listUndecided(acceptedBeforeIso: string, limit: number): AsyncIterable<TransferIntake>;
+  /** Takes the intake out of the undecided listing; a no-op when it is gone or already marked. */
+  markDecided(transferId: string): Promise<void>;
 }

@@ -4,7 +4,8 @@
 // request that was queued after all is harmless, because posting is idempotent by transfer id.
 // Requests are re-published in the order they were accepted, whatever order the store lists them
 // in: an account's requests are decided in that order, so with a tight balance the earlier one is
-// the one that posts.
+// the one that posts. Intakes listed as undecided whose outcome is in the ledger after all (the
+// posting handler stopped between deciding and marking) are marked decided here.
 import type { EventPublisher } from '../events/ports.js';
 import { transactionRequested } from '../events/transfer-events.js';
 import type { LedgerStore } from '../ledger/ports.js';
@@ -14,13 +15,12 @@ import type { IntakeStore, TransferIntake } from './ports.js';
 export const RECOVERY_CHECK_BATCH = 100;
 
 export interface RecoveryWindow {
-  /** Inclusive start of the acceptance window (ISO 8601). */
-  readonly fromIso: string;
-  /** Exclusive end: requests newer than this are left to the normal path. */
-  readonly toIso: string;
+  /** Requests accepted at or after this (ISO 8601) are still on their normal path: left alone. */
+  readonly acceptedBeforeIso: string;
   /**
-   * Upper bound on intakes examined in one run; the next run continues. A listing cut short must
-   * have shown each account a prefix of its intakes (the index does); a scan must not be cut.
+   * Upper bound on intakes examined in one run; the next run continues. The store shows each
+   * account a prefix of its undecided intakes, so a run cut short never re-queues a later request
+   * of an account ahead of an earlier one.
    */
   readonly examinedMax: number;
 }
@@ -29,6 +29,10 @@ export interface RecoveryReport {
   readonly examined: number;
   readonly requeued: number;
   readonly requeuedTransferIds: readonly string[];
+  /** Listed as undecided but decided in the ledger: marked decided by this run. */
+  readonly markedDecided: number;
+  /** Acceptance time of the oldest request re-queued by this run (its lag), if any. */
+  readonly oldestRequeuedAcceptedAt?: string;
 }
 
 export interface RecoveryPorts {
@@ -40,27 +44,41 @@ export interface RecoveryPorts {
 
 export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: RecoveryWindow): Promise<RecoveryReport> {
   let examined = 0;
+  let markedDecided = 0;
   const undecided: TransferIntake[] = [];
   let batch: TransferIntake[] = [];
   const check = async (): Promise<void> => {
     const decided = await ports.ledger.decidedTransferIds(batch.map((intake) => intake.request.transferId));
-    undecided.push(...batch.filter((intake) => !decided.has(intake.request.transferId)));
+    for (const intake of batch) {
+      if (!decided.has(intake.request.transferId)) {
+        undecided.push(intake);
+        continue;
+      }
+      await ports.intake.markDecided(intake.request.transferId);
+      markedDecided++;
+    }
     batch = [];
   };
-  for await (const intake of ports.intake.listAccepted(window.fromIso, window.toIso)) {
-    if (examined >= window.examinedMax) break;
+  for await (const intake of ports.intake.listUndecided(window.acceptedBeforeIso, window.examinedMax)) {
     examined++;
     batch.push(intake);
     if (batch.length === RECOVERY_CHECK_BATCH) await check();
   }
   if (batch.length > 0) await check();
-  // Bounded by examinedMax; the whole run is sorted so that an account's requests, which the
-  // store may list across buckets and pages in any order, go back on the topic as accepted.
+  // The store lists shard after shard; sorting the run puts every account's requests back on the
+  // topic as accepted (and oldest first overall).
   undecided.sort(byAcceptance);
   for (const intake of undecided) {
     await ports.publisher.publish(transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt }));
   }
-  return { examined, requeued: undecided.length, requeuedTransferIds: undecided.map((intake) => intake.request.transferId) };
+  const oldest = undecided[0];
+  return {
+    examined,
+    requeued: undecided.length,
+    requeuedTransferIds: undecided.map((intake) => intake.request.transferId),
+    markedDecided,
+    ...(oldest !== undefined ? { oldestRequeuedAcceptedAt: oldest.acceptedAt } : {}),
+  };
 }
 
 /** Acceptance order: acceptedAt (ISO 8601, so text order is time order), then transfer id for a tie. */

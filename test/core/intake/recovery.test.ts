@@ -1,7 +1,7 @@
 // Proves the recovery sweep re-publishes undecided requests in the order they were accepted,
-// whatever order the intake store lists them in (a scan, or hour buckets and shards), skips the
-// decided ones, and stops at its bound without ever publishing an account's later request ahead
-// of an earlier one: after a crash, an account's backlog is decided in order.
+// whatever order the intake store lists them in (shard after shard), marks the decided ones, and
+// stops at its bound without ever publishing an account's later request ahead of an earlier one:
+// after a crash, an account's backlog is decided in order.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PaymentEvent } from '../../../lambdas/core/events/envelope.js';
@@ -30,20 +30,28 @@ function intake(index: number, debtorAccountId: string): TransferIntake {
 /** Only what the sweep uses of each port; listing order is the test's to choose. */
 function ports(listed: readonly TransferIntake[], decided: ReadonlySet<string>) {
   const published: PaymentEvent[] = [];
+  const marked: string[] = [];
+  const limits: number[] = [];
   const intakeStore = {
-    listAccepted: () => ({
-      [Symbol.asyncIterator]: () => {
-        let next = 0;
-        return { next: () => Promise.resolve(next < listed.length ? { done: false, value: listed[next++] } : { done: true, value: undefined }) };
-      },
-    }),
+    // The store's promise under a limit: a prefix of its listing.
+    listUndecided: (_before: string, limit: number) => {
+      limits.push(limit);
+      const shown = listed.slice(0, limit);
+      return {
+        [Symbol.asyncIterator]: () => {
+          let next = 0;
+          return { next: () => Promise.resolve(next < shown.length ? { done: false, value: shown[next++] } : { done: true, value: undefined }) };
+        },
+      };
+    },
+    markDecided: (transferId: string) => Promise.resolve(void marked.push(transferId)),
   } as unknown as IntakeStore;
   const ledger = { decidedTransferIds: (ids: readonly string[]) => Promise.resolve(new Set(ids.filter((id) => decided.has(id)))) } as unknown as LedgerStore;
   const publisher: EventPublisher = { publish: (event) => Promise.resolve(void published.push(event)) };
-  return { ports: { intake: intakeStore, ledger, publisher, now: () => new Date() }, published };
+  return { ports: { intake: intakeStore, ledger, publisher, now: () => new Date() }, published, marked, limits };
 }
 
-const window = { fromIso: '2026-01-01T00:00:00.000Z', toIso: '2027-01-01T00:00:00.000Z', examinedMax: 10_000 };
+const window = { acceptedBeforeIso: '2027-01-01T00:00:00.000Z', examinedMax: 10_000 };
 
 describe('recoverUnfinishedRequests', () => {
   it('property: re-publishes the undecided requests of every account in acceptance order, whatever the listing order', async () => {
@@ -55,13 +63,14 @@ describe('recoverUnfinishedRequests', () => {
       fc.asyncProperty(scenario, async ([entries, listingOrder]) => {
         const intakes = entries.map((entry, index) => intake(index, entry.account));
         const decided = new Set(entries.flatMap((entry, index) => (entry.decided ? [intakes[index]!.request.transferId] : [])));
-        const { ports: sweepPorts, published } = ports(listingOrder.map((index) => intakes[index]!), decided);
+        const { ports: sweepPorts, published, marked } = ports(listingOrder.map((index) => intakes[index]!), decided);
 
         const report = await recoverUnfinishedRequests(sweepPorts, window);
 
         const expected = intakes.filter((entry) => !decided.has(entry.request.transferId)).map((entry) => `${entry.request.transferId}.requested`);
         expect(published.map((event) => event.id)).toEqual(expected);
-        expect(report).toMatchObject({ examined: entries.length, requeued: expected.length });
+        expect(report).toMatchObject({ examined: entries.length, requeued: expected.length, markedDecided: decided.size });
+        expect(new Set(marked)).toEqual(decided);
       }),
       { numRuns: 200 },
     );
@@ -104,13 +113,15 @@ describe('recoverUnfinishedRequests', () => {
     );
   });
 
-  it('examines no more than its bound in one run', async () => {
+  it('passes its bound to the store, and reports the oldest re-queued acceptance (the lag)', async () => {
     const intakes = Array.from({ length: 30 }, (_unused, index) => intake(index, 'acc-1'));
-    const { ports: sweepPorts, published } = ports(intakes, new Set());
+    const { ports: sweepPorts, published, limits } = ports(intakes, new Set([intakes[0]!.request.transferId]));
 
     const report = await recoverUnfinishedRequests(sweepPorts, { ...window, examinedMax: 12 });
 
+    expect(limits).toEqual([12]);
     expect(report.examined).toBe(12);
-    expect(published).toHaveLength(12);
+    expect(published).toHaveLength(11);
+    expect(report.oldestRequeuedAcceptedAt).toBe(intakes[1]!.acceptedAt);
   });
 });
