@@ -137,14 +137,21 @@ export type QueueName = 'posting' | 'screening' | 'alerts' | 'settlements';
 
 /**
  * What every queue of the backbone shares: high-throughput FIFO, the Lambda FIFO batch maximum,
- * a small maxReceiveCount before the DLQ, long polling, two weeks of DLQ retention.
+ * a patient maxReceiveCount before the DLQ, long polling, two weeks of DLQ retention.
+ *
+ * Why patient: a message that reaches the DLQ lets its group's later messages overtake it (for
+ * the posting queue, an account's later requests), and a failed batch counts a receive for every
+ * message of the group behind the failure, so a busy account's backlog burns through a small count
+ * within minutes of trouble (the simulator, `npm run dst`, showed it at 5). Poison messages never
+ * wait for this: handlers quarantine them at once. 50 receives at a 180 s visibility timeout is two
+ * and a half hours of retrying a transient failure, with the queue-age alarm long since raised.
  */
 const WORKER_QUEUE = {
   fifo: true,
   deduplicationScope: 'messageGroup',
   fifoThroughputLimit: 'perMessageGroupId',
   batchSizeMax: 10,
-  maxReceiveCount: 5,
+  maxReceiveCount: 50,
   receiveWaitSeconds: 20,
   dlqRetentionDays: 14,
 } as const;

@@ -4,14 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { PaymentEvent } from '../core/events/envelope.js';
-import { transactionDecided, transactionRequested } from '../core/events/transfer-events.js';
+import { transactionDecided } from '../core/events/transfer-events.js';
 import type { EventPublisher } from '../core/events/ports.js';
-import type { IntakeStore, TransferIntake } from '../core/intake/ports.js';
+import type { IntakeStore } from '../core/intake/ports.js';
+import { submitTransfer } from '../core/intake/submit-transfer.js';
 import { ACCOUNT_ID_PATTERN, fundingAccountId, INSTITUTION_ID_PATTERN, type Account } from '../core/ledger/account.js';
 import type { LedgerStore } from '../core/ledger/ports.js';
 import type { AlertStore } from '../core/risk/alerts.js';
-import type { DynamoSettlementStore } from '../adapters/dynamodb/settlement-store.js';
-import { TRANSFER_ID_PATTERN, transferContentHash, transferIdFor, type TransferRequest } from '../core/ledger/transfer.js';
+import type { SettlementStore } from '../core/settlement/ports.js';
+import { TRANSFER_ID_PATTERN, transferIdFor, type TransferRequest } from '../core/ledger/transfer.js';
 import type { Actor, AuthenticatedClient, ClientStore } from '../core/trust/api-client.js';
 import type { UsageKeys } from '../core/trust/usage-keys.js';
 import { header, jsonBody, jsonResponse, publicPath } from './http.js';
@@ -26,7 +27,7 @@ export interface ApiDependencies {
   readonly intake: IntakeStore;
   readonly publisher: EventPublisher;
   readonly alerts: AlertStore;
-  readonly settlement: { readonly store: DynamoSettlementStore; readonly publisher: EventPublisher };
+  readonly settlement: { readonly store: SettlementStore; readonly publisher: EventPublisher };
   readonly now?: () => Date;
 }
 
@@ -58,70 +59,45 @@ export async function submitTransaction({ event, caller, deps, now }: OperationI
   const client = clientOf(caller);
   const idempotencyKey = idempotencyKeyOf(header(event, 'idempotency-key'));
   const body = parseBody(SubmitTransactionBody, jsonBody(event));
-  const transferId = transferIdFor(client.clientId, idempotencyKey);
-  const request: TransferRequest = {
-    transferId,
+  const outcome = await submitTransfer({ ledger: deps.ledger, intake: deps.intake, publisher: deps.publisher }, {
+    client: { clientId: client.clientId, institutionId: client.institutionId, channel: client.channel },
+    idempotencyKey,
     debtorAccountId: body.debtorAccountId,
     creditorAccountId: body.creditorAccountId,
     amountMinor: body.amount,
     currency: body.currency,
-    channel: client.channel,
     ...(body.reference !== undefined ? { reference: body.reference } : {}),
-    requestedAt: now.toISOString(),
-    clientId: client.clientId,
-    initiatingInstitutionId: client.institutionId,
-  };
-  const contentHash = transferContentHash(request);
-  // Was this transfer decided long ago (the ledger outlives intake records, which expire through
-  // TTL, so a key reused after that is still caught)? And may this client debit that account?
-  const [debtor, decided] = await Promise.all([deps.ledger.getAccount(body.debtorAccountId), deps.ledger.getTransfer(transferId)]);
-  // Refused before anything is recorded. An unknown account gets the same answer as another
-  // institution's: which accounts exist elsewhere is not this client's to learn.
-  if (debtor === undefined || debtor.institutionId !== client.institutionId || debtor.kind !== 'CUSTOMER') {
-    throw new ApiProblem('debtor-not-permitted', `this client may debit only customer accounts of ${client.institutionId}; ${body.debtorAccountId} is not one`, {
-      errors: [{ pointer: '/debtorAccountId', detail: `must be a customer account of ${client.institutionId}` }],
-    });
-  }
-  const intake: TransferIntake = {
-    request,
-    idempotencyKey,
-    contentHash,
     apiRequestId: event.requestContext.requestId,
-    acceptedAt: now.toISOString(),
-  };
-  const recorded = await deps.intake.recordAccepted(intake);
-  const current = recorded.created ? intake : recorded.existing;
-  if (current.contentHash !== contentHash || (decided !== undefined && decided.contentHash !== contentHash)) {
-    // A claim just made for a body the ledger contradicts must not linger as an accepted request.
-    if (recorded.created) await deps.intake.discard(transferId, contentHash);
-    throw keyReused(transferId);
+    now,
+  });
+  switch (outcome.kind) {
+    case 'debtor-not-permitted':
+      throw new ApiProblem('debtor-not-permitted', `this client may debit only customer accounts of ${client.institutionId}; ${body.debtorAccountId} is not one`, {
+        errors: [{ pointer: '/debtorAccountId', detail: `must be a customer account of ${client.institutionId}` }],
+      });
+    case 'key-reused':
+      throw keyReused(outcome.transferId);
+    case 'queue-unavailable':
+      throw queueUnavailable(`transaction ${outcome.transferId} was recorded but not queued`, { transactionId: outcome.transferId }, outcome.cause);
+    case 'accepted':
+      return jsonResponse(
+        202,
+        { transactionId: outcome.transferId, status: 'RECEIVED' },
+        { location: publicPath(event, `/v1/transactions/${outcome.transferId}`), ...(outcome.replayed ? { 'idempotent-replayed': 'true' } : {}) },
+      );
   }
-  // Not decided yet: (re)publish. A replay's publish is absorbed by the topic's deduplication
-  // within five minutes and by the ledger's idempotency after that; and if the first publish was
-  // lost, the replay is what queues the request.
-  if (decided === undefined) await queue(current, deps);
-  return jsonResponse(
-    202,
-    { transactionId: transferId, status: 'RECEIVED' },
-    { location: publicPath(event, `/v1/transactions/${transferId}`), ...(recorded.created ? {} : { 'idempotent-replayed': 'true' }) },
-  );
-}
-
-/** Publishes TransactionRequested; only once the topic has it is the request durably queued. */
-async function queue(intake: TransferIntake, deps: ApiDependencies): Promise<void> {
-  const event = transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt });
-  // On failure the intake record stays: a retry with the same key publishes again (deduplicated
-  // by event id), and the recovery sweep re-queues it if the client never retries.
-  await publishOrUnavailable(deps, event, `transaction ${intake.request.transferId} was recorded but not queued`);
 }
 
 async function publishOrUnavailable(deps: ApiDependencies, event: PaymentEvent, detail: string): Promise<void> {
   try {
     await deps.publisher.publish(event);
   } catch (error) {
-    const transactionId = 'transactionId' in event.data ? { transactionId: event.data.transactionId } : {};
-    throw new ApiProblem('queue-unavailable', detail, transactionId, { 'retry-after': RETRY_AFTER_SECONDS }, { cause: error });
+    throw queueUnavailable(detail, 'transactionId' in event.data ? { transactionId: event.data.transactionId } : {}, error);
   }
+}
+
+function queueUnavailable(detail: string, extensions: { readonly transactionId?: string }, cause: unknown): ApiProblem {
+  return new ApiProblem('queue-unavailable', detail, extensions, { 'retry-after': RETRY_AFTER_SECONDS }, { cause });
 }
 
 function keyReused(transferId: string): ApiProblem {

@@ -3,11 +3,11 @@
 // read one with its positions and instructions, as JSON or as a CSV report.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { SettlementConflictError, type SettlementReport } from '../adapters/dynamodb/settlement-store.js';
 import { INSTITUTION_ID_PATTERN } from '../core/ledger/account.js';
 import type { CurrencyCode } from '../core/money/currency.js';
+import { closeAndAnnounce, type CloseOutcome } from '../core/settlement/close-window.js';
+import { SettlementConflictError, type SettlementReport } from '../core/settlement/ports.js';
 import { WINDOW_ID_PATTERN, parseWindowId, type SettlementWindow } from '../core/settlement/window.js';
-import { closeAndAnnounce } from '../settlement/close-window.js';
 import { header, jsonBody, jsonResponse, publicPath } from './http.js';
 import type { OperationInput } from './operations.js';
 import { actorOf, pathId } from './operations.js';
@@ -41,14 +41,17 @@ export async function getInstitutionPosition({ event, pathParameters, deps }: Op
   });
 }
 
-export async function closeSettlementWindow({ event, caller, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+export async function closeSettlementWindow({ event, caller, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
   const closedBy = actorOf(caller);
   // A close retried after a lost answer must not close the next window too.
   const idempotencyKey = idempotencyKeyOf(header(event, 'idempotency-key'));
   const body = parseBody(CloseWindowBody, jsonBody(event));
-  let result: Awaited<ReturnType<typeof closeAndAnnounce>>;
+  let result: CloseOutcome;
   try {
-    result = await closeAndAnnounce(deps.settlement.store, deps.settlement.publisher, body.currency, body.windowId, closedBy, idempotencyKey);
+    result = await closeAndAnnounce(
+      { store: deps.settlement.store, publisher: deps.settlement.publisher, now: () => now },
+      { currency: body.currency, ...(body.windowId !== undefined ? { windowId: body.windowId } : {}), closedBy, idempotencyKey },
+    );
   } catch (error) {
     if (!(error instanceof SettlementConflictError)) throw error;
     throw new ApiProblem('settlement-busy', `closing the ${body.currency} window raced another write; nothing changed`, {}, { 'retry-after': '1' }, { cause: error });

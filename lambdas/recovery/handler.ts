@@ -35,16 +35,18 @@ export function createRecoveryHandler(deps: RecoveryDependencies): RecoveryHandl
       acceptedBeforeIso: new Date(now - RECOVERY_GRACE_SECONDS * 1_000).toISOString(),
       examinedMax: RECOVERY_EXAMINED_MAX,
     });
-    // Backlog: requests past the grace period with no outcome. Lag: how long the oldest of them
-    // has waited. Both are zero in a healthy pipeline; alarms watch them.
-    deps.metrics.addMetric('RecoveryBacklog', MetricUnit.Count, report.requeued);
-    const lagSeconds = report.oldestRequeuedAcceptedAt !== undefined ? Math.max(0, (now - Date.parse(report.oldestRequeuedAcceptedAt)) / 1_000) : 0;
+    // Backlog: requests past the grace period with no outcome (re-queued now, or waiting after an
+    // earlier re-queue). Lag: how long the oldest of them has waited. Both are zero in a healthy
+    // pipeline; alarms watch them.
+    deps.metrics.addMetric('RecoveryBacklog', MetricUnit.Count, report.requeued + report.waiting + report.failed);
+    const lagSeconds = report.oldestUndecidedAcceptedAt !== undefined ? Math.max(0, (now - Date.parse(report.oldestUndecidedAcceptedAt)) / 1_000) : 0;
     deps.metrics.addMetric('RecoveryLag', MetricUnit.Seconds, lagSeconds);
     deps.metrics.addMetric('RequestsRequeued', MetricUnit.Count, report.requeued);
     deps.metrics.addMetric('IntakesMarkedDecided', MetricUnit.Count, report.markedDecided);
+    deps.metrics.addMetric('RequeueFailures', MetricUnit.Count, report.failed);
     deps.metrics.publishStoredMetrics();
-    if (report.requeued > 0) {
-      deps.logger.warn('re-queued accepted requests that had no outcome', { requeued: report.requeued, examined: report.examined, lagSeconds });
+    if (report.requeued > 0 || report.failed > 0) {
+      deps.logger.warn('re-queued accepted requests that had no outcome', { requeued: report.requeued, waiting: report.waiting, failed: report.failed, examined: report.examined, lagSeconds });
     }
     return report;
   };

@@ -1,22 +1,24 @@
 // Scheduled settlement close: on the stack's settlement rate (EventBridge on AWS, a timer
-// locally), closes every currency's OPEN window that has interbank transfers in it (an empty
-// window is left open: nothing to settle) and re-announces every CLOSED window that never
-// settled. The composition root is at the end.
+// locally), runs the core's closeDueWindows (close every currency's OPEN window that has
+// interbank transfers in it, re-announce every CLOSED window that never settled) and logs and
+// counts what it did. The composition root is at the end.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { envVar } from '../../lib/topology.js';
 import { DynamoSettlementStore } from '../adapters/dynamodb/settlement-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import type { EventPublisher } from '../core/events/ports.js';
+import { closeDueWindows, type ScheduledCloseIncident } from '../core/settlement/close-window.js';
+import type { SettlementStore } from '../core/settlement/ports.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
-import { announceUnsettled, closeAndAnnounce } from './close-window.js';
 
 export interface SettlementCloseDependencies {
-  readonly store: DynamoSettlementStore;
+  readonly store: SettlementStore;
   readonly publisher: EventPublisher;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  readonly now?: () => Date;
 }
 
 export interface SettlementCloseReport {
@@ -27,30 +29,26 @@ export interface SettlementCloseReport {
 export type SettlementCloseHandler = (event?: unknown) => Promise<SettlementCloseReport>;
 
 export function createSettlementCloseHandler(deps: SettlementCloseDependencies): SettlementCloseHandler {
+  const ports = { store: deps.store, publisher: deps.publisher, now: deps.now ?? (() => new Date()) };
   return async () => {
-    const closed: string[] = [];
-    const reannounced: string[] = [];
-    const failed: string[] = [];
-    for (const currency of await deps.store.currencies()) {
-      // One currency's trouble (a busy window, a failed publish) must not stop the others.
-      try {
-        reannounced.push(...(await announceUnsettled(deps.store, deps.publisher, currency)));
-        const open = await deps.store.getWindow(await deps.store.currentWindowId(currency));
-        if (open === undefined || open.transferCount === 0) continue;
-        const result = await closeAndAnnounce(deps.store, deps.publisher, currency, open.windowId);
-        if (result.kind === 'closed') closed.push(result.closed.windowId);
-        if (result.kind === 'closed' && !result.announced) deps.logger.error('closed a window but could not announce it; the next run will', { windowId: result.closed.windowId });
-      } catch (error) {
-        failed.push(currency);
-        deps.logger.error('scheduled settlement close failed for a currency; the next run tries again', { currency, error: error instanceof Error ? error : String(error) });
-      }
-    }
-    if (failed.length > 0) deps.metrics.addMetric('SettlementCloseFailures', MetricUnit.Count, failed.length);
+    const { closed, reannounced, incidents } = await closeDueWindows(ports);
+    for (const incident of incidents) logIncident(deps.logger, incident);
+    const failed = incidents.filter((incident) => incident.kind === 'currency-failed').length;
+    if (failed > 0) deps.metrics.addMetric('SettlementCloseFailures', MetricUnit.Count, failed);
     deps.metrics.addMetric('SettlementWindowsClosed', MetricUnit.Count, closed.length);
     deps.metrics.publishStoredMetrics();
     if (reannounced.length > 0) deps.logger.warn('re-announced closed windows that had not settled', { windows: reannounced });
     return { closed, reannounced };
   };
+}
+
+function logIncident(logger: Logger, incident: ScheduledCloseIncident): void {
+  if (incident.kind === 'unannounced') {
+    logger.error('closed a window but could not announce it; the next run will', { windowId: incident.windowId });
+    return;
+  }
+  const { currency, error } = incident;
+  logger.error('scheduled settlement close failed for a currency; the next run tries again', { currency, error: error instanceof Error ? error : String(error) });
 }
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */

@@ -11,13 +11,12 @@ import { apiHandlerFromEnv } from '../../lambdas/api/handler.js';
 import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
-import { recoverUnfinishedRequests, type RecoveryReport } from '../../lambdas/core/intake/recovery.js';
+import type { RecoveryReport } from '../../lambdas/core/intake/recovery.js';
 import { postingHandlerFromEnv } from '../../lambdas/posting/handler.js';
 import { recoveryHandlerFromEnv } from '../../lambdas/recovery/handler.js';
 import { riskHandlerFromEnv } from '../../lambdas/risk/handler.js';
 import { settlementCloseHandlerFromEnv } from '../../lambdas/settlement/close-handler.js';
 import { settlementHandlerFromEnv } from '../../lambdas/settlement/handler.js';
-import { announceUnsettled } from '../../lambdas/settlement/close-window.js';
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
 import { DynamoClientStore } from '../../lambdas/adapters/dynamodb/client-store.js';
 import { queueNames, topology, type HandlerName, type QueueName } from '../topology.js';
@@ -29,6 +28,7 @@ import { startOpsConsole, type ReceivedNotification } from './ops-console.js';
 import { handlerEnvironment, physicalName, provisionTopology, type Bindings } from './provision.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { seedDemoClients, seedDemoLedger, type SeedAccount, type SeededClient } from './seed.js';
+import { recoverAtStartup, type StartupReport } from './startup.js';
 import { LocalUsageKeys, type ClientThrottle } from './usage-keys.js';
 
 /**
@@ -139,22 +139,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (seededAccounts.length > 0) log(`seeded ${seededAccounts.length} demo accounts in ${Date.now() - seedStartedAt} ms`);
     // A fresh in-memory database has nothing to recover; persisted data or a shared endpoint may.
     const fresh = options.dataDir === undefined && options.endpoint === undefined;
-    const startupRecovery: RecoveryReport = fresh
-      ? { examined: 0, requeued: 0, requeuedTransferIds: [], markedDecided: 0 }
-      : await recoverUnfinishedRequests(
-          {
-            intake: new DynamoIntakeStore(clients.dynamodb, bindings.tables.requests),
-            ledger,
-            publisher: new SnsEventPublisher(clients.sns, bindings.topics.transactions),
-            now: () => new Date(),
-          },
-          // Everything undecided, however recent: nothing else is queued until this is done, so an
-          // account's recovered requests go ahead of any it accepts after the restart.
-          { acceptedBeforeIso: '9999-12-31T23:59:59.999Z', examinedMax: Number.POSITIVE_INFINITY },
-        );
+    const startup: StartupReport = fresh
+      ? { recovery: { examined: 0, requeued: 0, requeuedTransferIds: [], markedDecided: 0, waiting: 0, failed: 0 }, reannounced: [] }
+      : await recoverAtStartup({
+          intake: new DynamoIntakeStore(clients.dynamodb, bindings.tables.requests),
+          ledger,
+          settlement: ledger.settlement,
+          transactions: new SnsEventPublisher(clients.sns, bindings.topics.transactions),
+          settlements: new SnsEventPublisher(clients.sns, bindings.topics.settlements),
+          now: () => new Date(),
+        });
+    const startupRecovery = startup.recovery;
+    const startupReannounced = startup.reannounced;
     if (startupRecovery.requeued > 0) log(`recovery: re-queued ${startupRecovery.requeued} accepted request(s) that had no outcome`);
-    // Windows closed before a crash were announced only to queues that died with it.
-    const startupReannounced = fresh ? [] : await reannounceUnsettledWindows(ledger, new SnsEventPublisher(clients.sns, bindings.topics.settlements));
     if (startupReannounced.length > 0) log(`settlement: re-announced ${startupReannounced.join(', ')} (closed, not settled)`);
 
     const opsConsole = await startOpsConsole({
@@ -226,12 +223,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await Promise.allSettled(emulators.map((emulator) => emulator.stop()));
     throw error;
   }
-}
-
-async function reannounceUnsettledWindows(ledger: DynamoLedgerStore, publisher: SnsEventPublisher): Promise<string[]> {
-  const announced: string[] = [];
-  for (const currency of await ledger.settlement.currencies()) announced.push(...(await announceUnsettled(ledger.settlement, publisher, currency)));
-  return announced;
 }
 
 interface Endpoints {

@@ -16,7 +16,7 @@ import { SnsOpsNotifier } from '../../lambdas/adapters/sns/ops-notifier.js';
 import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import type { PaymentEvent } from '../../lambdas/core/events/envelope.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
-import { windowClosedEvent } from '../../lambdas/settlement/close-window.js';
+import { windowClosedEvent } from '../../lambdas/core/events/settlement-events.js';
 import { createSettlementCloseHandler } from '../../lambdas/settlement/close-handler.js';
 import { createSettlementHandler } from '../../lambdas/settlement/handler.js';
 import { ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
@@ -81,7 +81,7 @@ describe('settlement handler', () => {
       [2, 0, 1_000],
       [0, 2, 500],
     ]);
-    const closedEvent = JSON.stringify(windowClosedEvent(window));
+    const closedEvent = JSON.stringify(windowClosedEvent(window, () => new Date()));
 
     await deliver(closedEvent);
     const report = await ledger.settlement.getReport(window.windowId);
@@ -115,7 +115,7 @@ describe('settlement handler', () => {
     const closed = await ledger.settlement.closeWindow('SEK');
     if (closed.kind !== 'closed') throw new Error('the window did not close');
 
-    await deliver(JSON.stringify(windowClosedEvent(closed.closed)));
+    await deliver(JSON.stringify(windowClosedEvent(closed.closed, () => new Date())));
 
     expect((await ledger.settlement.getWindow(closed.closed.windowId))?.state).toBe('SETTLED');
     expect(await published()).toEqual([]);
@@ -133,7 +133,7 @@ describe('settlement handler', () => {
       }),
     );
 
-    await deliver(JSON.stringify(windowClosedEvent(window)));
+    await deliver(JSON.stringify(windowClosedEvent(window, () => new Date())));
     const notifications = await takeMessages(world, notificationsUrl, 1, 3_000);
 
     expect((await ledger.settlement.getReport(window.windowId))?.status).toBe('UNBALANCED');
@@ -173,7 +173,7 @@ describe('settlement handler', () => {
     const open = await ledger.settlement.getWindow(await ledger.settlement.currentWindowId('DKK'));
     if (open === undefined) throw new Error('no open window');
 
-    const result = await deliver('{"type":"SettlementWindowClosed"}', JSON.stringify(windowClosedEvent(open)));
+    const result = await deliver('{"type":"SettlementWindowClosed"}', JSON.stringify(windowClosedEvent(open, () => new Date())));
     const quarantined = await takeMessages(world, world.bindings.queues.settlements.deadLetterUrl, 2);
 
     expect(result.batchItemFailures).toEqual([]);

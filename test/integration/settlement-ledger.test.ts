@@ -10,7 +10,7 @@ import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
 import { sumOfPositions } from '../../lambdas/core/settlement/netting.js';
 import { windowIdFor } from '../../lambdas/core/settlement/window.js';
 import type { PaymentEvent } from '../../lambdas/core/events/envelope.js';
-import { announceUnsettled, closeAndAnnounce } from '../../lambdas/settlement/close-window.js';
+import { announceUnsettled, closeAndAnnounce } from '../../lambdas/core/settlement/close-window.js';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { createTestWorld, type TestWorld } from '../support/world.js';
@@ -206,7 +206,7 @@ describe('interbank posting', () => {
     }
     const published: PaymentEvent[] = [];
 
-    const announced = await announceUnsettled(ledger.settlement, { publish: (event) => Promise.resolve(void published.push(event)) }, currency);
+    const announced = await announceUnsettled({ store: ledger.settlement, publisher: { publish: (event) => Promise.resolve(void published.push(event)) }, now: () => new Date() }, currency);
     await ledger.settlement.markSettledIfComplete(stuck, 0);
     const afterSettling = await ledger.settlement.unsettledWindows(currency, 100);
 
@@ -231,11 +231,11 @@ describe('interbank posting', () => {
     const currency: CurrencyCode = 'NZD';
     const published: PaymentEvent[] = [];
     const publisher = { publish: (event: PaymentEvent) => Promise.resolve(void published.push(event)) };
-    const first = await closeAndAnnounce(ledger.settlement, publisher, currency, undefined, undefined, 'close-nzd-1');
+    const first = await closeAndAnnounce({ store: ledger.settlement, publisher, now: () => new Date() }, { currency, idempotencyKey: 'close-nzd-1' });
     if (first.kind !== 'closed') throw new Error('expected a close');
     await ledger.settlement.markSettledIfComplete(first.closed.windowId, 0);
 
-    const replay = await closeAndAnnounce(ledger.settlement, publisher, currency, undefined, undefined, 'close-nzd-1');
+    const replay = await closeAndAnnounce({ store: ledger.settlement, publisher, now: () => new Date() }, { currency, idempotencyKey: 'close-nzd-1' });
 
     expect(replay).toMatchObject({ kind: 'closed', replayed: true, announced: false, closed: { windowId: first.closed.windowId, state: 'SETTLED' } });
     expect(published).toHaveLength(1);

@@ -93,6 +93,24 @@ export class DynamoIntakeStore implements IntakeStore {
     }
   }
 
+  async markRequeued(transferId: string, atIso: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: intakeKey(transferId),
+          UpdateExpression: 'SET requeuedAt = :at ADD requeueCount :one',
+          // Only while undecided: a decided intake has nothing to wait for.
+          ConditionExpression: 'attribute_exists(#shard)',
+          ExpressionAttributeNames: { '#shard': UNDECIDED_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':at': { S: atIso }, ':one': { N: '1' } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async *listUndecided(acceptedBeforeIso: string, limit: number): AsyncIterable<TransferIntake> {
     if (!(limit >= 0)) throw new RangeError(`limit must be a number >= 0, got ${limit}`);
     const perShard = Math.ceil(limit / UNDECIDED_SHARDS);
@@ -164,7 +182,17 @@ function fromItem(item: Item): TransferIntake {
     status: { S: 'POSTED' },
     decidedAt: { S: acceptedAt },
   });
-  return { request, idempotencyKey, contentHash, apiRequestId, acceptedAt };
+  const requeuedAt = item.requeuedAt?.S;
+  const requeueCount = item.requeueCount?.N;
+  return {
+    request,
+    idempotencyKey,
+    contentHash,
+    apiRequestId,
+    acceptedAt,
+    ...(requeuedAt !== undefined ? { requeuedAt } : {}),
+    ...(requeueCount !== undefined ? { requeueCount: Number(requeueCount) } : {}),
+  };
 }
 
 const shardKey = (shard: number): string => `UNDECIDED#${shard}`;

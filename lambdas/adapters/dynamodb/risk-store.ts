@@ -11,60 +11,22 @@ import {
   type DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import type { CounterFamily, CounterIncrement } from '../../core/risk/windows.js';
 import { z } from 'zod';
 import { RiskAlertRaisedData } from '../../core/events/envelope.js';
+import type { CounterTotals, PayeeRead, RiskStore, ScreeningRecord, ScreeningState, ScreeningVerdict, WindowRead } from '../../core/risk/ports.js';
+import type { CounterFamily, CounterIncrement } from '../../core/risk/windows.js';
 import { batchGetAll } from './batch-get.js';
 import { CorruptItemError, type Item } from './ledger-items.js';
 
 /** Screening markers outlive any window a redelivery could arrive in (SQS keeps messages 4 days). */
 export const SCREENING_MARKER_RETENTION_SECONDS = 14 * 86_400;
 
-export interface CounterTotals {
-  readonly count: number;
-  readonly amountMinor: number;
-}
-
-/**
- * What screening concluded about one transfer, kept on its marker: a redelivery republishes this
- * instead of re-running the rules against windows that have moved on since.
- */
-export interface ScreeningVerdict {
-  readonly severity?: z.infer<typeof RiskAlertRaisedData.shape.severity>;
-  readonly totalWeight: number;
-  readonly rulesHit: z.infer<typeof RiskAlertRaisedData.shape.rulesHit>;
-}
-
+/** The verdict as kept on the marker (JSON): checked on read, as anything read from the table is. */
 const StoredVerdict = z.strictObject({
   severity: RiskAlertRaisedData.shape.severity.optional(),
   totalWeight: z.number().int().nonnegative(),
   rulesHit: z.array(RiskAlertRaisedData.shape.rulesHit.element),
 });
-
-export interface WindowRead {
-  readonly family: CounterFamily;
-  readonly subject: string;
-  readonly bucketStarts: readonly number[];
-}
-
-export interface PayeeRead {
-  readonly debtorAccountId: string;
-  readonly creditorAccountId: string;
-  readonly transferId: string;
-}
-
-export interface ScreeningState {
-  readonly windows: readonly CounterTotals[];
-  readonly firstToCreditor: boolean;
-}
-
-export interface ScreeningRecord {
-  readonly transferId: string;
-  readonly increments: readonly CounterIncrement[];
-  /** Present for posted transfers: remembers the first transfer from debtor to creditor. */
-  readonly payeePair?: { readonly debtorAccountId: string; readonly creditorAccountId: string };
-  readonly screenedAtEpochSeconds: number;
-}
 
 const counterKey = (family: CounterFamily, subject: string, bucketStartEpochSeconds: number): Item => ({
   pk: { S: `COUNTER#${family}#${subject}#${bucketStartEpochSeconds}` },
@@ -72,7 +34,7 @@ const counterKey = (family: CounterFamily, subject: string, bucketStartEpochSeco
 const markerKey = (transferId: string): Item => ({ pk: { S: `SCREENED#${transferId}` } });
 const payeeKey = (debtorAccountId: string, creditorAccountId: string): Item => ({ pk: { S: `PAYEE#${debtorAccountId}#${creditorAccountId}` } });
 
-export class DynamoRiskStore {
+export class DynamoRiskStore implements RiskStore {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
 

@@ -15,6 +15,14 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { isCurrencyCode, type CurrencyCode } from '../../core/money/currency.js';
+import {
+  SettlementConflictError,
+  type CloseResult,
+  type InstitutionPosition,
+  type RecordedInstruction,
+  type SettlementReport,
+  type SettlementStore,
+} from '../../core/settlement/ports.js';
 import { parseWindowId, WINDOW_STATES, windowIdFor, type SettlementWindow } from '../../core/settlement/window.js';
 import { batchGetAll } from './batch-get.js';
 import { retryWhile } from './retry.js';
@@ -43,25 +51,14 @@ export interface InterbankRoute {
   readonly netDebitCapMinor: bigint | undefined;
 }
 
-export type CloseResult =
-  /** `replayed`: a close with this idempotency key was made before; this is its outcome. */
-  | { readonly kind: 'closed'; readonly closed: SettlementWindow; readonly opened: SettlementWindow; readonly replayed?: true }
-  /** The idempotency key was used for a close of another currency or window. */
-  | { readonly kind: 'key-reused' }
-  /** The window asked for is not the OPEN one (already closed). */
-  | { readonly kind: 'not-open'; readonly current: SettlementWindow }
-  /** The window asked for does not exist. */
-  | { readonly kind: 'not-found' };
+// The port's types, where callers of this adapter found them before they moved to the core.
+export { SettlementConflictError, type CloseResult, type RecordedInstruction, type SettlementReport };
 
 const CLOSE_ATTEMPTS_MAX = 6;
 /** Windows read per batch while backfilling a currency's unsettled set. */
 const BACKFILL_PAGE_WINDOWS = 100;
 
-export class SettlementConflictError extends Error {
-  override name = 'SettlementConflictError';
-}
-
-export class DynamoSettlementStore {
+export class DynamoSettlementStore implements SettlementStore {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
   readonly #now: () => Date;
@@ -505,31 +502,11 @@ export class DynamoSettlementStore {
   }
 
   /** An institution's position in the current window of a currency (0 when it has none yet). */
-  async currentPosition(institutionId: string, currency: CurrencyCode): Promise<{ windowId: string; positionMinor: bigint }> {
+  async currentPosition(institutionId: string, currency: CurrencyCode): Promise<InstitutionPosition> {
     const windowId = await this.currentWindowId(currency);
     const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: positionKey(windowId, institutionId), ConsistentRead: true }));
     return { windowId, positionMinor: Item === undefined ? 0n : int(Item, 'positionMinor') };
   }
-}
-
-/** What a window's settlement came to, stored once. */
-export interface SettlementReport {
-  readonly windowId: string;
-  readonly currency: CurrencyCode;
-  /** BALANCED: instructions follow. UNBALANCED: positions did not sum to zero; nothing is paid. */
-  readonly status: 'BALANCED' | 'UNBALANCED';
-  readonly transferCount: number;
-  readonly grossMinor: bigint;
-  readonly positions: ReadonlyMap<string, bigint>;
-  readonly instructions: readonly { readonly institutionId: string; readonly direction: 'PAY' | 'RECEIVE'; readonly amountMinor: bigint }[];
-  readonly createdAt: string;
-}
-
-export interface RecordedInstruction {
-  readonly institutionId: string;
-  readonly direction: 'PAY' | 'RECEIVE';
-  readonly amountMinor: bigint;
-  readonly recordedAt: string;
 }
 
 function pointerItem(currency: string, windowId: string, sequence: number): Item {

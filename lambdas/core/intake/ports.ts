@@ -13,6 +13,9 @@ export interface TransferIntake {
   /** API Gateway request id of the first attempt: the causation id of TransactionRequested. */
   readonly apiRequestId: string;
   readonly acceptedAt: string;
+  /** When the recovery sweep last re-queued it, and how often it has; absent until it does. */
+  readonly requeuedAt?: string;
+  readonly requeueCount?: number;
 }
 
 export type RecordIntakeResult = { readonly created: true } | { readonly created: false; readonly existing: TransferIntake };
@@ -32,4 +35,6 @@ export interface IntakeStore {
   listUndecided(acceptedBeforeIso: string, limit: number): AsyncIterable<TransferIntake>;
   /** Takes the intake out of the undecided listing; a no-op when it is gone or already marked. */
   markDecided(transferId: string): Promise<void>;
+  /** Records that the sweep re-queued it (now), so the next sweeps wait longer before doing it again. */
+  markRequeued(transferId: string, atIso: string): Promise<void>;
 }

@@ -6,6 +6,14 @@
 // in: an account's requests are decided in that order, so with a tight balance the earlier one is
 // the one that posts. Intakes listed as undecided whose outcome is in the ledger after all (the
 // posting handler stopped between deciding and marking) are marked decided here.
+//
+// Two things keep the sweep from making trouble worse, both found by the simulator (npm run dst):
+// - A request re-queued before waits longer each time before it is re-queued again (5, 10, 20
+//   ... 60 minutes): when the posting queue is backed up, its requests are undecided because they
+//   are queued, and re-publishing all of them every run (new messages once the topic's five-minute
+//   deduplication has passed) only lengthened the queue the sweep was waiting on.
+// - A failed publish stops that account's re-queuing for this run (its later requests must not go
+//   ahead of it) but not the other accounts': one failure no longer loses the whole run's work.
 import type { EventPublisher } from '../events/ports.js';
 import { transactionRequested } from '../events/transfer-events.js';
 import type { LedgerStore } from '../ledger/ports.js';
@@ -13,6 +21,16 @@ import type { IntakeStore, TransferIntake } from './ports.js';
 
 /** Intakes checked against the ledger per round trip (BatchGetItem takes up to 100 keys). */
 export const RECOVERY_CHECK_BATCH = 100;
+/** Wait after a request's first re-queue before the next; doubling each time up to the maximum. */
+export const REQUEUE_BACKOFF_BASE_MS = 5 * 60_000;
+export const REQUEUE_BACKOFF_MAX_MS = 60 * 60_000;
+
+/** When a request the sweep already re-queued is due for another try. */
+export function requeueDueAtMs(intake: TransferIntake): number {
+  if (intake.requeuedAt === undefined) return Date.parse(intake.acceptedAt);
+  const count = Math.max(1, intake.requeueCount ?? 1);
+  return Date.parse(intake.requeuedAt) + Math.min(REQUEUE_BACKOFF_MAX_MS, REQUEUE_BACKOFF_BASE_MS * 2 ** (count - 1));
+}
 
 export interface RecoveryWindow {
   /** Requests accepted at or after this (ISO 8601) are still on their normal path: left alone. */
@@ -23,6 +41,11 @@ export interface RecoveryWindow {
    * of an account ahead of an earlier one.
    */
   readonly examinedMax: number;
+  /**
+   * The queues were lost (a local runtime restarting): every undecided request goes back now,
+   * however recently an earlier run re-queued it.
+   */
+  readonly requeueAll?: boolean;
 }
 
 export interface RecoveryReport {
@@ -31,8 +54,12 @@ export interface RecoveryReport {
   readonly requeuedTransferIds: readonly string[];
   /** Listed as undecided but decided in the ledger: marked decided by this run. */
   readonly markedDecided: number;
-  /** Acceptance time of the oldest request re-queued by this run (its lag), if any. */
-  readonly oldestRequeuedAcceptedAt?: string;
+  /** Acceptance time of the oldest undecided request this run found (the lag), if any. */
+  readonly oldestUndecidedAcceptedAt?: string;
+  /** Undecided, re-queued by an earlier run not long ago: left to wait (see requeueDueAtMs). */
+  readonly waiting: number;
+  /** Not re-queued because a publish failed (that account's, this run); the next run tries again. */
+  readonly failed: number;
 }
 
 export interface RecoveryPorts {
@@ -68,16 +95,41 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
   // The store lists shard after shard; sorting the run puts every account's requests back on the
   // topic as accepted (and oldest first overall).
   undecided.sort(byAcceptance);
+  const nowMs = ports.now().getTime();
+  const requeued: TransferIntake[] = [];
+  const stoppedAccounts = new Set<string>();
+  let waiting = 0;
+  let failed = 0;
   for (const intake of undecided) {
-    await ports.publisher.publish(transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt }));
+    const account = intake.request.debtorAccountId;
+    if (stoppedAccounts.has(account)) {
+      failed++;
+      continue;
+    }
+    if (window.requeueAll !== true && requeueDueAtMs(intake) > nowMs) {
+      // Its earlier re-queue is ahead of anything this run would publish for the account.
+      waiting++;
+      continue;
+    }
+    try {
+      await ports.publisher.publish(transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt }));
+    } catch {
+      stoppedAccounts.add(account);
+      failed++;
+      continue;
+    }
+    requeued.push(intake);
+    await ports.intake.markRequeued(intake.request.transferId, new Date(nowMs).toISOString());
   }
   const oldest = undecided[0];
   return {
     examined,
-    requeued: undecided.length,
-    requeuedTransferIds: undecided.map((intake) => intake.request.transferId),
+    requeued: requeued.length,
+    requeuedTransferIds: requeued.map((intake) => intake.request.transferId),
     markedDecided,
-    ...(oldest !== undefined ? { oldestRequeuedAcceptedAt: oldest.acceptedAt } : {}),
+    waiting,
+    failed,
+    ...(oldest !== undefined ? { oldestUndecidedAcceptedAt: oldest.acceptedAt } : {}),
   };
 }
 

@@ -45,6 +45,7 @@ function ports(listed: readonly TransferIntake[], decided: ReadonlySet<string>) 
       };
     },
     markDecided: (transferId: string) => Promise.resolve(void marked.push(transferId)),
+    markRequeued: () => Promise.resolve(),
   } as unknown as IntakeStore;
   const ledger = { decidedTransferIds: (ids: readonly string[]) => Promise.resolve(new Set(ids.filter((id) => decided.has(id)))) } as unknown as LedgerStore;
   const publisher: EventPublisher = { publish: (event) => Promise.resolve(void published.push(event)) };
@@ -122,6 +123,6 @@ describe('recoverUnfinishedRequests', () => {
     expect(limits).toEqual([12]);
     expect(report.examined).toBe(12);
     expect(published).toHaveLength(11);
-    expect(report.oldestRequeuedAcceptedAt).toBe(intakes[1]!.acceptedAt);
+    expect(report.oldestUndecidedAcceptedAt).toBe(intakes[1]!.acceptedAt);
   });
 });

@@ -1,0 +1,107 @@
+// Closing settlement windows and announcing them: by an admin through the API, and on the stack's
+// schedule. The close is one step in the store (window CLOSED, next OPEN, the window remembered as
+// unsettled); SettlementWindowClosed follows, deduplicated by the window id. If the announcement
+// fails, or the runtime dies before the window settles, the window stays unsettled until it
+// settles, and the scheduled close (and, locally, every start) announces it again: a closed window
+// is never forgotten, however many windows close meanwhile.
+import type { EventPublisher } from '../events/ports.js';
+import { windowClosedEvent } from '../events/settlement-events.js';
+import type { CurrencyCode } from '../money/currency.js';
+import type { Actor } from '../trust/api-client.js';
+import type { CloseResult, SettlementStore } from './ports.js';
+
+/** Unsettled windows re-announced per currency and run, oldest first; the next run continues. */
+export const UNSETTLED_ANNOUNCE_MAX = 500;
+
+export interface CloseWindowPorts {
+  readonly store: Pick<SettlementStore, 'closeWindow'>;
+  /** The settlements topic, for SettlementWindowClosed. */
+  readonly publisher: EventPublisher;
+  readonly now: () => Date;
+}
+
+export interface CloseWindowCommand {
+  readonly currency: CurrencyCode;
+  /** Close only if this is the currency's OPEN window. */
+  readonly windowId?: string;
+  /** The settlement admin closing it by hand; absent for the scheduled close. */
+  readonly closedBy?: Actor;
+  /** Makes a retried close return the first one's outcome instead of closing the next window. */
+  readonly idempotencyKey?: string;
+}
+
+/** The close's result; `announced`: SettlementWindowClosed was published by this call. */
+export type CloseOutcome = CloseResult & { readonly announced: boolean };
+
+/** Closes the OPEN window (or `windowId`, if it is the OPEN one) and announces it. */
+export async function closeAndAnnounce(ports: CloseWindowPorts, command: CloseWindowCommand): Promise<CloseOutcome> {
+  const result = await ports.store.closeWindow(command.currency, command.windowId, command.closedBy, command.idempotencyKey);
+  if (result.kind !== 'closed') return { ...result, announced: false };
+  // A replayed close announces again (the first attempt may have died before its publish), but
+  // only while the window still waits to settle.
+  if (result.closed.state !== 'CLOSED') return { ...result, announced: false };
+  try {
+    await ports.publisher.publish(windowClosedEvent(result.closed, ports.now));
+    return { ...result, announced: true };
+  } catch {
+    // The window is closed either way; the scheduled close announces it again.
+    return { ...result, announced: false };
+  }
+}
+
+export interface AnnounceUnsettledPorts {
+  readonly store: Pick<SettlementStore, 'unsettledWindows'>;
+  readonly publisher: EventPublisher;
+  readonly now: () => Date;
+}
+
+/** Re-announces every CLOSED window of the currency that has not settled (a lost announcement, a crash). */
+export async function announceUnsettled(ports: AnnounceUnsettledPorts, currency: CurrencyCode): Promise<string[]> {
+  const unsettled = await ports.store.unsettledWindows(currency, UNSETTLED_ANNOUNCE_MAX);
+  for (const window of unsettled) await ports.publisher.publish(windowClosedEvent(window, ports.now));
+  return unsettled.map((window) => window.windowId);
+}
+
+export interface ScheduledClosePorts {
+  readonly store: Pick<SettlementStore, 'currencies' | 'currentWindowId' | 'getWindow' | 'closeWindow' | 'unsettledWindows'>;
+  readonly publisher: EventPublisher;
+  readonly now: () => Date;
+}
+
+/** What went wrong in a scheduled run; the next run mends both. */
+export type ScheduledCloseIncident =
+  | { readonly kind: 'unannounced'; readonly windowId: string }
+  | { readonly kind: 'currency-failed'; readonly currency: CurrencyCode; readonly error: unknown };
+
+export interface ScheduledCloseReport {
+  readonly closed: readonly string[];
+  readonly reannounced: readonly string[];
+  /** In the order they happened. */
+  readonly incidents: readonly ScheduledCloseIncident[];
+}
+
+/**
+ * The scheduled close: per currency, re-announces every CLOSED window that never settled, then
+ * closes the OPEN window if it has interbank transfers in it (an empty window is left open:
+ * nothing to settle).
+ */
+export async function closeDueWindows(ports: ScheduledClosePorts): Promise<ScheduledCloseReport> {
+  const closed: string[] = [];
+  const reannounced: string[] = [];
+  const incidents: ScheduledCloseIncident[] = [];
+  for (const currency of await ports.store.currencies()) {
+    // One currency's trouble (a busy window, a failed publish) must not stop the others.
+    try {
+      reannounced.push(...(await announceUnsettled(ports, currency)));
+      const open = await ports.store.getWindow(await ports.store.currentWindowId(currency));
+      if (open === undefined || open.transferCount === 0) continue;
+      const result = await closeAndAnnounce(ports, { currency, windowId: open.windowId });
+      if (result.kind !== 'closed') continue;
+      closed.push(result.closed.windowId);
+      if (!result.announced) incidents.push({ kind: 'unannounced', windowId: result.closed.windowId });
+    } catch (error) {
+      incidents.push({ kind: 'currency-failed', currency, error });
+    }
+  }
+  return { closed, reannounced, incidents };
+}

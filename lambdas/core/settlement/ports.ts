@@ -1,0 +1,90 @@
+// The settlement port: per currency one OPEN window (opened on first use), closed windows until
+// they settle, each institution's position in a window and its Net Debit Cap, and what a window's
+// settlement came to (its report and the instructions recorded against it). Closing a window
+// opens the next in the same step, so an interbank posting lands in exactly one window.
+import type { CurrencyCode } from '../money/currency.js';
+import type { Actor } from '../trust/api-client.js';
+import type { InstructionDirection } from './netting.js';
+import type { SettlementWindow } from './window.js';
+
+/** What a window's settlement came to, stored once. */
+export interface SettlementReport {
+  readonly windowId: string;
+  readonly currency: CurrencyCode;
+  /** BALANCED: instructions follow. UNBALANCED: positions did not sum to zero; nothing is paid. */
+  readonly status: 'BALANCED' | 'UNBALANCED';
+  readonly transferCount: number;
+  readonly grossMinor: bigint;
+  readonly positions: ReadonlyMap<string, bigint>;
+  readonly instructions: readonly { readonly institutionId: string; readonly direction: InstructionDirection; readonly amountMinor: bigint }[];
+  readonly createdAt: string;
+}
+
+export interface RecordedInstruction {
+  readonly institutionId: string;
+  readonly direction: InstructionDirection;
+  readonly amountMinor: bigint;
+  readonly recordedAt: string;
+}
+
+export type CloseResult =
+  /** `replayed`: a close with this idempotency key was made before; this is its outcome. */
+  | { readonly kind: 'closed'; readonly closed: SettlementWindow; readonly opened: SettlementWindow; readonly replayed?: true }
+  /** The idempotency key was used for a close of another currency or window. */
+  | { readonly kind: 'key-reused' }
+  /** The window asked for is not the OPEN one (already closed). */
+  | { readonly kind: 'not-open'; readonly current: SettlementWindow }
+  /** The window asked for does not exist. */
+  | { readonly kind: 'not-found' };
+
+/** An institution's position in the OPEN window of a currency: positive when it owes. */
+export interface InstitutionPosition {
+  readonly windowId: string;
+  readonly positionMinor: bigint;
+}
+
+/** A write lost to a concurrent one and was not applied; retrying it is safe. */
+export class SettlementConflictError extends Error {
+  override name = 'SettlementConflictError';
+}
+
+export interface SettlementStore {
+  /** The OPEN window of a currency; the first one is opened on first use. */
+  currentWindowId(currency: CurrencyCode): Promise<string>;
+  getWindow(windowId: string): Promise<SettlementWindow | undefined>;
+  /** The windows of a currency with sequence numbers in [from, to], newest first. */
+  windowsBetween(currency: CurrencyCode, from: number, to: number): Promise<SettlementWindow[]>;
+  /** Currencies that have settlement windows. */
+  currencies(): Promise<CurrencyCode[]>;
+  /**
+   * Closes the currency's OPEN window and opens the next, atomically; with `windowId`, only if
+   * that is the OPEN one; with `idempotencyKey`, a repeat returns the first close's outcome.
+   * Throws SettlementConflictError when concurrent writes keep winning.
+   */
+  closeWindow(currency: CurrencyCode, windowId?: string, by?: Actor, idempotencyKey?: string): Promise<CloseResult>;
+  /** The currency's CLOSED windows that have not settled, oldest first, at most `limit`. */
+  unsettledWindows(currency: CurrencyCode, limit: number): Promise<SettlementWindow[]>;
+  /** Every participant's position in the window, positive when it owes. */
+  positions(window: SettlementWindow): Promise<ReadonlyMap<string, bigint>>;
+  /** Stores the report unless one exists; returns the report that stands. */
+  recordReport(report: SettlementReport): Promise<SettlementReport>;
+  getReport(windowId: string): Promise<SettlementReport | undefined>;
+  /** Claims the one operations alarm of an UNBALANCED report; false once claimed. */
+  claimUnbalancedAlarm(windowId: string): Promise<boolean>;
+  /** Gives the claim back after an alarm that could not be sent, so the retry sends it. */
+  releaseUnbalancedAlarm(windowId: string): Promise<void>;
+  /**
+   * Records one instruction of a CLOSED window once, then marks the window SETTLED when all
+   * `instructionCount` are in. Returns whether this call recorded it.
+   */
+  recordInstruction(windowId: string, instruction: Omit<RecordedInstruction, 'recordedAt'>, instructionCount: number): Promise<boolean>;
+  /** CLOSED -> SETTLED once all `instructionCount` instructions are recorded (0: at once). */
+  markSettledIfComplete(windowId: string, instructionCount: number): Promise<boolean>;
+  /** The report's instructions recorded so far, in institution order. */
+  recordedInstructions(window: SettlementWindow, report: SettlementReport): Promise<RecordedInstruction[]>;
+  /** Undefined when the institution has no cap in the currency (not capped). */
+  netDebitCap(institutionId: string, currency: CurrencyCode): Promise<bigint | undefined>;
+  setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint, by: Actor): Promise<void>;
+  /** 0 when the institution has no position in the OPEN window yet. */
+  currentPosition(institutionId: string, currency: CurrencyCode): Promise<InstitutionPosition>;
+}
