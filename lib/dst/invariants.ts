@@ -1,0 +1,117 @@
+// The checks on stored state, run periodically and once the run has healed and gone quiet: money
+// conserved per currency, every balance equal to what its posted transfers say (a transfer applied
+// twice shows here), no accepted request without an outcome, every closed window settled with
+// positions that sum to zero, and every frozen account frozen by exactly one recorded decision.
+import { accountFromItem, transferFromItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
+import { windowFromItem } from '../../lambdas/adapters/dynamodb/settlement-store.js';
+import type { DynamoSettlementStore } from '../../lambdas/adapters/dynamodb/settlement-store.js';
+import type { MemoryDynamoDB } from '../../lambdas/adapters/memory/dynamodb.js';
+import type { Account } from '../../lambdas/core/ledger/account.js';
+import type { TransferRecord } from '../../lambdas/core/ledger/transfer.js';
+import type { Bindings } from '../local/provision.js';
+import type { ClientModel } from './model.js';
+
+export interface LedgerState {
+  readonly accounts: Map<string, Account>;
+  readonly transfers: Map<string, TransferRecord>;
+}
+
+export function ledgerState(dynamodb: MemoryDynamoDB, bindings: Bindings): LedgerState {
+  const accounts = new Map<string, Account>();
+  const transfers = new Map<string, TransferRecord>();
+  for (const item of dynamodb.snapshot(bindings.tables.ledger)) {
+    if (item.entity?.S === 'ACCOUNT') {
+      const account = accountFromItem(item);
+      accounts.set(account.accountId, account);
+    } else if (item.entity?.S === 'TRANSFER') {
+      const transfer = transferFromItem(item);
+      transfers.set(transfer.transferId, transfer);
+    }
+  }
+  return { accounts, transfers };
+}
+
+/** Per currency, the balances sum to zero (funding accounts hold the negative of all deposits). */
+export function checkConservation(state: LedgerState, model: ClientModel): boolean {
+  const sums = new Map<string, bigint>();
+  for (const account of state.accounts.values()) sums.set(account.currency, (sums.get(account.currency) ?? 0n) + account.balanceMinor);
+  let conserved = true;
+  for (const [currency, sum] of sums) {
+    if (sum === 0n) continue;
+    conserved = false;
+    model.violation('conservation', `${currency} balances sum to ${sum}, not 0`, [currency]);
+  }
+  return conserved;
+}
+
+/** Each balance is its posted credits minus its posted debits: a transfer applied twice, or half, shows. */
+export function checkBalances(state: LedgerState, model: ClientModel): void {
+  const expected = new Map<string, bigint>();
+  for (const transfer of state.transfers.values()) {
+    if (transfer.status !== 'POSTED') continue;
+    const amount = BigInt(transfer.amountMinor);
+    expected.set(transfer.debtorAccountId, (expected.get(transfer.debtorAccountId) ?? 0n) - amount);
+    expected.set(transfer.creditorAccountId, (expected.get(transfer.creditorAccountId) ?? 0n) + amount);
+  }
+  for (const account of state.accounts.values()) {
+    const computed = expected.get(account.accountId) ?? 0n;
+    if (computed !== account.balanceMinor) {
+      model.violation('doubled', `account ${account.accountId} holds ${account.balanceMinor}, its posted transfers say ${computed}`, [account.accountId]);
+    }
+  }
+  for (const transfer of state.transfers.values()) {
+    if (transfer.status === 'REJECTED' && transfer.rejectionReason === undefined) model.violation('answer', `transfer ${transfer.transferId} is REJECTED without a reason`, [transfer.transferId]);
+  }
+}
+
+/** Every request answered 202 or 503, and every intake on record, has an outcome. Returns how many lack one. */
+export function checkNothingLost(state: LedgerState, model: ClientModel, dynamodb: MemoryDynamoDB, bindings: Bindings): number {
+  const owed = new Set([...model.accepted, ...model.unavailable]);
+  for (const item of dynamodb.snapshot(bindings.tables.requests)) {
+    const id = item.pk?.S;
+    if (item.entity?.S === 'INTAKE' && id?.startsWith('REQUEST#') === true) owed.add(id.slice('REQUEST#'.length));
+  }
+  let lost = 0;
+  for (const transferId of owed) {
+    if (state.transfers.has(transferId)) continue;
+    lost++;
+    model.violation('lost', `request ${transferId} was accepted (${model.accepted.has(transferId) ? '202' : model.unavailable.has(transferId) ? '503' : 'recorded'}) and has no outcome`, [transferId]);
+  }
+  return lost;
+}
+
+/** Every window that closed has settled, and every window's positions sum to zero. */
+export async function checkSettlement(dynamodb: MemoryDynamoDB, bindings: Bindings, settlement: DynamoSettlementStore, model: ClientModel): Promise<{ windows: number; settled: number }> {
+  let windows = 0;
+  let settled = 0;
+  for (const item of dynamodb.snapshot(bindings.tables.ledger)) {
+    if (item.pk?.S?.startsWith('SETTLEMENT_WINDOW#') !== true) continue;
+    const window = windowFromItem(item);
+    windows++;
+    if (window.state === 'SETTLED') settled++;
+    if (window.state === 'CLOSED') model.violation('settlement', `window ${window.windowId} closed at ${window.closedAt ?? '?'} and never settled`, [window.windowId]);
+    const positions = await settlement.positions(window);
+    const sum = [...positions.values()].reduce((total, position) => total + position, 0n);
+    if (sum !== 0n) model.violation('settlement', `window ${window.windowId} positions sum to ${sum}, not 0`, [window.windowId]);
+  }
+  return { windows, settled };
+}
+
+/** A frozen account names the alert that froze it, and that alert recorded the freeze. */
+export function checkFreezes(state: LedgerState, dynamodb: MemoryDynamoDB, bindings: Bindings, model: ClientModel): { alerts: number; frozen: number } {
+  const alerts = new Map<string, string | undefined>();
+  for (const item of dynamodb.snapshot(bindings.tables.risk)) {
+    const id = item.pk?.S;
+    if (id?.startsWith('ALERT#') === true) alerts.set(id.slice('ALERT#'.length), item.freezeOutcome?.S);
+  }
+  let frozen = 0;
+  for (const account of state.accounts.values()) {
+    if (account.status !== 'FROZEN') continue;
+    frozen++;
+    const by = account.frozenByAlertId;
+    if (by === undefined || alerts.get(by) !== 'FROZEN') {
+      model.violation('alerts', `account ${account.accountId} is FROZEN by ${by ?? 'no alert'}, which recorded ${by === undefined ? 'nothing' : (alerts.get(by) ?? 'no freeze')}`, [account.accountId]);
+    }
+  }
+  return { alerts: alerts.size, frozen };
+}
