@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/core/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: ['test/core/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/dst/model.test.ts'],
         },
       },
       {
@@ -35,6 +35,14 @@ export default defineConfig({
           globalSetup: ['test/support/emulators.global.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          // The deterministic simulator, run as a command (its own process): a few seeds, and a replay.
+          name: 'simulation',
+          include: ['test/dst/simulation.test.ts'],
+          testTimeout: 240_000,
         },
       },
       {

@@ -4,6 +4,7 @@
 // consumers, the scheduled sweeps, window closes and unfreezes, while faults are injected. Then the
 // faults stop and the run must converge: every accepted request decided, every closed window
 // settled, money conserved. Any broken promise is a violation with the step it happened at.
+import { createHash } from 'node:crypto';
 import { fundingAccountId, type Account } from '../../lambdas/core/ledger/account.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
@@ -47,6 +48,8 @@ export interface SimulationResult {
   readonly deadLettered: number;
   readonly violations: readonly Violation[];
   readonly trace: readonly string[];
+  /** A hash of the whole trace and the final balances: the same seed must give the same digest. */
+  readonly digest: string;
   readonly simulatedSeconds: number;
 }
 
@@ -96,8 +99,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const model = new ClientModel();
   const trace: string[] = [];
   let step = 0;
+  const digest = createHash('sha256');
   const log = (line: string): void => {
-    trace.push(`${step} ${new Date(scheduler.nowMs()).toISOString()} ${line}`);
+    const entry = `${step} ${new Date(scheduler.nowMs()).toISOString()} ${line}`;
+    digest.update(entry).update('\n');
+    trace.push(entry);
     if (trace.length > TRACE_KEPT * 2) trace.splice(0, trace.length - TRACE_KEPT);
   };
   model.tracer = log;
@@ -322,7 +328,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     });
     switch (action) {
       case 'resume': {
-        const resumes = random.between(1, 4);
+        const resumes = random.between(1, 8);
         for (let index = 0; index < resumes; index++) scheduler.resumeOne();
         break;
       }
@@ -400,6 +406,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const checker = new DynamoLedgerStore({ client: pipeline.rawDynamoDB, tableName: pipeline.bindings.tables.ledger, now: () => scheduler.now() });
   const settlement = stoppedEarly ? { windows: 0, settled: 0 } : await checkSettlement(pipeline.dynamodb, pipeline.bindings, checker.settlement, model);
   const { alerts, frozen } = checkFreezes(state, pipeline.dynamodb, pipeline.bindings, model);
+  // What the run did and where it left the money: equal digests, equal runs.
+  for (const account of [...state.accounts.values()].sort((a, b) => (a.accountId < b.accountId ? -1 : 1))) digest.update(`${account.accountId}=${account.balanceMinor}/${account.status}\n`);
   return {
     seed: options.seed,
     transfers: submitted,
@@ -418,6 +426,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     deadLettered: pipeline.deadLettered(),
     violations: model.violations,
     trace,
+    digest: digest.digest('hex').slice(0, 16),
     simulatedSeconds: Math.round((scheduler.nowMs() - START_MS) / 1_000),
   };
   }
