@@ -144,7 +144,7 @@ export type QueueName = 'posting' | 'screening' | 'alerts' | 'settlements';
  * message of the group behind the failure, so a busy account's backlog burns through a small count
  * within minutes of trouble (the simulator, `npm run dst`, showed it at 5). Poison messages never
  * wait for this: handlers quarantine them at once. 50 receives at a 180 s visibility timeout is two
- * and a half hours of retrying a transient failure, with the queue-age alarm long since raised.
+ * and a half hours of retrying a transient failure, the queue's age of oldest message showing it all along.
  */
 const WORKER_QUEUE = {
   fifo: true,

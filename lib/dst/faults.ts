@@ -30,7 +30,7 @@ export const DEFAULT_FAULT_RATES: FaultRates = {
   sqs: 0.005,
   crash: 0.002,
   duplicateDelivery: 0.02,
-  restart: 0.00002,
+  restart: 0.0001,
 };
 
 export type FaultKind = 'throttle' | 'internal' | 'conflict' | 'publish' | 'sqs' | 'crash' | 'duplicate' | 'restart';

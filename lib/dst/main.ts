@@ -49,7 +49,8 @@ for (let index = 0; index < seedCount; index++) {
   for (const violation of result.violations) {
     failed = true;
     process.stdout.write(`dst: VIOLATION seed ${seed}, step ${violation.step}: ${violation.invariant}: ${violation.detail}\n`);
-    const involved = result.trace.filter((line) => violation.subjects.some((subject) => line.includes(subject)));
+    // The lines that name what broke, and the run-wide events (restarts, start-ups) between them.
+    const involved = result.trace.filter((line) => violation.subjects.some((subject) => line.includes(subject)) || / (restart|startup)\b/.test(line));
     const shown = (involved.length > 0 ? involved : result.trace).slice(-traceLines);
     process.stdout.write(`dst: trace (${shown.length} of ${involved.length > 0 ? involved.length : result.trace.length} lines${involved.length > 0 ? ' that name it' : ''}):\n`);
     for (const line of shown) process.stdout.write(`  ${line}\n`);

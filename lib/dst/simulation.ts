@@ -323,7 +323,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       deliver: deliverable.length > 0 ? 12 : 0,
       advance: 4,
       crash: faults.enabled && scheduler.waitingCount > 0 ? CRASH_WEIGHT : 0,
-      close: started && faults.enabled ? 0.05 : 0,
+      close: started && faults.enabled ? 0.4 : 0,
       unfreeze: started ? 0.05 : 0,
     });
     switch (action) {
