@@ -74,6 +74,8 @@ export interface SimulatedPipeline {
   /** A fresh runtime over the same tables and queues (a restart, or the first start). */
   runtime(): SimulatedRuntime;
   hasUnsettledWindow(): boolean;
+  /** Windows CLOSED and not SETTLED. */
+  unsettledWindowIds(): string[];
   /** Messages sitting in dead-letter queues. */
   deadLettered(): number;
 }
@@ -100,6 +102,11 @@ export async function createPipeline(scheduler: Scheduler, faults: Faults, decis
     rawDynamoDB,
     runtime: () => buildRuntime(scheduler, dynamodb, messaging, bindings, decisions),
     hasUnsettledWindow: () => dynamodb.snapshot(bindings.tables.ledger).some((item) => item.pk?.S?.startsWith('SETTLEMENT_WINDOW#') === true && item.state?.S === 'CLOSED'),
+    unsettledWindowIds: () =>
+      dynamodb
+        .snapshot(bindings.tables.ledger)
+        .filter((item) => item.pk?.S?.startsWith('SETTLEMENT_WINDOW#') === true && item.state?.S === 'CLOSED')
+        .map((item) => item.pk?.S?.slice('SETTLEMENT_WINDOW#'.length) ?? '?'),
     deadLettered: () => queueNames().reduce((sum, queue) => sum + messaging.messages(bindings.queues[queue].deadLetterUrl).length, 0),
   };
 }

@@ -297,6 +297,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
   const anythingToDeliver = (): QueueName[] => queueNames().filter((queue) => pipeline.messaging.hasReceivable(pipeline.bindings.queues[queue].url));
 
+  // How often admins close windows differs per run: now and then, every few minutes, or so often
+  // that dozens close between two scheduled closes (what a busy scheme's operators may do).
+  const closeWeight = random.pick([0.05, 0.4, 1.5]);
   const startedAt = performance.now();
   faults.enabled = true;
   scheduler.running = true;
@@ -323,7 +326,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       deliver: deliverable.length > 0 ? 12 : 0,
       advance: 4,
       crash: faults.enabled && scheduler.waitingCount > 0 ? CRASH_WEIGHT : 0,
-      close: started && faults.enabled ? 0.4 : 0,
+      close: started && faults.enabled ? closeWeight : 0,
       unfreeze: started ? 0.05 : 0,
     });
     switch (action) {
@@ -376,12 +379,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     if (healedAt !== undefined && scheduler.nowMs() - healedAt > CONVERGENCE_LIMIT_MS) {
       const state = ledgerState(pipeline.dynamodb, pipeline.bindings);
       const owed = [...model.accepted, ...model.unavailable].filter((transferId) => !state.transfers.has(transferId));
+      const unsettled = pipeline.unsettledWindowIds();
       const depths = queueNames().map((queue) => `${queue} ${JSON.stringify(pipeline.messaging.depth(pipeline.bindings.queues[queue].url))}`).join(', ');
       model.violation(
         'liveness',
-        `not converged ${CONVERGENCE_LIMIT_MS / 60_000} simulated minutes after healing: ${owed.length} accepted undecided, unsettled window: ${pipeline.hasUnsettledWindow()}, ` +
+        `not converged ${CONVERGENCE_LIMIT_MS / 60_000} simulated minutes after healing: ${owed.length} accepted undecided, unsettled windows: [${unsettled.join(', ')}], ` +
           `${scheduler.waitingCount} waiting, ${scheduler.timerCount} timers, queues: ${depths}`,
-        owed.slice(0, 3),
+        [...owed.slice(0, 3), ...unsettled.slice(0, 3)],
       );
       break;
     }

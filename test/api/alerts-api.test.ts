@@ -1,6 +1,7 @@
-// Proves the alert and freeze routes of the HTTP API against DynamoDB Local: listing with filters
-// and cursor pagination, reading one alert, resolving (admin; idempotent; conflicting resolution
-// is 409), unfreezing (admin; 404/409 where due), and that every client mistake is a 4xx problem.
+// Proves the alert and freeze routes of the HTTP API on the in-memory services (the adapters hold
+// to their contracts on DynamoDB Local too): listing with filters and cursor pagination, reading
+// one alert, resolving (admin; idempotent; conflicting resolution is 409), unfreezing (admin;
+// 404/409 where due), and that every client mistake is a 4xx problem.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAlertStore } from '../../lambdas/adapters/dynamodb/alert-store.js';
@@ -11,13 +12,13 @@ import type { AlertRecord } from '../../lambdas/core/risk/alerts.js';
 import type { Severity } from '../../lambdas/core/risk/severity.js';
 import { jsonOf, type TestRequest } from '../support/api-events.js';
 import { ledgerOf, openFundedAccount, type LedgerHandle } from '../support/ledger-fixtures.js';
-import { createTestWorld, type TestWorld } from '../support/world.js';
+import { createTestWorld, type MemoryWorld } from '../support/world.js';
 import { localAdminArn } from '../../lib/local/api-server.js';
 import { clientPortsOf, issueTestClient, testApiHandler, type TestClient } from '../support/api-clients.js';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 
 
-let world: TestWorld;
+let world: MemoryWorld;
 let ledger: DynamoLedgerStore;
 let handle: LedgerHandle;
 let alerts: DynamoAlertStore;
@@ -25,7 +26,7 @@ let call: (request: TestRequest) => Promise<APIGatewayProxyResult>;
 let web: TestClient;
 
 beforeAll(async () => {
-  world = await createTestWorld('alertsapi');
+  world = await createTestWorld('alertsapi', 'memory');
   ({ ledger, handle } = ledgerOf(world));
   alerts = new DynamoAlertStore(world.clients.dynamodb, world.bindings.tables.risk);
   const ports = clientPortsOf(world);

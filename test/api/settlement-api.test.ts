@@ -1,23 +1,24 @@
-// Proves the settlement routes' contract against DynamoDB Local: caps are set and read back with
-// the position and headroom; every client mistake is a 4xx problem (bad bodies 422, bad queries
-// 400, unknown ids 404, a closed window 409); a literal path beats a window id; listings page.
+// Proves the settlement routes' contract on the in-memory services (the adapters hold to their
+// contracts on DynamoDB Local too): caps are set and read back with the position and headroom;
+// every client mistake is a 4xx problem (bad bodies 422, bad queries 400, unknown ids 404, a closed
+// window 409); a literal path beats a window id; listings page.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { jsonOf, type TestRequest } from '../support/api-events.js';
 import { ledgerOf } from '../support/ledger-fixtures.js';
-import { createTestWorld, type TestWorld } from '../support/world.js';
+import { createTestWorld, type MemoryWorld } from '../support/world.js';
 import { localAdminArn } from '../../lib/local/api-server.js';
 import { clientPortsOf, testApiHandler } from '../support/api-clients.js';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 
 
-let world: TestWorld;
+let world: MemoryWorld;
 let ledger: DynamoLedgerStore;
 let call: (request: TestRequest) => Promise<APIGatewayProxyResult>;
 
 beforeAll(async () => {
-  world = await createTestWorld('settleapi');
+  world = await createTestWorld('settleapi', 'memory');
   ({ ledger } = ledgerOf(world));
   const ports = clientPortsOf(world);
   call = testApiHandler(world, ports, { ledger });

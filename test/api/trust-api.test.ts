@@ -1,8 +1,9 @@
-// Proves the trust model against DynamoDB Local and fauxqs: a client moves and reads only its own
-// institution's customers' money (API and posting rules), every channel request is signed, fresh
-// and untampered, a revoked client or a rotated-out key is refused at once, idempotency is per
-// client, amounts are plain integer literals, duplicate JSON members are refused, and every admin
-// change records who made it. Each case is one finding of the review that opened issue 9.
+// Proves the trust model on the in-memory services (the adapters hold to their contracts on the
+// emulators too): a client moves and reads only its own institution's customers' money (API and
+// posting rules), every channel request is signed, fresh and untampered, a revoked client or a
+// rotated-out key is refused at once, idempotency is per client, amounts are plain integer
+// literals, duplicate JSON members are refused, and every admin change records who made it. Each
+// case is one finding of the review that opened issue 9.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
@@ -17,9 +18,9 @@ import { clientPortsOf, issueTestClient, testApiEventHandler, testApiHandler, ty
 import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainPosting } from '../support/queue-driver.js';
-import { createTestWorld, type TestWorld } from '../support/world.js';
+import { createTestWorld, type MemoryWorld } from '../support/world.js';
 
-let world: TestWorld;
+let world: MemoryWorld;
 let ledger: DynamoLedgerStore;
 let handle: LedgerHandle;
 let ports: ClientPorts;
@@ -35,7 +36,7 @@ let bob: string;
 let carol: string;
 
 beforeAll(async () => {
-  world = await createTestWorld('trust');
+  world = await createTestWorld('trust', 'memory');
   ({ ledger, handle } = ledgerOf(world));
   ports = clientPortsOf(world);
   call = testApiHandler(world, ports, { ledger });

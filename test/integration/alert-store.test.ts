@@ -1,4 +1,4 @@
-// Proves DynamoAlertStore against DynamoDB Local: an alert is stored once; every filter
+// The AlertStore contract, run against DynamoDB Local and the in-memory engine: an alert is stored once; every filter
 // combination pages through exactly the matching alerts, newest first, with no gaps and no
 // repeats at any page size; a cursor only works for the query that issued it; resolution is
 // conditional (resolved, replayed, conflict, not found).
@@ -9,12 +9,9 @@ import { eventIdFor } from '../../lambdas/core/events/envelope.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import { InvalidCursorError, type AlertQuery, type AlertRecord, type RaisedAlert } from '../../lambdas/core/risk/alerts.js';
 import { SEVERITIES } from '../../lambdas/core/risk/severity.js';
-import { createTestWorld, type TestWorld } from '../support/world.js';
+import { BACKENDS, createTestWorld, type TestWorld } from '../support/world.js';
 
-let world: TestWorld;
-let store: DynamoAlertStore;
 const accounts = ['acc-ann', 'acc-ben', 'acc-cat'];
-const seeded: AlertRecord[] = [];
 
 function alertFor(accountId: string, index: number): RaisedAlert {
   const transactionId = transferIdFor('WEB', randomUUID());
@@ -33,50 +30,54 @@ function alertFor(accountId: string, index: number): RaisedAlert {
   };
 }
 
-beforeAll(async () => {
-  world = await createTestWorld('alertstore');
-  store = new DynamoAlertStore(world.clients.dynamodb, world.bindings.tables.risk);
-  for (let index = 0; index < 23; index++) {
-    const { alert } = await store.recordAlert(alertFor(accounts[index % accounts.length] ?? 'acc-ann', index), new Date().toISOString());
-    seeded.push(alert);
+describe.each(BACKENDS)('DynamoAlertStore on %s', (backend) => {
+  let world: TestWorld;
+  let store: DynamoAlertStore;
+  const seeded: AlertRecord[] = [];
+
+  beforeAll(async () => {
+    world = await createTestWorld('alertstore', backend);
+    store = new DynamoAlertStore(world.clients.dynamodb, world.bindings.tables.risk);
+    for (let index = 0; index < 23; index++) {
+      const { alert } = await store.recordAlert(alertFor(accounts[index % accounts.length] ?? 'acc-ann', index), new Date().toISOString());
+      seeded.push(alert);
+    }
+    // Every third alert resolved, so status filters have both kinds to choose from.
+    for (const [index, alert] of seeded.entries()) {
+      if (index % 3 !== 0) continue;
+      const result = await store.resolveAlert(alert.alertId, { resolution: 'FALSE_POSITIVE', note: `reviewed ${index}`, resolvedAt: new Date().toISOString() });
+      if (result.kind !== 'resolved') throw new Error('seeding: resolve failed');
+      seeded[index] = result.alert;
+    }
+  });
+
+  afterAll(() => world.destroy());
+
+  async function everyPage(query: Omit<AlertQuery, 'cursor'>): Promise<{ ids: string[]; pages: number }> {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.listAlerts({ ...query, ...(cursor !== undefined ? { cursor } : {}) });
+      expect(page.alerts.length).toBeLessThanOrEqual(query.limit);
+      ids.push(...page.alerts.map((alert) => alert.alertId));
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== undefined && pages < 100);
+    return { ids, pages };
   }
-  // Every third alert resolved, so status filters have both kinds to choose from.
-  for (const [index, alert] of seeded.entries()) {
-    if (index % 3 !== 0) continue;
-    const result = await store.resolveAlert(alert.alertId, { resolution: 'FALSE_POSITIVE', note: `reviewed ${index}`, resolvedAt: new Date().toISOString() });
-    if (result.kind !== 'resolved') throw new Error('seeding: resolve failed');
-    seeded[index] = result.alert;
+
+  const raisedAtOf = (alertId: string): string => seeded.find((alert) => alert.alertId === alertId)?.raisedAt ?? '';
+
+  function expected(filter: Partial<Pick<AlertQuery, 'accountId' | 'severity' | 'status'>>): string[] {
+    return seeded
+      .filter((alert) => filter.accountId === undefined || alert.accountId === filter.accountId)
+      .filter((alert) => filter.severity === undefined || alert.severity === filter.severity)
+      .filter((alert) => filter.status === undefined || alert.status === filter.status)
+      .sort((a, b) => b.raisedAt.localeCompare(a.raisedAt))
+      .map((alert) => alert.alertId);
   }
-});
 
-afterAll(() => world.destroy());
-
-async function everyPage(query: Omit<AlertQuery, 'cursor'>): Promise<{ ids: string[]; pages: number }> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  let pages = 0;
-  do {
-    const page = await store.listAlerts({ ...query, ...(cursor !== undefined ? { cursor } : {}) });
-    expect(page.alerts.length).toBeLessThanOrEqual(query.limit);
-    ids.push(...page.alerts.map((alert) => alert.alertId));
-    cursor = page.cursor;
-    pages++;
-  } while (cursor !== undefined && pages < 100);
-  return { ids, pages };
-}
-
-const raisedAtOf = (alertId: string): string => seeded.find((alert) => alert.alertId === alertId)?.raisedAt ?? '';
-
-function expected(filter: Partial<Pick<AlertQuery, 'accountId' | 'severity' | 'status'>>): string[] {
-  return seeded
-    .filter((alert) => filter.accountId === undefined || alert.accountId === filter.accountId)
-    .filter((alert) => filter.severity === undefined || alert.severity === filter.severity)
-    .filter((alert) => filter.status === undefined || alert.status === filter.status)
-    .sort((a, b) => b.raisedAt.localeCompare(a.raisedAt))
-    .map((alert) => alert.alertId);
-}
-
-describe('DynamoAlertStore', () => {
   it('stores an alert once: a second record returns the stored one unchanged', async () => {
     const alert = alertFor('acc-dan', 1);
     const first = await store.recordAlert(alert, '2026-11-01T12:00:00.000Z');

@@ -1,4 +1,5 @@
-// The ClientStore contract, run against both adapters (DynamoDB Local and in memory): an id is
+// The ClientStore contract, run against both adapters (DynamoClientStore on DynamoDB Local and on
+// the in-memory engine, and InMemoryClientStore): an id is
 // taken once; an institution holds at most CLIENTS_PER_INSTITUTION_MAX active clients, exactly,
 // even when creations race, and a revocation frees a slot; a rotation keeps the keys still inside
 // their grace period; revocation is for good; another institution's client is answered as absent.
@@ -8,15 +9,21 @@ import { DynamoClientStore } from '../../lambdas/adapters/dynamodb/client-store.
 import { InMemoryClientStore } from '../../lambdas/adapters/memory/client-store.js';
 import { CLIENTS_PER_INSTITUTION_MAX, keyIdOf, newClientId, type ApiClientRecord, type ClientKey, type ClientStore, type NewClientKey } from '../../lambdas/core/trust/api-client.js';
 import { TEST_ACTOR } from '../support/ledger-fixtures.js';
-import { createTestWorld, type TestWorld } from '../support/world.js';
+import { createTestWorld, type EmulatorWorld, type MemoryWorld, type TestWorld } from '../support/world.js';
 
-let world: TestWorld;
+let emulators: EmulatorWorld;
+let memory: MemoryWorld;
 
 beforeAll(async () => {
-  world = await createTestWorld('clients');
+  [emulators, memory] = await Promise.all([createTestWorld('clients', 'emulators'), createTestWorld('clients', 'memory')]);
 });
 
-afterAll(() => world.destroy());
+afterAll(() => {
+  emulators.destroy();
+  memory.destroy();
+});
+
+const dynamoStoreOf = (world: TestWorld): ClientStore => new DynamoClientStore(world.clients.dynamodb, world.bindings.tables.participants);
 
 const key = (clientId: string, version: number, createdAt: string): ClientKey => ({ keyId: keyIdOf(clientId, version), publicKey: 'x'.repeat(43), createdAt });
 const newKey = (createdAt: string): NewClientKey => ({ publicKey: 'y'.repeat(43), createdAt });
@@ -28,7 +35,8 @@ function client(institutionId: string): ApiClientRecord {
 }
 
 describe.each([
-  ['DynamoClientStore', (): ClientStore => new DynamoClientStore(world.clients.dynamodb, world.bindings.tables.participants)],
+  ['DynamoClientStore on emulators', (): ClientStore => dynamoStoreOf(emulators)],
+  ['DynamoClientStore on memory', (): ClientStore => dynamoStoreOf(memory)],
   ['InMemoryClientStore', (): ClientStore => new InMemoryClientStore()],
 ])('%s', (_name, makeStore) => {
   it('stores a client once, reads it back, and lists it under its institution only', async () => {

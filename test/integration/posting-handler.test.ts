@@ -1,7 +1,9 @@
-// Proves the posting handler, fed through the real SNS FIFO topic and SQS FIFO queue (fauxqs) and
-// posting to DynamoDB Local, posts each transfer exactly once: one DynamoDB request per happy-path
-// transfer, outcomes published, crashes and redeliveries absorbed, FIFO groups failed as a unit,
-// poison messages quarantined with their reason, and money conserved.
+// Proves the posting handler, fed through the SNS FIFO topic and SQS FIFO queue and posting to the
+// ledger, all on the in-memory services (the adapters hold to their contracts on the emulators
+// too), posts each transfer exactly once: one DynamoDB request per happy-path transfer, outcomes
+// published, crashes and redeliveries absorbed, FIFO groups failed as a unit, poison messages
+// quarantined with their reason, and money conserved. "Nothing more arrived" is exact here: a
+// publish has reached every queue when it returns, and each look takes the queue until it is empty.
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -23,17 +25,17 @@ import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler, type PostingDependencies } from '../../lambdas/posting/handler.js';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, observeTopic, takeMessages } from '../support/queue-driver.js';
-import { withFaults } from '../support/fault.js';
-import { createTestWorld, type TestWorld } from '../support/world.js';
+import { interceptRequests, withFaults } from '../support/fault.js';
+import { createTestWorld, type MemoryWorld } from '../support/world.js';
 
-let world: TestWorld;
+let world: MemoryWorld;
 let ledger: DynamoLedgerStore;
 let handle: LedgerHandle;
 let publisher: SnsEventPublisher;
 let observerUrl: string;
 
 beforeAll(async () => {
-  world = await createTestWorld('posting');
+  world = await createTestWorld('posting', 'memory');
   ({ ledger, handle } = ledgerOf(world));
   publisher = new SnsEventPublisher(world.clients.sns, world.bindings.topics.transactions);
   observerUrl = await observeTopic(world, world.bindings.topics.transactions, 'observer');
@@ -66,21 +68,21 @@ async function submit(...requests: TransferRequest[]): Promise<void> {
 
 /**
  * Outcome events published for these transfers, read off the observer queue. Every copy is kept
- * (a transfer id mapping to two events means a duplicate slipped through the topic), and reading
- * goes on for a quiet period after the last expected one arrives, so late duplicates show up too.
+ * (a transfer id mapping to two events means a duplicate slipped through the topic); everything
+ * published has reached the observer already and the take empties it, so no duplicate can be late.
  */
 async function outcomeEvents(transferIds: readonly string[]): Promise<Map<string, PaymentEvent[]>> {
   const found = new Map<string, PaymentEvent[]>(transferIds.map((id) => [id, []]));
-  const deadline = Date.now() + 10_000;
-  let quietUntil = Number.POSITIVE_INFINITY;
-  while (Date.now() < Math.min(deadline, quietUntil)) {
-    for (const message of await takeMessages(world, observerUrl, 1, 300)) {
-      const event = JSON.parse(message.Body ?? '{}') as PaymentEvent;
-      if (event.type !== 'TransactionRequested' && 'transactionId' in event.data) found.get(event.data.transactionId)?.push(event);
-    }
-    if (quietUntil === Number.POSITIVE_INFINITY && [...found.values()].every((events) => events.length > 0)) quietUntil = Date.now() + 600;
+  for (const message of await takeMessages(world, observerUrl, Number.POSITIVE_INFINITY)) {
+    const event = JSON.parse(message.Body ?? '{}') as PaymentEvent;
+    if (event.type !== 'TransactionRequested' && 'transactionId' in event.data) found.get(event.data.transactionId)?.push(event);
   }
   return found;
+}
+
+/** Requests per DynamoDB operation between two readings of the engine's counts, leaving out those that did not move. */
+function requestsBetween(before: Readonly<Record<string, number>>, after: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).flatMap(([operation, count]) => (count === before[operation] ? [] : [[operation, count - (before[operation] ?? 0)]])));
 }
 
 async function outcomes(transferIds: readonly string[]): Promise<Map<string, PaymentEvent>> {
@@ -140,23 +142,21 @@ describe('posting handler on the posting queue', () => {
     const requests = debtors.map((debtor) => transferRequest(debtor.accountId, creditor.accountId, 100));
     const counted = createPostingHandler(dependencies());
     const commands: string[] = [];
-    world.clients.dynamodb.middlewareStack.add(
-      (next, ctx) => async (args) => {
-        commands.push(ctx.commandName ?? 'unknown');
-        return next(args);
-      },
-      { step: 'initialize', name: 'countRequests' },
-    );
+    const countsBefore = world.dynamodb.requestCount;
+    const restore = interceptRequests(world.clients.dynamodb, (command) => void commands.push(command.constructor.name));
     try {
       const result = await counted({ Records: requests.map((request) => sqsRecord(request)) }, context());
       expect(result.batchItemFailures).toEqual([]);
     } finally {
-      world.clients.dynamodb.middlewareStack.remove('countRequests');
+      restore();
     }
+    const counts = requestsBetween(countsBefore, world.dynamodb.requestCount);
 
     // The mark takes the request out of the recovery sweep's index; it touches the requests table
     // only, never a ledger item, and is not part of the posting transaction.
     expect(commands).toEqual(requests.flatMap(() => ['TransactWriteItemsCommand', 'UpdateItemCommand']));
+    // The engine's own count agrees: no request reached it other than those.
+    expect(counts).toEqual({ TransactWriteItems: requests.length, UpdateItem: requests.length });
   });
 
   it('rejects an unaffordable transfer and publishes TransactionRejected with the reason', async () => {
@@ -236,7 +236,8 @@ describe('posting handler on the posting queue', () => {
     const flakyLedger = withFaults<LedgerStore>(ledger, {
       postTransfer: (request) => (request.transferId === a1.transferId ? Promise.reject(new Error('injected throttling')) : ledger.postTransfer(request)),
     });
-    // AWS may put several records of one group in a batch (fauxqs never does), so build it directly.
+    // AWS may put several records of one group in a batch (fauxqs and the fabric as set up here
+    // never do), so build it directly.
     const records = [sqsRecord(a1), sqsRecord(b1), sqsRecord(a2)];
 
     const result = await createPostingHandler(dependencies({ ledger: flakyLedger }))({ Records: records }, context());

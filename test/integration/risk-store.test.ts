@@ -1,22 +1,15 @@
-// Proves risk counters against DynamoDB Local: a transfer is counted exactly once however often
-// its event is delivered (also when deliveries race, and when a throttled write is retried),
-// windows sum their buckets, and the first payment to a creditor is recognised once.
+// The RiskStore contract, run against DynamoDB Local and the in-memory engine: a transfer is
+// counted exactly once however often its event is delivered (also when deliveries race, and when
+// a throttled write is retried), windows sum their buckets, and the first payment to a creditor is
+// recognised once.
 import { randomUUID } from 'node:crypto';
+import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRiskStore } from '../../lambdas/adapters/dynamodb/risk-store.js';
 import { DEFAULT_THRESHOLDS as T } from '../../lambdas/core/risk/thresholds.js';
 import { counterIncrements, windowBucketStarts, type DecidedTransfer } from '../../lambdas/core/risk/windows.js';
-import { createTestWorld, type TestWorld } from '../support/world.js';
-
-let world: TestWorld;
-let risk: DynamoRiskStore;
-
-beforeAll(async () => {
-  world = await createTestWorld('risk');
-  risk = new DynamoRiskStore(world.clients.dynamodb, world.bindings.tables.risk);
-});
-
-afterAll(() => world.destroy());
+import { interceptRequests } from '../support/fault.js';
+import { BACKENDS, createTestWorld, type TestWorld } from '../support/world.js';
 
 const now = Math.floor(Date.now() / 1_000);
 
@@ -24,15 +17,25 @@ function decided(debtorAccountId: string, amountMinor: number, offsetSeconds = 0
   return { debtorAccountId, amountMinor, channel: 'WEB', outcome: 'POSTED', decidedAtEpochSeconds: now + offsetSeconds };
 }
 
-async function record(transferId: string, transfer: DecidedTransfer) {
-  return risk.recordScreening({ transferId, increments: counterIncrements(transfer, T), screenedAtEpochSeconds: transfer.decidedAtEpochSeconds });
-}
+describe.each(BACKENDS)('DynamoRiskStore on %s', (backend) => {
+  let world: TestWorld;
+  let risk: DynamoRiskStore;
 
-async function debits(account: string) {
-  return risk.windowTotals('debits-velocity', account, windowBucketStarts('debits-velocity', now + 1, T));
-}
+  beforeAll(async () => {
+    world = await createTestWorld('risk', backend);
+    risk = new DynamoRiskStore(world.clients.dynamodb, world.bindings.tables.risk);
+  });
 
-describe('DynamoRiskStore', () => {
+  afterAll(() => world.destroy());
+
+  async function record(transferId: string, transfer: DecidedTransfer) {
+    return risk.recordScreening({ transferId, increments: counterIncrements(transfer, T), screenedAtEpochSeconds: transfer.decidedAtEpochSeconds });
+  }
+
+  async function debits(account: string) {
+    return risk.windowTotals('debits-velocity', account, windowBucketStarts('debits-velocity', now + 1, T));
+  }
+
   it('counts a transfer once, however often its event is delivered', async () => {
     const account = `acc-${randomUUID().slice(0, 8)}`;
     const transfer = decided(account, 700);
@@ -75,22 +78,20 @@ describe('DynamoRiskStore', () => {
   it('retries a throttled write without counting twice', async () => {
     const account = `acc-${randomUUID().slice(0, 8)}`;
     let calls = 0;
-    world.clients.dynamodb.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'TransactWriteItemsCommand' && calls++ === 0) {
-          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'injectThrottle' },
-    );
+    const restore = interceptRequests(world.clients.dynamodb, (command) => {
+      if (command instanceof TransactWriteItemsCommand && calls++ === 0) {
+        throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' });
+      }
+    });
     try {
       await expect(record('t-throttled', decided(account, 50))).rejects.toThrow(/throughput/);
       expect(await record('t-throttled', decided(account, 50))).toBe('counted');
       expect(await record('t-throttled', decided(account, 50))).toBe('already-counted');
     } finally {
-      world.clients.dynamodb.middlewareStack.remove('injectThrottle');
+      restore();
     }
+
+    expect(calls).toBeGreaterThanOrEqual(2);
 
     expect(await debits(account)).toEqual({ count: 1, amountMinor: 50 });
   });

@@ -1,8 +1,10 @@
-// Proves the settlement handler against DynamoDB Local and fauxqs: a closed window is netted into
-// one instruction per institution, whose recording settles it; redelivered SettlementWindowClosed
-// or instruction messages produce no second report or instruction; an empty window settles at
-// once; positions that do not net to zero produce no instruction and tell operations; malformed
-// messages are quarantined with their reason.
+// Proves the settlement handler on the in-memory services (its adapters hold to their contracts on
+// the emulators too): a closed window is netted into one instruction per institution, whose
+// recording settles it; redelivered SettlementWindowClosed or instruction messages produce no
+// second report or instruction; an empty window settles at once; positions that do not net to zero
+// produce no instruction and tell operations; malformed messages are quarantined with their
+// reason. "Nothing was published" is exact here: a publish has reached every queue when it
+// returns, and each look takes the queue until it is empty.
 import { randomUUID } from 'node:crypto';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -22,16 +24,16 @@ import { createSettlementHandler } from '../../lambdas/settlement/handler.js';
 import { ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, observeTopic, takeMessages } from '../support/queue-driver.js';
 import { sqsRecordOf } from '../support/sqs-record.js';
-import { createTestWorld, type TestWorld } from '../support/world.js';
+import { createTestWorld, type MemoryWorld } from '../support/world.js';
 
-let world: TestWorld;
+let world: MemoryWorld;
 let ledger: DynamoLedgerStore;
 let handle: LedgerHandle;
 let settlementsUrl: string;
 let notificationsUrl: string;
 
 beforeAll(async () => {
-  world = await createTestWorld('settleh');
+  world = await createTestWorld('settleh', 'memory');
   ({ ledger, handle } = ledgerOf(world));
   settlementsUrl = await observeTopic(world, world.bindings.topics.settlements, 'settlements-observer');
   notificationsUrl = await observeTopic(world, world.bindings.notificationTopics.operations, 'ops-inbox');
@@ -56,8 +58,9 @@ async function deliver(...bodies: string[]) {
   );
 }
 
-async function published(expected = 50, wait = 600): Promise<PaymentEvent[]> {
-  return (await takeMessages(world, settlementsUrl, expected, wait)).map((message) => JSON.parse(message.Body ?? '{}') as PaymentEvent);
+/** Every settlement event published since the last look, taken off the observer until it is empty. */
+async function published(): Promise<PaymentEvent[]> {
+  return (await takeMessages(world, settlementsUrl, Number.POSITIVE_INFINITY)).map((message) => JSON.parse(message.Body ?? '{}') as PaymentEvent);
 }
 
 /** Opens accounts at three institutions of their own, posts the transfers, closes the window. */
@@ -85,9 +88,9 @@ describe('settlement handler', () => {
 
     await deliver(closedEvent);
     const report = await ledger.settlement.getReport(window.windowId);
-    const instructions = await published(3, 10_000);
+    const instructions = await published();
     await deliver(closedEvent); // redelivered before the instructions are recorded
-    const again = await published(1, 1_000);
+    const again = await published();
     const bodies = instructions.map((event) => JSON.stringify(event));
     await deliver(...bodies);
     await deliver(...bodies); // every instruction redelivered
@@ -134,11 +137,12 @@ describe('settlement handler', () => {
     );
 
     await deliver(JSON.stringify(windowClosedEvent(window, () => new Date())));
-    const notifications = await takeMessages(world, notificationsUrl, 1, 3_000);
+    const notifications = await takeMessages(world, notificationsUrl, Number.POSITIVE_INFINITY);
 
     expect((await ledger.settlement.getReport(window.windowId))?.status).toBe('UNBALANCED');
     expect((await ledger.settlement.getWindow(window.windowId))?.state).toBe('CLOSED');
     expect(await published()).toEqual([]);
+    expect(notifications).toHaveLength(1);
     expect(notifications[0]?.Body).toContain(`settlement window ${window.windowId} (NOK) sum to 1, not 0`);
   });
 

@@ -1,8 +1,9 @@
-// Proves interbank posting against DynamoDB Local: an interbank transfer records both positions
-// and the window's totals in its own transaction (an intrabank one touches neither); exactly the
-// affordable transfers post when many race against one payer's Net Debit Cap; windows closed
-// while transfers race leave every posted transfer in exactly one window with totals that
-// reconcile; a closed window cannot be closed again; a changed cap is honoured at once.
+// The settlement side of the LedgerStore contract, run against DynamoDB Local and the in-memory
+// engine: an interbank transfer records both positions and the window's totals in its own
+// transaction (an intrabank one touches neither); exactly the affordable transfers post when many
+// race against one payer's Net Debit Cap; windows closed while transfers race leave every posted
+// transfer in exactly one window with totals that reconcile; a closed window cannot be closed
+// again; a changed cap is honoured at once.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
@@ -11,33 +12,34 @@ import { sumOfPositions } from '../../lambdas/core/settlement/netting.js';
 import { windowIdFor } from '../../lambdas/core/settlement/window.js';
 import type { PaymentEvent } from '../../lambdas/core/events/envelope.js';
 import { announceUnsettled, closeAndAnnounce } from '../../lambdas/core/settlement/close-window.js';
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
-import { createTestWorld, type TestWorld } from '../support/world.js';
-
-let world: TestWorld;
-let ledger: DynamoLedgerStore;
-let handle: LedgerHandle;
-
-beforeAll(async () => {
-  world = await createTestWorld('settle');
-  ({ ledger, handle } = ledgerOf(world));
-});
-
-afterAll(async () => {
-  await expectMoneyConserved(world.clients.dynamodb, world.bindings.tables.ledger);
-  world.destroy();
-});
+import { interceptRequests } from '../support/fault.js';
+import { BACKENDS, createTestWorld, type TestWorld } from '../support/world.js';
 
 const bank = (name: string) => `${name}-${randomUUID().slice(0, 6)}`;
 
-async function post(debtor: string, creditor: string, amount: number, currency: CurrencyCode = 'EUR') {
-  const result = await ledger.postTransfer(transferRequest(debtor, creditor, amount, { currency }));
-  if (result.kind === 'modified') throw new Error('unexpected modified request');
-  return result.transfer;
-}
+describe.each(BACKENDS)('interbank posting on %s', (backend) => {
+  let world: TestWorld;
+  let ledger: DynamoLedgerStore;
+  let handle: LedgerHandle;
 
-describe('interbank posting', () => {
+  beforeAll(async () => {
+    world = await createTestWorld('settle', backend);
+    ({ ledger, handle } = ledgerOf(world));
+  });
+
+  afterAll(async () => {
+    await expectMoneyConserved(world.clients.dynamodb, world.bindings.tables.ledger);
+    world.destroy();
+  });
+
+  async function post(debtor: string, creditor: string, amount: number, currency: CurrencyCode = 'EUR') {
+    const result = await ledger.postTransfer(transferRequest(debtor, creditor, amount, { currency }));
+    if (result.kind === 'modified') throw new Error('unexpected modified request');
+    return result.transfer;
+  }
+
   it('records both positions and the window totals with the transfer; an intrabank transfer touches neither', async () => {
     const [payerBank, payeeBank] = [bank('pay'), bank('rcv')];
     const debtor = await openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 10_000n, currency: 'USD' });
@@ -156,21 +158,17 @@ describe('interbank posting', () => {
     const windowId = await ledger.settlement.currentWindowId(currency);
     let opened = false;
     // Fault injection at the chosen point: the creditor appears just before the first posting.
-    world.clients.dynamodb.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'TransactWriteItemsCommand' && !opened) {
-          opened = true;
-          await ledger.openAccount({ accountId: lateAccountId, institutionId: lateBank, currency, kind: 'CUSTOMER', status: 'ACTIVE', balanceMinor: 0n, overdraftLimitMinor: 0n, openedAt: new Date().toISOString() });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'openCreditorLate' },
-    );
+    const restore = interceptRequests(world.clients.dynamodb, async (command) => {
+      if (command instanceof TransactWriteItemsCommand && !opened) {
+        opened = true;
+        await ledger.openAccount({ accountId: lateAccountId, institutionId: lateBank, currency, kind: 'CUSTOMER', status: 'ACTIVE', balanceMinor: 0n, overdraftLimitMinor: 0n, openedAt: new Date().toISOString() });
+      }
+    });
     let transfer;
     try {
       transfer = await post(debtor.accountId, lateAccountId, 400, currency);
     } finally {
-      world.clients.dynamodb.middlewareStack.remove('openCreditorLate');
+      restore();
     }
     const window = await ledger.settlement.getWindow(windowId);
     const positions = window === undefined ? new Map() : await ledger.settlement.positions(window);

@@ -9,3 +9,32 @@ export function withFaults<T extends object>(target: T, overrides: Partial<T>): 
     },
   });
 }
+
+/** What `interceptRequests` needs of a client: the SDK's `send(command, options?)`. */
+interface Sending {
+  send(command: object, ...rest: never[]): Promise<unknown>;
+}
+
+/**
+ * Runs `before` ahead of every request the client sends, until the returned function is called:
+ * a fault (`before` throws, and the request is not sent) or an interleaving (`before` acts, then
+ * the request goes on) at exactly that point. It replaces `send` on the instance, so it works the
+ * same on an SDK client and on the in-memory engine, and on every adapter already holding it.
+ */
+export function interceptRequests(client: Sending, before: (command: object) => void | Promise<void>): () => void {
+  assertNotIntercepted(client);
+  const send = client.send.bind(client);
+  const intercepted: Sending['send'] = async (command, ...rest) => {
+    await before(command);
+    return send(command, ...rest);
+  };
+  Object.defineProperty(client, 'send', { value: intercepted, configurable: true, writable: true });
+  return () => {
+    if (!Reflect.deleteProperty(client, 'send')) throw new Error('interceptRequests: the interceptor could not be removed');
+  };
+}
+
+function assertNotIntercepted(client: Sending): void {
+  // One interceptor at a time: a second would be removed with the first, silently.
+  if (Object.hasOwn(client, 'send')) throw new Error('interceptRequests: this client is already intercepted');
+}
