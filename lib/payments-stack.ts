@@ -1,4 +1,4 @@
-// The payments backbone stack: interprets lib/topology.ts into AWS resources. Wiring only; every
+// The payments backbone stack: interprets contract/topology.ts into AWS resources. Wiring only; every
 // name, filter, limit and binding comes from the topology, every business rule lives in lambdas/.
 import path from 'node:path';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -37,7 +37,7 @@ import {
   type TableName,
   type TableSpec,
   type TopicName,
-} from './topology.js';
+} from '../contract/topology.js';
 
 export type DeploymentStage = 'dev' | 'staging' | 'prod';
 

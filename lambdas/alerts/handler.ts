@@ -3,7 +3,7 @@
 // freeze), logging and counting each step as it completes. The composition root is at the end.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { envVar } from '../../lib/topology.js';
+import { envVar } from '../../contract/topology.js';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { DynamoAccountFreezer } from '../adapters/dynamodb/account-freezer.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';

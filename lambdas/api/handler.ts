@@ -6,7 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { envVar, type ApiOperation } from '../../lib/topology.js';
+import { envVar, type ApiOperation } from '../../contract/topology.js';
 import { ApiGatewayUsageKeys } from '../adapters/apigateway/usage-keys.js';
 import { DynamoClientStore } from '../adapters/dynamodb/client-store.js';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';

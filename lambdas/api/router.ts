@@ -1,7 +1,7 @@
 // Routes a proxy event to its operation by the API Gateway resource template (e.g.
 // /v1/transactions/{id}) and method, both taken from the topology's API_ROUTES.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { API_ROUTES, type ApiOperation } from '../../lib/topology.js';
+import { API_ROUTES, type ApiOperation } from '../../contract/topology.js';
 import type { AdminRole } from '../core/trust/api-client.js';
 import { ApiProblem } from './problems.js';
 

@@ -16,7 +16,7 @@ import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { eventConsumer, isPermanentFailure, type SqsBatchHandler } from '../shared/sqs-batch.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
-import { envVar } from '../../lib/topology.js';
+import { envVar } from '../../contract/topology.js';
 
 export interface PostingDependencies {
   readonly ledger: LedgerStore;

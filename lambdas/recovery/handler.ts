@@ -11,7 +11,7 @@ import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { recoverUnfinishedRequests, type RecoveryPorts, type RecoveryReport } from '../core/intake/recovery.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
-import { envVar } from '../../lib/topology.js';
+import { envVar } from '../../contract/topology.js';
 
 /** Requests younger than this are still on their normal path; the sweep leaves them alone. */
 export const RECOVERY_GRACE_SECONDS = 60;

@@ -12,7 +12,7 @@ import { screenTransfer, type ScreeningOutcome, type ScreenTransferPorts } from 
 import type { thresholdsFor } from '../core/risk/thresholds.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
-import { envVar } from '../../lib/topology.js';
+import { envVar } from '../../contract/topology.js';
 import { eventConsumer, type SqsBatchHandler } from '../shared/sqs-batch.js';
 
 export interface RiskDependencies {

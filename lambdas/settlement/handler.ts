@@ -5,7 +5,7 @@
 // one still OPEN) is quarantined. The composition root is at the end.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { envVar } from '../../lib/topology.js';
+import { envVar } from '../../contract/topology.js';
 import { CorruptItemError } from '../adapters/dynamodb/ledger-items.js';
 import { DynamoSettlementStore } from '../adapters/dynamodb/settlement-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';

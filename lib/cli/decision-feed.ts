@@ -11,7 +11,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { EventEnvelope } from '../../lambdas/core/events/envelope.js';
-import { EVENT_TYPE_ATTRIBUTE } from '../topology.js';
+import { EVENT_TYPE_ATTRIBUTE } from '../../contract/topology.js';
 
 export interface Decision {
   readonly transactionId: string;

@@ -2,7 +2,7 @@
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { TopicSpec } from '../topology.js';
+import type { TopicSpec } from '../../contract/topology.js';
 
 export interface FifoTopicProps {
   /** The topic as declared in the topology. */

@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { HandlerSpec } from '../topology.js';
+import type { HandlerSpec } from '../../contract/topology.js';
 
 /** Powertools log levels (POWERTOOLS_LOG_LEVEL). */
 export type HandlerLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -74,7 +74,7 @@ export class HandlerFunction extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       environment: {
-        // The topology's bindings and service name (lib/topology.ts handlerEnvironment).
+        // The topology's bindings and service name (contract/topology.ts handlerEnvironment).
         ...props.bindings,
         POWERTOOLS_METRICS_NAMESPACE: 'PaymentsBackbone',
         POWERTOOLS_LOG_LEVEL: props.logLevel,

@@ -3,7 +3,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import type { TableSpec } from '../topology.js';
+import type { TableSpec } from '../../contract/topology.js';
 
 export interface LedgerTablesProps<Name extends string> {
   /** Tables as declared in the topology, keyed by logical name. */

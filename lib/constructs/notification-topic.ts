@@ -4,7 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { NotificationTopicSpec } from '../topology.js';
+import type { NotificationTopicSpec } from '../../contract/topology.js';
 
 export interface NotificationTopicProps {
   readonly spec: NotificationTopicSpec;

@@ -9,7 +9,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ApiRouteSpec } from '../topology.js';
+import type { ApiRouteSpec } from '../../contract/topology.js';
 import type { AdminRole } from '../../lambdas/core/trust/api-client.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_RESPONSES, problemStatus, problemTemplate } from './problem-responses.js';
 

@@ -2,7 +2,7 @@
 // application/problem+json with the api handler's problem types, so a channel parses one error
 // format whether the gateway or the handler answered.
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, PROBLEM_TYPES, type ProblemType } from '../../lambdas/api/problems.js';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, PROBLEM_TYPES, type ProblemType } from '../../contract/problems.js';
 
 // One problem type has one URI whoever answers, the gateway or the handler.
 export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE };

@@ -8,7 +8,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { FilterPolicy, QueueSpec } from '../topology.js';
+import type { FilterPolicy, QueueSpec } from '../../contract/topology.js';
 
 /** SQS's longest retention: a payment waiting on a broken consumer must outlive any outage. */
 const QUEUE_RETENTION_DAYS_MAX = 14;

@@ -1,5 +1,5 @@
 // The whole pipeline in one process, for the simulator: the real handlers and DynamoDB/SNS adapters
-// over the in-memory DynamoDB engine and FIFO fabric, provisioned from lib/topology.ts like the
+// over the in-memory DynamoDB engine and FIFO fabric, provisioned from contract/topology.ts like the
 // local runtime, with every AWS call a yield point of the scheduler (where a task may be paused,
 // interleaved with others, or killed) and a fault hook in front of every request.
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -32,7 +32,7 @@ import { LOCAL_REGION } from '../local/emulators.js';
 import { createLambdaContext } from '../local/lambda-context.js';
 import { provisionTopology, type Bindings } from '../local/provision.js';
 import { toSqsRecord } from '../local/sqs-records.js';
-import { queueNames, topology, type QueueName } from '../topology.js';
+import { queueNames, topology, type QueueName } from '../../contract/topology.js';
 import type { SubmitTransferPorts } from '../../lambdas/core/intake/submit-transfer.js';
 import type { StartupPorts } from '../local/startup.js';
 import type { Faults } from './faults.js';

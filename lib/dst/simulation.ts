@@ -13,7 +13,7 @@ import type { ClientChannel } from '../../lambdas/core/trust/api-client.js';
 import { closeAndAnnounce } from '../../lambdas/core/settlement/close-window.js';
 import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { recoverAtStartup } from '../local/startup.js';
-import { queueNames, topology, type QueueName } from '../topology.js';
+import { queueNames, topology, type QueueName } from '../../contract/topology.js';
 import { DEFAULT_FAULT_RATES, Faults, type FaultRates } from './faults.js';
 import { checkBalances, checkConservation, checkFreezes, checkNothingLost, checkSettlement, ledgerState } from './invariants.js';
 import { ClientModel, type Violation } from './model.js';

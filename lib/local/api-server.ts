@@ -11,7 +11,7 @@ import { jsonResponse, problemResponse } from '../../lambdas/api/http.js';
 import { ApiProblem } from '../../lambdas/api/problems.js';
 import { routesForPath } from '../../lambdas/api/router.js';
 import { buildProxyEvent } from './proxy-event.js';
-import { type ApiRouteSpec } from '../topology.js';
+import { type ApiRouteSpec } from '../../contract/topology.js';
 import type { AdminRole } from '../../lambdas/core/trust/api-client.js';
 import { createLambdaContext } from './lambda-context.js';
 import { answerProtocolErrors, missingHostProblem, PROTOCOL_SERVER_OPTIONS } from './protocol-errors.js';

@@ -1,4 +1,4 @@
-// Provisions everything in lib/topology.ts against an AWS-compatible endpoint (the embedded
+// Provisions everything in contract/topology.ts against an AWS-compatible endpoint (the embedded
 // emulators, LocalStack, ...): tables, FIFO topics, standard notification topics, FIFO queues with their DLQs and redrive
 // policies, filtered raw-delivery subscriptions. Idempotent, so a restart against persisted data
 // works. Returns the bindings (physical names, ARNs, URLs) handlers need as environment.
@@ -25,7 +25,7 @@ import {
   type QueueName,
   type TableName,
   type TopicName,
-} from '../topology.js';
+} from '../../contract/topology.js';
 
 const SECONDS_PER_DAY = 86_400;
 const TABLE_ACTIVE_WAIT_MS = 30_000;

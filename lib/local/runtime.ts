@@ -19,7 +19,7 @@ import { settlementCloseHandlerFromEnv } from '../../lambdas/settlement/close-ha
 import { settlementHandlerFromEnv } from '../../lambdas/settlement/handler.js';
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
 import { DynamoClientStore } from '../../lambdas/adapters/dynamodb/client-store.js';
-import { queueNames, topology, type HandlerName, type QueueName } from '../topology.js';
+import { queueNames, topology, type HandlerName, type QueueName } from '../../contract/topology.js';
 import { startApiServer, type RunningApiServer } from './api-server.js';
 import { loadOrCreateCredentials, type LocalCredentials } from './credentials.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSnsSqs, type RunningEmulator } from './emulators.js';

@@ -48,7 +48,7 @@ import { keyIdOf, newClientId, type ApiClientRecord } from '../../lambdas/core/t
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/emulators.js';
 import { provisionTopology, type Bindings } from '../../lib/local/provision.js';
-import { topology } from '../../lib/topology.js';
+import { topology } from '../../contract/topology.js';
 import { TEST_ACTOR } from '../support/ledger-fixtures.js';
 
 /** One prefix per run: DynamoDB Local is shared by every test file. */

@@ -42,7 +42,7 @@ import { pollBatch, type EventSourceBinding } from '../../lib/local/event-source
 import { startOpsConsole } from '../../lib/local/ops-console.js';
 import { provisionTopology, type Bindings } from '../../lib/local/provision.js';
 import { toSqsRecord } from '../../lib/local/sqs-records.js';
-import { topology, visibilityTimeoutSeconds } from '../../lib/topology.js';
+import { topology, visibilityTimeoutSeconds } from '../../contract/topology.js';
 
 /** One SNS/SQS world behind real SDK client types. */
 interface Backend {
@@ -784,7 +784,7 @@ describe('the project runs unchanged on MemoryMessaging', () => {
     return { backend, bindings };
   }
 
-  it('provisions the whole topology, idempotently, with the queue attributes lib/topology.ts declares', async () => {
+  it('provisions the whole topology, idempotently, with the queue attributes contract/topology.ts declares', async () => {
     const { backend, bindings } = await provisioned();
 
     const again = await provisionTopology({ dynamodb, sns: backend.sns, sqs: backend.sqs }, prefix);

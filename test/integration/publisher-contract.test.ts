@@ -18,7 +18,7 @@ import { windowClosedEvent } from '../../lambdas/core/events/settlement-events.j
 import { transactionDecided, transactionRequested } from '../../lambdas/core/events/transfer-events.js';
 import { transferContentHash, type TransferRecord } from '../../lambdas/core/ledger/transfer.js';
 import { windowIdFor } from '../../lambdas/core/settlement/window.js';
-import { EVENT_TYPE_ATTRIBUTE } from '../../lib/topology.js';
+import { EVENT_TYPE_ATTRIBUTE } from '../../contract/topology.js';
 import { transferRequest } from '../support/ledger-fixtures.js';
 import { isEmpty, observeTopic, takeMessages } from '../support/queue-driver.js';
 import { sqsRecordOf } from '../support/sqs-record.js';

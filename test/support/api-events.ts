@@ -1,7 +1,7 @@
 // Builds API Gateway REST (v1) proxy events the way API Gateway does for this API, so API tests
 // exercise the handler exactly as deployed: resource template, path parameters, identity.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { API_ROUTES } from '../../lib/topology.js';
+import { API_ROUTES } from '../../contract/topology.js';
 import { matchPathTemplate } from '../../lambdas/api/router.js';
 import { buildProxyEvent } from '../../lib/local/proxy-event.js';
 import { localAdminArn } from '../../lib/local/api-server.js';

@@ -7,7 +7,7 @@ import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { LOCAL_REGION } from '../../lib/local/emulators.js';
 import { pollBatch, type BatchReport, type SqsBatchHandler } from '../../lib/local/event-source.js';
-import { topology, type QueueName } from '../../lib/topology.js';
+import { topology, type QueueName } from '../../contract/topology.js';
 import type { MemoryWorld, TestWorld } from './world.js';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/emulators.js';
 import { handlerEnvironment, provisionTopology, type Bindings } from '../../lib/local/provision.js';
-import type { HandlerName } from '../../lib/topology.js';
+import type { HandlerName } from '../../contract/topology.js';
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
 import { asDynamoDBClient, MemoryDynamoDB } from '../../lambdas/adapters/memory/dynamodb.js';
 import { asSnsClient, asSqsClient, MemoryMessaging } from '../../lambdas/adapters/memory/messaging.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_ROLES, type AdminRole } from '../../lambdas/core/trust/api-client.js';
 import { localAdminArn, secretEquals, startApiServer, type RunningApiServer } from '../../lib/local/api-server.js';
 import { LocalUsageKeys } from '../../lib/local/usage-keys.js';
-import { API_ROUTES } from '../../lib/topology.js';
+import { API_ROUTES } from '../../contract/topology.js';
 
 const ADMIN_KEYS: Record<AdminRole, string> = { operations: 'admin_operations_0123456789abcdef', risk: 'admin_risk_0123456789abcdef01', settlement: 'admin_settlement_0123456789ab' };
 

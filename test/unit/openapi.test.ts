@@ -76,7 +76,7 @@ import {
 } from '../../lambdas/core/trust/http-signature.js';
 import { PROBLEM_RESPONSES, problemTemplate } from '../../lib/constructs/problem-responses.js';
 import { LocalUsageKeys } from '../../lib/local/usage-keys.js';
-import { API_ROUTES } from '../../lib/topology.js';
+import { API_ROUTES } from '../../contract/topology.js';
 import { proxyEvent } from '../support/api-events.js';
 
 type Json = Record<string, unknown>;

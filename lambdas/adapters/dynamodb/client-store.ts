@@ -27,7 +27,7 @@ import {
   type KeyRotation,
   type NewClientKey,
 } from '../../core/trust/api-client.js';
-import { topology } from '../../../lib/topology.js';
+import { topology } from '../../../contract/topology.js';
 import { retryWhile } from './retry.js';
 import { actorFromAttribute, actorToAttribute, CorruptItemError, int, isOneOf, type Item } from './ledger-items.js';
 

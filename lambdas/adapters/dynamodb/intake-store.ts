@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { IntakeStore, RecordIntakeResult, TransferIntake } from '../../core/intake/ports.js';
 import { CorruptItemError, transferFromItem, transferToItem, type Item } from './ledger-items.js';
-import { topology } from '../../../lib/topology.js';
+import { topology } from '../../../contract/topology.js';
 
 /** How long a request record is kept for idempotent replays (and recovery) before TTL removes it. */
 export const INTAKE_RETENTION_SECONDS = 7 * 86_400;

@@ -4,7 +4,7 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { EventEnvelope, messageGroupOf, type PaymentEvent } from '../../core/events/envelope.js';
 import type { EventPublisher } from '../../core/events/ports.js';
-import { EVENT_TYPE_ATTRIBUTE } from '../../../lib/topology.js';
+import { EVENT_TYPE_ATTRIBUTE } from '../../../contract/topology.js';
 
 export class SnsEventPublisher implements EventPublisher {
   readonly #client: SNSClient;
