@@ -146,9 +146,10 @@ export function usagePlanNamesFromEnv(value: string): Readonly<Record<ClientChan
  */
 export function apiHandlerFromEnv(env: Environment, overrides: { readonly usageKeys?: UsageKeys } = {}): ApiHandler {
   const { logger, metrics, clients, tracer } = wireFromEnv(env, 'payments-api');
+  const traced = (client: APIGatewayClient): APIGatewayClient => (tracer !== undefined ? tracer.captureAWSv3Client(client) : client);
   const usageKeys =
     overrides.usageKeys ??
-    new ApiGatewayUsageKeys(tracer.captureAWSv3Client(new APIGatewayClient({})), usagePlanNamesFromEnv(requireEnv(env, envVar.usagePlans)));
+    new ApiGatewayUsageKeys(traced(new APIGatewayClient({})), usagePlanNamesFromEnv(requireEnv(env, envVar.usagePlans)));
   return createApiHandler({
     ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
     intake: new DynamoIntakeStore(clients.dynamodb, requireEnv(env, envVar.table('requests'))),

@@ -12,9 +12,9 @@ export interface Wiring extends Observability {
 export function wireFromEnv(env: Environment, defaultServiceName: string): Wiring {
   const observability = createObservability(env.POWERTOOLS_SERVICE_NAME ?? defaultServiceName);
   const clients = createAwsClients(clientOptionsFromEnv(env));
-  observability.tracer.captureAWSv3Client(clients.dynamodb);
-  observability.tracer.captureAWSv3Client(clients.sns);
-  observability.tracer.captureAWSv3Client(clients.sqs);
+  observability.tracer?.captureAWSv3Client(clients.dynamodb);
+  observability.tracer?.captureAWSv3Client(clients.sns);
+  observability.tracer?.captureAWSv3Client(clients.sqs);
   return { ...observability, clients };
 }
 

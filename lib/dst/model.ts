@@ -27,6 +27,8 @@ export class ClientModel implements DecisionLog {
   readonly unavailable = new Set<string>();
   readonly violations: Violation[] = [];
   readonly #decided = new Map<string, number>();
+  /** Answered 202 or 503 and not decided yet. */
+  readonly #owed = new Set<string>();
   readonly #startedAfter = new Map<string, number>();
   readonly #accounts = new Map<string, AccountHistory>();
   #step = 0;
@@ -47,6 +49,11 @@ export class ClientModel implements DecisionLog {
     return this.#decided.has(transferId);
   }
 
+  /** Requests answered 202 or 503 that no decision has reached yet. */
+  get owedCount(): number {
+    return this.#owed.size;
+  }
+
   #history(accountId: string): AccountHistory {
     let history = this.#accounts.get(accountId);
     if (history === undefined) {
@@ -64,11 +71,13 @@ export class ClientModel implements DecisionLog {
   answeredAccepted(transferId: string, debtorAccountId: string): void {
     if (this.accepted.has(transferId)) return;
     this.accepted.add(transferId);
+    if (!this.#decided.has(transferId)) this.#owed.add(transferId);
     this.#history(debtorAccountId).accepted.push(transferId);
   }
 
   answeredUnavailable(transferId: string): void {
     this.unavailable.add(transferId);
+    if (!this.#decided.has(transferId)) this.#owed.add(transferId);
   }
 
   trace(line: string): void {
@@ -84,6 +93,7 @@ export class ClientModel implements DecisionLog {
     const transferId = request.transferId;
     const times = (this.#decided.get(transferId) ?? 0) + 1;
     this.#decided.set(transferId, times);
+    this.#owed.delete(transferId);
     if (times > 1) {
       this.doubled++;
       this.violation('doubled', `transfer ${transferId} decided ${times} times`, [transferId, request.debtorAccountId]);
