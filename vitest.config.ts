@@ -24,6 +24,9 @@ export default defineConfig({
         test: {
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
+          // The files share one synthesis of each app (test/support/infra-apps.ts): bundling the
+          // handlers is most of an infra run, so module state is shared across the project's files.
+          isolate: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

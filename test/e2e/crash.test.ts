@@ -12,6 +12,14 @@ import { readClientCredentials } from '../../lib/local/credentials.js';
 const dataDir = mkdtempSync(path.join(tmpdir(), 'payments-crash-'));
 const children: ChildProcess[] = [];
 const BANNER_TIMEOUT_MS = 90_000;
+/** A graceful stop drains in-flight batches (up to 10 s) before the emulators stop. */
+const EXIT_TIMEOUT_MS = 30_000;
+/**
+ * Transfers taken before the kill, which comes as soon as the last is accepted, while the
+ * account's backlog is still being decided. They are all one account's, decided one after
+ * another, so each one more only lengthens the wait for the restarted runtime.
+ */
+const TRANSFER_COUNT = 15;
 /** Every seeded account, funding accounts included, with its institution. */
 const SEEDED: readonly (readonly [string, string])[] = [
   ['bank-a', 'acc-alice'],
@@ -24,11 +32,27 @@ const SEEDED: readonly (readonly [string, string])[] = [
 ];
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  // The second runtime stopped gracefully; give the OS a moment before removing its files.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Normally both have exited (killed, and stopped gracefully); after a failure, end them first.
+  await Promise.all(
+    children.map((child) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return exited(child, EXIT_TIMEOUT_MS);
+    }),
+  );
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** The child's exit code (null when ended by a signal), once it has exited; bounded by `timeoutMs`. */
+function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`process ${String(child.pid)} did not exit within ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
 
 interface Started {
   readonly child: ChildProcess;
@@ -83,7 +107,7 @@ describe('a hard kill of npm start with a data dir', () => {
     const before = clientOf(first);
     const aliceBefore = (await before.getAccount('acc-alice')).body.balance;
     const accepted: { id: string; amount: number }[] = [];
-    for (let index = 0; index < 30; index++) {
+    for (let index = 0; index < TRANSFER_COUNT; index++) {
       const amount = 1_000 + index;
       const response = await before.submit({ debtorAccountId: 'acc-alice', creditorAccountId: 'acc-bob', amount, currency: 'EUR' });
       expect(response.status).toBe(202);
@@ -91,7 +115,7 @@ describe('a hard kill of npm start with a data dir', () => {
     }
 
     first.child.kill('SIGKILL');
-    await new Promise((resolve) => first.child.once('exit', resolve));
+    await exited(first.child, EXIT_TIMEOUT_MS);
     const second = await startRuntime();
     const after = clientOf(second);
     const decided = await Promise.all(accepted.map(({ id }) => after.waitForDecision(id, 60_000, 100)));
@@ -101,7 +125,7 @@ describe('a hard kill of npm start with a data dir', () => {
     expect((await after.getAccount('acc-alice')).body.balance).toBe(aliceBefore - moved);
     expect(await total(second)).toBe(0n);
     second.child.kill('SIGTERM');
-    const code = await new Promise((resolve) => second.child.once('exit', resolve));
+    const code = await exited(second.child, EXIT_TIMEOUT_MS);
     expect(code).toBe(0);
   });
 });

@@ -1,15 +1,17 @@
-// Proves the synthesized template is exactly lib/topology.ts: every topic, queue, DLQ,
+// Proves the synthesized template is exactly contract/topology.ts: every topic, queue, DLQ,
 // subscription, event source, table, handler binding and API route in it, configured as the
-// design requires, and no resource of those kinds that the topology does not declare.
+// design requires, and no resource of those kinds that the topology does not declare. The dev and
+// prod apps are synthesized once and shared with the cdk-nag tests (test/support/infra-apps.ts).
 import { Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentsApp } from '../../lib/app.js';
 import { NotificationTopic } from '../../lib/constructs/notification-topic.js';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
 import { ADMIN_ROLES } from '../../lambdas/core/trust/api-client.js';
+import { sharedApp } from '../support/infra-apps.js';
 import { handlerEnvironment as localHandlerEnvironment } from '../../lib/local/provision.js';
 import {
   API_HANDLER,
@@ -28,7 +30,7 @@ import {
   visibilityTimeoutSeconds,
   type HandlerSpec,
   type TableSpec,
-} from '../../lib/topology.js';
+} from '../../contract/topology.js';
 
 function fromKeys<K extends string, V>(keys: readonly K[], value: (key: K) => V): Record<K, V> {
   return Object.fromEntries(keys.map((key) => [key, value(key)])) as Record<K, V>;
@@ -42,10 +44,10 @@ let prodTemplate: Template;
 let prod: PaymentsStack;
 
 beforeAll(() => {
-  dev = createPaymentsApp({ stage: 'dev', bundleAssets: false }).stack;
-  template = Template.fromStack(dev);
-  prod = createPaymentsApp({ stage: 'prod', bundleAssets: false, settlementIntervalMinutes: 15, opsNotificationEmails: ['oncall@bank.example', 'fraud-desk@bank.example'] }).stack;
-  prodTemplate = Template.fromStack(prod);
+  dev = sharedApp('dev').stack;
+  template = sharedApp('dev').template();
+  prod = sharedApp('prod').stack;
+  prodTemplate = sharedApp('prod').template();
 });
 
 /** Logical id of a construct's CloudFormation resource, computed rather than hard-coded. */
