@@ -7,8 +7,8 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { MissingRejectionReasonError } from '../core/events/transfer-events.js';
 import type { EventPublisher } from '../core/events/ports.js';
 import type { IntakeStore } from '../core/intake/ports.js';
-import { decideTransfer } from '../core/ledger/decide-transfer.js';
-import type { LedgerStore, PostingResult } from '../core/ledger/ports.js';
+import { decideTransfer, type Decision } from '../core/ledger/decide-transfer.js';
+import type { LedgerStore } from '../core/ledger/ports.js';
 import { DynamoIntakeStore } from '../adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore, SameAccountTransferError } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
@@ -47,7 +47,11 @@ function isPermanent(error: unknown): error is Error {
   return isPermanentFailure(error) || error instanceof SameAccountTransferError || error instanceof MissingRejectionReasonError;
 }
 
-function recordOutcome(deps: PostingDependencies, result: PostingResult, now: Date): void {
+function recordOutcome(deps: PostingDependencies, result: Decision, now: Date): void {
+  if (!result.marked) {
+    deps.metrics.addMetric('IntakeMarkFailures', MetricUnit.Count, 1);
+    deps.logger.warn('decided, but the intake could not be marked decided; the recovery sweep will');
+  }
   if (result.kind !== 'decided') {
     deps.metrics.addMetric(result.kind === 'duplicate' ? 'TransfersDuplicate' : 'TransfersModifiedRequest', MetricUnit.Count, 1);
     deps.logger.info('transfer already decided', { outcome: result.kind });

@@ -11,7 +11,7 @@ import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { recoverUnfinishedRequests, type RecoveryPorts, type RecoveryReport } from '../core/intake/recovery.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
-import { envVar } from '../../contract/topology.js';
+import { envVar, topology } from '../../contract/topology.js';
 
 /** Requests younger than this are still on their normal path; the sweep leaves them alone. */
 export const RECOVERY_GRACE_SECONDS = 60;
@@ -20,6 +20,8 @@ export const RECOVERY_GRACE_SECONDS = 60;
  * continues with what is left. A backlog this large is an incident: the metrics below alarm first.
  */
 export const RECOVERY_EXAMINED_MAX = 50_000;
+/** Of the function's timeout, what the run may spend before it stops publishing. */
+const RECOVERY_PUBLISH_BUDGET_SECONDS = topology.handlers.recovery.timeoutSeconds * 0.75;
 
 export interface RecoveryDependencies extends RecoveryPorts {
   readonly logger: Logger;
@@ -34,10 +36,12 @@ export function createRecoveryHandler(deps: RecoveryDependencies): RecoveryHandl
     const report = await recoverUnfinishedRequests(deps, {
       acceptedBeforeIso: new Date(now - RECOVERY_GRACE_SECONDS * 1_000).toISOString(),
       examinedMax: RECOVERY_EXAMINED_MAX,
+      // Publishing stops well inside the function's timeout, so the metrics below always go out.
+      deadlineMs: now + RECOVERY_PUBLISH_BUDGET_SECONDS * 1_000,
     });
     // Backlog: requests past the grace period with no outcome (re-queued now, or waiting after an
     // earlier re-queue). Lag: how long the oldest of them has waited. Both are zero in a healthy
-    // pipeline; alarms watch them.
+    // pipeline; these are the metrics to alarm on.
     deps.metrics.addMetric('RecoveryBacklog', MetricUnit.Count, report.requeued + report.waiting + report.failed);
     const lagSeconds = report.oldestUndecidedAcceptedAt !== undefined ? Math.max(0, (now - Date.parse(report.oldestUndecidedAcceptedAt)) / 1_000) : 0;
     deps.metrics.addMetric('RecoveryLag', MetricUnit.Seconds, lagSeconds);

@@ -15,7 +15,7 @@ export interface FaultRates {
   readonly publish: number;
   /** Per SQS request (receive, delete, send). */
   readonly sqs: number;
-  /** Per scheduler step: one running task dies between two of its requests. */
+  /** Weight, among the run loop's actions (resuming a waiting call is 60), of killing a waiting task between two of its requests. */
   readonly crash: number;
   /** Per successful batch: its delete never happens, so it is delivered again. */
   readonly duplicateDelivery: number;
@@ -28,7 +28,7 @@ export const DEFAULT_FAULT_RATES: FaultRates = {
   dynamodbRead: 0.005,
   publish: 0.01,
   sqs: 0.005,
-  crash: 0.002,
+  crash: 0.25,
   duplicateDelivery: 0.02,
   restart: 0.0001,
 };
@@ -57,10 +57,10 @@ export class Faults {
     return Object.values(this.counts).reduce((sum, count) => sum + count, 0);
   }
 
-  /** A fault the run loop decided on (crash, duplicate delivery, restart), when enabled and drawn. */
-  draw(kind: 'crash' | 'duplicate' | 'restart'): boolean {
+  /** A fault the run loop draws (a skipped delete, a restart), when enabled. */
+  draw(kind: 'duplicate' | 'restart'): boolean {
     if (!this.enabled) return false;
-    const rate = kind === 'crash' ? this.#rates.crash : kind === 'duplicate' ? this.#rates.duplicateDelivery : this.#rates.restart;
+    const rate = kind === 'duplicate' ? this.#rates.duplicateDelivery : this.#rates.restart;
     if (!this.#random.chance(rate)) return false;
     this.counts[kind]++;
     return true;

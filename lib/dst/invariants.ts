@@ -64,6 +64,37 @@ export function checkBalances(state: LedgerState, model: ClientModel): void {
   }
 }
 
+/** No customer account is overdrawn beyond its limit: the posting rules hold under every interleaving. */
+export function checkOverdrafts(state: LedgerState, model: ClientModel): void {
+  for (const account of state.accounts.values()) {
+    if (account.kind === 'CUSTOMER' && account.balanceMinor < -account.overdraftLimitMinor) {
+      model.violation('doubled', `account ${account.accountId} holds ${account.balanceMinor}, below its overdraft limit ${-account.overdraftLimitMinor}`, [account.accountId]);
+    }
+  }
+}
+
+/**
+ * Every transfer the posting path decided was screened: its outcome event was published and
+ * reached the risk handler (a decision whose announcement is lost escapes fraud screening).
+ */
+export function checkScreened(decided: Iterable<string>, state: LedgerState, dynamodb: MemoryDynamoDB, bindings: Bindings, model: ClientModel): number {
+  const screened = new Set<string>();
+  for (const item of dynamodb.snapshot(bindings.tables.risk)) {
+    const id = item.pk?.S;
+    if (id?.startsWith('SCREENED#') === true) screened.add(id.slice('SCREENED#'.length));
+  }
+  let missing = 0;
+  for (const transferId of decided) {
+    if (screened.has(transferId)) continue;
+    // Screening leaves these alone on purpose (lambdas/core/risk/screen-transfer.ts unscreenedReason).
+    const record = state.transfers.get(transferId);
+    if (record?.channel === 'ADMIN' || record?.rejectionReason === 'ACCOUNT_FROZEN') continue;
+    missing++;
+    if (missing <= 5) model.violation('alerts', `transfer ${transferId} was decided but never screened (its outcome was not announced)`, [transferId]);
+  }
+  return missing;
+}
+
 /** Every request answered 202 or 503, and every intake on record, has an outcome. Returns how many lack one. */
 export function checkNothingLost(state: LedgerState, model: ClientModel, dynamodb: MemoryDynamoDB, bindings: Bindings): number {
   const owed = new Set([...model.accepted, ...model.unavailable]);

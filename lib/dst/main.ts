@@ -58,7 +58,7 @@ for (let index = 0; index < seedCount; index++) {
   process.stdout.write(
     `dst: seed ${seed}, ${result.transfers} transfers, ${result.faults} faults injected, ${result.lost} lost, ${result.doubled} doubled, ` +
       `${result.orderViolations} order violations, ${result.conserved ? 'conserved' : 'NOT conserved'}, ` +
-      `${result.settledWindows}/${result.windows} closed windows settled, ${result.alerts} alerts, ${result.frozen} frozen, ${result.deadLettered} dead-lettered, ` +
+      `${result.settledWindows}/${result.windows} closed windows settled, ${result.alerts} alerts, ${result.frozen} frozen, ${result.screeningLost} unscreened after a restart, ${result.deadLettered} dead-lettered, ` +
       `${result.steps} steps, ${Math.round(result.simulatedSeconds / 60)} simulated min, digest ${result.digest}, ${seconds} s\n`,
   );
   if (!values.quiet) process.stderr.write(`dst: seed ${seed} faults ${JSON.stringify(result.faultCounts)}\n`);

@@ -25,6 +25,12 @@ export class ClientModel implements DecisionLog {
   readonly accepted = new Set<string>();
   /** Answered 503 (recorded, not queued) at least once. */
   readonly unavailable = new Set<string>();
+  /**
+   * Decided transfers whose outcome was waiting on the screening queue when a restart lost every
+   * queue: the local runtime's queues live in memory, and nothing re-announces a decided outcome,
+   * so these are never screened (on AWS the queue outlives any crash).
+   */
+  readonly screeningLostInRestart = new Set<string>();
   readonly violations: Violation[] = [];
   readonly #decided = new Map<string, number>();
   /** Answered 202 or 503 and not decided yet. */
@@ -43,6 +49,11 @@ export class ClientModel implements DecisionLog {
 
   get decidedCount(): number {
     return this.#decided.size;
+  }
+
+  /** Every transfer the posting path decided. */
+  decidedTransferIds(): IterableIterator<string> {
+    return this.#decided.keys();
   }
 
   isDecided(transferId: string): boolean {

@@ -152,7 +152,7 @@ function buildRuntime(scheduler: Scheduler, dynamodb: MemoryDynamoDB, messaging:
     startupPorts: { intake, ledger, settlement: ledger.settlement, transactions, settlements, now },
     handlers,
     recovery: createRecoveryHandler({ intake, ledger, publisher: transactions, now, ...observed('payments-recovery') }),
-    settlementClose: createSettlementCloseHandler({ store: ledger.settlement, publisher: settlements, ...observed('payments-settlement-close') }),
+    settlementClose: createSettlementCloseHandler({ store: ledger.settlement, publisher: settlements, now, ...observed('payments-settlement-close') }),
   };
 }
 

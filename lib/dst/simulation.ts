@@ -16,7 +16,7 @@ import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.
 import { recoverAtStartup } from '../local/startup.js';
 import { queueNames, topology, type QueueName } from '../../contract/topology.js';
 import { DEFAULT_FAULT_RATES, Faults, type FaultRates } from './faults.js';
-import { checkBalances, checkConservation, checkFreezes, checkNothingLost, checkSettlement, ledgerState } from './invariants.js';
+import { checkBalances, checkConservation, checkFreezes, checkNothingLost, checkOverdrafts, checkScreened, checkSettlement, ledgerState } from './invariants.js';
 import { ClientModel, type Violation } from './model.js';
 import { createPipeline, deliverBatch, type SimulatedPipeline, type SimulatedRuntime } from './pipeline.js';
 import { SeededRandom } from './random.js';
@@ -26,7 +26,6 @@ export interface SimulationOptions {
   readonly seed: number;
   readonly transfers: number;
   readonly rates?: FaultRates;
-  /** Breaks to put back on purpose, to prove the simulator catches them (see lib/dst/README). */
   readonly progress?: (line: string) => void;
 }
 
@@ -46,6 +45,8 @@ export interface SimulationResult {
   readonly alerts: number;
   /** Accounts FROZEN at the end (each checked against the alert that froze it). */
   readonly frozen: number;
+  /** Decided transfers left unscreened because a restart lost the screening queue (see ClientModel). */
+  readonly screeningLost: number;
   readonly deadLettered: number;
   readonly violations: readonly Violation[];
   readonly trace: readonly string[];
@@ -67,8 +68,6 @@ const FAULTY_TAIL_MS = 10 * 60_000;
 const CONVERGENCE_LIMIT_MS = 6 * 3_600_000;
 /** A start-up that has not finished by then died (crashed mid-way): start again. */
 const STARTUP_TIMEOUT_MS = 5 * 60_000;
-/** Relative weight of "a waiting task dies" among the run loop's actions (resume is 60). */
-const CRASH_WEIGHT = 0.25;
 const SETTLEMENT_ACTOR = { role: 'settlement', principal: 'arn:aws:iam::000000000000:user/dst-settlement' } as const;
 const RISK_ACTOR = { role: 'risk', principal: 'arn:aws:iam::000000000000:user/dst-risk' } as const;
 
@@ -235,6 +234,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
   const restart = (): void => {
     scheduler.crashAll();
+    for (const message of pipeline.messaging.messages(pipeline.bindings.queues.screening.url)) {
+      const transferId = /"transactionId":"([^"]+)"/.exec(message.body)?.[1];
+      if (transferId !== undefined) model.screeningLostInRestart.add(transferId);
+    }
     pipeline.messaging.loseEverything();
     runtime = pipeline.runtime();
     submitsByAccount.clear();
@@ -326,7 +329,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       submit: submitting && started ? 8 : 0,
       deliver: deliverable.length > 0 ? 12 : 0,
       advance: 4,
-      crash: faults.enabled && scheduler.waitingCount > 0 ? CRASH_WEIGHT : 0,
+      crash: faults.enabled && scheduler.waitingCount > 0 ? faults.rates.crash : 0,
       close: started && faults.enabled ? closeWeight : 0,
       unfreeze: started ? 0.05 : 0,
     });
@@ -416,6 +419,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const state = ledgerState(pipeline.dynamodb, pipeline.bindings);
   const conserved = checkConservation(state, model);
   checkBalances(state, model);
+  checkOverdrafts(state, model);
+  if (!stoppedEarly) checkScreened([...model.decidedTransferIds()].filter((id) => !model.screeningLostInRestart.has(id)), state, pipeline.dynamodb, pipeline.bindings, model);
   const lost = stoppedEarly ? 0 : checkNothingLost(state, model, pipeline.dynamodb, pipeline.bindings);
   const checker = new DynamoLedgerStore({ client: pipeline.rawDynamoDB, tableName: pipeline.bindings.tables.ledger, now: () => scheduler.now() });
   const settlement = stoppedEarly ? { windows: 0, settled: 0 } : await checkSettlement(pipeline.dynamodb, pipeline.bindings, checker.settlement, model);
@@ -437,6 +442,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     settledWindows: settlement.settled,
     alerts,
     frozen,
+    screeningLost: model.screeningLostInRestart.size,
     deadLettered: pipeline.deadLettered(),
     violations: model.violations,
     trace,

@@ -15,7 +15,7 @@
 // - A failed publish stops that account's re-queuing for this run (its later requests must not go
 //   ahead of it) but not the other accounts': one failure no longer loses the whole run's work.
 import type { EventPublisher } from '../events/ports.js';
-import { transactionRequested } from '../events/transfer-events.js';
+import { transactionDecided, transactionRequested } from '../events/transfer-events.js';
 import type { LedgerStore } from '../ledger/ports.js';
 import type { IntakeStore, TransferIntake } from './ports.js';
 
@@ -46,6 +46,8 @@ export interface RecoveryWindow {
    * however recently an earlier run re-queued it.
    */
   readonly requeueAll?: boolean;
+  /** Stop publishing at this time (ms since the epoch), so the run ends within its function's timeout. */
+  readonly deadlineMs?: number;
 }
 
 export interface RecoveryReport {
@@ -58,7 +60,7 @@ export interface RecoveryReport {
   readonly oldestUndecidedAcceptedAt?: string;
   /** Undecided, re-queued by an earlier run not long ago: left to wait (see requeueDueAtMs). */
   readonly waiting: number;
-  /** Not re-queued because a publish failed (that account's, this run); the next run tries again. */
+  /** Not re-queued because a publish failed or the run ran out of time (that account's, this run); the next run tries again. */
   readonly failed: number;
 }
 
@@ -80,6 +82,14 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
       if (!decided.has(intake.request.transferId)) {
         undecided.push(intake);
         continue;
+      }
+      // The posting handler stopped between deciding and marking: its outcome may never have
+      // been announced (the message was lost with a local runtime's queues, or went to the DLQ),
+      // so announce it (deterministic id: a repeat is a duplicate the topic and consumers absorb).
+      const record = await ports.ledger.getTransfer(intake.request.transferId);
+      if (record !== undefined) {
+        const requested = transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt });
+        await ports.publisher.publish(transactionDecided(record, { causationId: requested.id, occurredAt: record.decidedAt }));
       }
       await ports.intake.markDecided(intake.request.transferId);
       markedDecided++;
@@ -107,8 +117,16 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
       continue;
     }
     if (window.requeueAll !== true && requeueDueAtMs(intake) > nowMs) {
-      // Its earlier re-queue is ahead of anything this run would publish for the account.
+      // Its earlier re-queue should be ahead of anything this run would publish for the account,
+      // but that message may be gone (a purged queue, the DLQ): the account waits with it.
+      stoppedAccounts.add(account);
       waiting++;
+      continue;
+    }
+    if (window.deadlineMs !== undefined && ports.now().getTime() > window.deadlineMs) {
+      // Out of time: what is left goes next run, the account's order kept by stopping it here.
+      stoppedAccounts.add(account);
+      failed++;
       continue;
     }
     try {

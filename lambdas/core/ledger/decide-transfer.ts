@@ -17,13 +17,22 @@ export interface DecideTransferPorts {
   readonly now: () => Date;
 }
 
-export async function decideTransfer(ports: DecideTransferPorts, requested: EventOf<'TransactionRequested'>): Promise<PostingResult> {
+/** The posting result, and whether the intake was marked decided (false: the sweep will). */
+export type Decision = PostingResult & { readonly marked: boolean };
+
+export async function decideTransfer(ports: DecideTransferPorts, requested: EventOf<'TransactionRequested'>): Promise<Decision> {
   const result = await ports.ledger.postTransfer(transferRequestOf(requested));
   await ports.publisher.publish(outcomeEvent(requested, result, ports.now()));
   // Every result means the ledger holds an outcome under this id (a modified request's is the
-  // original's), so the intake under it needs no recovery.
-  await ports.intake.markDecided(requested.data.transactionId);
-  return result;
+  // original's), so the intake under it needs no recovery. The mark is only a hint (the sweep
+  // repairs a missing one), so failing it must not fail the message: that would block the
+  // account's group and publish the outcome again on every retry.
+  try {
+    await ports.intake.markDecided(requested.data.transactionId);
+  } catch {
+    return { ...result, marked: false };
+  }
+  return { ...result, marked: true };
 }
 
 export function transferRequestOf(event: EventOf<'TransactionRequested'>): TransferRequest {

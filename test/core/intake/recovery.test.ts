@@ -47,7 +47,14 @@ function ports(listed: readonly TransferIntake[], decided: ReadonlySet<string>) 
     markDecided: (transferId: string) => Promise.resolve(void marked.push(transferId)),
     markRequeued: () => Promise.resolve(),
   } as unknown as IntakeStore;
-  const ledger = { decidedTransferIds: (ids: readonly string[]) => Promise.resolve(new Set(ids.filter((id) => decided.has(id)))) } as unknown as LedgerStore;
+  const byId = new Map(listed.map((entry) => [entry.request.transferId, entry]));
+  const ledger = {
+    decidedTransferIds: (ids: readonly string[]) => Promise.resolve(new Set(ids.filter((id) => decided.has(id)))),
+    getTransfer: (id: string) => {
+      const entry = byId.get(id);
+      return Promise.resolve(decided.has(id) && entry !== undefined ? { ...entry.request, status: 'POSTED', contentHash: entry.contentHash, decidedAt: entry.acceptedAt } : undefined);
+    },
+  } as unknown as LedgerStore;
   const publisher: EventPublisher = { publish: (event) => Promise.resolve(void published.push(event)) };
   return { ports: { intake: intakeStore, ledger, publisher, now: () => new Date() }, published, marked, limits };
 }
@@ -69,7 +76,9 @@ describe('recoverUnfinishedRequests', () => {
         const report = await recoverUnfinishedRequests(sweepPorts, window);
 
         const expected = intakes.filter((entry) => !decided.has(entry.request.transferId)).map((entry) => `${entry.request.transferId}.requested`);
-        expect(published.map((event) => event.id)).toEqual(expected);
+        expect(published.filter((event) => event.type === 'TransactionRequested').map((event) => event.id)).toEqual(expected);
+        // A decided intake that was never marked has its outcome announced again (it may never have been).
+        expect(new Set(published.filter((event) => event.type === 'TransactionPosted').map((event) => 'transactionId' in event.data ? event.data.transactionId : ''))).toEqual(decided);
         expect(report).toMatchObject({ examined: entries.length, requeued: expected.length, markedDecided: decided.size });
         expect(new Set(marked)).toEqual(decided);
       }),
@@ -106,7 +115,7 @@ describe('recoverUnfinishedRequests', () => {
 
         for (const [account, own] of byAccount) {
           const undecidedInOrder = own.filter((entry) => !decided.has(entry.request.transferId)).map((entry) => `${entry.request.transferId}.requested`);
-          const publishedForAccount = published.filter((event) => 'debtorAccountId' in event.data && event.data.debtorAccountId === account).map((event) => event.id);
+          const publishedForAccount = published.filter((event) => event.type === 'TransactionRequested' && 'debtorAccountId' in event.data && event.data.debtorAccountId === account).map((event) => event.id);
           expect(publishedForAccount, account).toEqual(undecidedInOrder.slice(0, publishedForAccount.length));
         }
       }),
@@ -122,7 +131,30 @@ describe('recoverUnfinishedRequests', () => {
 
     expect(limits).toEqual([12]);
     expect(report.examined).toBe(12);
-    expect(published).toHaveLength(11);
+    expect(published.filter((event) => event.type === 'TransactionRequested')).toHaveLength(11);
+    expect(published.filter((event) => event.type === 'TransactionPosted').map((event) => event.id)).toEqual([`${intakes[0]!.request.transferId}.posted`]);
     expect(report.oldestUndecidedAcceptedAt).toBe(intakes[1]!.acceptedAt);
+  });
+
+  it("holds back an account's later requests while an earlier one waits after its re-queue (its message may be gone)", async () => {
+    const earlier = { ...intake(1, 'acc-1'), requeuedAt: '2026-11-30T00:10:00.000Z', requeueCount: 1 };
+    const later = intake(2, 'acc-1');
+    const other = intake(3, 'acc-2');
+    const { ports: sweepPorts, published } = ports([earlier, later, other], new Set());
+
+    const report = await recoverUnfinishedRequests({ ...sweepPorts, now: () => new Date('2026-11-30T00:12:00.000Z') }, window);
+
+    expect(published.map((event) => event.id)).toEqual([`${other.request.transferId}.requested`]);
+    expect(report).toMatchObject({ waiting: 1, failed: 1, requeued: 1 });
+  });
+
+  it('stops publishing at its deadline, leaving the rest to the next run', async () => {
+    const intakes = [intake(1, 'acc-1'), intake(2, 'acc-2')];
+    const { ports: sweepPorts, published } = ports(intakes, new Set());
+
+    const report = await recoverUnfinishedRequests(sweepPorts, { ...window, deadlineMs: 0 });
+
+    expect(published).toEqual([]);
+    expect(report).toMatchObject({ requeued: 0, failed: 2 });
   });
 });
