@@ -7,23 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoIntakeStore, UNDECIDED_SHARDS } from '../../lambdas/adapters/dynamodb/intake-store.js';
 import type { TransferIntake } from '../../lambdas/core/intake/ports.js';
-import { transferContentHash, type TransferRequest } from '../../lambdas/core/ledger/transfer.js';
-import { transferRequest } from '../support/ledger-fixtures.js';
+import { transferContentHash } from '../../lambdas/core/ledger/transfer.js';
+import { intakeOf, transferRequest } from '../support/ledger-fixtures.js';
 import { BACKENDS, createTestWorld, type TestWorld } from '../support/world.js';
 
 /** How often, and how long, a listing on DynamoDB Local is repeated until its index has caught up. */
 const INDEX_POLL_MS = 100;
 const INDEX_POLLS_MAX = 50;
 
-function intakeOf(request: TransferRequest, acceptedAt: Date): TransferIntake {
-  return {
-    request: { ...request, requestedAt: acceptedAt.toISOString() },
-    idempotencyKey: request.transferId,
-    contentHash: transferContentHash(request),
-    apiRequestId: `api-${request.transferId}`,
-    acceptedAt: acceptedAt.toISOString(),
-  };
-}
 
 const account = (): string => `acc-${randomUUID().slice(0, 8)}`;
 const fresh = (acceptedAt = new Date(Date.now() - 60_000)): TransferIntake => intakeOf(transferRequest(account(), account(), 100), acceptedAt);

@@ -10,13 +10,11 @@ import { DynamoIntakeStore } from '../../lambdas/adapters/dynamodb/intake-store.
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
 import { SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
-import type { TransferIntake } from '../../lambdas/core/intake/ports.js';
 import { REQUEUE_BACKOFF_BASE_MS } from '../../lambdas/core/intake/recovery.js';
 import { eventIdFor, type PaymentEvent } from '../../lambdas/core/events/envelope.js';
-import { transferContentHash, type TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler } from '../../lambdas/posting/handler.js';
 import { createRecoveryHandler, RECOVERY_GRACE_SECONDS } from '../../lambdas/recovery/handler.js';
-import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { expectMoneyConserved, intakeOf, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, isEmpty, takeMessages } from '../support/queue-driver.js';
 import { createTestWorld, type MemoryWorld } from '../support/world.js';
 
@@ -36,15 +34,6 @@ afterAll(async () => {
   world.destroy();
 });
 
-function intakeOf(request: TransferRequest, acceptedAt: Date): TransferIntake {
-  return {
-    request: { ...request, requestedAt: acceptedAt.toISOString() },
-    idempotencyKey: request.transferId,
-    contentHash: transferContentHash(request),
-    apiRequestId: `api-${request.transferId}`,
-    acceptedAt: acceptedAt.toISOString(),
-  };
-}
 
 const silent = () => ({
   logger: new Logger({ serviceName: 'payments-recovery', logLevel: 'SILENT' }),

@@ -5,7 +5,8 @@ import { PutItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient }
 import { expect } from 'vitest';
 import { fundingAccountId, type Account } from '../../lambdas/core/ledger/account.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
-import { transferIdFor, type TransferRequest } from '../../lambdas/core/ledger/transfer.js';
+import type { TransferIntake } from '../../lambdas/core/intake/ports.js';
+import { transferContentHash, transferIdFor, type TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
 import { accountFromItem, accountToItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
 import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
@@ -137,4 +138,15 @@ export async function balancesByCurrency(client: DynamoDBClient, tableName: stri
 export async function expectMoneyConserved(client: DynamoDBClient, tableName: string): Promise<void> {
   const sums = await balancesByCurrency(client, tableName);
   for (const [currency, sum] of sums) expect(sum, `sum of ${currency} balances`).toBe(0n);
+}
+
+/** The intake the API would have recorded for this request, accepted at `acceptedAt`. */
+export function intakeOf(request: TransferRequest, acceptedAt: Date): TransferIntake {
+  return {
+    request: { ...request, requestedAt: acceptedAt.toISOString() },
+    idempotencyKey: request.transferId,
+    contentHash: transferContentHash(request),
+    apiRequestId: `api-${request.transferId}`,
+    acceptedAt: acceptedAt.toISOString(),
+  };
 }
