@@ -19,7 +19,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js', 'vitest.config.ts', 'bin/*.js'],
+    files: ['eslint.config.js', 'vitest.config.ts', 'bin/*.js', 'scripts/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
 );
