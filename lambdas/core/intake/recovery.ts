@@ -58,9 +58,12 @@ export interface RecoveryReport {
   readonly markedDecided: number;
   /** Acceptance time of the oldest undecided request this run found (the lag), if any. */
   readonly oldestUndecidedAcceptedAt?: string;
-  /** Undecided, re-queued by an earlier run not long ago: left to wait (see requeueDueAtMs). */
+  /**
+   * Undecided and left for a later run: re-queued not long ago (see requeueDueAtMs), behind such
+   * a request of the same account, or past the run's deadline.
+   */
   readonly waiting: number;
-  /** Not re-queued because a publish failed or the run ran out of time (that account's, this run); the next run tries again. */
+  /** Not re-queued because a publish failed (the account's, this run); the next run tries again. */
   readonly failed: number;
 }
 
@@ -107,33 +110,37 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
   undecided.sort(byAcceptance);
   const nowMs = ports.now().getTime();
   const requeued: TransferIntake[] = [];
-  const stoppedAccounts = new Set<string>();
+  // An account stopped for this run, and why: its later requests are counted the same way.
+  const stoppedAccounts = new Map<string, 'waiting' | 'failed'>();
   let waiting = 0;
   let failed = 0;
+  const stop = (account: string, why: 'waiting' | 'failed'): void => {
+    stoppedAccounts.set(account, why);
+    if (why === 'waiting') waiting++;
+    else failed++;
+  };
   for (const intake of undecided) {
     const account = intake.request.debtorAccountId;
-    if (stoppedAccounts.has(account)) {
-      failed++;
+    const stopped = stoppedAccounts.get(account);
+    if (stopped !== undefined) {
+      stop(account, stopped);
       continue;
     }
     if (window.requeueAll !== true && requeueDueAtMs(intake) > nowMs) {
       // Its earlier re-queue should be ahead of anything this run would publish for the account,
       // but that message may be gone (a purged queue, the DLQ): the account waits with it.
-      stoppedAccounts.add(account);
-      waiting++;
+      stop(account, 'waiting');
       continue;
     }
     if (window.deadlineMs !== undefined && ports.now().getTime() > window.deadlineMs) {
       // Out of time: what is left goes next run, the account's order kept by stopping it here.
-      stoppedAccounts.add(account);
-      failed++;
+      stop(account, 'waiting');
       continue;
     }
     try {
       await ports.publisher.publish(transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt }));
     } catch {
-      stoppedAccounts.add(account);
-      failed++;
+      stop(account, 'failed');
       continue;
     }
     requeued.push(intake);

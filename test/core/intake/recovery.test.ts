@@ -145,7 +145,7 @@ describe('recoverUnfinishedRequests', () => {
     const report = await recoverUnfinishedRequests({ ...sweepPorts, now: () => new Date('2026-11-30T00:12:00.000Z') }, window);
 
     expect(published.map((event) => event.id)).toEqual([`${other.request.transferId}.requested`]);
-    expect(report).toMatchObject({ waiting: 1, failed: 1, requeued: 1 });
+    expect(report).toMatchObject({ waiting: 2, failed: 0, requeued: 1 });
   });
 
   it('stops publishing at its deadline, leaving the rest to the next run', async () => {
@@ -155,6 +155,24 @@ describe('recoverUnfinishedRequests', () => {
     const report = await recoverUnfinishedRequests(sweepPorts, { ...window, deadlineMs: 0 });
 
     expect(published).toEqual([]);
-    expect(report).toMatchObject({ requeued: 0, failed: 2 });
+    expect(report).toMatchObject({ requeued: 0, waiting: 2, failed: 0 });
+  });
+
+  it("a failed publish stops that account's re-queuing for the run, not the others'", async () => {
+    const first = intake(1, 'acc-1');
+    const second = intake(2, 'acc-1');
+    const other = intake(3, 'acc-2');
+    const { ports: sweepPorts, published } = ports([first, second, other], new Set());
+    const failing = {
+      ...sweepPorts,
+      publisher: {
+        publish: (event: PaymentEvent) => (event.id === `${first.request.transferId}.requested` ? Promise.reject(new Error('topic unavailable')) : sweepPorts.publisher.publish(event)),
+      },
+    };
+
+    const report = await recoverUnfinishedRequests(failing, window);
+
+    expect(published.map((event) => event.id)).toEqual([`${other.request.transferId}.requested`]);
+    expect(report).toMatchObject({ requeued: 1, failed: 2, waiting: 0 });
   });
 });
