@@ -56,10 +56,6 @@ export class ClientModel implements DecisionLog {
     return this.#decided.keys();
   }
 
-  isDecided(transferId: string): boolean {
-    return this.#decided.has(transferId);
-  }
-
   /** Requests answered 202 or 503 that no decision has reached yet. */
   get owedCount(): number {
     return this.#owed.size;

@@ -73,7 +73,6 @@ export interface SimulatedPipeline {
   readonly rawDynamoDB: DynamoDBClient;
   /** A fresh runtime over the same tables and queues (a restart, or the first start). */
   runtime(): SimulatedRuntime;
-  hasUnsettledWindow(): boolean;
   /** Windows CLOSED and not SETTLED. */
   unsettledWindowIds(): string[];
   /** Messages sitting in dead-letter queues. */
@@ -101,7 +100,6 @@ export async function createPipeline(scheduler: Scheduler, faults: Faults, decis
     bindings,
     rawDynamoDB,
     runtime: () => buildRuntime(scheduler, dynamodb, messaging, bindings, decisions),
-    hasUnsettledWindow: () => dynamodb.snapshot(bindings.tables.ledger).some((item) => item.pk?.S?.startsWith('SETTLEMENT_WINDOW#') === true && item.state?.S === 'CLOSED'),
     unsettledWindowIds: () =>
       dynamodb
         .snapshot(bindings.tables.ledger)

@@ -14,6 +14,7 @@
 //   deduplication has passed) only lengthened the queue the sweep was waiting on.
 // - A failed publish stops that account's re-queuing for this run (its later requests must not go
 //   ahead of it) but not the other accounts': one failure no longer loses the whole run's work.
+import { eventIdFor } from '../events/envelope.js';
 import type { EventPublisher } from '../events/ports.js';
 import { transactionDecided, transactionRequested } from '../events/transfer-events.js';
 import type { LedgerStore } from '../ledger/ports.js';
@@ -91,8 +92,8 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
       // so announce it (deterministic id: a repeat is a duplicate the topic and consumers absorb).
       const record = await ports.ledger.getTransfer(intake.request.transferId);
       if (record !== undefined) {
-        const requested = transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt });
-        await ports.publisher.publish(transactionDecided(record, { causationId: requested.id, occurredAt: record.decidedAt }));
+        // Caused by the request, as the posting handler's announcement would have been.
+        await ports.publisher.publish(transactionDecided(record, { causationId: eventIdFor.requested(record.transferId), occurredAt: record.decidedAt }));
       }
       await ports.intake.markDecided(intake.request.transferId);
       markedDecided++;
