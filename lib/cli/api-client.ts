@@ -130,6 +130,8 @@ export interface ApiClientOptions {
   readonly adminKeys?: Partial<Readonly<Record<AdminRole, string>>>;
   /** Per-request timeout. @default 10_000 */
   readonly timeoutMs?: number;
+  /** How requests go out; tests put a fault-injecting wrapper here. @default globalThis.fetch */
+  readonly transport?: typeof fetch;
 }
 
 /** The longest pause between two looks at a pending transaction. */
@@ -255,7 +257,7 @@ export class ApiClient {
   /** The window's settlement report as CSV text. */
   async windowReportCsv(windowId: string): Promise<{ status: number; contentType: string | null; text: string }> {
     const adminKey = this.#roleKey('GET', `/v1/settlement-windows/${encodeURIComponent(windowId)}`);
-    const response = await fetch(`${this.#options.baseUrl}/v1/settlement-windows/${encodeURIComponent(windowId)}`, {
+    const response = await (this.#options.transport ?? fetch)(`${this.#options.baseUrl}/v1/settlement-windows/${encodeURIComponent(windowId)}`, {
       headers: { accept: 'text/csv', 'x-admin-key': adminKey },
       signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
     });
@@ -321,7 +323,7 @@ export class ApiClient {
         ),
       );
     }
-    const response = await fetch(url, {
+    const response = await (this.#options.transport ?? fetch)(url, {
       method,
       headers,
       ...(body !== undefined ? { body } : {}),

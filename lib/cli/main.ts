@@ -148,6 +148,7 @@ function failedChecks(summary: SimulationSummary): boolean {
   return (
     settlementWrong ||
     summary.lost > 0 ||
+    summary.unresolved > 0 ||
     summary.duplicatesAccepted > 0 ||
     summary.conservation.before !== summary.conservation.after ||
     summary.risk.actionsMissing > 0 ||

@@ -46,6 +46,8 @@ export interface SimulationOptions {
    * topic). Without it, decisions are found by polling GET /v1/transactions/{id}.
    */
   readonly decisionFeed?: (onDecision: (decision: Decision) => void) => Promise<DecisionFeed>;
+  /** How the channels' requests go out (tests inject lost answers here). @default globalThis.fetch */
+  readonly channelTransport?: typeof fetch;
 }
 
 export interface SimulationSummary {
@@ -64,6 +66,10 @@ export interface SimulationSummary {
   readonly decidedBefore202: number;
   /** Accepted (202) but never decided within the settle timeout. */
   readonly lost: number;
+  /** Submissions that got no answer and whose fate a resend with the same key told. */
+  readonly answeredOnResend: number;
+  /** Submissions whose fate stayed unknown after every resend: money may still move for them. */
+  readonly unresolved: number;
   readonly trafficSeconds: number;
   readonly decidedPerSecond: number;
   readonly latencyMs: Percentiles;
@@ -131,7 +137,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationSu
   const admin = new ApiClient({ baseUrl: options.baseUrl, adminKeys: options.adminKeys });
   const issuedIds: IssuedIds = [];
   try {
-    return await simulateWith(admin, await issueSimulationClients(admin, options.baseUrl, issuedIds), options);
+    return await simulateWith(admin, await issueSimulationClients(admin, options.baseUrl, issuedIds, options.channelTransport), options);
   } finally {
     // A run's clients end with it: repeated runs on one data dir do not pile up active clients.
     for (const { institutionId, clientId } of issuedIds) await admin.revokeClient(institutionId, clientId).catch(() => undefined);
@@ -255,14 +261,14 @@ type IssuedIds = { readonly institutionId: string; readonly clientId: string }[]
 const clientKey = (institutionId: string, channel: SimChannel): string => `${institutionId}/${channel}`;
 
 /** Each simulated institution gets an API client per channel, as a participant would be issued. */
-async function issueSimulationClients(admin: ApiClient, baseUrl: string, issuedIds: IssuedIds): Promise<SimClients> {
+async function issueSimulationClients(admin: ApiClient, baseUrl: string, issuedIds: IssuedIds, transport: typeof fetch | undefined): Promise<SimClients> {
   const clients = new Map<string, ApiClient>();
   for (const institutionId of SIMULATION_INSTITUTIONS) {
     for (const channel of ['WEB', 'MOBILE', 'POS'] as const) {
       const issued = await admin.createClient(institutionId, { channel });
       if (issued.status !== 201) throw new Error(`issuing ${institutionId}'s ${channel} client answered ${issued.status}: ${JSON.stringify(issued.body)}`);
       issuedIds.push({ institutionId, clientId: issued.body.clientId });
-      clients.set(clientKey(institutionId, channel), new ApiClient({ baseUrl, credentials: credentialsOf(issued.body, baseUrl) }));
+      clients.set(clientKey(institutionId, channel), new ApiClient({ baseUrl, credentials: credentialsOf(issued.body, baseUrl), ...(transport !== undefined ? { transport } : {}) }));
     }
   }
   return clients;
@@ -272,7 +278,18 @@ interface Pending {
   readonly transactionId: string;
   readonly client: ApiClient;
   readonly acceptedAtMs: number;
+  /** Accepted only on a resend after no answer: its 202 time is not the acceptance's, so no latency. */
+  readonly resent: boolean;
 }
+
+type SimRequest = { readonly channel: SimChannel; readonly body: SubmitTransfer; readonly key: string };
+/** A submission that got no answer, kept to be resent with its key as a channel would. */
+type Unanswered = { readonly request: SimRequest; readonly client: ApiClient };
+/**
+ * Resends of a submission that got no answer. Until its fate is known, money may still move
+ * after the closing balances are read, so the run cannot reconcile without it.
+ */
+const UNANSWERED_RESENDS = 5;
 
 class TrafficRun {
   readonly #clients: SimClients;
@@ -284,7 +301,8 @@ class TrafficRun {
   /** Decisions that arrived on the feed before their 202 did. */
   readonly #early = new Map<string, Decision>();
   readonly #pending = new Map<string, Pending>();
-  readonly #sentRequests: { channel: 'WEB' | 'MOBILE' | 'POS'; body: SubmitTransfer; key: string; transactionId: string }[] = [];
+  readonly #sentRequests: (SimRequest & { readonly transactionId: string })[] = [];
+  readonly #unanswered: Unanswered[] = [];
   /** Fraud actors' steps still to send, in order. */
   readonly #script: ScriptedRequest[];
   readonly #fraudShare: number;
@@ -310,6 +328,10 @@ class TrafficRun {
   /** A resend answered with another transaction, or without the replay marker: a double acceptance. */
   #duplicatesAccepted = 0;
   #lost = 0;
+  /** Submissions without an answer that a resend with the same key answered. */
+  #answeredOnResend = 0;
+  /** Submissions whose fate is still unknown after every resend. */
+  #unresolved = 0;
   #decidedBefore202 = 0;
   #firstAcceptedMs = 0;
   #lastDecidedMs = 0;
@@ -382,9 +404,12 @@ class TrafficRun {
     try {
       response = await client.submit(request.body, request.key);
     } catch (error) {
-      // No answer: the request may or may not have been accepted. Counted, never fatal.
+      // No answer: the request may or may not have been accepted. Counted, never fatal; an
+      // original is resent with its key when traffic ends, to learn its fate (a resend of a
+      // duplicate can only replay, so it moves no money).
       const kind = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'network error';
       this.#refused[kind] = (this.#refused[kind] ?? 0) + 1;
+      if (previous === undefined) this.#unanswered.push({ request, client });
       return;
     }
     this.#acceptLatenciesMs.push(Math.round(Date.now() - dueMs));
@@ -398,10 +423,15 @@ class TrafficRun {
       else this.#duplicatesAccepted++;
       return;
     }
-    this.#accepted++;
     this.#firstAcceptedMs ||= dueMs;
+    this.#track(request, transactionId, client, false);
+  }
+
+  /** An accepted original: pending until its decision is seen. */
+  #track(request: SimRequest, transactionId: string, client: ApiClient, resent: boolean): void {
+    this.#accepted++;
     this.#sentRequests.push({ ...request, transactionId });
-    const pending = { transactionId, client, acceptedAtMs: Date.now() };
+    const pending: Pending = { transactionId, client, acceptedAtMs: Date.now(), resent };
     this.acceptedAtMs.set(transactionId, pending.acceptedAtMs);
     const payer = this.#institutionOf.get(request.body.debtorAccountId);
     const payee = this.#institutionOf.get(request.body.creditorAccountId);
@@ -412,6 +442,34 @@ class TrafficRun {
       this.#early.delete(transactionId);
       this.#decided(pending, early);
     }
+  }
+
+  /**
+   * Resends every unanswered original with its own key, as a channel must: a 202 (first
+   * acceptance or replay) makes it pending like any other, a refusal means it never was.
+   */
+  async #resolveUnanswered(): Promise<void> {
+    const unanswered = this.#unanswered.splice(0);
+    for (let start = 0; start < unanswered.length; start += WATCH_CONCURRENCY) {
+      await Promise.all(unanswered.slice(start, start + WATCH_CONCURRENCY).map((item) => this.#resend(item)));
+    }
+  }
+
+  async #resend({ request, client }: Unanswered): Promise<void> {
+    for (let attempt = 0; attempt < UNANSWERED_RESENDS; attempt++) {
+      let response: Awaited<ReturnType<ApiClient['submit']>>;
+      try {
+        response = await client.submit(request.body, request.key);
+      } catch {
+        continue;
+      }
+      // 503: not accepted this time either, and the key may still be in flight; ask again.
+      if (response.status === 503) continue;
+      this.#answeredOnResend++;
+      if (response.status === 202) this.#track(request, response.body.transactionId as string, client, true);
+      return;
+    }
+    this.#unresolved++;
   }
 
   observe(decision: Decision): void {
@@ -485,9 +543,11 @@ class TrafficRun {
     if (!this.#pending.delete(pending.transactionId)) return;
     const decidedMs = Date.parse(transaction.decidedAt);
     this.#lastDecidedMs = Math.max(this.#lastDecidedMs, decidedMs);
-    if (decidedMs < pending.acceptedAtMs) this.#decidedBefore202++;
-    this.#latenciesMs.push(Math.max(0, decidedMs - pending.acceptedAtMs));
-    this.#serverLatenciesMs.push(Math.max(0, decidedMs - Date.parse(transaction.requestedAt)));
+    if (!pending.resent) {
+      if (decidedMs < pending.acceptedAtMs) this.#decidedBefore202++;
+      this.#latenciesMs.push(Math.max(0, decidedMs - pending.acceptedAtMs));
+      this.#serverLatenciesMs.push(Math.max(0, decidedMs - Date.parse(transaction.requestedAt)));
+    }
     if (transaction.status === 'POSTED') this.#posted++;
     else this.#rejected[transaction.rejectionReason ?? 'UNKNOWN'] = (this.#rejected[transaction.rejectionReason ?? 'UNKNOWN'] ?? 0) + 1;
     const interbank = this.#interbankAmounts.get(pending.transactionId);
@@ -500,6 +560,7 @@ class TrafficRun {
 
   /** Waits for the stragglers; whatever is still undecided at the deadline counts as lost. */
   async settle(timeoutMs: number): Promise<void> {
+    await this.#resolveUnanswered();
     this.#settleDeadlineMs = Date.now() + timeoutMs;
     await this.#watcher;
     this.#lost = this.#pending.size;
@@ -531,6 +592,8 @@ class TrafficRun {
       duplicatesAccepted: this.#duplicatesAccepted,
       offeredRate: this.#offeredRate,
       lost: this.#lost,
+      answeredOnResend: this.#answeredOnResend,
+      unresolved: this.#unresolved,
       decidedBefore202: this.#decidedBefore202,
       trafficSeconds,
       decidedPerSecond: decided / windowSeconds,
@@ -565,6 +628,9 @@ export function formatSummary(summary: SimulationSummary): string {
     `  posted           ${summary.posted}`,
     `  rejected         ${Object.values(summary.rejectedByReason).reduce((sum, count) => sum + count, 0)}${rejected === '' ? '' : ` (${rejected})`}`,
     `  duplicates       ${summary.duplicatesAbsorbed} of ${summary.duplicatesSent} absorbed (same transaction, Idempotent-Replayed)${summary.duplicatesAccepted > 0 ? `; ${summary.duplicatesAccepted} ACCEPTED TWICE` : ''}`,
+    ...(summary.answeredOnResend + summary.unresolved > 0
+      ? [`  unanswered       ${summary.answeredOnResend} answered when resent with their key${summary.unresolved > 0 ? `; ${summary.unresolved} STILL UNKNOWN (money may move after the closing balances)` : ''}`]
+      : []),
     `  lost             ${summary.lost}${summary.lost === 0 ? ' (every accepted request was decided)' : ' ACCEPTED REQUESTS WITHOUT A DECISION'}`,
     `  throughput       ${summary.decidedPerSecond.toFixed(1)} decisions/s`,
     `  latency accepted->decided  p50 ${summary.pipelineLatencyMs.p50} ms  p95 ${summary.pipelineLatencyMs.p95} ms  p99 ${summary.pipelineLatencyMs.p99} ms  max ${summary.pipelineLatencyMs.max} ms   (the pipeline: the API's acceptance to the ledger's decision, server clock)`,

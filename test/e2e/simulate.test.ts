@@ -18,7 +18,13 @@ afterAll(async () => {
 });
 
 /** A short simulation against the test's runtime, with the decision feed; options vary per test. */
-function simulateHere(options: { readonly seed: number; readonly durationSeconds?: number; readonly settlementIntervalSeconds?: number; readonly fraudShare?: number }) {
+function simulateHere(options: {
+  readonly seed: number;
+  readonly durationSeconds?: number;
+  readonly settlementIntervalSeconds?: number;
+  readonly fraudShare?: number;
+  readonly channelTransport?: typeof fetch;
+}) {
   return simulate({
     baseUrl: runtime.apiUrl,
     adminKeys: runtime.credentials.adminKeys,
@@ -30,10 +36,33 @@ function simulateHere(options: { readonly seed: number; readonly durationSeconds
   });
 }
 
+/**
+ * Loses the answer to every `every`-th new submission after the API has handled it, as a client
+ * timeout does: the transfer may be accepted while the channel never hears so. A resend of the
+ * same key is answered.
+ */
+function losingAnswers(every: number) {
+  const seen = new Set<string>();
+  const lost = { count: 0 };
+  const transport: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    const key = new Headers(init?.headers).get('idempotency-key');
+    const submission = init?.method === 'POST' && (input instanceof Request ? input.url : input.toString()).endsWith('/v1/transactions') && key !== null;
+    if (!submission || seen.has(key)) return response;
+    seen.add(key);
+    if (seen.size % every !== 0) return response;
+    lost.count++;
+    await response.arrayBuffer();
+    throw new DOMException('the answer was lost', 'TimeoutError');
+  };
+  return { transport, lost };
+}
+
 describe('simulate', () => {
   it('decides every accepted request, absorbs duplicates and conserves money', async () => {
     // Every submission adds to the wait for the last decisions; 40 still span several windows.
-    const summary = await simulateHere({ seed: 42, durationSeconds: 2, settlementIntervalSeconds: 1 });
+    const lostAnswers = losingAnswers(6);
+    const summary = await simulateHere({ seed: 42, durationSeconds: 2, settlementIntervalSeconds: 1, channelTransport: lostAnswers.transport });
 
     expect(summary.sent).toBe(40);
     // Under a loaded machine a submission may time out at the client (it may or may not have
@@ -49,7 +78,13 @@ describe('simulate', () => {
     expect(summary.lost).toBe(0);
     expect(summary.posted + Object.values(summary.rejectedByReason).reduce((sum, count) => sum + count, 0)).toBe(summary.accepted);
     expect(summary.duplicatesAbsorbed).toBe(summary.duplicatesSent);
+    // Every submission whose answer was lost was resent with its key and its fate learnt (some
+    // were accepted although the channel never heard so); only then do the balances reconcile.
+    expect(lostAnswers.lost.count).toBeGreaterThan(0);
+    expect(summary.answeredOnResend + summary.unresolved).toBeGreaterThanOrEqual(lostAnswers.lost.count);
+    expect(summary.unresolved).toBe(0);
     expect(summary.conservation.after).toBe(summary.conservation.before);
+    expect(formatSummary(summary)).toMatch(/unanswered {7}\d+ answered when resent with their key/);
     expect(summary.latencyMs.p50).toBeLessThanOrEqual(summary.latencyMs.p99);
     expect(formatSummary(summary)).toMatch(/lost {13}0 \(every accepted request was decided\)/);
     // Settlement: every window of the run settled, netted to zero, and together they hold
@@ -65,6 +100,7 @@ describe('simulate', () => {
     const summary = await simulateHere({ seed: 7, fraudShare: 0.3 });
 
     expect(summary.lost).toBe(0);
+    expect(summary.unresolved).toBe(0);
     expect(summary.conservation.after).toBe(summary.conservation.before);
     expect(summary.risk.fraud.map((outcome) => outcome.pattern).sort()).toEqual(['burst', 'card-testing', 'structuring']);
     for (const outcome of summary.risk.fraud) {
