@@ -48,9 +48,14 @@ export function createRecoveryHandler(deps: RecoveryDependencies): RecoveryHandl
     deps.metrics.addMetric('RequestsRequeued', MetricUnit.Count, report.requeued);
     deps.metrics.addMetric('IntakesMarkedDecided', MetricUnit.Count, report.markedDecided);
     deps.metrics.addMetric('RequeueFailures', MetricUnit.Count, report.failed);
+    // Accepted requests that will never be decided without someone: alarm on any.
+    deps.metrics.addMetric('IntakesQuarantined', MetricUnit.Count, report.quarantined.length);
     deps.metrics.publishStoredMetrics();
     if (report.requeued > 0 || report.failed > 0) {
       deps.logger.warn('re-queued accepted requests that had no outcome', { requeued: report.requeued, waiting: report.waiting, failed: report.failed, examined: report.examined, lagSeconds });
+    }
+    for (const { transferId, reason } of report.quarantined) {
+      deps.logger.error('quarantined an accepted request that cannot be re-queued', { transferId, reason });
     }
     return report;
   };

@@ -1,11 +1,13 @@
 // Provisions everything in contract/topology.ts against an AWS-compatible endpoint (the embedded
 // emulators, LocalStack, ...): tables, FIFO topics, standard notification topics, FIFO queues with their DLQs and redrive
 // policies, filtered raw-delivery subscriptions. Idempotent, so a restart against persisted data
-// works. Returns the bindings (physical names, ARNs, URLs) handlers need as environment.
+// works, and a data directory from an earlier version gets the secondary indexes this version
+// declares (and loses the ones it no longer does) before anything reads them. Returns the bindings (physical names, ARNs, URLs) handlers need as environment.
 import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -72,6 +74,7 @@ async function provisionTable(client: DynamoDBClient, prefix: string, table: Tab
   const name = physicalName(prefix, spec.name);
   const indexes: readonly IndexSpec[] = 'globalSecondaryIndexes' in spec ? spec.globalSecondaryIndexes : [];
   const attributes = [spec.partitionKey, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])];
+  let created = true;
   try {
     await client.send(
       new CreateTableCommand({
@@ -95,8 +98,10 @@ async function provisionTable(client: DynamoDBClient, prefix: string, table: Tab
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    created = false;
   }
   await waitForTableActive(client, name);
+  if (!created) await reconcileIndexes(client, name, indexes);
   if ('timeToLiveAttribute' in spec) {
     try {
       await client.send(
@@ -113,14 +118,52 @@ async function provisionTable(client: DynamoDBClient, prefix: string, table: Tab
   return name;
 }
 
+/**
+ * An existing table (a data directory from an earlier version) gets the indexes the topology
+ * declares and loses the others, one change at a time as DynamoDB requires. DynamoDB backfills a
+ * new index from the items already there; the undecided index only lists intakes that carry its
+ * shard attribute, which intakes written before it existed do not (see the README's upgrade note).
+ */
+async function reconcileIndexes(client: DynamoDBClient, name: string, indexes: readonly IndexSpec[]): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const wanted = new Set(indexes.map((index) => index.indexName));
+  for (const stale of [...existing].filter((indexName) => indexName !== undefined && !wanted.has(indexName))) {
+    await client.send(new UpdateTableCommand({ TableName: name, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: stale } }] }));
+    await waitForTableActive(client, name);
+  }
+  for (const index of indexes.filter((spec) => !existing.has(spec.indexName))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: name,
+        AttributeDefinitions: [...new Set([index.partitionKey, index.sortKey])].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' })),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.indexName,
+              KeySchema: [
+                { AttributeName: index.partitionKey, KeyType: 'HASH' },
+                { AttributeName: index.sortKey, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          },
+        ],
+      }),
+    );
+    await waitForTableActive(client, name);
+  }
+}
+
 async function waitForTableActive(client: DynamoDBClient, name: string): Promise<void> {
   const deadline = Date.now() + TABLE_ACTIVE_WAIT_MS;
   while (Date.now() < deadline) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
-    if (Table?.TableStatus === 'ACTIVE') return;
+    // A new index is readable only once it is ACTIVE too (it is CREATING while it backfills).
+    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE')) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`table ${name} did not become ACTIVE within ${TABLE_ACTIVE_WAIT_MS} ms`);
+  throw new Error(`table ${name} and its indexes did not become ACTIVE within ${TABLE_ACTIVE_WAIT_MS} ms`);
 }
 
 async function provisionTopic(client: SNSClient, prefix: string, topic: TopicName): Promise<string> {

@@ -140,7 +140,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // A fresh in-memory database has nothing to recover; persisted data or a shared endpoint may.
     const fresh = options.dataDir === undefined && options.endpoint === undefined;
     const startup: StartupReport = fresh
-      ? { recovery: { examined: 0, requeued: 0, requeuedTransferIds: [], markedDecided: 0, waiting: 0, failed: 0 }, reannounced: [] }
+      ? { recovery: { examined: 0, requeued: 0, requeuedTransferIds: [], markedDecided: 0, waiting: 0, failed: 0, quarantined: [] }, reannounced: [] }
       : await recoverAtStartup({
           intake: new DynamoIntakeStore(clients.dynamodb, bindings.tables.requests),
           ledger,
@@ -152,6 +152,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const startupRecovery = startup.recovery;
     const startupReannounced = startup.reannounced;
     if (startupRecovery.requeued > 0) log(`recovery: re-queued ${startupRecovery.requeued} accepted request(s) that had no outcome`);
+    for (const { transferId, reason } of startupRecovery.quarantined) log(`recovery: QUARANTINED accepted request ${transferId}, which cannot be re-queued (${reason})`);
     if (startupReannounced.length > 0) log(`settlement: re-announced ${startupReannounced.join(', ')} (closed, not settled)`);
 
     const opsConsole = await startOpsConsole({

@@ -4,9 +4,10 @@
 // after the cutoff) until marked decided, and marked re-queued only while undecided; marks on a
 // missing intake create nothing.
 import { randomUUID } from 'node:crypto';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoIntakeStore, UNDECIDED_SHARDS } from '../../lambdas/adapters/dynamodb/intake-store.js';
-import type { TransferIntake } from '../../lambdas/core/intake/ports.js';
+import type { TransferIntake, UnreadableIntake } from '../../lambdas/core/intake/ports.js';
 import { transferContentHash } from '../../lambdas/core/ledger/transfer.js';
 import { intakeOf, transferRequest } from '../support/ledger-fixtures.js';
 import { BACKENDS, createTestWorld, type TestWorld } from '../support/world.js';
@@ -31,10 +32,17 @@ describe.each(BACKENDS)('DynamoIntakeStore on %s', (backend) => {
 
   afterAll(() => world.destroy());
 
+  /** The readable intakes listed (the one test that damages an item quarantines it again). */
   async function list(acceptedBeforeIso: string, limit: number): Promise<TransferIntake[]> {
     const listed: TransferIntake[] = [];
-    for await (const found of intake.listUndecided(acceptedBeforeIso, limit)) listed.push(found);
+    for await (const found of intake.listUndecided(acceptedBeforeIso, limit)) if (!('unreadable' in found)) listed.push(found);
     return listed;
+  }
+
+  async function listUnreadable(): Promise<UnreadableIntake[]> {
+    const unreadable: UnreadableIntake[] = [];
+    for await (const found of intake.listUndecided(new Date().toISOString(), Number.POSITIVE_INFINITY)) if ('unreadable' in found) unreadable.push(found);
+    return unreadable;
   }
 
   /**
@@ -102,6 +110,44 @@ describe.each(BACKENDS)('DynamoIntakeStore on %s', (backend) => {
 
     await intake.markDecided(missing);
     await intake.markRequeued(missing, new Date().toISOString());
+
+    expect(await intake.get(missing)).toBeUndefined();
+  });
+
+  it('lists a damaged intake as unreadable by its transfer id; quarantine takes it out for good and keeps it with the first reason', async () => {
+    const damaged = fresh();
+    const transferId = damaged.request.transferId;
+    const key = { pk: { S: `REQUEST#${transferId}` } };
+    await intake.recordAccepted(damaged);
+    await world.clients.dynamodb.send(new UpdateItemCommand({ TableName: world.bindings.tables.requests, Key: key, UpdateExpression: 'REMOVE apiRequestId' }));
+    const ours = async () => (await listUnreadable()).filter((entry) => entry.transferId === transferId);
+    let listed = await ours();
+    for (let poll = 1; poll < INDEX_POLLS_MAX && listed.length === 0; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, INDEX_POLL_MS));
+      listed = await ours();
+    }
+
+    await intake.quarantine(transferId, 'unreadable intake: no apiRequestId', '2026-11-30T05:00:00.000Z');
+    await intake.quarantine(transferId, 'a later reason', '2026-11-30T06:00:00.000Z');
+    let after = await ours();
+    for (let poll = 1; poll < INDEX_POLLS_MAX && after.length > 0; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, INDEX_POLL_MS));
+      after = await ours();
+    }
+    const { Item } = await world.clients.dynamodb.send(new GetItemCommand({ TableName: world.bindings.tables.requests, Key: key, ConsistentRead: true }));
+
+    expect(listed.map((entry) => entry.transferId)).toEqual([transferId]);
+    expect(listed[0]?.unreadable).toMatch(/apiRequestId/);
+    expect(after).toEqual([]);
+    expect(Item?.quarantineReason?.S).toBe('unreadable intake: no apiRequestId');
+    expect(Item?.quarantinedAt?.S).toBe('2026-11-30T05:00:00.000Z');
+    expect(Item?.idempotencyKey?.S).toBe(damaged.idempotencyKey);
+  });
+
+  it('creates nothing when quarantining a transfer that has no intake', async () => {
+    const missing = `missing-${randomUUID()}`;
+
+    await intake.quarantine(missing, 'unreadable intake', new Date().toISOString());
 
     expect(await intake.get(missing)).toBeUndefined();
   });

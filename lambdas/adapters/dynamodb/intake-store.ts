@@ -12,7 +12,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { IntakeStore, RecordIntakeResult, TransferIntake } from '../../core/intake/ports.js';
+import type { IntakeStore, RecordIntakeResult, TransferIntake, UnreadableIntake } from '../../core/intake/ports.js';
 import { CorruptItemError, transferFromItem, transferToItem, type Item } from './ledger-items.js';
 import { topology } from '../../../contract/topology.js';
 
@@ -25,6 +25,8 @@ export const INTAKE_RETENTION_SECONDS = 7 * 86_400;
  * keeps each account's undecided intakes in one partition, in acceptance order.
  */
 export const UNDECIDED_SHARDS = 64;
+/** A quarantine reason is kept to this many characters (it quotes validation messages). */
+const QUARANTINE_REASON_MAX = 500;
 /** Items per index page. */
 const PAGE_ITEMS_MAX = 1_000;
 
@@ -111,7 +113,24 @@ export class DynamoIntakeStore implements IntakeStore {
     }
   }
 
-  async *listUndecided(acceptedBeforeIso: string, limit: number): AsyncIterable<TransferIntake> {
+  async quarantine(transferId: string, reason: string, atIso: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: intakeKey(transferId),
+          UpdateExpression: 'REMOVE #shard SET quarantinedAt = :at, quarantineReason = :reason',
+          ConditionExpression: 'attribute_exists(#shard)',
+          ExpressionAttributeNames: { '#shard': UNDECIDED_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':at': { S: atIso }, ':reason': { S: reason.slice(0, QUARANTINE_REASON_MAX) } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async *listUndecided(acceptedBeforeIso: string, limit: number): AsyncIterable<TransferIntake | UnreadableIntake> {
     if (!(limit >= 0)) throw new RangeError(`limit must be a number >= 0, got ${limit}`);
     const perShard = Math.ceil(limit / UNDECIDED_SHARDS);
     if (perShard === 0) return;
@@ -119,7 +138,7 @@ export class DynamoIntakeStore implements IntakeStore {
     for (let shard = 0; shard < UNDECIDED_SHARDS; shard++) yield* this.#listShard(shard, acceptedBeforeIso, perShard);
   }
 
-  async *#listShard(shard: number, acceptedBeforeIso: string, max: number): AsyncIterable<TransferIntake> {
+  async *#listShard(shard: number, acceptedBeforeIso: string, max: number): AsyncIterable<TransferIntake | UnreadableIntake> {
     let listed = 0;
     let startKey: Item | undefined;
     do {
@@ -136,7 +155,7 @@ export class DynamoIntakeStore implements IntakeStore {
       );
       for (const item of result.Items ?? []) {
         listed++;
-        yield fromItem(item);
+        yield readListed(item);
       }
       startKey = result.LastEvaluatedKey;
     } while (startKey !== undefined && listed < max);
@@ -168,6 +187,17 @@ function toItem(intake: TransferIntake): Item {
     [UNDECIDED_INDEX.partitionKey]: { S: shardKey(shardOf(intake.request.debtorAccountId)) },
     expiresAtEpochSeconds: { N: String(acceptedSeconds + INTAKE_RETENTION_SECONDS) },
   };
+}
+
+/** A damaged item is reported, not thrown: one of them must not stop the sweep for every account. */
+function readListed(item: Item): TransferIntake | UnreadableIntake {
+  try {
+    return fromItem(item);
+  } catch (error) {
+    if (!(error instanceof CorruptItemError)) throw error;
+    const transferId = item.pk?.S?.slice('REQUEST#'.length) ?? '';
+    return { transferId, unreadable: error.message };
+  }
 }
 
 function fromItem(item: Item): TransferIntake {

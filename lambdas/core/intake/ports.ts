@@ -18,6 +18,15 @@ export interface TransferIntake {
   readonly requeueCount?: number;
 }
 
+/**
+ * A listed intake that cannot be read back into a request (a damaged item, or one written by a
+ * version whose fields this one does not accept). It can never be re-queued as it is.
+ */
+export interface UnreadableIntake {
+  readonly transferId: string;
+  readonly unreadable: string;
+}
+
 export type RecordIntakeResult = { readonly created: true } | { readonly created: false; readonly existing: TransferIntake };
 
 export interface IntakeStore {
@@ -32,9 +41,14 @@ export interface IntakeStore {
    * a listing cut short by `limit` shows every account a prefix of its own (never a later intake
    * without the earlier ones); the limit is shared fairly, so one busy account cannot hide others.
    */
-  listUndecided(acceptedBeforeIso: string, limit: number): AsyncIterable<TransferIntake>;
+  listUndecided(acceptedBeforeIso: string, limit: number): AsyncIterable<TransferIntake | UnreadableIntake>;
   /** Takes the intake out of the undecided listing; a no-op when it is gone or already marked. */
   markDecided(transferId: string): Promise<void>;
   /** Records that the sweep re-queued it (now), so the next sweeps wait longer before doing it again. */
   markRequeued(transferId: string, atIso: string): Promise<void>;
+  /**
+   * Takes an intake that can never be re-queued out of the undecided listing, keeping it with the
+   * reason and time for operations (it still answers its idempotency key); a no-op once decided.
+   */
+  quarantine(transferId: string, reason: string, atIso: string): Promise<void>;
 }

@@ -14,11 +14,16 @@
 //   deduplication has passed) only lengthened the queue the sweep was waiting on.
 // - A failed publish stops that account's re-queuing for this run (its later requests must not go
 //   ahead of it) but not the other accounts': one failure no longer loses the whole run's work.
-import { eventIdFor } from '../events/envelope.js';
+//
+// An intake that can never be re-queued as it stands (a damaged item, or a request this version's
+// event schema refuses) is quarantined: taken out of the listing with its reason, reported, and
+// left for operations. It holds no account back: waiting for a request that cannot be decided
+// would stop the account for good, and stop local start-up with it.
+import { EventEnvelope, eventIdFor } from '../events/envelope.js';
 import type { EventPublisher } from '../events/ports.js';
 import { transactionDecided, transactionRequested } from '../events/transfer-events.js';
 import type { LedgerStore } from '../ledger/ports.js';
-import type { IntakeStore, TransferIntake } from './ports.js';
+import type { IntakeStore, TransferIntake, UnreadableIntake } from './ports.js';
 
 /** Intakes checked against the ledger per round trip (BatchGetItem takes up to 100 keys). */
 export const RECOVERY_CHECK_BATCH = 100;
@@ -66,6 +71,8 @@ export interface RecoveryReport {
   readonly waiting: number;
   /** Not re-queued because a publish failed (the account's, this run); the next run tries again. */
   readonly failed: number;
+  /** Intakes that can never be re-queued as stored, taken out of the listing with their reason. */
+  readonly quarantined: readonly { readonly transferId: string; readonly reason: string }[];
 }
 
 export interface RecoveryPorts {
@@ -100,8 +107,18 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
     }
     batch = [];
   };
-  for await (const intake of ports.intake.listUndecided(window.acceptedBeforeIso, window.examinedMax)) {
+  const quarantined: { transferId: string; reason: string }[] = [];
+  const quarantine = async (transferId: string, reason: string): Promise<void> => {
+    await ports.intake.quarantine(transferId, reason, ports.now().toISOString());
+    quarantined.push({ transferId, reason });
+  };
+  for await (const listed of ports.intake.listUndecided(window.acceptedBeforeIso, window.examinedMax)) {
     examined++;
+    if (isUnreadable(listed)) {
+      await quarantine(listed.transferId, `unreadable intake: ${listed.unreadable}`);
+      continue;
+    }
+    const intake = listed;
     batch.push(intake);
     if (batch.length === RECOVERY_CHECK_BATCH) await check();
   }
@@ -138,8 +155,14 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
       stop(account, 'waiting');
       continue;
     }
+    const event = transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt });
+    const valid = EventEnvelope.safeParse(event);
+    if (!valid.success) {
+      await quarantine(intake.request.transferId, `request fails the event schema: ${valid.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+      continue;
+    }
     try {
-      await ports.publisher.publish(transactionRequested(intake.request, { causationId: intake.apiRequestId, occurredAt: intake.acceptedAt }));
+      await ports.publisher.publish(event);
     } catch {
       stop(account, 'failed');
       continue;
@@ -155,8 +178,13 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
     markedDecided,
     waiting,
     failed,
+    quarantined,
     ...(oldest !== undefined ? { oldestUndecidedAcceptedAt: oldest.acceptedAt } : {}),
   };
+}
+
+function isUnreadable(listed: TransferIntake | UnreadableIntake): listed is UnreadableIntake {
+  return 'unreadable' in listed;
 }
 
 /** Acceptance order: acceptedAt (ISO 8601, so text order is time order), then transfer id for a tie. */

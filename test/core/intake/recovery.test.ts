@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PaymentEvent } from '../../../lambdas/core/events/envelope.js';
 import type { EventPublisher } from '../../../lambdas/core/events/ports.js';
-import type { IntakeStore, TransferIntake } from '../../../lambdas/core/intake/ports.js';
+import type { IntakeStore, TransferIntake, UnreadableIntake } from '../../../lambdas/core/intake/ports.js';
 import { recoverUnfinishedRequests } from '../../../lambdas/core/intake/recovery.js';
 import type { LedgerStore } from '../../../lambdas/core/ledger/ports.js';
 import { transferContentHash, transferIdFor } from '../../../lambdas/core/ledger/transfer.js';
@@ -28,9 +28,10 @@ function intake(index: number, debtorAccountId: string): TransferIntake {
 }
 
 /** Only what the sweep uses of each port; listing order is the test's to choose. */
-function ports(listed: readonly TransferIntake[], decided: ReadonlySet<string>) {
+function ports(listed: readonly (TransferIntake | UnreadableIntake)[], decided: ReadonlySet<string>) {
   const published: PaymentEvent[] = [];
   const marked: string[] = [];
+  const quarantined: { transferId: string; reason: string }[] = [];
   const limits: number[] = [];
   const intakeStore = {
     // The store's promise under a limit: a prefix of its listing.
@@ -46,8 +47,9 @@ function ports(listed: readonly TransferIntake[], decided: ReadonlySet<string>) 
     },
     markDecided: (transferId: string) => Promise.resolve(void marked.push(transferId)),
     markRequeued: () => Promise.resolve(),
+    quarantine: (transferId: string, reason: string) => Promise.resolve(void quarantined.push({ transferId, reason })),
   } as unknown as IntakeStore;
-  const byId = new Map(listed.map((entry) => [entry.request.transferId, entry]));
+  const byId = new Map(listed.flatMap((entry) => ('request' in entry ? [[entry.request.transferId, entry] as const] : [])));
   const ledger = {
     decidedTransferIds: (ids: readonly string[]) => Promise.resolve(new Set(ids.filter((id) => decided.has(id)))),
     getTransfer: (id: string) => {
@@ -56,7 +58,7 @@ function ports(listed: readonly TransferIntake[], decided: ReadonlySet<string>) 
     },
   } as unknown as LedgerStore;
   const publisher: EventPublisher = { publish: (event) => Promise.resolve(void published.push(event)) };
-  return { ports: { intake: intakeStore, ledger, publisher, now: () => new Date() }, published, marked, limits };
+  return { ports: { intake: intakeStore, ledger, publisher, now: () => new Date() }, published, marked, limits, quarantined };
 }
 
 const window = { acceptedBeforeIso: '2027-01-01T00:00:00.000Z', examinedMax: 10_000 };
@@ -174,5 +176,23 @@ describe('recoverUnfinishedRequests', () => {
 
     expect(published.map((event) => event.id)).toEqual([`${other.request.transferId}.requested`]);
     expect(report).toMatchObject({ requeued: 1, failed: 2, waiting: 0 });
+  });
+
+  it('quarantines an unreadable intake and one the event schema refuses, and holds no account back for them', async () => {
+    const unreadable: UnreadableIntake = { transferId: 'txn-damaged', unreadable: 'intake item lacks acceptedAt, idempotencyKey or apiRequestId' };
+    const refused = intake(1, 'acc-1');
+    const invalid = { ...refused, request: { ...refused.request, amountMinor: -5 } };
+    const later = intake(2, 'acc-1');
+    const { ports: sweepPorts, published, quarantined } = ports([unreadable, invalid, later], new Set());
+
+    const report = await recoverUnfinishedRequests(sweepPorts, window);
+
+    expect(quarantined.map((entry) => entry.transferId)).toEqual(['txn-damaged', invalid.request.transferId]);
+    expect(quarantined[0]?.reason).toMatch(/^unreadable intake: intake item lacks acceptedAt/);
+    expect(quarantined[1]?.reason).toMatch(/^request fails the event schema: .*amount/i);
+    expect(report.quarantined).toEqual(quarantined);
+    // The account's later request goes ahead: the quarantined one can never be decided as stored.
+    expect(published.map((event) => event.id)).toEqual([`${later.request.transferId}.requested`]);
+    expect(report).toMatchObject({ examined: 3, requeued: 1, waiting: 0, failed: 0 });
   });
 });
