@@ -22,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/core/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/dst/model.test.ts'],
+          isolate: false,
         },
       },
       {
@@ -39,6 +40,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/api/**/*.test.ts'],
+          isolate: false,
           globalSetup: ['test/support/emulators.global.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -57,6 +59,7 @@ export default defineConfig({
           // Each file starts whole local runtimes (their own emulators) and drives them over HTTP.
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          isolate: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -1,7 +1,8 @@
 // What every SQS FIFO consumer shares: the Powertools FIFO batch loop (a failed record fails the
 // rest of its message group in the batch, other groups proceed; Lambda retries only those), the
 // parsing of a record into an event of the types the queue is meant to carry, and the quarantine
-// of a message that can never succeed (malformed, or failing in a way retries cannot mend).
+// of a message that can never succeed (malformed, failing in a way retries cannot mend, or failing
+// again and again with an error that is not known to be transient).
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
@@ -58,6 +59,63 @@ export function isPermanentFailure(error: unknown): error is Error {
   return error instanceof CorruptItemError || error instanceof ZodError;
 }
 
+/**
+ * Receives after which a failure that is neither permanent nor known to be transient quarantines
+ * the message. The worker queues allow 50 receives, so that a backlog blocked behind an outage is
+ * not pushed into the DLQ (and overtaken); a bug (a TypeError, a ValidationException, a KMS key
+ * disabled) would hold its message group for those 50 receives, about 2.5 hours, and then take its
+ * innocent followers to the DLQ with it. Five receives (about 15 minutes) is enough to ride out a
+ * blip that was not classified.
+ */
+export const UNCLASSIFIED_FAILURE_RECEIVES_MAX = 5;
+
+/** AWS error names that say "try again": throttling, a service's own fault, a lost race, a timeout. */
+const TRANSIENT_ERROR_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'KMSThrottlingException',
+  'TransactionConflictException',
+  'TransactionInProgressException',
+  'InternalServerError',
+  'InternalFailure',
+  'InternalError',
+  'InternalErrorException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'AbortError',
+]);
+/** TransactWriteItems cancellation reasons that a retry can get past. */
+const TRANSIENT_CANCELLATION_CODES = new Set(['None', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
+/** Node's socket errors: the request may not have reached the service at all. */
+const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/** Failures that time mends: worth every receive the queue allows. */
+export function isTransientFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const details = error as Error & { code?: unknown; $metadata?: { httpStatusCode?: number }; CancellationReasons?: readonly { Code?: string }[] };
+  if (error.name === 'TransactionCanceledException') {
+    const codes = (details.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+    return codes.some((code) => code !== 'None') && codes.every((code) => TRANSIENT_CANCELLATION_CODES.has(code));
+  }
+  if (TRANSIENT_ERROR_NAMES.has(error.name)) return true;
+  if (typeof details.code === 'string' && NETWORK_ERROR_CODES.has(details.code)) return true;
+  const status = details.$metadata?.httpStatusCode;
+  return status !== undefined && (status === 429 || status >= 500);
+}
+
+/** How often SQS has handed this message out, this time included (1 when the attribute is absent). */
+function receivesOf(record: SQSRecord): number {
+  const count = Number(record.attributes.ApproximateReceiveCount);
+  return Number.isInteger(count) && count >= 1 ? count : 1;
+}
+
 export interface EventConsumer<T extends EventType> {
   /** The queue's name, for reasons and logs. */
   readonly queue: string;
@@ -93,8 +151,14 @@ export function eventConsumer<T extends EventType>(consumer: EventConsumer<T>): 
       await consumer.handle(event);
     } catch (error) {
       // Retrying these cannot help: they would block the group until maxReceiveCount and then
-      // reach the DLQ without a reason. Everything else is treated as transient.
+      // reach the DLQ without a reason. A known transient failure gets every receive the queue
+      // allows; anything else a few, then the quarantine, with its reason.
       if (isPermanent(error)) return quarantine(record, `${error.name}: ${error.message}`);
+      const receives = receivesOf(record);
+      if (!isTransientFailure(error) && receives >= UNCLASSIFIED_FAILURE_RECEIVES_MAX) {
+        const described = error instanceof Error ? `${error.name}: ${error.message}` : `thrown ${typeof error}`;
+        return quarantine(record, `${described} (failed on ${receives} receives, not a known transient error)`);
+      }
       throw error;
     }
   };

@@ -155,7 +155,7 @@ async function reconcileIndexes(client: DynamoDBClient, name: string, indexes: r
   }
 }
 
-async function waitForTableActive(client: DynamoDBClient, name: string): Promise<void> {
+export async function waitForTableActive(client: DynamoDBClient, name: string): Promise<void> {
   const deadline = Date.now() + TABLE_ACTIVE_WAIT_MS;
   while (Date.now() < deadline) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));

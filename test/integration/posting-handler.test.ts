@@ -23,6 +23,8 @@ import type { EventPublisher } from '../../lambdas/core/events/ports.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler, type PostingDependencies } from '../../lambdas/posting/handler.js';
+import { throttlingError } from '../../lambdas/adapters/memory/dynamodb.js';
+import { UNCLASSIFIED_FAILURE_RECEIVES_MAX } from '../../lambdas/shared/sqs-batch.js';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, observeTopic, takeMessages } from '../support/queue-driver.js';
 import { interceptRequests, withFaults } from '../support/fault.js';
@@ -90,13 +92,13 @@ async function outcomes(transferIds: readonly string[]): Promise<Map<string, Pay
   return new Map([...all].flatMap(([id, events]) => (events.length === 0 ? [] : [[id, events[0]!] as const])));
 }
 
-function sqsRecord(request: TransferRequest, messageId = randomUUID()): SQSRecord {
+function sqsRecord(request: TransferRequest, messageId = randomUUID(), receives = 1): SQSRecord {
   return {
     messageId,
     receiptHandle: `rh-${messageId}`,
     body: JSON.stringify(requestedEvent(request)),
     attributes: {
-      ApproximateReceiveCount: '1',
+      ApproximateReceiveCount: String(receives),
       SentTimestamp: String(Date.now()),
       SenderId: 'test',
       ApproximateFirstReceiveTimestamp: String(Date.now()),
@@ -337,5 +339,36 @@ describe('posting handler on the posting queue', () => {
     const [quarantined] = await takeMessages(world, world.bindings.queues.posting.deadLetterUrl, 1);
     expect(quarantined?.MessageAttributes?.[QUARANTINE_REASON_ATTRIBUTE]?.StringValue).toMatch(/^CorruptItemError: .*headroom/);
     await world.clients.dynamodb.send(new PutItemCommand({ TableName: world.bindings.tables.ledger, Item: item }));
+  });
+
+  it('quarantines a record failing with an unclassified error on its fifth receive, while a throttled one keeps its receives', async () => {
+    const [a, b] = await Promise.all([openFundedAccount(handle, { balanceMinor: 500n }), openFundedAccount(handle, { balanceMinor: 500n })]);
+    const creditor = await openFundedAccount(handle);
+    const buggy = transferRequest(a.accountId, creditor.accountId, 100);
+    const throttled = transferRequest(b.accountId, creditor.accountId, 100);
+    const failingLedger = withFaults<LedgerStore>(ledger, {
+      postTransfer: (request) =>
+        request.transferId === buggy.transferId
+          ? Promise.reject(new TypeError("Cannot read properties of undefined (reading 'amountMinor')"))
+          : request.transferId === throttled.transferId
+            ? Promise.reject(throttlingError())
+            : ledger.postTransfer(request),
+    });
+    const handler = createPostingHandler(dependencies({ ledger: failingLedger }));
+    const early = [sqsRecord(buggy, randomUUID(), UNCLASSIFIED_FAILURE_RECEIVES_MAX - 1), sqsRecord(throttled, randomUUID(), 49)];
+    const fifth = [sqsRecord(buggy, randomUUID(), UNCLASSIFIED_FAILURE_RECEIVES_MAX), sqsRecord(throttled, randomUUID(), 49)];
+
+    const beforeTheFifth = await handler({ Records: early }, context());
+    const onTheFifth = await handler({ Records: fifth }, context());
+
+    expect(beforeTheFifth.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(early.map((record) => record.messageId));
+    // The buggy one is acknowledged (quarantined); the throttled one is still retried.
+    expect(onTheFifth.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([fifth[1]!.messageId]);
+    const dead = await takeMessages(world, world.bindings.queues.posting.deadLetterUrl, Number.POSITIVE_INFINITY);
+    expect(dead.map((message) => (JSON.parse(message.Body ?? '{}') as PaymentEvent).id)).toEqual([eventIdFor.requested(buggy.transferId)]);
+    expect(dead[0]?.MessageAttributes?.[QUARANTINE_REASON_ATTRIBUTE]?.StringValue).toBe(
+      `TypeError: Cannot read properties of undefined (reading 'amountMinor') (failed on ${UNCLASSIFIED_FAILURE_RECEIVES_MAX} receives, not a known transient error)`,
+    );
+    expect(await ledger.getTransfer(buggy.transferId)).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
 // engine is always provisioned fresh.
 import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionTopology } from '../../lib/local/provision.js';
+import { provisionTopology, waitForTableActive } from '../../lib/local/provision.js';
 import { topology } from '../../contract/topology.js';
 import { createTestWorld, type EmulatorWorld } from '../support/world.js';
 
@@ -28,6 +28,8 @@ describe('provisionTopology on an existing data directory', () => {
     const requests = world.bindings.tables.requests;
     // The table as an earlier version left it: another index, not this version's.
     await world.clients.dynamodb.send(new UpdateTableCommand({ TableName: requests, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: UNDECIDED.indexName } }] }));
+    // One index change at a time per table, as on AWS.
+    await waitForTableActive(world.clients.dynamodb, requests);
     await world.clients.dynamodb.send(
       new UpdateTableCommand({
         TableName: requests,
@@ -49,6 +51,7 @@ describe('provisionTopology on an existing data directory', () => {
         ],
       }),
     );
+    await waitForTableActive(world.clients.dynamodb, requests);
     const before = await indexesOf(requests);
 
     const bindings = await provisionTopology(world.clients, world.prefix);
