@@ -21,6 +21,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 1 },
           include: ['test/core/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/dst/model.test.ts'],
           isolate: false,
         },
@@ -32,6 +33,11 @@ export default defineConfig({
           // The files share one synthesis of each app (test/support/infra-apps.ts): bundling the
           // handlers is most of an infra run, so module state is shared across the project's files.
           isolate: false,
+          // In one worker, one after the other: each worker would synthesize both apps anew. It
+          // runs first, on its own (vitest runs a project with its own worker count as a group),
+          // while the typecheck and the lint take the other core (scripts/test.mjs).
+          fileParallelism: false,
+          sequence: { groupOrder: 0 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
@@ -39,6 +45,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts', 'test/api/**/*.test.ts'],
           isolate: false,
           globalSetup: ['test/support/emulators.global.ts'],
@@ -50,6 +57,7 @@ export default defineConfig({
         test: {
           // The deterministic simulator, run as a command (its own process): a few seeds, and a replay.
           name: 'simulation',
+          sequence: { groupOrder: 1 },
           include: ['test/dst/simulation.test.ts'],
           testTimeout: 240_000,
         },
@@ -58,6 +66,7 @@ export default defineConfig({
         test: {
           // Each file starts whole local runtimes (their own emulators) and drives them over HTTP.
           name: 'e2e',
+          sequence: { groupOrder: 1 },
           include: ['test/e2e/**/*.test.ts'],
           isolate: false,
           testTimeout: 120_000,

@@ -121,9 +121,13 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const { jar, libraryPath } = dynamoDbLocalJar();
   const storage = options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', path.resolve(options.dataDir)];
   // sharedDb: one database whatever credentials/region a client uses, as a developer expects.
+  // The JVM compiles with C1 only and collects with the serial collector: the emulator lives for a
+  // dev session or a test, and C2's background compilation was a third of a runtime start's CPU
+  // and about 40 % of the end-to-end tests' (measured: a start and stop 10.0 -> 6.5 s of CPU;
+  // three-item transactions 235/s against 250/s once warm, faster than C2 for the first minute).
   const child: ChildProcess = spawn(
     'java',
-    [`-Djava.library.path=${libraryPath}`, '-jar', jar, '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage],
+    ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-Djava.library.path=${libraryPath}`, '-jar', jar, '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.on('error', (error) => {

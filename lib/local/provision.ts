@@ -31,6 +31,11 @@ import {
 
 const SECONDS_PER_DAY = 86_400;
 const TABLE_ACTIVE_WAIT_MS = 30_000;
+/**
+ * An index change on an existing table: DynamoDB Local deletes and backfills an index in the
+ * background, behind whatever else it is serving, and a large data directory takes its time.
+ */
+export const INDEX_CHANGE_WAIT_MS = 300_000;
 
 export interface QueueBinding {
   readonly url: string;
@@ -130,7 +135,7 @@ async function reconcileIndexes(client: DynamoDBClient, name: string, indexes: r
   const wanted = new Set(indexes.map((index) => index.indexName));
   for (const stale of [...existing].filter((indexName) => indexName !== undefined && !wanted.has(indexName))) {
     await client.send(new UpdateTableCommand({ TableName: name, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: stale } }] }));
-    await waitForTableActive(client, name);
+    await waitForTableActive(client, name, INDEX_CHANGE_WAIT_MS);
   }
   for (const index of indexes.filter((spec) => !existing.has(spec.indexName))) {
     await client.send(
@@ -151,19 +156,19 @@ async function reconcileIndexes(client: DynamoDBClient, name: string, indexes: r
         ],
       }),
     );
-    await waitForTableActive(client, name);
+    await waitForTableActive(client, name, INDEX_CHANGE_WAIT_MS);
   }
 }
 
-export async function waitForTableActive(client: DynamoDBClient, name: string): Promise<void> {
-  const deadline = Date.now() + TABLE_ACTIVE_WAIT_MS;
+export async function waitForTableActive(client: DynamoDBClient, name: string, timeoutMs = TABLE_ACTIVE_WAIT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
     // A new index is readable only once it is ACTIVE too (it is CREATING while it backfills).
     if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE')) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`table ${name} and its indexes did not become ACTIVE within ${TABLE_ACTIVE_WAIT_MS} ms`);
+  throw new Error(`table ${name} and its indexes did not become ACTIVE within ${timeoutMs} ms`);
 }
 
 async function provisionTopic(client: SNSClient, prefix: string, topic: TopicName): Promise<string> {

@@ -4,7 +4,7 @@
 // engine is always provisioned fresh.
 import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionTopology, waitForTableActive } from '../../lib/local/provision.js';
+import { INDEX_CHANGE_WAIT_MS, provisionTopology, waitForTableActive } from '../../lib/local/provision.js';
 import { topology } from '../../contract/topology.js';
 import { createTestWorld, type EmulatorWorld } from '../support/world.js';
 
@@ -29,7 +29,7 @@ describe('provisionTopology on an existing data directory', () => {
     // The table as an earlier version left it: another index, not this version's.
     await world.clients.dynamodb.send(new UpdateTableCommand({ TableName: requests, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: UNDECIDED.indexName } }] }));
     // One index change at a time per table, as on AWS.
-    await waitForTableActive(world.clients.dynamodb, requests);
+    await waitForTableActive(world.clients.dynamodb, requests, INDEX_CHANGE_WAIT_MS);
     await world.clients.dynamodb.send(
       new UpdateTableCommand({
         TableName: requests,
@@ -51,7 +51,7 @@ describe('provisionTopology on an existing data directory', () => {
         ],
       }),
     );
-    await waitForTableActive(world.clients.dynamodb, requests);
+    await waitForTableActive(world.clients.dynamodb, requests, INDEX_CHANGE_WAIT_MS);
     const before = await indexesOf(requests);
 
     const bindings = await provisionTopology(world.clients, world.prefix);
@@ -63,5 +63,7 @@ describe('provisionTopology on an existing data directory', () => {
     expect(bindings.tables.requests).toBe(requests);
     expect(after).toEqual([[UNDECIDED.indexName, 'ACTIVE']]);
     expect(again).toEqual(after);
-  });
+    // Four index changes, each waited for: DynamoDB Local makes them in the background, slowly
+    // when the machine is loaded.
+  }, 4 * INDEX_CHANGE_WAIT_MS);
 });
