@@ -86,7 +86,7 @@ const TOPICS = {
   transactions: { name: 'transactions', fifo: true, fifoThroughputScope: 'MessageGroup' },
   /** Risk events: RiskAlertRaised (from screening) and AccountFrozen (from the alerts handler). */
   alerts: { name: 'alerts', fifo: true, fifoThroughputScope: 'MessageGroup' },
-  /** Settlement events: SettlementWindowClosed and SettlementInstruction, grouped by window. */
+  /** Settlement events: SettlementWindowClosed, SettlementInstruction and SettlementConfirmed, grouped by window. */
   settlements: { name: 'settlements', fifo: true, fifoThroughputScope: 'MessageGroup' },
 } as const satisfies Record<string, TopicSpec>;
 
@@ -189,14 +189,17 @@ const QUEUES = {
     },
     consumer: 'alerts',
   },
-  /** A closed window is netted into instructions; each instruction is recorded once. */
+  /**
+   * A closed window is netted into instructions; each instruction is recorded once; the
+   * settlement bank's confirmation of each (from its adapter) is recorded once.
+   */
   settlements: {
     ...WORKER_QUEUE,
     name: 'settlements',
     subscription: {
       topic: 'settlements',
       rawMessageDelivery: true,
-      filterPolicy: { eventType: ['SettlementWindowClosed', 'SettlementInstruction'] },
+      filterPolicy: { eventType: ['SettlementWindowClosed', 'SettlementInstruction', 'SettlementConfirmed'] },
     },
     consumer: 'settlement',
   },
@@ -435,6 +438,8 @@ export const API_ROUTES = [
   { method: 'POST', path: '/v1/settlement-windows/close', auth: 'iam', role: 'settlement', operation: 'closeSettlementWindow' },
   { method: 'GET', path: '/v1/settlement-windows', auth: 'iam', role: 'settlement', operation: 'listSettlementWindows' },
   { method: 'GET', path: '/v1/settlement-windows/{id}', auth: 'iam', role: 'settlement', operation: 'getSettlementWindow' },
+  { method: 'GET', path: '/v1/settlement-windows/awaiting-confirmation', auth: 'iam', role: 'settlement', operation: 'listWindowsAwaitingConfirmation' },
+  { method: 'POST', path: '/v1/settlement-windows/{id}/confirmations', auth: 'iam', role: 'settlement', operation: 'confirmSettlement' },
 ] as const satisfies readonly ApiRouteSpec[];
 
 export type ApiOperation = (typeof API_ROUTES)[number]['operation'];

@@ -22,7 +22,15 @@ import { requireEnv, type Environment } from '../shared/env.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { getAlert, listAlerts, resolveAlert, unfreezeAccount } from './alert-operations.js';
-import { closeSettlementWindow, getInstitutionPosition, getSettlementWindow, listSettlementWindows, setInstitutionLimits } from './settlement-operations.js';
+import {
+  closeSettlementWindow,
+  confirmSettlement,
+  getInstitutionPosition,
+  getSettlementWindow,
+  listSettlementWindows,
+  listWindowsAwaitingConfirmation,
+  setInstitutionLimits,
+} from './settlement-operations.js';
 import { DynamoSettlementStore } from '../adapters/dynamodb/settlement-store.js';
 import { header, problemResponse, publicPath, rawBody } from './http.js';
 import { depositFunds, getAccount, getInstitutionAccount, getTransaction, openAccount, submitTransaction, type ApiDependencies, type Caller, type OperationInput } from './operations.js';
@@ -56,6 +64,8 @@ const OPERATIONS: Record<ApiOperation, (input: OperationInput) => Promise<APIGat
   closeSettlementWindow,
   listSettlementWindows,
   getSettlementWindow,
+  listWindowsAwaitingConfirmation,
+  confirmSettlement,
 };
 
 export function createApiHandler(deps: ApiHandlerDependencies): ApiHandler {

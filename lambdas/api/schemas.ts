@@ -173,6 +173,16 @@ export const SetLimitsBody = z.strictObject({
 
 export const PositionQuery = z.strictObject({ currency });
 
+export const AwaitingConfirmationQuery = z.strictObject({ currency });
+
+/** The settlement bank's word, relayed by a settlement admin: one institution's instruction carried out. */
+export const ConfirmSettlementBody = z.strictObject({
+  institutionId: z.string().regex(INSTITUTION_ID_PATTERN, 'must be an institution id'),
+  direction: z.enum(['PAY', 'RECEIVE'], { error: 'must be PAY or RECEIVE' }),
+  amount: minorUnits(Number.MAX_SAFE_INTEGER, 1),
+  reference,
+});
+
 const windowId = z.string().regex(WINDOW_ID_PATTERN, 'must be a settlement window id such as EUR-000000001');
 
 export const CloseWindowBody = z

@@ -1,21 +1,37 @@
 // The API's settlement operations (all admin): set an institution's Net Debit Cap, read its
-// position in the open window, close a window (announcing it for settlement), list windows and
-// read one with its positions and instructions, as JSON or as a CSV report.
+// exposure (its position over every window not settled yet, window by window), close a window
+// (announcing it for settlement), list windows and read one with its positions, instructions and
+// confirmations (as JSON or as a CSV report), list the windows awaiting the settlement bank's
+// confirmation, and record a confirmation.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { INSTITUTION_ID_PATTERN } from '../core/ledger/account.js';
 import type { CurrencyCode } from '../core/money/currency.js';
 import { closeAndAnnounce, type CloseOutcome } from '../core/settlement/close-window.js';
+import { confirmSettlement as confirmWindowSettlement } from '../core/settlement/confirm-settlement.js';
 import { SettlementConflictError, type SettlementReport } from '../core/settlement/ports.js';
 import { WINDOW_ID_PATTERN, parseWindowId, type SettlementWindow } from '../core/settlement/window.js';
 import { header, jsonBody, jsonResponse, publicPath } from './http.js';
 import type { OperationInput } from './operations.js';
 import { actorOf, pathId } from './operations.js';
 import { ApiProblem } from './problems.js';
-import { CloseWindowBody, idempotencyKeyOf, ListWindowsQuery, parseBody, parseQuery, PositionQuery, SetLimitsBody, WINDOW_PAGE_SIZE_DEFAULT } from './schemas.js';
+import {
+  AwaitingConfirmationQuery,
+  CloseWindowBody,
+  ConfirmSettlementBody,
+  idempotencyKeyOf,
+  ListWindowsQuery,
+  parseBody,
+  parseQuery,
+  PositionQuery,
+  SetLimitsBody,
+  WINDOW_PAGE_SIZE_DEFAULT,
+} from './schemas.js';
 
 /** Window reads per listing call; a sparse state filter continues on the next page. */
 const LIST_READS_MAX = 10;
+/** Unsettled windows shown in an exposure breakdown or the awaiting-confirmation list. */
+const UNSETTLED_SHOWN_MAX = 100;
 
 export async function setInstitutionLimits({ event, pathParameters, caller, deps }: OperationInput): Promise<APIGatewayProxyResult> {
   const updatedBy = actorOf(caller);
@@ -25,20 +41,98 @@ export async function setInstitutionLimits({ event, pathParameters, caller, deps
   return jsonResponse(200, { institutionId, currency: body.currency, netDebitCap: BigInt(body.netDebitCap), updatedBy });
 }
 
+/**
+ * What the institution's cap limits: its exposure, the net over every window not SETTLED yet, and
+ * how it breaks down by window (the open one included). `position` and `windowId` are the open
+ * window's part, as this route answered before exposure spanned windows.
+ */
 export async function getInstitutionPosition({ event, pathParameters, deps }: OperationInput): Promise<APIGatewayProxyResult> {
   const institutionId = pathId(pathParameters, INSTITUTION_ID_PATTERN, 'institution');
   const { currency } = parseQuery(PositionQuery, event.queryStringParameters);
-  const [{ windowId, positionMinor }, cap] = await Promise.all([
-    deps.settlement.store.currentPosition(institutionId, currency),
-    deps.settlement.store.netDebitCap(institutionId, currency),
+  const store = deps.settlement.store;
+  const [{ windowId, positionMinor }, exposure, unsettled] = await Promise.all([
+    store.currentPosition(institutionId, currency),
+    store.exposure(institutionId, currency),
+    store.unsettledWindows(currency, UNSETTLED_SHOWN_MAX, ['CLOSED', 'PENDING_SETTLEMENT']),
   ]);
+  const positions = await store.positionsOf(institutionId, unsettled.map((window) => window.windowId));
+  const cap = exposure.netDebitCapMinor;
   return jsonResponse(200, {
     institutionId,
     currency,
     windowId,
     position: positionMinor,
-    ...(cap !== undefined ? { netDebitCap: cap, headroom: cap - positionMinor } : {}),
+    exposure: exposure.exposureMinor,
+    ...(cap !== undefined ? { netDebitCap: cap, headroom: cap - exposure.exposureMinor } : { netDebitCap: null, headroom: 0n }),
+    byWindow: [
+      ...unsettled.flatMap((window) => {
+        const position = positions.get(window.windowId) ?? 0n;
+        return position === 0n ? [] : [{ windowId: window.windowId, state: window.state, position }];
+      }),
+      { windowId, state: 'OPEN', position: positionMinor },
+    ],
   });
+}
+
+/** Windows netted and issued but not yet confirmed by the settlement bank, oldest first, with who is missing. */
+export async function listWindowsAwaitingConfirmation({ event, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const { currency } = parseQuery(AwaitingConfirmationQuery, event.queryStringParameters);
+  const store = deps.settlement.store;
+  const windows = await store.unsettledWindows(currency, UNSETTLED_SHOWN_MAX, ['PENDING_SETTLEMENT']);
+  const views = await Promise.all(
+    windows.map(async (window) => {
+      const report = await store.getReport(window.windowId);
+      const confirmed = new Set(report === undefined ? [] : (await store.confirmations(window, report)).map((line) => line.institutionId));
+      const missing = (report?.instructions ?? []).filter((line) => !confirmed.has(line.institutionId));
+      return { ...windowView(window), awaiting: missing.map((line) => ({ institutionId: line.institutionId, direction: line.direction, amount: line.amountMinor })) };
+    }),
+  );
+  return jsonResponse(200, { currency, windows: views });
+}
+
+/**
+ * The settlement bank's confirmation of one institution's instruction, relayed by a settlement
+ * admin. The same confirmation again replays (200, Idempotent-Replayed); another one for the same
+ * institution and window is 409; one that does not match the instruction is 422.
+ */
+export async function confirmSettlement({ event, pathParameters, caller, deps }: OperationInput): Promise<APIGatewayProxyResult> {
+  const confirmedBy = actorOf(caller);
+  const windowId = pathId(pathParameters, WINDOW_ID_PATTERN, 'settlement window');
+  const body = parseBody(ConfirmSettlementBody, jsonBody(event));
+  const confirmation = { institutionId: body.institutionId, direction: body.direction, amountMinor: BigInt(body.amount), reference: body.reference, confirmedBy };
+  let outcome: Awaited<ReturnType<typeof confirmWindowSettlement>>;
+  try {
+    outcome = await confirmWindowSettlement({ store: deps.settlement.store }, windowId, confirmation);
+  } catch (error) {
+    if (!(error instanceof SettlementConflictError)) throw error;
+    throw new ApiProblem('settlement-busy', `confirming ${windowId} raced another write; nothing changed`, {}, { 'retry-after': '1' }, { cause: error });
+  }
+  switch (outcome.kind) {
+    case 'not-found':
+      throw new ApiProblem('not-found', `no settlement window ${windowId}`);
+    case 'not-pending':
+      throw new ApiProblem('window-not-pending', `window ${windowId} is ${outcome.window.state} and has no settlement instructions to confirm`);
+    case 'no-instruction':
+      throw new ApiProblem('confirmation-mismatch', `${body.institutionId} has no settlement instruction in ${windowId}`);
+    case 'mismatch':
+      throw new ApiProblem('confirmation-mismatch', `the instruction for ${body.institutionId} in ${windowId} is ${outcome.instruction.direction} ${outcome.instruction.amountMinor}`);
+    case 'conflict':
+      throw new ApiProblem('confirmation-conflict', `${body.institutionId}'s settlement of ${windowId} was confirmed at ${outcome.existing.confirmedAt} with reference ${outcome.existing.reference}`);
+    case 'confirmed':
+    case 'replayed': {
+      const view = {
+        windowId,
+        institutionId: outcome.confirmation.institutionId,
+        direction: outcome.confirmation.direction,
+        amount: outcome.confirmation.amountMinor,
+        reference: outcome.confirmation.reference,
+        confirmedBy: outcome.confirmation.confirmedBy,
+        confirmedAt: outcome.confirmation.confirmedAt,
+        window: windowView(outcome.window),
+      };
+      return outcome.kind === 'confirmed' ? jsonResponse(201, view) : jsonResponse(200, view, { 'idempotent-replayed': 'true' });
+    }
+  }
 }
 
 export async function closeSettlementWindow({ event, caller, deps, now }: OperationInput): Promise<APIGatewayProxyResult> {
@@ -145,7 +239,7 @@ export async function getSettlementWindow({ event, pathParameters, deps }: Opera
   if (window === undefined) throw new ApiProblem('not-found', `no settlement window ${windowId}`);
   const report = await deps.settlement.store.getReport(windowId);
   const positions = report?.positions ?? (await deps.settlement.store.positions(window));
-  const recorded = report === undefined ? [] : await deps.settlement.store.recordedInstructions(window, report);
+  const [recorded, confirmed] = report === undefined ? [[], []] : await Promise.all([deps.settlement.store.recordedInstructions(window, report), deps.settlement.store.confirmations(window, report)]);
   if (wantsCsv(header(event, 'accept'))) return csvReport(window, positions, report, recorded);
   return jsonResponse(200, {
     ...windowView(window),
@@ -155,7 +249,14 @@ export async function getSettlementWindow({ event, pathParameters, deps }: Opera
           report: { status: report.status, createdAt: report.createdAt },
           instructions: report.instructions.map((line) => {
             const recordedAt = recorded.find((entry) => entry.institutionId === line.institutionId)?.recordedAt;
-            return { institutionId: line.institutionId, direction: line.direction, amount: line.amountMinor, ...(recordedAt !== undefined ? { recordedAt } : {}) };
+            const confirmation = confirmed.find((entry) => entry.institutionId === line.institutionId);
+            return {
+              institutionId: line.institutionId,
+              direction: line.direction,
+              amount: line.amountMinor,
+              ...(recordedAt !== undefined ? { recordedAt } : {}),
+              ...(confirmation !== undefined ? { confirmedAt: confirmation.confirmedAt, confirmationReference: confirmation.reference } : {}),
+            };
           }),
         }
       : {}),
@@ -206,6 +307,8 @@ export function windowView(window: SettlementWindow): Record<string, unknown> {
     transferCount: window.transferCount,
     grossAmount: window.grossMinor,
     participants: window.participants,
-    ...(window.instructionCount !== undefined ? { instructionCount: window.instructionCount, instructionsRecorded: window.instructionsRecorded ?? 0 } : {}),
+    ...(window.instructionCount !== undefined
+      ? { instructionCount: window.instructionCount, instructionsRecorded: window.instructionsRecorded ?? 0, confirmationsRecorded: window.confirmationsRecorded ?? 0 }
+      : {}),
   };
 }

@@ -1,8 +1,11 @@
 // Settlement handler: consumes the settlements FIFO queue (grouped by window) and hands
 // SettlementWindowClosed to the core's settleClosedWindow (net, report once, issue instructions
-// or alarm an unbalanced window) and SettlementInstruction to recordSettlementInstruction (the
-// last one settles the window). An announcement that can never be acted on (no such window, or
-// one still OPEN) is quarantined. The composition root is at the end.
+// or alarm an unbalanced window), SettlementInstruction to recordSettlementInstruction (the last
+// one leaves the window PENDING_SETTLEMENT) and SettlementConfirmed, the settlement bank's
+// acknowledgement, to confirmSettlement (the last one settles the window). An announcement or a
+// confirmation that can never be acted on (no such window, one still OPEN, a confirmation that
+// contradicts the report or an earlier one) is quarantined with its reason. The composition root
+// is at the end.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { envVar } from '../../contract/topology.js';
@@ -15,6 +18,9 @@ import type { EventPublisher } from '../core/events/ports.js';
 import type { OpsNotifier } from '../core/risk/notification.js';
 import type { SettlementStore } from '../core/settlement/ports.js';
 import { recordSettlementInstruction, settleClosedWindow, type SettleOutcome, type SettleWindowPorts } from '../core/settlement/settle-window.js';
+import { confirmSettlement, type ConfirmOutcome } from '../core/settlement/confirm-settlement.js';
+import type { Actor } from '../core/trust/api-client.js';
+import type { EventOf } from '../core/events/envelope.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { eventConsumer, type SqsBatchHandler } from '../shared/sqs-batch.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
@@ -43,13 +49,14 @@ export function createSettlementHandler(deps: SettlementDependencies): SqsBatchH
   };
   return eventConsumer({
     queue: 'settlements',
-    types: ['SettlementWindowClosed', 'SettlementInstruction'],
+    types: ['SettlementWindowClosed', 'SettlementInstruction', 'SettlementConfirmed'],
     quarantine: deps.quarantine,
     logger: deps.logger,
     metrics: deps.metrics,
     correlationIdOf: (event) => event.data.windowId,
     handle: async (event) => {
       if (event.type === 'SettlementWindowClosed') return recordSettled(deps, await settleClosedWindow(ports, event));
+      if (event.type === 'SettlementConfirmed') return recordConfirmed(deps, await confirmFromBank(deps, event));
       if (await recordSettlementInstruction({ store: deps.store }, event)) deps.metrics.addMetric('SettlementInstructionsRecorded', MetricUnit.Count, 1);
     },
   });
@@ -66,9 +73,43 @@ function recordSettled(deps: SettlementDependencies, outcome: SettleOutcome): vo
       deps.metrics.addMetric('SettlementInstructionsIssued', MetricUnit.Count, outcome.issued);
       return;
     case 'already-settled':
+    case 'awaiting-confirmation':
     case 'unbalanced': // logged and counted as it was alarmed (onUnbalanced)
     case 'nothing-to-pay':
       return;
+  }
+}
+
+/**
+ * Whoever may publish to the settlements topic is the settlement bank's adapter (the topic's
+ * policy decides that); its confirmations are recorded under this actor.
+ */
+export const SETTLEMENT_BANK_ACTOR: Actor = { role: 'settlement', principal: 'settlement-bank-adapter' };
+
+function confirmFromBank(deps: SettlementDependencies, event: EventOf<'SettlementConfirmed'>): Promise<ConfirmOutcome> {
+  const { windowId, institutionId, direction, amountMinor, reference } = event.data;
+  return confirmSettlement({ store: deps.store }, windowId, { institutionId, direction, amountMinor: BigInt(amountMinor), reference, confirmedBy: SETTLEMENT_BANK_ACTOR });
+}
+
+function recordConfirmed(deps: SettlementDependencies, outcome: ConfirmOutcome): void {
+  switch (outcome.kind) {
+    case 'confirmed':
+      deps.metrics.addMetric('SettlementsConfirmed', MetricUnit.Count, 1);
+      if (outcome.window.state === 'SETTLED') deps.metrics.addMetric('SettlementWindowsSettled', MetricUnit.Count, 1);
+      return;
+    case 'replayed':
+      return;
+    // A confirmation that contradicts the store can never be recorded: quarantined (permanent).
+    case 'not-found':
+      throw new CorruptItemError(`SettlementConfirmed for unknown window ${outcome.windowId}`);
+    case 'not-pending':
+      throw new CorruptItemError(`SettlementConfirmed for window ${outcome.window.windowId}, which is ${outcome.window.state} without instructions to confirm`);
+    case 'no-instruction':
+      throw new CorruptItemError(`SettlementConfirmed for an institution without an instruction in ${outcome.window.windowId}`);
+    case 'mismatch':
+      throw new CorruptItemError(`SettlementConfirmed does not match the instruction (${outcome.instruction.direction} ${outcome.instruction.amountMinor})`);
+    case 'conflict':
+      throw new CorruptItemError(`SettlementConfirmed contradicts the confirmation recorded at ${outcome.existing.confirmedAt} (reference ${outcome.existing.reference})`);
   }
 }
 

@@ -66,7 +66,7 @@ export interface AlertView {
 export interface SettlementWindowView {
   readonly windowId: string;
   readonly currency: string;
-  readonly state: 'OPEN' | 'CLOSED' | 'SETTLED';
+  readonly state: 'OPEN' | 'CLOSED' | 'PENDING_SETTLEMENT' | 'SETTLED';
   readonly openedAt: string;
   readonly closedAt?: string;
   readonly settledAt?: string;
@@ -75,12 +75,28 @@ export interface SettlementWindowView {
   readonly participants: readonly string[];
   readonly instructionCount?: number;
   readonly instructionsRecorded?: number;
+  readonly confirmationsRecorded?: number;
+}
+
+export interface SettlementConfirmationBody {
+  readonly institutionId: string;
+  readonly direction: 'PAY' | 'RECEIVE';
+  readonly amount: number;
+  /** The settlement bank's reference for the movement. */
+  readonly reference: string;
 }
 
 export interface SettlementWindowDetail extends SettlementWindowView {
   readonly netPositions: readonly { readonly institutionId: string; readonly position: bigint }[];
   readonly report?: { readonly status: 'BALANCED' | 'UNBALANCED'; readonly createdAt: string };
-  readonly instructions?: readonly { readonly institutionId: string; readonly direction: 'PAY' | 'RECEIVE'; readonly amount: number; readonly recordedAt?: string }[];
+  readonly instructions?: readonly {
+    readonly institutionId: string;
+    readonly direction: 'PAY' | 'RECEIVE';
+    readonly amount: number;
+    readonly recordedAt?: string;
+    readonly confirmedAt?: string;
+    readonly confirmationReference?: string;
+  }[];
 }
 
 export interface ClientView {
@@ -233,7 +249,20 @@ export class ApiClient {
     return this.request('PUT', `/v1/institutions/${encodeURIComponent(institutionId)}/limits`, { body, admin: true });
   }
 
-  position(institutionId: string, currency: string): Promise<ApiResponse<{ windowId: string; position: bigint; netDebitCap?: bigint; headroom?: bigint }>> {
+  /** The institution's exposure (over every window not settled) and its open window's part. */
+  position(
+    institutionId: string,
+    currency: string,
+  ): Promise<
+    ApiResponse<{
+      windowId: string;
+      position: bigint;
+      exposure: bigint;
+      netDebitCap: bigint | null;
+      headroom: bigint;
+      byWindow: { windowId: string; state: SettlementWindowView['state']; position: bigint }[];
+    }>
+  > {
     return this.request('GET', `/v1/institutions/${encodeURIComponent(institutionId)}/position?currency=${encodeURIComponent(currency)}`, { admin: true });
   }
 
@@ -248,6 +277,16 @@ export class ApiClient {
   listWindows(filter: { currency?: string; state?: string; limit?: number; cursor?: string } = {}): Promise<ApiResponse<{ windows: SettlementWindowView[]; cursor?: string }>> {
     const query = new URLSearchParams(Object.entries(filter).filter(([, value]) => value !== undefined).map(([name, value]): [string, string] => [name, String(value)]));
     return this.request('GET', `/v1/settlement-windows${query.size > 0 ? `?${query.toString()}` : ''}`, { admin: true });
+  }
+
+  /** Windows netted and issued, waiting for the settlement bank, oldest first, with who is missing. */
+  awaitingConfirmation(currency: string): Promise<ApiResponse<{ currency: string; windows: (SettlementWindowView & { awaiting: { institutionId: string; direction: 'PAY' | 'RECEIVE'; amount: number }[] })[] }>> {
+    return this.request('GET', `/v1/settlement-windows/awaiting-confirmation?currency=${encodeURIComponent(currency)}`, { admin: true });
+  }
+
+  /** Records the settlement bank's word that an institution's instruction was carried out. */
+  confirmSettlement(windowId: string, body: SettlementConfirmationBody): Promise<ApiResponse<{ window: SettlementWindowView }>> {
+    return this.request('POST', `/v1/settlement-windows/${encodeURIComponent(windowId)}/confirmations`, { body, admin: true });
   }
 
   getWindow(windowId: string): Promise<ApiResponse<SettlementWindowDetail>> {
@@ -337,7 +376,7 @@ export class ApiClient {
 /** JSON with integers beyond 2^53 kept exact: balances come back as bigint. */
 function parseJson(text: string): unknown {
   if (text === '') return {};
-  const exact = text.replace(/("balance"|"overdraftLimit"|"position"|"netDebitCap"|"headroom"|"grossAmount")\s*:\s*(-?\d+)/g, '$1:"__int:$2"');
+  const exact = text.replace(/("balance"|"overdraftLimit"|"position"|"netDebitCap"|"headroom"|"exposure"|"grossAmount")\s*:\s*(-?\d+)/g, '$1:"__int:$2"');
   return JSON.parse(exact, (_key, value: unknown) =>
     typeof value === 'string' && value.startsWith('__int:') ? BigInt(value.slice('__int:'.length)) : value,
   );

@@ -1,6 +1,7 @@
 // The simulator's settlement side: Net Debit Caps for its institutions, windows closed on an
-// interval while traffic runs, and the figures read back over the API once every window of the
-// run has settled: per-window totals and net positions, a check that each window's positions sum
+// interval while traffic runs, the settlement bank's part (it confirms every instruction of a
+// window awaiting confirmation, which releases the institutions' exposure and settles the
+// window), and the figures read back over the API once every window of the run has settled: per-window totals and net positions, a check that each window's positions sum
 // to zero, and that the windows' gross totals add up to every posted interbank transfer of the run.
 import type { ApiClient, SettlementWindowDetail } from './api-client.js';
 
@@ -41,11 +42,32 @@ export async function openWindowSequence(admin: ApiClient, currency: string, ins
   return Number(body.windowId.slice(currency.length + 1));
 }
 
-/** Closes the open window every `intervalMs` until stopped. */
+/**
+ * Acts as the settlement bank: confirms every instruction of the currency's windows awaiting
+ * confirmation, as if it had moved the money. Returns how many it confirmed.
+ */
+export async function confirmAwaiting(admin: ApiClient, currency: string): Promise<number> {
+  const { status, body } = await admin.awaitingConfirmation(currency);
+  if (status !== 200) throw new Error(`listing windows awaiting confirmation answered ${status}`);
+  let confirmed = 0;
+  for (const window of body.windows) {
+    for (const line of window.awaiting) {
+      const answer = await admin.confirmSettlement(window.windowId, { ...line, reference: `sim-bank-${window.windowId}-${line.institutionId}` });
+      if (answer.status !== 201 && answer.status !== 200) throw new Error(`confirming ${line.institutionId} in ${window.windowId} answered ${answer.status}`);
+      confirmed++;
+    }
+  }
+  return confirmed;
+}
+
+/** Closes the open window every `intervalMs` until stopped, confirming what awaits the bank as it goes. */
 export function startWindowCloser(admin: ApiClient, currency: string, intervalMs: number): { stop(): Promise<void> } {
   let closing: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    closing = closing.then(() => admin.closeWindow({ currency })).catch(() => undefined);
+    closing = closing
+      .then(() => admin.closeWindow({ currency }))
+      .then(() => confirmAwaiting(admin, currency))
+      .catch(() => undefined);
   }, intervalMs);
   return {
     stop: async () => {
@@ -83,6 +105,7 @@ export async function collectSettlementSummary(
       return window === undefined || (window.state !== 'SETTLED' && window.report?.status !== 'UNBALANCED');
     });
     if (waiting.length === 0 || Date.now() > deadline) break;
+    if (waiting.some((windowId) => details.get(windowId)?.state === 'PENDING_SETTLEMENT')) await confirmAwaiting(admin, currency);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
   }
   const windows = ids.flatMap((windowId): WindowFigures[] => {

@@ -115,17 +115,50 @@ export function checkNothingLost(state: LedgerState, model: ClientModel, dynamod
 export async function checkSettlement(dynamodb: MemoryDynamoDB, bindings: Bindings, settlement: DynamoSettlementStore, model: ClientModel): Promise<{ windows: number; settled: number }> {
   let windows = 0;
   let settled = 0;
+  // Per institution and currency: its positions in every window not SETTLED, which its exposure must equal.
+  const unsettledPositions = new Map<string, bigint>();
   for (const item of dynamodb.snapshot(bindings.tables.ledger)) {
     if (item.pk?.S?.startsWith('SETTLEMENT_WINDOW#') !== true) continue;
     const window = windowFromItem(item);
     if (window.state !== 'OPEN') windows++;
     if (window.state === 'SETTLED') settled++;
-    if (window.state === 'CLOSED') model.violation('settlement', `window ${window.windowId} closed at ${window.closedAt ?? '?'} and never settled`, [window.windowId]);
+    if (window.state === 'CLOSED' || window.state === 'PENDING_SETTLEMENT') {
+      model.violation('settlement', `window ${window.windowId} closed at ${window.closedAt ?? '?'} and never settled (${window.state})`, [window.windowId]);
+    }
     const positions = await settlement.positions(window);
     const sum = [...positions.values()].reduce((total, position) => total + position, 0n);
     if (sum !== 0n) model.violation('settlement', `window ${window.windowId} positions sum to ${sum}, not 0`, [window.windowId]);
+    if (window.state === 'SETTLED') continue;
+    for (const [institutionId, position] of positions) {
+      const key = `${institutionId}#${window.currency}`;
+      unsettledPositions.set(key, (unsettledPositions.get(key) ?? 0n) + position);
+    }
   }
+  checkExposures(dynamodb, bindings, unsettledPositions, model);
   return { windows, settled };
+}
+
+/**
+ * Finality: an institution's exposure is exactly its positions over the windows not SETTLED yet
+ * (each confirmation released its window's part once, never twice, never lost), and it never
+ * exceeds its cap where it has one, nor is positive where it has none.
+ */
+function checkExposures(dynamodb: MemoryDynamoDB, bindings: Bindings, unsettledPositions: ReadonlyMap<string, bigint>, model: ClientModel): void {
+  const seen = new Set<string>();
+  for (const item of dynamodb.snapshot(bindings.tables.ledger)) {
+    const key = item.pk?.S;
+    if (key?.startsWith('NET_DEBIT_CAP#') !== true) continue;
+    const institutionAndCurrency = key.slice('NET_DEBIT_CAP#'.length);
+    seen.add(institutionAndCurrency);
+    const exposure = BigInt(item.exposureMinor?.N ?? '0');
+    const expected = unsettledPositions.get(institutionAndCurrency) ?? 0n;
+    if (exposure !== expected) model.violation('settlement', `${institutionAndCurrency}: exposure ${exposure}, but its positions in unsettled windows sum to ${expected}`, [institutionAndCurrency]);
+    const cap = item.netDebitCapMinor?.N;
+    if (exposure > (cap === undefined ? 0n : BigInt(cap))) model.violation('settlement', `${institutionAndCurrency}: exposure ${exposure} above its cap ${cap ?? 'none'}`, [institutionAndCurrency]);
+  }
+  for (const [institutionAndCurrency, position] of unsettledPositions) {
+    if (!seen.has(institutionAndCurrency) && position !== 0n) model.violation('settlement', `${institutionAndCurrency}: positions in unsettled windows sum to ${position}, and it has no exposure`, [institutionAndCurrency]);
+  }
 }
 
 /** A frozen account names the alert that froze it, and that alert recorded the freeze. */

@@ -103,7 +103,7 @@ export async function createPipeline(scheduler: Scheduler, faults: Faults, decis
     unsettledWindowIds: () =>
       dynamodb
         .snapshot(bindings.tables.ledger)
-        .filter((item) => item.pk?.S?.startsWith('SETTLEMENT_WINDOW#') === true && item.state?.S === 'CLOSED')
+        .filter((item) => item.pk?.S?.startsWith('SETTLEMENT_WINDOW#') === true && (item.state?.S === 'CLOSED' || item.state?.S === 'PENDING_SETTLEMENT'))
         .map((item) => item.pk?.S?.slice('SETTLEMENT_WINDOW#'.length) ?? '?'),
     deadLettered: () => queueNames().reduce((sum, queue) => sum + messaging.messages(bindings.queues[queue].deadLetterUrl).length, 0),
   };

@@ -12,6 +12,7 @@ import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
 import { submitTransfer } from '../../lambdas/core/intake/submit-transfer.js';
 import type { ClientChannel } from '../../lambdas/core/trust/api-client.js';
 import { closeAndAnnounce } from '../../lambdas/core/settlement/close-window.js';
+import { settlementConfirmed } from '../../lambdas/core/events/settlement-events.js';
 import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { recoverAtStartup } from '../local/startup.js';
 import { queueNames, topology, type QueueName } from '../../contract/topology.js';
@@ -291,6 +292,34 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     });
   };
 
+  // The settlement bank: it carries out each instruction it has received and says so on the
+  // settlements topic, as its adapter would; instructions not received yet wait for a later round.
+  const confirmSettlements = (): void => {
+    const current = runtime;
+    scheduler.spawn(
+      'settlement bank',
+      async () => {
+        let confirmed = 0;
+        for (const currency of CURRENCIES) {
+          for (const window of await current.settlement.unsettledWindows(currency, 5, ['CLOSED', 'PENDING_SETTLEMENT'])) {
+            const report = await current.settlement.getReport(window.windowId);
+            if (report === undefined || report.status !== 'BALANCED') continue;
+            const done = new Set((await current.settlement.confirmations(window, report)).map((line) => line.institutionId));
+            const received = new Set((await current.settlement.recordedInstructions(window, report)).map((line) => line.institutionId));
+            for (const line of report.instructions) {
+              if (done.has(line.institutionId) || !received.has(line.institutionId)) continue;
+              const reference = `bank-${window.windowId}-${line.institutionId}`;
+              await current.settlements.publish(settlementConfirmed(window.windowId, window.currency, { ...line, reference }, scheduler.now().toISOString()));
+              confirmed++;
+            }
+          }
+        }
+        return confirmed;
+      },
+      (outcome) => log(outcome.ok ? `settlement bank: confirmed ${outcome.value}` : `settlement bank failed: ${String(outcome.error)}`),
+    );
+  };
+
   const unfreeze = (): void => {
     const account = workload.pick(workload.pick(books).accounts);
     const current = runtime;
@@ -331,6 +360,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       advance: 4,
       crash: faults.enabled && scheduler.waitingCount > 0 ? faults.rates.crash : 0,
       close: started && faults.enabled ? closeWeight : 0,
+      confirm: started ? 0.3 : 0,
       unfreeze: started ? 0.05 : 0,
     });
     switch (action) {
@@ -368,6 +398,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         break;
       case 'close':
         adminClose();
+        break;
+      case 'confirm':
+        confirmSettlements();
         break;
       case 'unfreeze':
         unfreeze();
@@ -479,7 +512,13 @@ async function openBooks(runtime: SimulatedRuntime, scheduler: Scheduler): Promi
         accounts.push(accountId);
       }
       books.push({ institutionId, currency, accounts });
+      // Every institution may send interbank; the first runs tight, so its cap refuses now and
+      // then, and holds across closes until the settlement bank confirms.
+      await runtime.settlement.setNetDebitCap(institutionId, currency, institutionId === INSTITUTIONS[0] ? TIGHT_CAP_MINOR : AMPLE_CAP_MINOR, SETTLEMENT_ACTOR);
     }
   }
   return books;
 }
+
+const TIGHT_CAP_MINOR = 3_000_000n;
+const AMPLE_CAP_MINOR = 1_000_000_000n;

@@ -135,7 +135,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     const ledger = new DynamoLedgerStore({ client: clients.dynamodb, tableName: bindings.tables.ledger });
     const seedStartedAt = Date.now();
-    const seededAccounts = options.seed === false ? [] : await seedDemoLedger(ledger);
+    const seededAccounts = options.seed === false ? [] : await seedDemoLedger(ledger, ledger.settlement);
     if (seededAccounts.length > 0) log(`seeded ${seededAccounts.length} demo accounts in ${Date.now() - seedStartedAt} ms`);
     // A fresh in-memory database has nothing to recover; persisted data or a shared endpoint may.
     const fresh = options.dataDir === undefined && options.endpoint === undefined;

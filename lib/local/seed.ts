@@ -3,6 +3,7 @@
 // fixed transfer ids, client credential files kept in the data dir), so a restart against a
 // persistent data dir finds everything as it was and changes no balance.
 import { fundingAccountId, type Account } from '../../lambdas/core/ledger/account.js';
+import type { SettlementStore } from '../../lambdas/core/settlement/ports.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
@@ -33,7 +34,17 @@ export class SeedError extends Error {
   override name = 'SeedError';
 }
 
-export async function seedDemoLedger(ledger: LedgerStore, now: Date = new Date()): Promise<readonly SeedAccount[]> {
+/**
+ * Each demo institution's Net Debit Cap per currency (minor units): without one it could not send
+ * interbank at all. Set only where none is, so a cap changed on a kept data dir stays.
+ */
+export const DEMO_NET_DEBIT_CAP_MINOR = 100_000_000n;
+const DEMO_SEED_ACTOR = { role: 'settlement', principal: 'local-demo-seed' } as const;
+
+export async function seedDemoLedger(ledger: LedgerStore, settlement: Pick<SettlementStore, 'netDebitCap' | 'setNetDebitCap'>, now: Date = new Date()): Promise<readonly SeedAccount[]> {
+  for (const { institutionId, currency } of new Map(DEMO_ACCOUNTS.map((seed) => [`${seed.institutionId}#${seed.currency}`, seed])).values()) {
+    if ((await settlement.netDebitCap(institutionId, currency)) === undefined) await settlement.setNetDebitCap(institutionId, currency, DEMO_NET_DEBIT_CAP_MINOR, DEMO_SEED_ACTOR);
+  }
   for (const seed of DEMO_ACCOUNTS) {
     const account: Account = {
       accountId: seed.accountId,

@@ -16,7 +16,7 @@ import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import { localAdminArn } from '../../lib/local/api-server.js';
 import { clientPortsOf, issueTestClient, testApiEventHandler, testApiHandler, type ClientPorts, type TestClient } from '../support/api-clients.js';
 import { jsonOf, proxyEvent, type TestRequest } from '../support/api-events.js';
-import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainPosting } from '../support/queue-driver.js';
 import { createTestWorld, type MemoryWorld } from '../support/world.js';
 
@@ -49,6 +49,8 @@ beforeAll(async () => {
       openFundedAccount(handle, { institutionId: 'bank-b', balanceMinor: 1_000_000n }),
     ])
   ).map((account) => account.accountId) as [string, string, string];
+  // Both banks may send interbank (an institution without a cap may not).
+  for (const bank of ['bank-a', 'bank-b']) await ledger.settlement.setNetDebitCap(bank, 'EUR', 100_000_000n, TEST_SETTLEMENT_ACTOR);
 });
 
 afterAll(async () => {

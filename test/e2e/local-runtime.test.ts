@@ -255,17 +255,20 @@ describe('settlement over HTTP', () => {
     return transferOverHttp(client, { debtorAccountId, creditorAccountId, amount, currency: 'USD' }, DECISION_TIMEOUT_MS);
   }
 
-  async function settled(windowId: string): Promise<SettlementWindowDetail> {
-    return waitFor(`window ${windowId} to settle`, async () => {
+  async function inState(windowId: string, state: SettlementWindowDetail['state']): Promise<SettlementWindowDetail> {
+    return waitFor(`window ${windowId} to be ${state}`, async () => {
       const { body } = await admin.getWindow(windowId);
-      return body.state === 'SETTLED' ? body : undefined;
+      return body.state === state ? body : undefined;
     });
   }
 
-  it('posts interbank transfers within caps, closes the window and settles it by net instructions', async () => {
+  it('posts interbank transfers within caps, closes the window, issues net instructions, and settles it once the bank confirms them', async () => {
     const [alpha, beta, gamma] = ['e2e-alpha', 'e2e-beta', 'e2e-gamma'];
     const [a1, a2, b1, c1] = await Promise.all([openUsdAccount(alpha, 50_000), openUsdAccount(alpha, 50_000), openUsdAccount(beta, 50_000), openUsdAccount(gamma, 50_000)]);
     expect((await admin.setNetDebitCap(alpha, { currency: 'USD', netDebitCap: 10_000 })).status).toBe(200);
+    // Secure by default: gamma has no cap yet, so it may not send interbank.
+    const uncapped = await transfer(c1, b1, 700);
+    for (const institutionId of [beta, gamma]) expect((await admin.setNetDebitCap(institutionId, { currency: 'USD', netDebitCap: 100_000 })).status).toBe(200);
 
     const outcomes = [
       await transfer(a1, b1, 6_000),
@@ -277,9 +280,30 @@ describe('settlement over HTTP', () => {
     ];
     const position = await admin.position(alpha, 'USD');
     const closed = await admin.closeWindow({ currency: 'USD' });
-    const window = await settled(closed.body.closed.windowId);
+    const pending = await inState(closed.body.closed.windowId, 'PENDING_SETTLEMENT');
+    const awaiting = await admin.awaitingConfirmation('USD');
+    // The cap still counts the closed window until the bank confirms: alpha's headroom is unchanged.
+    const beforeConfirmation = await admin.position(alpha, 'USD');
+    const confirmations = [];
+    for (const line of pending.instructions ?? []) {
+      confirmations.push(await admin.confirmSettlement(pending.windowId, { institutionId: line.institutionId, direction: line.direction, amount: line.amount, reference: `rtgs-${line.institutionId}` }));
+    }
+    const repeated = await admin.confirmSettlement(pending.windowId, { institutionId: alpha, direction: 'PAY', amount: 7_500, reference: `rtgs-${alpha}` });
+    const conflicting = await admin.confirmSettlement(pending.windowId, { institutionId: alpha, direction: 'PAY', amount: 7_500, reference: 'another-reference' });
+    const window = await inState(pending.windowId, 'SETTLED');
     const csv = await admin.windowReportCsv(window.windowId);
     const closeAgain = await admin.closeWindow({ currency: 'USD', windowId: window.windowId });
+
+    expect([uncapped.status, uncapped.rejectionReason]).toEqual(['REJECTED', 'PAYER_LIMIT_EXCEEDED']);
+    expect(awaiting.body.windows.find((entry) => entry.windowId === pending.windowId)?.awaiting.map((line) => line.institutionId).sort()).toEqual([alpha, beta, gamma].sort());
+    expect(beforeConfirmation.body).toMatchObject({ position: 0n, exposure: 7_500n, headroom: 2_500n });
+    expect(beforeConfirmation.body.byWindow).toEqual([
+      { windowId: pending.windowId, state: 'PENDING_SETTLEMENT', position: 7_500n },
+      { windowId: beforeConfirmation.body.windowId, state: 'OPEN', position: 0n },
+    ]);
+    expect(confirmations.map((answer) => answer.status)).toEqual([201, 201, 201]);
+    expect([repeated.status, repeated.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+    expect(conflicting.status).toBe(409);
 
     expect(outcomes.map((outcome) => outcome.rejectionReason ?? outcome.status)).toEqual(['POSTED', 'POSTED', 'PAYER_LIMIT_EXCEEDED', 'POSTED', 'POSTED', 'POSTED']);
     expect(position.body).toMatchObject({ position: 7_500n, netDebitCap: 10_000n, headroom: 2_500n });
@@ -305,8 +329,8 @@ describe('settlement over HTTP', () => {
     expect(csv.text).toContain(`${window.windowId},USD,SETTLED,${alpha},7500,PAY,7500,`);
     expect(closeAgain.status).toBe(409);
     expect((await admin.listWindows({ currency: 'USD', state: 'SETTLED' })).body.windows.map((entry) => entry.windowId)).toContain(window.windowId);
-    // The new window starts from nothing: alpha's headroom is its whole cap again.
-    expect((await admin.position(alpha, 'USD')).body).toMatchObject({ position: 0n, headroom: 10_000n });
+    // Settled: the closed window's part of alpha's exposure is released, its headroom is its whole cap again.
+    expect((await admin.position(alpha, 'USD')).body).toMatchObject({ position: 0n, exposure: 0n, headroom: 10_000n });
   });
 });
 

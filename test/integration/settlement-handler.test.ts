@@ -1,9 +1,10 @@
 // Proves the settlement handler on the in-memory services (its adapters hold to their contracts on
 // the emulators too): a closed window is netted into one instruction per institution, whose
-// recording settles it; redelivered SettlementWindowClosed or instruction messages produce no
-// second report or instruction; an empty window settles at once; positions that do not net to zero
-// produce no instruction and tell operations; malformed messages are quarantined with their
-// reason. "Nothing was published" is exact here: a publish has reached every queue when it
+// recording leaves it PENDING_SETTLEMENT, and the settlement bank's confirmations (SettlementConfirmed)
+// settle it at the last one, releasing each institution's exposure once; redelivered
+// SettlementWindowClosed, instruction or confirmation messages change nothing; an empty window
+// settles at once; positions that do not net to zero produce no instruction and tell operations;
+// malformed messages and contradicting confirmations are quarantined with their reason. "Nothing was published" is exact here: a publish has reached every queue when it
 // returns, and each look takes the queue until it is empty.
 import { randomUUID } from 'node:crypto';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -18,10 +19,10 @@ import { SnsOpsNotifier } from '../../lambdas/adapters/sns/ops-notifier.js';
 import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import type { PaymentEvent } from '../../lambdas/core/events/envelope.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
-import { windowClosedEvent } from '../../lambdas/core/events/settlement-events.js';
+import { settlementConfirmed, windowClosedEvent } from '../../lambdas/core/events/settlement-events.js';
 import { createSettlementCloseHandler } from '../../lambdas/settlement/close-handler.js';
 import { createSettlementHandler } from '../../lambdas/settlement/handler.js';
-import { ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, observeTopic, takeMessages } from '../support/queue-driver.js';
 import { sqsRecordOf } from '../support/sqs-record.js';
 import { createTestWorld, type MemoryWorld } from '../support/world.js';
@@ -67,6 +68,7 @@ async function published(): Promise<PaymentEvent[]> {
 async function closedWindowWith(currency: CurrencyCode, transfers: readonly [number, number, number][]) {
   const banks = [0, 1, 2].map((index) => `sb${index}-${randomUUID().slice(0, 6)}`);
   const accounts = await Promise.all(banks.map((institutionId) => openFundedAccount(handle, { institutionId, balanceMinor: 1_000_000n, currency })));
+  for (const institutionId of banks) await ledger.settlement.setNetDebitCap(institutionId, currency, 1_000_000n, TEST_SETTLEMENT_ACTOR);
   for (const [from, to, amount] of transfers) {
     const result = await ledger.postTransfer(transferRequest(accounts[from]!.accountId, accounts[to]!.accountId, amount, { currency }));
     expect(result.kind === 'decided' && result.transfer.status).toBe('POSTED');
@@ -76,8 +78,15 @@ async function closedWindowWith(currency: CurrencyCode, transfers: readonly [num
   return { banks, window: closed.closed };
 }
 
+/** What the settlement bank's adapter would publish for an instruction it carried out. */
+function confirmationOf(instruction: PaymentEvent, reference = 'bank-ref'): string {
+  if (instruction.type !== 'SettlementInstruction') throw new Error(`not an instruction: ${instruction.type}`);
+  const { windowId, currency, institutionId, direction, amountMinor } = instruction.data;
+  return JSON.stringify(settlementConfirmed(windowId, currency, { institutionId, direction, amountMinor: BigInt(amountMinor), reference: `${reference}-${institutionId}` }, new Date().toISOString()));
+}
+
 describe('settlement handler', () => {
-  it('nets a closed window into instructions, records each once and settles it; redeliveries change nothing', async () => {
+  it('nets a closed window into instructions, records each once, and settles it at the last confirmation; redeliveries change nothing', async () => {
     const { banks, window } = await closedWindowWith('EUR', [
       [0, 1, 5_000],
       [1, 2, 2_000],
@@ -94,6 +103,12 @@ describe('settlement handler', () => {
     const bodies = instructions.map((event) => JSON.stringify(event));
     await deliver(...bodies);
     await deliver(...bodies); // every instruction redelivered
+    const issued = await ledger.settlement.getWindow(window.windowId);
+    const exposuresIssued = await Promise.all(banks.map(async (bank) => (await ledger.settlement.exposure(bank, 'EUR')).exposureMinor));
+    const [first, ...rest] = instructions.map((event) => confirmationOf(event));
+    await deliver(first!);
+    const partly = await ledger.settlement.getWindow(window.windowId);
+    await deliver(...rest, first!); // the last two, and the first again
     await deliver(closedEvent); // and the close, after settlement
 
     const settled = await ledger.settlement.getWindow(window.windowId);
@@ -106,7 +121,12 @@ describe('settlement handler', () => {
     );
     // The second close re-published the same instruction ids; the topic absorbed them.
     expect(again).toEqual([]);
-    expect(settled).toMatchObject({ state: 'SETTLED', instructionCount: 3, instructionsRecorded: 3 });
+    expect(issued).toMatchObject({ state: 'PENDING_SETTLEMENT', instructionCount: 3, instructionsRecorded: 3 });
+    expect(exposuresIssued).toEqual([4_500n, -3_000n, -1_500n]);
+    expect(partly).toMatchObject({ state: 'PENDING_SETTLEMENT', confirmationsRecorded: 1 });
+    expect(settled).toMatchObject({ state: 'SETTLED', instructionCount: 3, instructionsRecorded: 3, confirmationsRecorded: 3 });
+    // Each institution's part released once, whatever was redelivered.
+    for (const bank of banks) expect((await ledger.settlement.exposure(bank, 'EUR')).exposureMinor, bank).toBe(0n);
     expect(recorded.map((line) => [line.institutionId, line.direction, line.amountMinor])).toEqual(
       [[banks[0], 'PAY', 4_500n], [banks[1], 'RECEIVE', 3_000n], [banks[2], 'RECEIVE', 1_500n]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
@@ -150,6 +170,7 @@ describe('settlement handler', () => {
     const { window: unannounced } = await closedWindowWith('PLN', [[0, 1, 900]]);
     await closedWindowWith('HUF', []); // leaves HUF's next window open and empty
     const busy = await openFundedAccount(handle, { institutionId: `busy-${randomUUID().slice(0, 6)}`, balanceMinor: 10_000n, currency: 'CZK' });
+    await ledger.settlement.setNetDebitCap(busy.institutionId, 'CZK', 10_000n, TEST_SETTLEMENT_ACTOR);
     const other = await openFundedAccount(handle, { institutionId: `other-${randomUUID().slice(0, 6)}`, currency: 'CZK' });
     await ledger.postTransfer(transferRequest(busy.accountId, other.accountId, 250, { currency: 'CZK' }));
     const hufOpen = await ledger.settlement.currentWindowId('HUF');
@@ -168,9 +189,45 @@ describe('settlement handler', () => {
     expect(report.closed).toContain('CZK-000000001');
     expect(report.closed).not.toContain(hufOpen);
     expect(announced).toEqual(expect.arrayContaining([unannounced.windowId, 'CZK-000000001']));
-    expect((await ledger.settlement.getWindow(unannounced.windowId))?.state).toBe('SETTLED');
-    expect((await ledger.settlement.getWindow('CZK-000000001'))?.state).toBe('SETTLED');
+    // Netted and issued: each now waits for the settlement bank.
+    expect((await ledger.settlement.getWindow(unannounced.windowId))?.state).toBe('PENDING_SETTLEMENT');
+    expect((await ledger.settlement.getWindow('CZK-000000001'))?.state).toBe('PENDING_SETTLEMENT');
     expect((await ledger.settlement.getWindow(hufOpen))?.state).toBe('OPEN');
+  });
+
+  it('records a confirmation that overtakes the last instruction, settling the window when that is recorded', async () => {
+    const { window } = await closedWindowWith('RON', [[0, 1, 400]]);
+    await deliver(JSON.stringify(windowClosedEvent(window, () => new Date())));
+    const [payerInstruction, payeeInstruction] = (await published()).filter((event) => event.type === 'SettlementInstruction' && event.data.windowId === window.windowId).sort((a, b) => (a.type === 'SettlementInstruction' && a.data.direction === 'PAY' ? -1 : b.type === 'SettlementInstruction' && b.data.direction === 'PAY' ? 1 : 0));
+
+    // The bank confirms both before the second instruction is recorded.
+    await deliver(JSON.stringify(payerInstruction), confirmationOf(payerInstruction!), confirmationOf(payeeInstruction!));
+    const beforeLast = await ledger.settlement.getWindow(window.windowId);
+    await deliver(JSON.stringify(payeeInstruction));
+
+    expect(beforeLast).toMatchObject({ state: 'CLOSED', confirmationsRecorded: 2 });
+    expect((await ledger.settlement.getWindow(window.windowId))?.state).toBe('SETTLED');
+  });
+
+  it('quarantines a confirmation that contradicts the instruction or an earlier confirmation, with its reason', async () => {
+    const { window } = await closedWindowWith('THB', [[0, 1, 300]]);
+    await deliver(JSON.stringify(windowClosedEvent(window, () => new Date())));
+    const instructions = (await published()).filter((event) => event.type === 'SettlementInstruction' && event.data.windowId === window.windowId);
+    await deliver(...instructions.map((event) => JSON.stringify(event)));
+    const payer = instructions.find((event) => event.type === 'SettlementInstruction' && event.data.direction === 'PAY')!;
+    await deliver(confirmationOf(payer));
+    const wrongAmount = JSON.parse(confirmationOf(payer)) as PaymentEvent & { data: { amountMinor: string } };
+    wrongAmount.data.amountMinor = '299';
+
+    const results = await deliver(confirmationOf(payer, 'another-ref'), JSON.stringify(wrongAmount));
+    const dead = await takeMessages(world, world.bindings.queues.settlements.deadLetterUrl, Number.POSITIVE_INFINITY);
+
+    expect(results.batchItemFailures).toEqual([]);
+    expect(dead.map((message) => message.MessageAttributes?.[QUARANTINE_REASON_ATTRIBUTE]?.StringValue)).toEqual([
+      expect.stringMatching(/contradicts the confirmation recorded .* \(reference bank-ref-/),
+      expect.stringMatching(/does not match the instruction \(PAY 300\)/),
+    ]);
+    expect((await ledger.settlement.getWindow(window.windowId))).toMatchObject({ state: 'PENDING_SETTLEMENT', confirmationsRecorded: 1 });
   });
 
   it('quarantines a malformed message and one for a window that is not closed, with their reasons', async () => {

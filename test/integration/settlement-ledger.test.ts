@@ -1,9 +1,12 @@
 // The settlement side of the LedgerStore contract, run against DynamoDB Local and the in-memory
-// engine: an interbank transfer records both positions and the window's totals in its own
-// transaction (an intrabank one touches neither); exactly the affordable transfers post when many
-// race against one payer's Net Debit Cap; windows closed while transfers race leave every posted
-// transfer in exactly one window with totals that reconcile; a closed window cannot be closed
-// again; a changed cap is honoured at once.
+// engine: an interbank transfer records both positions, both exposures and the window's totals in
+// its own transaction (an intrabank one touches none); an institution without a cap sends nothing
+// interbank; exactly the affordable transfers post when many race against one payer's Net Debit
+// Cap; windows closed while transfers race leave every posted transfer in exactly one window with
+// totals that reconcile; a closed window cannot be closed again; a changed cap is honoured at once.
+// Finality: the cap holds across closes, because exposure spans every window not SETTLED, and a
+// window's part is released only by the settlement bank's confirmation, once; a window is SETTLED
+// only at its last confirmation; a repeated confirmation replays, a conflicting one is refused.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
@@ -12,6 +15,10 @@ import { sumOfPositions } from '../../lambdas/core/settlement/netting.js';
 import { windowIdFor } from '../../lambdas/core/settlement/window.js';
 import type { PaymentEvent } from '../../lambdas/core/events/envelope.js';
 import { announceUnsettled, closeAndAnnounce } from '../../lambdas/core/settlement/close-window.js';
+import { confirmSettlement } from '../../lambdas/core/settlement/confirm-settlement.js';
+import { recordSettlementInstruction, settleClosedWindow } from '../../lambdas/core/settlement/settle-window.js';
+import { windowClosedEvent } from '../../lambdas/core/events/settlement-events.js';
+import type { EventOf } from '../../lambdas/core/events/envelope.js';
 import { DeleteItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { interceptRequests } from '../support/fault.js';
@@ -34,6 +41,11 @@ describe.each(BACKENDS)('interbank posting on %s', (backend) => {
     world.destroy();
   });
 
+  /** Caps each institution in the currency (an uncapped one may not send interbank). */
+  async function cap(currency: CurrencyCode, capMinor: bigint, ...institutions: string[]): Promise<void> {
+    for (const institutionId of institutions) await ledger.settlement.setNetDebitCap(institutionId, currency, capMinor, TEST_SETTLEMENT_ACTOR);
+  }
+
   async function post(debtor: string, creditor: string, amount: number, currency: CurrencyCode = 'EUR') {
     const result = await ledger.postTransfer(transferRequest(debtor, creditor, amount, { currency }));
     if (result.kind === 'modified') throw new Error('unexpected modified request');
@@ -45,6 +57,7 @@ describe.each(BACKENDS)('interbank posting on %s', (backend) => {
     const debtor = await openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 10_000n, currency: 'USD' });
     const colleague = await openFundedAccount(handle, { institutionId: payerBank, currency: 'USD' });
     const creditor = await openFundedAccount(handle, { institutionId: payeeBank, currency: 'USD' });
+    await cap('USD', 100_000n, payerBank);
     const windowId = await ledger.settlement.currentWindowId('USD');
     const before = await ledger.settlement.getWindow(windowId);
 
@@ -60,13 +73,33 @@ describe.each(BACKENDS)('interbank posting on %s', (backend) => {
     expect(positions.get(payerBank)).toBe(1_250n);
     expect(positions.get(payeeBank)).toBe(-1_250n);
     expect(sumOfPositions(positions)).toBe(0n);
+    expect((await ledger.settlement.exposure(payerBank, 'USD')).exposureMinor).toBe(1_250n);
+    // The payee needs no cap to receive; its exposure falls.
+    expect(await ledger.settlement.exposure(payeeBank, 'USD')).toEqual({ institutionId: payeeBank, currency: 'USD', exposureMinor: -1_250n, netDebitCapMinor: undefined });
+  });
+
+  it('refuses every interbank transfer of an institution without a cap, and sends once one is set', async () => {
+    const [uncapped, payeeBank] = [bank('uncapped'), bank('payee')];
+    const debtor = await openFundedAccount(handle, { institutionId: uncapped, balanceMinor: 10_000n, currency: 'SEK' });
+    const colleague = await openFundedAccount(handle, { institutionId: uncapped, currency: 'SEK' });
+    const creditor = await openFundedAccount(handle, { institutionId: payeeBank, currency: 'SEK' });
+
+    const refused = await post(debtor.accountId, creditor.accountId, 100, 'SEK');
+    const intrabank = await post(debtor.accountId, colleague.accountId, 100, 'SEK');
+    await cap('SEK', 1_000n, uncapped);
+    const afterCap = await post(debtor.accountId, creditor.accountId, 100, 'SEK');
+
+    expect([refused.status, refused.rejectionReason]).toEqual(['REJECTED', 'PAYER_LIMIT_EXCEEDED']);
+    expect(intrabank.status).toBe('POSTED');
+    expect(afterCap.status).toBe('POSTED');
+    expect((await ledger.settlement.exposure(uncapped, 'SEK')).exposureMinor).toBe(100n);
   });
 
   it('posts exactly the affordable transfers when many race against one payer cap', async () => {
     const [payerBank, payeeBank] = [bank('capped'), bank('payee')];
     const debtors = await Promise.all(Array.from({ length: 16 }, () => openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 1_000n })));
     const creditor = await openFundedAccount(handle, { institutionId: payeeBank });
-    await ledger.settlement.setNetDebitCap(payerBank, 'EUR', 1_000n, TEST_SETTLEMENT_ACTOR);
+    await cap('EUR', 1_000n, payerBank);
     const { positionMinor: start } = await ledger.settlement.currentPosition(payerBank, 'EUR');
 
     const outcomes = await Promise.all(debtors.map((debtor) => post(debtor.accountId, creditor.accountId, 150)));
@@ -85,7 +118,8 @@ describe.each(BACKENDS)('interbank posting on %s', (backend) => {
     const [a, b] = [bank('a'), bank('b')];
     const atA = await openFundedAccount(handle, { institutionId: a, balanceMinor: 5_000n, currency: 'CHF' });
     const atB = await openFundedAccount(handle, { institutionId: b, balanceMinor: 5_000n, currency: 'CHF' });
-    await ledger.settlement.setNetDebitCap(a, 'CHF', 500n, TEST_SETTLEMENT_ACTOR);
+    await cap('CHF', 500n, a);
+    await cap('CHF', 5_000n, b);
 
     const first = await post(atA.accountId, atB.accountId, 400, 'CHF');
     await ledger.settlement.setNetDebitCap(a, 'CHF', 450n, TEST_SETTLEMENT_ACTOR);
@@ -101,6 +135,7 @@ describe.each(BACKENDS)('interbank posting on %s', (backend) => {
     const currency: CurrencyCode = 'GBP';
     const banks = [bank('x'), bank('y'), bank('z')];
     const accounts = await Promise.all(banks.flatMap((institutionId) => [1, 2, 3, 4].map(() => openFundedAccount(handle, { institutionId, balanceMinor: 100_000n, currency }))));
+    await cap(currency, 1_000_000n, ...banks);
     const firstWindow = await ledger.settlement.currentWindowId(currency);
 
     const transfers = Array.from({ length: 36 }, (_, index) => {
@@ -153,6 +188,7 @@ describe.each(BACKENDS)('interbank posting on %s', (backend) => {
   it('puts a transfer in a window even when its account is opened between the lookup and the posting', async () => {
     const currency: CurrencyCode = 'AUD';
     const debtor = await openFundedAccount(handle, { institutionId: bank('early'), balanceMinor: 5_000n, currency });
+    await cap(currency, 5_000n, debtor.institutionId);
     const lateBank = bank('late');
     const lateAccountId = `acc-late-${randomUUID().slice(0, 8)}`;
     const windowId = await ledger.settlement.currentWindowId(currency);
@@ -200,12 +236,12 @@ describe.each(BACKENDS)('interbank posting on %s', (backend) => {
     for (let round = 0; round < 30; round++) {
       const open = await ledger.settlement.currentWindowId(currency);
       await ledger.settlement.closeWindow(currency, open);
-      await ledger.settlement.markSettledIfComplete(open, 0);
+      await ledger.settlement.markIssuedIfComplete(open, 0);
     }
     const published: PaymentEvent[] = [];
 
     const announced = await announceUnsettled({ store: ledger.settlement, publisher: { publish: (event) => Promise.resolve(void published.push(event)) }, now: () => new Date() }, currency);
-    await ledger.settlement.markSettledIfComplete(stuck, 0);
+    await ledger.settlement.markIssuedIfComplete(stuck, 0);
     const afterSettling = await ledger.settlement.unsettledWindows(currency, 100);
 
     expect(announced).toEqual([stuck]);
@@ -231,12 +267,118 @@ describe.each(BACKENDS)('interbank posting on %s', (backend) => {
     const publisher = { publish: (event: PaymentEvent) => Promise.resolve(void published.push(event)) };
     const first = await closeAndAnnounce({ store: ledger.settlement, publisher, now: () => new Date() }, { currency, idempotencyKey: 'close-nzd-1' });
     if (first.kind !== 'closed') throw new Error('expected a close');
-    await ledger.settlement.markSettledIfComplete(first.closed.windowId, 0);
+    await ledger.settlement.markIssuedIfComplete(first.closed.windowId, 0);
 
     const replay = await closeAndAnnounce({ store: ledger.settlement, publisher, now: () => new Date() }, { currency, idempotencyKey: 'close-nzd-1' });
 
     expect(replay).toMatchObject({ kind: 'closed', replayed: true, announced: false, closed: { windowId: first.closed.windowId, state: 'SETTLED' } });
     expect(published).toHaveLength(1);
     expect(await ledger.settlement.currentWindowId(currency)).toBe(first.opened.windowId);
+  });
+
+  /** Closes the currency's window and nets it, issuing and recording its instructions as the settlement handler would. */
+  async function closeAndIssue(currency: CurrencyCode): Promise<{ windowId: string; instructions: EventOf<'SettlementInstruction'>[] }> {
+    const closed = await ledger.settlement.closeWindow(currency);
+    if (closed.kind !== 'closed') throw new Error(`expected a close, got ${closed.kind}`);
+    const instructions: EventOf<'SettlementInstruction'>[] = [];
+    const publisher = { publish: (event: PaymentEvent) => Promise.resolve(void (event.type === 'SettlementInstruction' && instructions.push(event))) };
+    const notifier = { notify: () => Promise.resolve() };
+    await settleClosedWindow({ store: ledger.settlement, publisher, notifier, now: () => new Date() }, windowClosedEvent(closed.closed, () => new Date()));
+    for (const instruction of instructions) await recordSettlementInstruction({ store: ledger.settlement }, instruction);
+    return { windowId: closed.closed.windowId, instructions };
+  }
+
+  function confirmationOf(instruction: EventOf<'SettlementInstruction'>, reference = `bank-ref-${instruction.data.institutionId}`) {
+    const { institutionId, direction, amountMinor } = instruction.data;
+    return { institutionId, direction, amountMinor: BigInt(amountMinor), reference, confirmedBy: TEST_SETTLEMENT_ACTOR };
+  }
+
+  it('holds the cap across closes: exposure falls only when the settlement bank confirms, and the window settles at its last confirmation', async () => {
+    const currency: CurrencyCode = 'DKK';
+    const [a, b] = [bank('a'), bank('b')];
+    const atA = await openFundedAccount(handle, { institutionId: a, balanceMinor: 100_000n, currency });
+    const atB = await openFundedAccount(handle, { institutionId: b, balanceMinor: 100_000n, currency });
+    await cap(currency, 1_000n, a, b);
+
+    const beforeClose = await Promise.all([600, 300].map((amount) => post(atA.accountId, atB.accountId, amount, currency)));
+    const { windowId, instructions } = await closeAndIssue(currency);
+    const pending = await ledger.settlement.getWindow(windowId);
+    // The cap still counts the closed window: 900 + 200 > 1,000.
+    const afterClose = await post(atA.accountId, atB.accountId, 200, currency);
+    const payer = instructions.find((line) => line.data.institutionId === a)!;
+    const payee = instructions.find((line) => line.data.institutionId === b)!;
+    const first = await confirmSettlement({ store: ledger.settlement }, windowId, confirmationOf(payer));
+    const halfway = await ledger.settlement.getWindow(windowId);
+    const afterPayerConfirmed = await post(atA.accountId, atB.accountId, 200, currency);
+    const last = await confirmSettlement({ store: ledger.settlement }, windowId, confirmationOf(payee));
+
+    expect(beforeClose.map((transfer) => transfer.status)).toEqual(['POSTED', 'POSTED']);
+    expect(pending?.state).toBe('PENDING_SETTLEMENT');
+    expect([afterClose.status, afterClose.rejectionReason]).toEqual(['REJECTED', 'PAYER_LIMIT_EXCEEDED']);
+    expect(first).toMatchObject({ kind: 'confirmed', window: { state: 'PENDING_SETTLEMENT', confirmationsRecorded: 1 } });
+    expect(halfway?.state).toBe('PENDING_SETTLEMENT');
+    // The payer's 900 is released by its own confirmation: 0 + 200 fits.
+    expect(afterPayerConfirmed.status).toBe('POSTED');
+    expect(last).toMatchObject({ kind: 'confirmed', window: { state: 'SETTLED', confirmationsRecorded: 2 } });
+    expect((await ledger.settlement.exposure(a, currency)).exposureMinor).toBe(200n);
+    expect((await ledger.settlement.exposure(b, currency)).exposureMinor).toBe(-200n);
+    expect(await ledger.settlement.unsettledWindows(currency, 10, ['CLOSED', 'PENDING_SETTLEMENT'])).toEqual([]);
+  });
+
+  it('replays the same confirmation without releasing twice, and refuses a conflicting or mismatched one', async () => {
+    const currency: CurrencyCode = 'NOK';
+    const [a, b] = [bank('a'), bank('b')];
+    const atA = await openFundedAccount(handle, { institutionId: a, balanceMinor: 100_000n, currency });
+    const atB = await openFundedAccount(handle, { institutionId: b, currency });
+    await cap(currency, 10_000n, a);
+    await post(atA.accountId, atB.accountId, 700, currency);
+    const { windowId, instructions } = await closeAndIssue(currency);
+    const payer = instructions.find((line) => line.data.institutionId === a)!;
+    const store = { store: ledger.settlement };
+
+    const first = await confirmSettlement(store, windowId, confirmationOf(payer));
+    const again = await confirmSettlement(store, windowId, { ...confirmationOf(payer), confirmedBy: { role: 'settlement', principal: 'someone-else' } });
+    const conflicting = await confirmSettlement(store, windowId, confirmationOf(payer, 'another-bank-ref'));
+    const wrongAmount = await confirmSettlement(store, windowId, { ...confirmationOf(payer), amountMinor: 699n });
+    const wrongDirection = await confirmSettlement(store, windowId, { ...confirmationOf(payer), direction: 'RECEIVE' });
+    const nobody = await confirmSettlement(store, windowId, { ...confirmationOf(payer), institutionId: bank('stranger') });
+    const open = await confirmSettlement(store, await ledger.settlement.currentWindowId(currency), confirmationOf(payer));
+
+    expect(first.kind).toBe('confirmed');
+    expect(again).toMatchObject({ kind: 'replayed', confirmation: { reference: `bank-ref-${a}`, confirmedBy: TEST_SETTLEMENT_ACTOR } });
+    expect(conflicting).toMatchObject({ kind: 'conflict', existing: { reference: `bank-ref-${a}` } });
+    expect(wrongAmount).toEqual({ kind: 'mismatch', instruction: { direction: 'PAY', amountMinor: 700n } });
+    expect(wrongDirection.kind).toBe('mismatch');
+    expect(nobody.kind).toBe('no-instruction');
+    expect(open.kind).toBe('not-pending');
+    // Released once: 700 - 700, whatever was repeated.
+    expect((await ledger.settlement.exposure(a, currency)).exposureMinor).toBe(0n);
+    expect((await ledger.settlement.getWindow(windowId))?.confirmationsRecorded).toBe(1);
+  });
+
+  it('keeps every cap exact while postings race the confirmation that releases a closed window', async () => {
+    const currency: CurrencyCode = 'PLN';
+    const [a, b] = [bank('a'), bank('b')];
+    const payers = await Promise.all(Array.from({ length: 6 }, () => openFundedAccount(handle, { institutionId: a, balanceMinor: 100_000n, currency })));
+    const creditor = await openFundedAccount(handle, { institutionId: b, currency });
+    await cap(currency, 1_000n, a);
+    await Promise.all([0, 1, 2].map((index) => post(payers[index]!.accountId, creditor.accountId, 250, currency)));
+    const { windowId, instructions } = await closeAndIssue(currency);
+    const payer = instructions.find((line) => line.data.institutionId === a)!;
+
+    // Twelve transfers of 250 race the confirmation that releases 750: at most 4 + 3 fit in all.
+    const racing = Array.from({ length: 12 }, (_, index) => post(payers[index % payers.length]!.accountId, creditor.accountId, 250, currency));
+    const [confirmed, ...outcomes] = await Promise.all([confirmSettlement({ store: ledger.settlement }, windowId, confirmationOf(payer)), ...racing]);
+    const posted = outcomes.filter((transfer) => transfer.status === 'POSTED').length;
+    const exposure = await ledger.settlement.exposure(a, currency);
+    const open = await ledger.settlement.currentPosition(a, currency);
+
+    expect(confirmed.kind).toBe('confirmed');
+    expect(outcomes.filter((transfer) => transfer.status === 'REJECTED').every((transfer) => transfer.rejectionReason === 'PAYER_LIMIT_EXCEEDED')).toBe(true);
+    // Exact: the exposure is the open window's position (the closed one is settled), never above the cap.
+    expect(exposure.exposureMinor).toBe(open.positionMinor);
+    expect(exposure.exposureMinor).toBe(BigInt(posted) * 250n);
+    expect(exposure.exposureMinor).toBeLessThanOrEqual(1_000n);
+    expect(posted).toBeGreaterThanOrEqual(1);
   });
 });

@@ -20,7 +20,9 @@ import { matchPathTemplate } from '../../lambdas/api/router.js';
 import {
   ALERT_PAGE_SIZE_DEFAULT,
   ALERT_PAGE_SIZE_MAX,
+  AwaitingConfirmationQuery,
   CloseWindowBody,
+  ConfirmSettlementBody,
   CreateClientBody,
   DepositBody,
   IDEMPOTENCY_KEY_LENGTH_MAX,
@@ -200,6 +202,7 @@ const ROUTE_BODIES = {
   resolveAlert: ResolveAlertBody,
   setInstitutionLimits: SetLimitsBody,
   closeSettlementWindow: CloseWindowBody,
+  confirmSettlement: ConfirmSettlementBody,
 } as const satisfies Partial<Record<Route['operation'], z.ZodObject>>;
 
 const hasBody = (route: Route): boolean => Object.hasOwn(ROUTE_BODIES, route.operation);
@@ -1003,7 +1006,9 @@ describe('docs/openapi.yaml', () => {
         transferCount: Number(example.transferCount),
         grossMinor: BigInt(Number(example.grossAmount)),
         participants: asArray(example.participants, 'participants').map(String),
-        ...(example.instructionCount !== undefined ? { instructionCount: Number(example.instructionCount), instructionsRecorded: Number(example.instructionsRecorded) } : {}),
+        ...(example.instructionCount !== undefined
+          ? { instructionCount: Number(example.instructionCount), instructionsRecorded: Number(example.instructionsRecorded), confirmationsRecorded: Number(example.confirmationsRecorded) }
+          : {}),
       };
       const positions = new Map(
         asArray(example.netPositions, 'netPositions').map((entry) => {
@@ -1014,7 +1019,12 @@ describe('docs/openapi.yaml', () => {
       const lines = asArray(example.instructions ?? [], 'instructions').map((entry) => {
         const line = asObject(entry, 'instruction');
         const instruction = { institutionId: String(line.institutionId), direction: String(line.direction) as 'PAY' | 'RECEIVE', amountMinor: BigInt(Number(line.amount)) };
-        return { instruction, recordedAt: typeof line.recordedAt === 'string' ? line.recordedAt : undefined };
+        return {
+          instruction,
+          recordedAt: typeof line.recordedAt === 'string' ? line.recordedAt : undefined,
+          confirmedAt: typeof line.confirmedAt === 'string' ? line.confirmedAt : undefined,
+          confirmationReference: typeof line.confirmationReference === 'string' ? line.confirmationReference : undefined,
+        };
       });
       const reportOf = example.report === undefined ? undefined : asObject(example.report, 'report');
       const report: SettlementReport | undefined =
@@ -1031,11 +1041,17 @@ describe('docs/openapi.yaml', () => {
               createdAt: String(reportOf.createdAt),
             };
       const recorded: RecordedInstruction[] = lines.flatMap(({ instruction, recordedAt }) => (recordedAt === undefined ? [] : [{ ...instruction, recordedAt }]));
+      const confirmations = lines.flatMap(({ instruction, confirmedAt, confirmationReference }) =>
+        confirmedAt === undefined || confirmationReference === undefined
+          ? []
+          : [{ ...instruction, reference: confirmationReference, confirmedAt, confirmedBy: { role: 'settlement' as const, principal: 'settlement-bank-adapter' } }],
+      );
       const store = {
         getWindow: (id: string) => Promise.resolve(id === windowId ? window : undefined),
         getReport: () => Promise.resolve(report),
         positions: () => Promise.resolve(new Map(positions)),
         recordedInstructions: () => Promise.resolve(recorded),
+        confirmations: () => Promise.resolve(confirmations),
       };
       const deps = { settlement: { store: store as unknown as DynamoSettlementStore } } as unknown as ApiDependencies;
       const path = `/v1/settlement-windows/${windowId}`;
@@ -1082,6 +1098,7 @@ describe('docs/openapi.yaml', () => {
         ],
       },
       getInstitutionPosition: { schema: PositionQuery, base: { currency: 'EUR' }, samples: [['currency', currencies]] },
+      listWindowsAwaitingConfirmation: { schema: AwaitingConfirmationQuery, base: { currency: 'EUR' }, samples: [['currency', currencies]] },
       listSettlementWindows: {
         schema: ListWindowsQuery,
         base: {},

@@ -57,6 +57,8 @@ interface PostingRoute {
   readonly payerInstitutionId: string;
   readonly payeeInstitutionId: string;
   readonly interbank?: InterbankRoute;
+  /** Interbank, but the payer has no Net Debit Cap in the currency (as last read): it may not send. */
+  readonly uncapped?: true;
 }
 
 /** Account -> institution entries kept per store (an account's institution never changes). */
@@ -125,10 +127,11 @@ export class DynamoLedgerStore implements LedgerStore {
       cap = (await this.#settlement.netDebitCap(payer, request.currency)) ?? null;
       this.#capOf.set(capKey, cap);
     }
+    if (cap === null) return { payerInstitutionId: payer, payeeInstitutionId: payee, uncapped: true };
     return {
       payerInstitutionId: payer,
       payeeInstitutionId: payee,
-      interbank: { payerInstitutionId: payer, payeeInstitutionId: payee, windowId, netDebitCapMinor: cap ?? undefined },
+      interbank: { payerInstitutionId: payer, payeeInstitutionId: payee, windowId, netDebitCapMinor: cap },
     };
   }
 
@@ -147,11 +150,12 @@ export class DynamoLedgerStore implements LedgerStore {
   }
 
   async #attemptPosting(request: TransferRequest, contentHash: string): Promise<PostingResult | 'conflict'> {
-    const { payerInstitutionId, payeeInstitutionId, interbank: route } = await this.#routeOf(request);
+    const { payerInstitutionId, payeeInstitutionId, interbank: route, uncapped } = await this.#routeOf(request);
     // A channel transfer debiting another institution's account is refused without touching it.
     if (request.channel !== 'ADMIN' && payerInstitutionId !== '' && payerInstitutionId !== request.initiatingInstitutionId) {
       return this.#storeRejection(request, contentHash, 'DEBTOR_NOT_PERMITTED');
     }
+    if (uncapped === true) return this.#refuseUncapped(request, contentHash, payerInstitutionId);
     const decidedAt = this.#now().toISOString();
     const posted: TransferRecord = { ...request, status: 'POSTED', contentHash, decidedAt };
     const amount: AttributeValue = { N: String(request.amountMinor) };
@@ -225,7 +229,7 @@ export class DynamoLedgerStore implements LedgerStore {
     reasons: readonly CancellationReason[],
     route: InterbankRoute | undefined,
   ): Promise<PostingResult | 'conflict'> {
-    const [transferReason, debitReason, creditReason, windowReason, payerPositionReason, , capReason] = reasons;
+    const [transferReason, debitReason, creditReason, windowReason, , , payerExposureReason] = reasons;
     if (transferReason?.Code === 'ConditionalCheckFailed') {
       const existing = transferReason.Item !== undefined ? transferFromItem(transferReason.Item) : await this.getTransfer(request.transferId);
       if (existing === undefined) return 'conflict';
@@ -234,7 +238,7 @@ export class DynamoLedgerStore implements LedgerStore {
         : { kind: 'modified', reason: 'MODIFIED_REQUEST', existing };
     }
     const accountsFailed = [debitReason, creditReason].some((reason) => reason?.Code === 'ConditionalCheckFailed');
-    if (!accountsFailed) return this.#explainSettlementCancellation(request, contentHash, route, { windowReason, payerPositionReason, capReason });
+    if (!accountsFailed) return this.#explainSettlementCancellation(request, contentHash, route, { windowReason, payerExposureReason });
     const [debtor, creditor] = await Promise.all([
       this.#accountFromReason(debitReason, request.debtorAccountId),
       this.#accountFromReason(creditReason, request.creditorAccountId),
@@ -251,24 +255,43 @@ export class DynamoLedgerStore implements LedgerStore {
 
   /**
    * The accounts allowed the transfer. A closed window or a changed cap means the route was stale:
-   * forget it and try again. Otherwise a refused payer position is the Net Debit Cap speaking.
+   * forget it and try again. Otherwise a refused payer exposure is the Net Debit Cap speaking.
    */
   async #explainSettlementCancellation(
     request: TransferRequest,
     contentHash: string,
     route: InterbankRoute | undefined,
-    reasons: { readonly windowReason: CancellationReason | undefined; readonly payerPositionReason: CancellationReason | undefined; readonly capReason: CancellationReason | undefined },
+    reasons: { readonly windowReason: CancellationReason | undefined; readonly payerExposureReason: CancellationReason | undefined },
   ): Promise<PostingResult | 'conflict'> {
     if (route === undefined) return 'conflict'; // TransactionConflict, throttling inside the transaction, ...
     const failed = (reason: CancellationReason | undefined): boolean => reason?.Code === 'ConditionalCheckFailed';
+    const capKey = `${route.payerInstitutionId}#${request.currency}`;
     if (failed(reasons.windowReason)) this.#openWindowOf.delete(request.currency);
-    if (failed(reasons.capReason)) this.#capOf.delete(`${route.payerInstitutionId}#${request.currency}`);
-    if (failed(reasons.windowReason) || failed(reasons.capReason)) return 'conflict';
-    // Only against a window and cap known to be current is a refused position the cap speaking;
-    // a window caught mid-close (TransactionConflict) may be one the transfer fits in next time.
-    const current = reasons.windowReason?.Code === 'None' && reasons.capReason?.Code === 'None';
-    if (failed(reasons.payerPositionReason) && current) return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
+    // The exposure item as it stood: a cap other than the route's (or none) means the route was stale.
+    const capAsItStood = reasons.payerExposureReason?.Item?.netDebitCapMinor?.N;
+    const capChanged = failed(reasons.payerExposureReason) && capAsItStood !== route.netDebitCapMinor.toString();
+    if (capChanged) this.#capOf.delete(capKey);
+    if (failed(reasons.windowReason) || capChanged) return 'conflict';
+    // Only against a window known to be current is a refused exposure the cap speaking; a window
+    // caught mid-close (TransactionConflict) may be one the transfer fits in next time.
+    if (failed(reasons.payerExposureReason) && reasons.windowReason?.Code === 'None') return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
     return 'conflict';
+  }
+
+  /**
+   * Secure by default: an institution without a Net Debit Cap in the currency has no limit to
+   * send within, so its interbank transfers are refused (PAYER_LIMIT_EXCEEDED: its limit is
+   * nothing) until the settlement role sets one. The cached "no cap" is read again first: a cap
+   * set since must not be refused on a stale cache.
+   */
+  async #refuseUncapped(request: TransferRequest, contentHash: string, payerInstitutionId: string): Promise<PostingResult | 'conflict'> {
+    const capKey = `${payerInstitutionId}#${request.currency}`;
+    const cap = await this.#settlement.netDebitCap(payerInstitutionId, request.currency);
+    if (cap !== undefined) {
+      this.#capOf.set(capKey, cap);
+      return 'conflict';
+    }
+    return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
   }
 
   async #accountFromReason(reason: CancellationReason | undefined, accountId: string): Promise<Account | undefined> {

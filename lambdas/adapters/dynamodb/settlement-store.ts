@@ -1,9 +1,12 @@
 // Settlement state on the ledger table: per currency a pointer to the OPEN window, the windows
-// themselves (state, totals, participants), each institution's position in a window, and each
-// institution's Net Debit Cap per currency. The posting path adds an interbank transfer's window
-// and positions to its own TransactWriteItems (interbankItems); closing a window is one
-// transaction that closes it, opens the next and moves the pointer, so a posting either lands in
-// the window before the close or, finding it closed, retries into the next: never none, never two.
+// themselves (state, totals, participants), each institution's position in a window, and per
+// institution and currency its Net Debit Cap beside its exposure (its net position over every
+// window not SETTLED yet). The posting path adds an interbank transfer's window, positions and
+// exposures to its own TransactWriteItems (interbankItems), the payer's exposure conditioned on
+// its cap; closing a window is one transaction that closes it, opens the next and moves the
+// pointer, so a posting either lands in the window before the close or, finding it closed,
+// retries into the next: never none, never two. A window's part of an exposure is released only
+// by the settlement bank's confirmation of that institution's instruction, exactly once.
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -18,12 +21,16 @@ import { isCurrencyCode, type CurrencyCode } from '../../core/money/currency.js'
 import {
   SettlementConflictError,
   type CloseResult,
+  type ConfirmResult,
+  type InstitutionExposure,
   type InstitutionPosition,
+  type RecordedConfirmation,
+  type SettlementConfirmation,
   type RecordedInstruction,
   type SettlementReport,
   type SettlementStore,
 } from '../../core/settlement/ports.js';
-import { parseWindowId, WINDOW_STATES, windowIdFor, type SettlementWindow } from '../../core/settlement/window.js';
+import { parseWindowId, WINDOW_STATES, windowIdFor, type SettlementWindow, type WindowState } from '../../core/settlement/window.js';
 import { batchGetAll } from './batch-get.js';
 import { retryWhile } from './retry.js';
 import { actorFromAttribute, actorToAttribute, CorruptItemError, int, type Item } from './ledger-items.js';
@@ -36,7 +43,9 @@ const unsettledKey = (currency: string): Item => ({ pk: { S: `SETTLEMENT_UNSETTL
 /** One admin close request, by its Idempotency-Key: which window it closed and which it opened. */
 const closeRequestKey = (idempotencyKey: string): Item => ({ pk: { S: `SETTLEMENT_CLOSE_REQUEST#${idempotencyKey}` } });
 export const positionKey = (windowId: string, institutionId: string): Item => ({ pk: { S: `POSITION#${windowId}#${institutionId}` } });
+/** An institution's cap and exposure in a currency: one item, so the cap condition and the exposure move together. */
 export const limitKey = (institutionId: string, currency: string): Item => ({ pk: { S: `NET_DEBIT_CAP#${institutionId}#${currency}` } });
+export const confirmationKey = (windowId: string, institutionId: string): Item => ({ pk: { S: `SETTLEMENT_CONFIRMATION#${windowId}#${institutionId}` } });
 export const reportKey = (windowId: string): Item => ({ pk: { S: `SETTLEMENT_REPORT#${windowId}` } });
 export const instructionKey = (windowId: string, institutionId: string): Item => ({ pk: { S: `SETTLEMENT_INSTRUCTION#${windowId}#${institutionId}` } });
 /** Which currencies have settlement windows (for listings and the scheduled close). */
@@ -47,14 +56,16 @@ export interface InterbankRoute {
   readonly payerInstitutionId: string;
   readonly payeeInstitutionId: string;
   readonly windowId: string;
-  /** The payer's Net Debit Cap as read; undefined when it has none (not capped). */
-  readonly netDebitCapMinor: bigint | undefined;
+  /** The payer's Net Debit Cap as read (a payer without one cannot send: no route is built). */
+  readonly netDebitCapMinor: bigint;
 }
 
 // The port's types, where callers of this adapter found them before they moved to the core.
 export { SettlementConflictError, type CloseResult, type RecordedInstruction, type SettlementReport };
 
 const CLOSE_ATTEMPTS_MAX = 6;
+/** Windows read per batch from a currency's unsettled set. */
+const UNSETTLED_PAGE_WINDOWS = 100;
 /** Windows read per batch while backfilling a currency's unsettled set. */
 const BACKFILL_PAGE_WINDOWS = 100;
 
@@ -105,34 +116,54 @@ export class DynamoSettlementStore implements SettlementStore {
 
   async netDebitCap(institutionId: string, currency: CurrencyCode): Promise<bigint | undefined> {
     const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: limitKey(institutionId, currency), ConsistentRead: true }));
-    return Item === undefined ? undefined : int(Item, 'netDebitCapMinor');
+    return Item?.netDebitCapMinor === undefined ? undefined : int(Item, 'netDebitCapMinor');
   }
 
   async setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint, by: Actor): Promise<void> {
+    // An update, never a put: the item carries the exposure, which the cap must not reset.
     await this.#client.send(
-      new PutItemCommand({
+      new UpdateItemCommand({
         TableName: this.#tableName,
-        Item: {
-          ...limitKey(institutionId, currency),
-          entity: { S: 'NET_DEBIT_CAP' },
-          institutionId: { S: institutionId },
-          currency: { S: currency },
-          netDebitCapMinor: { N: netDebitCapMinor.toString() },
-          updatedAt: { S: this.#now().toISOString() },
-          updatedBy: actorToAttribute(by),
+        Key: limitKey(institutionId, currency),
+        UpdateExpression: 'SET entity = :entity, institutionId = :institution, currency = :currency, netDebitCapMinor = :cap, updatedAt = :at, updatedBy = :by',
+        ExpressionAttributeValues: {
+          ':entity': { S: 'NET_DEBIT_CAP' },
+          ':institution': { S: institutionId },
+          ':currency': { S: currency },
+          ':cap': { N: netDebitCapMinor.toString() },
+          ':at': { S: this.#now().toISOString() },
+          ':by': actorToAttribute(by),
         },
       }),
     );
   }
 
+  async exposure(institutionId: string, currency: CurrencyCode): Promise<InstitutionExposure> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: limitKey(institutionId, currency), ConsistentRead: true }));
+    return {
+      institutionId,
+      currency,
+      exposureMinor: Item?.exposureMinor === undefined ? 0n : int(Item, 'exposureMinor'),
+      netDebitCapMinor: Item?.netDebitCapMinor === undefined ? undefined : int(Item, 'netDebitCapMinor'),
+    };
+  }
+
+  async positionsOf(institutionId: string, windowIds: readonly string[]): Promise<ReadonlyMap<string, bigint>> {
+    const items = await batchGetAll(this.#client, this.#tableName, windowIds.map((windowId) => positionKey(windowId, institutionId)));
+    const positions = new Map<string, bigint>(windowIds.map((windowId) => [windowId, 0n]));
+    for (const item of items) positions.set(item.windowId?.S ?? '', int(item, 'positionMinor'));
+    return positions;
+  }
+
   /**
-   * The four items an interbank transfer adds to its posting transaction, in this order: the
-   * window (must be OPEN; counts the transfer), the payer's position (must stay within its cap),
-   * the payee's position, and the payer's cap (must still be the value the condition used).
+   * The five items an interbank transfer adds to its posting transaction, in this order: the
+   * window (must be OPEN; counts the transfer), the payer's and the payee's positions in it, the
+   * payer's exposure (must stay within its cap, which must still be the value the route read) and
+   * the payee's exposure (it falls by what the payee receives).
    */
   interbankItems(route: InterbankRoute, currency: CurrencyCode, amountMinor: bigint): TransactWriteItem[] {
     const amount = { N: amountMinor.toString() };
-    const ceiling = route.netDebitCapMinor === undefined ? undefined : route.netDebitCapMinor - amountMinor;
+    const ceiling = route.netDebitCapMinor - amountMinor;
     const positionFields = (institutionId: string) => ({
       ':window': { S: route.windowId },
       ':institution': { S: institutionId },
@@ -157,15 +188,7 @@ export class DynamoSettlementStore implements SettlementStore {
           TableName: this.#tableName,
           Key: positionKey(route.windowId, route.payerInstitutionId),
           UpdateExpression: positionUpdate,
-          ...(ceiling === undefined
-            ? {}
-            : {
-                // DynamoDB conditions cannot add: the cap minus this amount is the ceiling the
-                // position must be under before the transfer. A missing position counts as 0.
-                ConditionExpression: ceiling >= 0n ? 'attribute_not_exists(positionMinor) OR positionMinor <= :ceiling' : 'positionMinor <= :ceiling',
-              }),
-          ExpressionAttributeValues: { ...positionFields(route.payerInstitutionId), ':delta': amount, ...(ceiling === undefined ? {} : { ':ceiling': { N: ceiling.toString() } }) },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          ExpressionAttributeValues: { ...positionFields(route.payerInstitutionId), ':delta': amount },
         },
       },
       {
@@ -177,13 +200,19 @@ export class DynamoSettlementStore implements SettlementStore {
         },
       },
       {
-        ConditionCheck: {
+        Update: {
           TableName: this.#tableName,
           Key: limitKey(route.payerInstitutionId, currency),
-          ConditionExpression: route.netDebitCapMinor === undefined ? 'attribute_not_exists(pk)' : 'netDebitCapMinor = :cap',
-          ...(route.netDebitCapMinor === undefined ? {} : { ExpressionAttributeValues: { ':cap': { N: route.netDebitCapMinor.toString() } } }),
+          UpdateExpression: 'ADD exposureMinor :delta',
+          // DynamoDB conditions cannot add: the cap minus this amount is the ceiling the exposure
+          // must be under before the transfer (a missing exposure counts as 0), and the cap must
+          // be the one that ceiling came from.
+          ConditionExpression: `netDebitCapMinor = :cap AND (${ceiling >= 0n ? 'attribute_not_exists(exposureMinor) OR ' : ''}exposureMinor <= :ceiling)`,
+          ExpressionAttributeValues: { ':delta': amount, ':cap': { N: route.netDebitCapMinor.toString() }, ':ceiling': { N: ceiling.toString() } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
+      exposureDelta(this.#tableName, route.payeeInstitutionId, currency, -amountMinor),
     ];
   }
 
@@ -295,15 +324,22 @@ export class DynamoSettlementStore implements SettlementStore {
    * The currency's CLOSED windows that have not settled, oldest first, at most `limit`: every one
    * since the first close, however long ago (no lookback limit).
    */
-  async unsettledWindows(currency: CurrencyCode, limit: number): Promise<SettlementWindow[]> {
+  async unsettledWindows(currency: CurrencyCode, limit: number, states: readonly WindowState[] = ['CLOSED']): Promise<SettlementWindow[]> {
     let { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: unsettledKey(currency), ConsistentRead: true }));
     if (Item?.backfilled === undefined) {
       await this.#backfillUnsettled(currency);
       ({ Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: unsettledKey(currency), ConsistentRead: true })));
     }
-    const ids = [...(Item?.windowIds?.SS ?? [])].sort().slice(0, limit);
-    const windows = await Promise.all(ids.map((id) => this.getWindow(id)));
-    return windows.filter((window): window is SettlementWindow => window?.state === 'CLOSED');
+    // Ids sort as windows do (oldest first). Windows awaiting the bank's confirmation stay in the
+    // set, so the state is filtered before the limit: they must not crowd out the CLOSED ones.
+    const ids = [...(Item?.windowIds?.SS ?? [])].sort();
+    const found: SettlementWindow[] = [];
+    for (let start = 0; start < ids.length && found.length < limit; start += UNSETTLED_PAGE_WINDOWS) {
+      const page = (await batchGetAll(this.#client, this.#tableName, ids.slice(start, start + UNSETTLED_PAGE_WINDOWS).map(windowKey))).map(windowFromItem);
+      page.sort((a, b) => a.sequence - b.sequence);
+      found.push(...page.filter((window) => states.includes(window.state)));
+    }
+    return found.slice(0, limit);
   }
 
   /**
@@ -387,8 +423,8 @@ export class DynamoSettlementStore implements SettlementStore {
 
   /**
    * Records one instruction of a CLOSED window once (a redelivery finds it and changes nothing),
-   * then marks the window SETTLED when every instruction is in. Returns whether this call
-   * recorded it.
+   * then marks the window PENDING_SETTLEMENT when every instruction is in. Returns whether this
+   * call recorded it.
    */
   async recordInstruction(windowId: string, instruction: Omit<RecordedInstruction, 'recordedAt'>, instructionCount: number): Promise<boolean> {
     const at = this.#now().toISOString();
@@ -431,17 +467,44 @@ export class DynamoSettlementStore implements SettlementStore {
       if (instructionReason?.Code !== 'ConditionalCheckFailed' && windowReason?.Code !== 'ConditionalCheckFailed') {
         throw new SettlementConflictError(`recording an instruction of ${windowId} conflicted; retry`);
       }
-      recorded = false; // already recorded, or the window is already SETTLED
+      recorded = false; // already recorded, or the window is past CLOSED
     }
-    await this.markSettledIfComplete(windowId, instructionCount);
+    await this.markIssuedIfComplete(windowId, instructionCount);
     return recorded;
   }
 
   /**
-   * CLOSED -> SETTLED once all `instructionCount` instructions are recorded (0: at once), and out
-   * of its currency's unsettled set in the same transaction.
+   * CLOSED -> PENDING_SETTLEMENT once all `instructionCount` instructions are recorded; with none
+   * to issue, CLOSED -> SETTLED at once (and out of its currency's unsettled set).
    */
-  async markSettledIfComplete(windowId: string, instructionCount: number): Promise<boolean> {
+  async markIssuedIfComplete(windowId: string, instructionCount: number): Promise<boolean> {
+    if (instructionCount === 0) return this.#markSettled(windowId, { from: 'CLOSED' });
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: windowKey(windowId),
+          UpdateExpression: 'SET #state = :pending, pendingSince = :at',
+          ConditionExpression: '#state = :closed AND instructionsRecorded = :count',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':pending': { S: 'PENDING_SETTLEMENT' }, ':closed': { S: 'CLOSED' }, ':count': { N: String(instructionCount) }, ':at': { S: this.#now().toISOString() } },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+    // The bank may have confirmed every instruction before the last one was recorded here.
+    await this.#markSettled(windowId, { from: 'PENDING_SETTLEMENT', confirmationCount: instructionCount });
+    return true;
+  }
+
+  /**
+   * The window leaves its currency's unsettled set as it becomes SETTLED, in one transaction:
+   * from CLOSED when it had nothing to confirm, from PENDING_SETTLEMENT once every one of
+   * `confirmationCount` confirmations is in.
+   */
+  async #markSettled(windowId: string, when: { readonly from: 'CLOSED' } | { readonly from: 'PENDING_SETTLEMENT'; readonly confirmationCount: number }): Promise<boolean> {
     const currency = parseWindowId(windowId)?.currency;
     if (currency === undefined) throw new CorruptItemError(`${windowId} is not a window id`);
     try {
@@ -453,13 +516,13 @@ export class DynamoSettlementStore implements SettlementStore {
                 TableName: this.#tableName,
                 Key: windowKey(windowId),
                 UpdateExpression: 'SET #state = :settled, settledAt = :at',
-                ConditionExpression: instructionCount === 0 ? '#state = :closed' : '#state = :closed AND instructionsRecorded = :count',
+                ConditionExpression: when.from === 'CLOSED' ? '#state = :from' : '#state = :from AND confirmationsRecorded = :count',
                 ExpressionAttributeNames: { '#state': 'state' },
                 ExpressionAttributeValues: {
                   ':settled': { S: 'SETTLED' },
-                  ':closed': { S: 'CLOSED' },
+                  ':from': { S: when.from },
                   ':at': { S: this.#now().toISOString() },
-                  ...(instructionCount === 0 ? {} : { ':count': { N: String(instructionCount) } }),
+                  ...(when.from === 'CLOSED' ? {} : { ':count': { N: String(when.confirmationCount) } }),
                 },
               },
             },
@@ -473,6 +536,76 @@ export class DynamoSettlementStore implements SettlementStore {
       if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
       throw new SettlementConflictError(`settling ${windowId} conflicted with another write; retry`, { cause: error });
     }
+  }
+
+  async confirmSettlement(windowId: string, confirmation: SettlementConfirmation, positionMinor: bigint, confirmationCount: number): Promise<ConfirmResult> {
+    return retryWhile(() => this.#confirmOnce(windowId, confirmation, positionMinor, confirmationCount), (error) => error instanceof SettlementConflictError, {
+      attemptsMax: CLOSE_ATTEMPTS_MAX,
+      backoffBaseMs: 20,
+    });
+  }
+
+  async #confirmOnce(windowId: string, confirmation: SettlementConfirmation, positionMinor: bigint, confirmationCount: number): Promise<ConfirmResult> {
+    const currency = parseWindowId(windowId)?.currency;
+    if (currency === undefined || !isCurrencyCode(currency)) throw new CorruptItemError(`${windowId} is not a window id`);
+    const recorded: RecordedConfirmation = { ...confirmation, confirmedAt: this.#now().toISOString() };
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#tableName,
+                Item: confirmationToItem(windowId, recorded),
+                ConditionExpression: 'attribute_not_exists(pk)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: windowKey(windowId),
+                UpdateExpression: 'ADD confirmationsRecorded :one',
+                // CLOSED too: the bank may confirm one instruction before the last one is
+                // recorded (they share the window's message group, the confirmation behind its own).
+                ConditionExpression: '#state IN (:closed, :pending)',
+                ExpressionAttributeNames: { '#state': 'state' },
+                ExpressionAttributeValues: { ':one': { N: '1' }, ':closed': { S: 'CLOSED' }, ':pending': { S: 'PENDING_SETTLEMENT' } },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            // The window's part of the exposure is released with the confirmation, never apart.
+            exposureDelta(this.#tableName, confirmation.institutionId, currency, -positionMinor),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [confirmationReason, windowReason] = error.CancellationReasons ?? [];
+      if (confirmationReason?.Code === 'ConditionalCheckFailed' && confirmationReason.Item !== undefined) {
+        const existing = confirmationFromItem(confirmationReason.Item);
+        if (!sameConfirmation(existing, confirmation)) return { kind: 'conflict', existing };
+        await this.#markSettled(windowId, { from: 'PENDING_SETTLEMENT', confirmationCount });
+        return { kind: 'replayed', confirmation: existing, window: await this.#requireWindow(windowId) };
+      }
+      if (windowReason?.Code === 'ConditionalCheckFailed') {
+        return { kind: 'not-pending', window: windowReason.Item !== undefined ? windowFromItem(windowReason.Item) : await this.#requireWindow(windowId) };
+      }
+      throw new SettlementConflictError(`confirming ${windowId} for ${confirmation.institutionId} conflicted with another write; retry`, { cause: error });
+    }
+    await this.#markSettled(windowId, { from: 'PENDING_SETTLEMENT', confirmationCount });
+    return { kind: 'confirmed', confirmation: recorded, window: await this.#requireWindow(windowId) };
+  }
+
+  async #requireWindow(windowId: string): Promise<SettlementWindow> {
+    const window = await this.getWindow(windowId);
+    if (window === undefined) throw new CorruptItemError(`window ${windowId} vanished`);
+    return window;
+  }
+
+  async confirmations(window: SettlementWindow, report: SettlementReport): Promise<RecordedConfirmation[]> {
+    const items = await batchGetAll(this.#client, this.#tableName, report.instructions.map((line) => confirmationKey(window.windowId, line.institutionId)));
+    return items.map(confirmationFromItem).sort((a, b) => (a.institutionId < b.institutionId ? -1 : 1));
   }
 
   async recordedInstructions(window: SettlementWindow, report: SettlementReport): Promise<RecordedInstruction[]> {
@@ -587,6 +720,54 @@ export function windowFromItem(item: Item): SettlementWindow {
     participants: [...(item.participants?.SS ?? [])].sort(),
     ...(item.instructionCount?.N !== undefined ? { instructionCount: Number(item.instructionCount.N) } : {}),
     ...(item.instructionsRecorded?.N !== undefined ? { instructionsRecorded: Number(item.instructionsRecorded.N) } : {}),
+    ...(item.confirmationsRecorded?.N !== undefined ? { confirmationsRecorded: Number(item.confirmationsRecorded.N) } : {}),
   };
+}
+
+/** Moves an institution's exposure by `deltaMinor`, creating its item (without a cap) if need be. */
+function exposureDelta(tableName: string, institutionId: string, currency: CurrencyCode, deltaMinor: bigint): TransactWriteItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: limitKey(institutionId, currency),
+      UpdateExpression: 'SET entity = :entity, institutionId = :institution, currency = :currency ADD exposureMinor :delta',
+      ExpressionAttributeValues: {
+        ':entity': { S: 'NET_DEBIT_CAP' },
+        ':institution': { S: institutionId },
+        ':currency': { S: currency },
+        ':delta': { N: deltaMinor.toString() },
+      },
+    },
+  };
+}
+
+function confirmationToItem(windowId: string, confirmation: RecordedConfirmation): Item {
+  return {
+    ...confirmationKey(windowId, confirmation.institutionId),
+    entity: { S: 'SETTLEMENT_CONFIRMATION' },
+    windowId: { S: windowId },
+    institutionId: { S: confirmation.institutionId },
+    direction: { S: confirmation.direction },
+    amountMinor: { N: confirmation.amountMinor.toString() },
+    reference: { S: confirmation.reference },
+    confirmedBy: actorToAttribute(confirmation.confirmedBy),
+    confirmedAt: { S: confirmation.confirmedAt },
+  };
+}
+
+function confirmationFromItem(item: Item): RecordedConfirmation {
+  const direction = item.direction?.S;
+  const institutionId = item.institutionId?.S;
+  const reference = item.reference?.S;
+  const confirmedAt = item.confirmedAt?.S;
+  if ((direction !== 'PAY' && direction !== 'RECEIVE') || institutionId === undefined || reference === undefined || confirmedAt === undefined || item.confirmedBy === undefined) {
+    throw new CorruptItemError(`settlement confirmation ${item.pk?.S}`);
+  }
+  return { institutionId, direction, amountMinor: int(item, 'amountMinor'), reference, confirmedBy: actorFromAttribute(item.confirmedBy, 'confirmedBy'), confirmedAt };
+}
+
+/** The same movement confirmed again: who sent the repeat does not matter. */
+function sameConfirmation(a: SettlementConfirmation, b: SettlementConfirmation): boolean {
+  return a.institutionId === b.institutionId && a.direction === b.direction && a.amountMinor === b.amountMinor && a.reference === b.reference;
 }
 

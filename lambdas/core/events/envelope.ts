@@ -92,6 +92,18 @@ export const SettlementInstructionData = z.strictObject({
   issuedAt: isoTimestamp,
 });
 
+/** The settlement bank's acknowledgement that it carried out an institution's instruction. */
+export const SettlementConfirmedData = z.strictObject({
+  windowId,
+  currency,
+  institutionId: z.string().regex(INSTITUTION_ID_PATTERN),
+  direction: z.enum(['PAY', 'RECEIVE']),
+  amountMinor: decimalMinor,
+  /** The settlement bank's reference for the movement. */
+  reference: z.string().min(1).max(REFERENCE_LENGTH_MAX),
+  confirmedAt: isoTimestamp,
+});
+
 const envelopeFields = {
   id: z.string().min(1).max(EVENT_ID_LENGTH_MAX),
   version: z.literal(ENVELOPE_VERSION),
@@ -108,6 +120,7 @@ export const EventEnvelope = z.discriminatedUnion('type', [
   z.strictObject({ ...envelopeFields, type: z.literal('AccountFrozen'), data: AccountFrozenData }),
   z.strictObject({ ...envelopeFields, type: z.literal('SettlementWindowClosed'), data: SettlementWindowClosedData }),
   z.strictObject({ ...envelopeFields, type: z.literal('SettlementInstruction'), data: SettlementInstructionData }),
+  z.strictObject({ ...envelopeFields, type: z.literal('SettlementConfirmed'), data: SettlementConfirmedData }),
 ]);
 
 export type PaymentEvent = z.infer<typeof EventEnvelope>;
@@ -131,4 +144,5 @@ export const eventIdFor = {
   frozen: (alertId: string): string => `${alertId}.frozen`,
   windowClosed: (windowId: string): string => `${windowId}.closed`,
   instruction: (windowId: string, institutionId: string): string => `${windowId}.instruction.${institutionId}`,
+  confirmed: (windowId: string, institutionId: string): string => `${windowId}.confirmed.${institutionId}`,
 };

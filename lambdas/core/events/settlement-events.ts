@@ -1,7 +1,7 @@
 // Builds the settlement events: SettlementWindowClosed from a closed window, SettlementInstruction
-// from one line of a window's report. Ids derive from the window (and institution), so announcing
+// from one line of a window's report, SettlementConfirmed from the settlement bank's word. Ids derive from the window (and institution), so announcing
 // again or re-issuing an instruction is a duplicate the topic and consumers absorb.
-import type { SettlementReport } from '../settlement/ports.js';
+import type { SettlementConfirmation, SettlementReport } from '../settlement/ports.js';
 import type { SettlementWindow } from '../settlement/window.js';
 import { ENVELOPE_VERSION, eventIdFor, type EventOf } from './envelope.js';
 
@@ -43,6 +43,32 @@ export function settlementInstruction(
       amountMinor: line.amountMinor.toString(),
       instructionCount: report.instructions.length,
       issuedAt,
+    },
+  };
+}
+
+/** What a settlement-bank adapter publishes once it has carried out an instruction. */
+export function settlementConfirmed(
+  windowId: string,
+  currency: EventOf<'SettlementInstruction'>['data']['currency'],
+  confirmation: Omit<SettlementConfirmation, 'confirmedBy'>,
+  confirmedAt: string,
+): EventOf<'SettlementConfirmed'> {
+  return {
+    id: eventIdFor.confirmed(windowId, confirmation.institutionId),
+    type: 'SettlementConfirmed',
+    version: ENVELOPE_VERSION,
+    occurredAt: confirmedAt,
+    correlationId: windowId,
+    causationId: eventIdFor.instruction(windowId, confirmation.institutionId),
+    data: {
+      windowId,
+      currency,
+      institutionId: confirmation.institutionId,
+      direction: confirmation.direction,
+      amountMinor: confirmation.amountMinor.toString(),
+      reference: confirmation.reference,
+      confirmedAt,
     },
   };
 }

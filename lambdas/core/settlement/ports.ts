@@ -5,7 +5,7 @@
 import type { CurrencyCode } from '../money/currency.js';
 import type { Actor } from '../trust/api-client.js';
 import type { InstructionDirection } from './netting.js';
-import type { SettlementWindow } from './window.js';
+import type { SettlementWindow, WindowState } from './window.js';
 
 /** What a window's settlement came to, stored once. */
 export interface SettlementReport {
@@ -37,6 +37,41 @@ export type CloseResult =
   /** The window asked for does not exist. */
   | { readonly kind: 'not-found' };
 
+/** The settlement bank's word that an instruction was carried out. */
+export interface SettlementConfirmation {
+  readonly institutionId: string;
+  readonly direction: InstructionDirection;
+  readonly amountMinor: bigint;
+  /** The settlement bank's reference for the movement (e.g. its payment id). */
+  readonly reference: string;
+  /** Who confirmed: a settlement admin, or the settlement-bank adapter. */
+  readonly confirmedBy: Actor;
+}
+
+export interface RecordedConfirmation extends SettlementConfirmation {
+  readonly confirmedAt: string;
+}
+
+export type ConfirmResult =
+  /** Recorded now; the window's part of the institution's exposure is released. */
+  | { readonly kind: 'confirmed'; readonly confirmation: RecordedConfirmation; readonly window: SettlementWindow }
+  /** The same confirmation was recorded before; nothing changed. */
+  | { readonly kind: 'replayed'; readonly confirmation: RecordedConfirmation; readonly window: SettlementWindow }
+  /** Another confirmation (other amount, direction or reference) stands for this institution. */
+  | { readonly kind: 'conflict'; readonly existing: RecordedConfirmation }
+  /** The window is not awaiting confirmations (still OPEN, not netted yet, or UNBALANCED). */
+  | { readonly kind: 'not-pending'; readonly window: SettlementWindow };
+
+/** What an institution may still send: its cap against its exposure over unsettled windows. */
+export interface InstitutionExposure {
+  readonly institutionId: string;
+  readonly currency: CurrencyCode;
+  /** Net position over every window not SETTLED yet, the open one included: positive when it owes. */
+  readonly exposureMinor: bigint;
+  /** Undefined when no cap is set: the institution cannot send interbank transfers. */
+  readonly netDebitCapMinor: bigint | undefined;
+}
+
 /** An institution's position in the OPEN window of a currency: positive when it owes. */
 export interface InstitutionPosition {
   readonly windowId: string;
@@ -62,8 +97,11 @@ export interface SettlementStore {
    * Throws SettlementConflictError when concurrent writes keep winning.
    */
   closeWindow(currency: CurrencyCode, windowId?: string, by?: Actor, idempotencyKey?: string): Promise<CloseResult>;
-  /** The currency's CLOSED windows that have not settled, oldest first, at most `limit`. */
-  unsettledWindows(currency: CurrencyCode, limit: number): Promise<SettlementWindow[]>;
+  /**
+   * The currency's closed windows that have not settled, oldest first, at most `limit`: those in
+   * `states` (CLOSED by default: the ones still to be netted and issued).
+   */
+  unsettledWindows(currency: CurrencyCode, limit: number, states?: readonly WindowState[]): Promise<SettlementWindow[]>;
   /** Every participant's position in the window, positive when it owes. */
   positions(window: SettlementWindow): Promise<ReadonlyMap<string, bigint>>;
   /** Stores the report unless one exists; returns the report that stands. */
@@ -74,12 +112,28 @@ export interface SettlementStore {
   /** Gives the claim back after an alarm that could not be sent, so the retry sends it. */
   releaseUnbalancedAlarm(windowId: string): Promise<void>;
   /**
-   * Records one instruction of a CLOSED window once, then marks the window SETTLED when all
-   * `instructionCount` are in. Returns whether this call recorded it.
+   * Records one instruction of a CLOSED window once, then marks the window PENDING_SETTLEMENT
+   * when all `instructionCount` are in. Returns whether this call recorded it.
    */
   recordInstruction(windowId: string, instruction: Omit<RecordedInstruction, 'recordedAt'>, instructionCount: number): Promise<boolean>;
-  /** CLOSED -> SETTLED once all `instructionCount` instructions are recorded (0: at once). */
-  markSettledIfComplete(windowId: string, instructionCount: number): Promise<boolean>;
+  /**
+   * CLOSED -> PENDING_SETTLEMENT once all `instructionCount` instructions are recorded; with none
+   * (every position netted to zero) CLOSED -> SETTLED at once: there is nothing to confirm.
+   */
+  markIssuedIfComplete(windowId: string, instructionCount: number): Promise<boolean>;
+  /**
+   * Records the settlement bank's confirmation of an institution's instruction once, releasing
+   * the window's `positionMinor` from the institution's exposure in the same transaction; the
+   * last confirmation marks the window SETTLED. The caller checks it against the report.
+   * Throws SettlementConflictError when concurrent writes keep winning.
+   */
+  confirmSettlement(windowId: string, confirmation: SettlementConfirmation, positionMinor: bigint, confirmationCount: number): Promise<ConfirmResult>;
+  /** The confirmations recorded for a window, in institution order. */
+  confirmations(window: SettlementWindow, report: SettlementReport): Promise<RecordedConfirmation[]>;
+  /** The institution's exposure and cap in a currency. */
+  exposure(institutionId: string, currency: CurrencyCode): Promise<InstitutionExposure>;
+  /** The institution's position in each of these windows (0 where it has none). */
+  positionsOf(institutionId: string, windowIds: readonly string[]): Promise<ReadonlyMap<string, bigint>>;
   /** The report's instructions recorded so far, in institution order. */
   recordedInstructions(window: SettlementWindow, report: SettlementReport): Promise<RecordedInstruction[]>;
   /** Undefined when the institution has no cap in the currency (not capped). */

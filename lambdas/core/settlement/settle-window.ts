@@ -3,7 +3,8 @@
 //   positions must sum to zero (otherwise an UNBALANCED report is stored, nothing is paid and
 //   operations are alarmed once); the report is stored once and its instructions are published
 //   (ids per window and institution, so a re-publish is deduplicated);
-// - each instruction is recorded once; the last one marks the window SETTLED.
+// - each instruction is recorded once; the last one marks the window PENDING_SETTLEMENT, where it
+//   waits for the settlement bank to confirm every instruction (confirm-settlement.ts).
 // A redelivery of either finds the stored report or the recorded instruction and changes nothing.
 import type { EventOf } from '../events/envelope.js';
 import type { EventPublisher } from '../events/ports.js';
@@ -16,7 +17,7 @@ import type { SettlementWindow } from './window.js';
 export interface SettleWindowPorts {
   readonly store: Pick<
     SettlementStore,
-    'getWindow' | 'getReport' | 'positions' | 'recordReport' | 'claimUnbalancedAlarm' | 'releaseUnbalancedAlarm' | 'markSettledIfComplete' | 'recordedInstructions'
+    'getWindow' | 'getReport' | 'positions' | 'recordReport' | 'claimUnbalancedAlarm' | 'releaseUnbalancedAlarm' | 'markIssuedIfComplete' | 'recordedInstructions'
   >;
   /** The settlements topic, for SettlementInstruction. */
   readonly publisher: EventPublisher;
@@ -33,11 +34,12 @@ export type SettleOutcome =
   /** The announcement names no window, or one that is still OPEN: it can never be acted on. */
   | { readonly kind: 'unknown-window'; readonly windowId: string }
   | { readonly kind: 'window-open'; readonly windowId: string }
-  /** A late redelivery: all done. */
+  /** A late redelivery: all done, or every instruction issued and awaiting confirmation. */
   | { readonly kind: 'already-settled'; readonly windowId: string }
+  | { readonly kind: 'awaiting-confirmation'; readonly windowId: string }
   /** Nothing paid; `alarmed`: this delivery alarmed operations (an earlier one may have). */
   | { readonly kind: 'unbalanced'; readonly report: SettlementReport; readonly alarmed: boolean }
-  /** No institution had a non-zero position: the window settled without instructions. */
+  /** No institution had a non-zero position: the window settled without instructions (nothing to confirm). */
   | { readonly kind: 'nothing-to-pay'; readonly report: SettlementReport }
   /** `issued`: instructions published by this delivery (those not recorded yet). */
   | { readonly kind: 'instructions-issued'; readonly report: SettlementReport; readonly issued: number };
@@ -46,6 +48,7 @@ export async function settleClosedWindow(ports: SettleWindowPorts, closed: Event
   const window = await ports.store.getWindow(closed.data.windowId);
   if (window === undefined) return { kind: 'unknown-window', windowId: closed.data.windowId };
   if (window.state === 'SETTLED') return { kind: 'already-settled', windowId: window.windowId };
+  if (window.state === 'PENDING_SETTLEMENT') return { kind: 'awaiting-confirmation', windowId: window.windowId };
   if (window.state === 'OPEN') return { kind: 'window-open', windowId: window.windowId };
   const report = (await ports.store.getReport(window.windowId)) ?? (await recordReport(ports, window));
   if (report.status === 'UNBALANCED') {
@@ -56,7 +59,7 @@ export async function settleClosedWindow(ports: SettleWindowPorts, closed: Event
     return { kind: 'unbalanced', report, alarmed };
   }
   if (report.instructions.length === 0) {
-    await ports.store.markSettledIfComplete(window.windowId, 0);
+    await ports.store.markIssuedIfComplete(window.windowId, 0);
     return { kind: 'nothing-to-pay', report };
   }
   return { kind: 'instructions-issued', report, issued: await issueInstructions(ports, window, report, closed.id) };
@@ -78,14 +81,14 @@ async function recordReport(ports: SettleWindowPorts, window: SettlementWindow):
   });
 }
 
-/** Publishes the instructions not recorded yet; settles the window once all are recorded. */
+/** Publishes the instructions not recorded yet; the window awaits confirmation once all are recorded. */
 async function issueInstructions(ports: SettleWindowPorts, window: SettlementWindow, report: SettlementReport, causationId: string): Promise<number> {
   // Only the instructions not recorded yet: a redelivery or a re-announcement repeats no
   // instruction a consumer has already seen through (the event id is its idempotency key).
   const recorded = new Set((await ports.store.recordedInstructions(window, report)).map((line) => line.institutionId));
   const pending = report.instructions.filter((line) => !recorded.has(line.institutionId));
   for (const line of pending) await ports.publisher.publish(settlementInstruction(report, line, causationId, ports.now().toISOString()));
-  if (pending.length === 0) await ports.store.markSettledIfComplete(window.windowId, report.instructions.length);
+  if (pending.length === 0) await ports.store.markIssuedIfComplete(window.windowId, report.instructions.length);
   return pending.length;
 }
 

@@ -1,10 +1,15 @@
 // Settlement windows: per currency, one OPEN window at a time collects the interbank obligations
 // that settle together. Windows are numbered in sequence; an id names currency and number, so
 // windows sort and page naturally. Pure data and rules.
+//
+// Lifecycle: OPEN -> CLOSED (no more postings) -> PENDING_SETTLEMENT (netted, report stored,
+// every instruction issued) -> SETTLED (the settlement bank confirmed every instruction). A window
+// whose institutions all netted to zero has nothing to confirm and goes from CLOSED to SETTLED.
+// Until a window is SETTLED, its positions count in each institution's exposure.
 import type { Actor } from '../trust/api-client.js';
 import type { CurrencyCode } from '../money/currency.js';
 
-export const WINDOW_STATES = ['OPEN', 'CLOSED', 'SETTLED'] as const;
+export const WINDOW_STATES = ['OPEN', 'CLOSED', 'PENDING_SETTLEMENT', 'SETTLED'] as const;
 export type WindowState = (typeof WINDOW_STATES)[number];
 
 export const WINDOW_SEQUENCE_DIGITS = 9;
@@ -28,6 +33,8 @@ export interface SettlementWindow {
   /** Once netted: how many instructions settle it, and how many are recorded. */
   readonly instructionCount?: number;
   readonly instructionsRecorded?: number;
+  /** Instructions the settlement bank has confirmed as done (PENDING_SETTLEMENT and after). */
+  readonly confirmationsRecorded?: number;
 }
 
 export function windowIdFor(currency: CurrencyCode, sequence: number): string {

@@ -86,7 +86,7 @@ describe('settleClosedWindow', () => {
           return Promise.resolve(true);
         },
         releaseUnbalancedAlarm: () => Promise.resolve(void calls.push('release')),
-        markSettledIfComplete: () => Promise.resolve(false),
+        markIssuedIfComplete: () => Promise.resolve(false),
         recordedInstructions: () => Promise.resolve([]),
       },
       publisher: { publish: () => Promise.resolve() },
