@@ -125,11 +125,9 @@ export class DynamoSettlementStore implements SettlementStore {
       new UpdateItemCommand({
         TableName: this.#tableName,
         Key: limitKey(institutionId, currency),
-        UpdateExpression: 'SET entity = :entity, institutionId = :institution, currency = :currency, netDebitCapMinor = :cap, updatedAt = :at, updatedBy = :by',
+        UpdateExpression: `SET ${LIMIT_IDENTITY}, netDebitCapMinor = :cap, updatedAt = :at, updatedBy = :by`,
         ExpressionAttributeValues: {
-          ':entity': { S: 'NET_DEBIT_CAP' },
-          ':institution': { S: institutionId },
-          ':currency': { S: currency },
+          ...limitIdentityValues(institutionId, currency),
           ':cap': { N: netDebitCapMinor.toString() },
           ':at': { S: this.#now().toISOString() },
           ':by': actorToAttribute(by),
@@ -724,19 +722,21 @@ export function windowFromItem(item: Item): SettlementWindow {
   };
 }
 
+/** What every write of a cap-and-exposure item sets, whichever writes it first. */
+const LIMIT_IDENTITY = 'entity = :entity, institutionId = :institution, currency = :currency';
+
+function limitIdentityValues(institutionId: string, currency: CurrencyCode): Item {
+  return { ':entity': { S: 'NET_DEBIT_CAP' }, ':institution': { S: institutionId }, ':currency': { S: currency } };
+}
+
 /** Moves an institution's exposure by `deltaMinor`, creating its item (without a cap) if need be. */
 function exposureDelta(tableName: string, institutionId: string, currency: CurrencyCode, deltaMinor: bigint): TransactWriteItem {
   return {
     Update: {
       TableName: tableName,
       Key: limitKey(institutionId, currency),
-      UpdateExpression: 'SET entity = :entity, institutionId = :institution, currency = :currency ADD exposureMinor :delta',
-      ExpressionAttributeValues: {
-        ':entity': { S: 'NET_DEBIT_CAP' },
-        ':institution': { S: institutionId },
-        ':currency': { S: currency },
-        ':delta': { N: deltaMinor.toString() },
-      },
+      UpdateExpression: `SET ${LIMIT_IDENTITY} ADD exposureMinor :delta`,
+      ExpressionAttributeValues: { ...limitIdentityValues(institutionId, currency), ':delta': { N: deltaMinor.toString() } },
     },
   };
 }
