@@ -112,6 +112,8 @@ export async function confirmSettlement({ event, pathParameters, caller, deps }:
       throw new ApiProblem('not-found', `no settlement window ${windowId}`);
     case 'not-pending':
       throw new ApiProblem('window-not-pending', `window ${windowId} is ${outcome.window.state} and has no settlement instructions to confirm`);
+    case 'not-issued':
+      throw new ApiProblem('window-not-pending', `${body.institutionId}'s settlement instruction for ${windowId} has not been issued yet`);
     case 'no-instruction':
       throw new ApiProblem('confirmation-mismatch', `${body.institutionId} has no settlement instruction in ${windowId}`);
     case 'mismatch':

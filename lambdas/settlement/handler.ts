@@ -104,6 +104,9 @@ function recordConfirmed(deps: SettlementDependencies, outcome: ConfirmOutcome):
       throw new CorruptItemError(`SettlementConfirmed for unknown window ${outcome.windowId}`);
     case 'not-pending':
       throw new CorruptItemError(`SettlementConfirmed for window ${outcome.window.windowId}, which is ${outcome.window.state} without instructions to confirm`);
+    case 'not-issued':
+      // Its instruction comes first in the window's message group, so this is a forgery or a bug.
+      throw new CorruptItemError(`SettlementConfirmed for an instruction of ${outcome.window.windowId} that was never issued`);
     case 'no-instruction':
       throw new CorruptItemError(`SettlementConfirmed for an institution without an instruction in ${outcome.window.windowId}`);
     case 'mismatch':

@@ -90,6 +90,9 @@ const TRANSIENT_ERROR_NAMES = new Set([
   'RequestTimeoutException',
   'TimeoutError',
   'AbortError',
+  // This product's own: writes that kept losing to concurrent ones after their in-process retries.
+  'PostingConflictError',
+  'SettlementConflictError',
 ]);
 /** TransactWriteItems cancellation reasons that a retry can get past. */
 const TRANSIENT_CANCELLATION_CODES = new Set(['None', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);

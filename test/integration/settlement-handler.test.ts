@@ -195,17 +195,19 @@ describe('settlement handler', () => {
     expect((await ledger.settlement.getWindow(hufOpen))?.state).toBe('OPEN');
   });
 
-  it('records a confirmation that overtakes the last instruction, settling the window when that is recorded', async () => {
+  it("records a confirmation that overtakes another institution's instruction, settling the window when that is recorded", async () => {
     const { window } = await closedWindowWith('RON', [[0, 1, 400]]);
     await deliver(JSON.stringify(windowClosedEvent(window, () => new Date())));
-    const [payerInstruction, payeeInstruction] = (await published()).filter((event) => event.type === 'SettlementInstruction' && event.data.windowId === window.windowId).sort((a, b) => (a.type === 'SettlementInstruction' && a.data.direction === 'PAY' ? -1 : b.type === 'SettlementInstruction' && b.data.direction === 'PAY' ? 1 : 0));
+    const instructions = (await published()).filter((event) => event.type === 'SettlementInstruction' && event.data.windowId === window.windowId);
+    const payer = instructions.find((event) => event.type === 'SettlementInstruction' && event.data.direction === 'PAY')!;
+    const payee = instructions.find((event) => event.type === 'SettlementInstruction' && event.data.direction === 'RECEIVE')!;
 
-    // The bank confirms both before the second instruction is recorded.
-    await deliver(JSON.stringify(payerInstruction), confirmationOf(payerInstruction!), confirmationOf(payeeInstruction!));
+    // The payer's instruction is recorded and confirmed before the payee's is recorded.
+    await deliver(JSON.stringify(payer), confirmationOf(payer));
     const beforeLast = await ledger.settlement.getWindow(window.windowId);
-    await deliver(JSON.stringify(payeeInstruction));
+    await deliver(JSON.stringify(payee), confirmationOf(payee));
 
-    expect(beforeLast).toMatchObject({ state: 'CLOSED', confirmationsRecorded: 2 });
+    expect(beforeLast).toMatchObject({ state: 'CLOSED', confirmationsRecorded: 1 });
     expect((await ledger.settlement.getWindow(window.windowId))?.state).toBe('SETTLED');
   });
 
@@ -219,14 +221,21 @@ describe('settlement handler', () => {
     const wrongAmount = JSON.parse(confirmationOf(payer)) as PaymentEvent & { data: { amountMinor: string } };
     wrongAmount.data.amountMinor = '299';
 
-    const results = await deliver(confirmationOf(payer, 'another-ref'), JSON.stringify(wrongAmount));
+    const { window: unissued } = await closedWindowWith('ISK', [[0, 1, 300]]);
+    await deliver(JSON.stringify(windowClosedEvent(unissued, () => new Date())));
+    const forged = (await published()).find((event) => event.type === 'SettlementInstruction' && event.data.windowId === unissued.windowId)!;
+
+    const results = await deliver(confirmationOf(payer, 'another-ref'), JSON.stringify(wrongAmount), confirmationOf(forged));
     const dead = await takeMessages(world, world.bindings.queues.settlements.deadLetterUrl, Number.POSITIVE_INFINITY);
 
     expect(results.batchItemFailures).toEqual([]);
     expect(dead.map((message) => message.MessageAttributes?.[QUARANTINE_REASON_ATTRIBUTE]?.StringValue)).toEqual([
       expect.stringMatching(/contradicts the confirmation recorded .* \(reference bank-ref-/),
       expect.stringMatching(/does not match the instruction \(PAY 300\)/),
+      // Its instruction was published but never recorded: nothing can have been carried out.
+      expect.stringMatching(/an instruction of ISK-\d+ that was never issued/),
     ]);
+    expect((await ledger.settlement.getWindow(unissued.windowId))?.confirmationsRecorded).toBeUndefined();
     expect((await ledger.settlement.getWindow(window.windowId))).toMatchObject({ state: 'PENDING_SETTLEMENT', confirmationsRecorded: 1 });
   });
 

@@ -381,4 +381,40 @@ describe.each(BACKENDS)('interbank posting on %s', (backend) => {
     expect(exposure.exposureMinor).toBeLessThanOrEqual(1_000n);
     expect(posted).toBeGreaterThanOrEqual(1);
   });
+
+  it('settles a window whose SETTLED mark was lost after its last confirmation, when it is announced again', async () => {
+    const currency: CurrencyCode = 'CZK';
+    const [a, b] = [bank('a'), bank('b')];
+    const atA = await openFundedAccount(handle, { institutionId: a, balanceMinor: 100_000n, currency });
+    const atB = await openFundedAccount(handle, { institutionId: b, currency });
+    await cap(currency, 10_000n, a);
+    await post(atA.accountId, atB.accountId, 800, currency);
+    const { windowId, instructions } = await closeAndIssue(currency);
+    // Fault injection at the chosen point: every SETTLED mark fails (a crash, or TransactionConflict
+    // on the currency's unsettled set), after the confirmations themselves are in.
+    const restore = interceptRequests(handle.client, (command) => {
+      if (command instanceof TransactWriteItemsCommand && JSON.stringify(command.input).includes('SETTLEMENT_UNSETTLED#')) throw new Error('injected: the process died before the SETTLED mark');
+    });
+    try {
+      for (const instruction of instructions) {
+        await confirmSettlement({ store: ledger.settlement }, windowId, confirmationOf(instruction)).catch(() => undefined);
+      }
+    } finally {
+      restore();
+    }
+    const stuck = await ledger.settlement.getWindow(windowId);
+    const published: PaymentEvent[] = [];
+    const publisher = { publish: (event: PaymentEvent) => Promise.resolve(void published.push(event)) };
+
+    const announced = await announceUnsettled({ store: ledger.settlement, publisher, now: () => new Date() }, currency);
+    const closedEvent = published.find((event) => event.type === 'SettlementWindowClosed');
+    if (closedEvent?.type !== 'SettlementWindowClosed') throw new Error('the window was not announced again');
+    const outcome = await settleClosedWindow({ store: ledger.settlement, publisher, notifier: { notify: () => Promise.resolve() }, now: () => new Date() }, closedEvent);
+
+    expect(stuck).toMatchObject({ state: 'PENDING_SETTLEMENT', instructionCount: 2, confirmationsRecorded: 2 });
+    expect(announced).toEqual([windowId]);
+    expect(outcome.kind).toBe('awaiting-confirmation');
+    expect((await ledger.settlement.getWindow(windowId))?.state).toBe('SETTLED');
+    expect((await ledger.settlement.exposure(a, currency)).exposureMinor).toBe(0n);
+  });
 });

@@ -477,6 +477,7 @@ export class DynamoSettlementStore implements SettlementStore {
    */
   async markIssuedIfComplete(windowId: string, instructionCount: number): Promise<boolean> {
     if (instructionCount === 0) return this.#markSettled(windowId, { from: 'CLOSED' });
+    let issued = true;
     try {
       await this.#client.send(
         new UpdateItemCommand({
@@ -489,12 +490,14 @@ export class DynamoSettlementStore implements SettlementStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      issued = false; // not all recorded yet, or PENDING_SETTLEMENT already
     }
-    // The bank may have confirmed every instruction before the last one was recorded here.
+    // The bank may have confirmed every instruction before the last one was recorded here, or an
+    // earlier attempt may have stopped between the last confirmation and the SETTLED mark: on
+    // every path, a window whose confirmations are all in is settled (conditionally: a no-op else).
     await this.#markSettled(windowId, { from: 'PENDING_SETTLEMENT', confirmationCount: instructionCount });
-    return true;
+    return issued;
   }
 
   /**
@@ -574,12 +577,14 @@ export class DynamoSettlementStore implements SettlementStore {
             },
             // The window's part of the exposure is released with the confirmation, never apart.
             exposureDelta(this.#tableName, confirmation.institutionId, currency, -positionMinor),
+            // Only an instruction that was issued (recorded) can have been carried out.
+            { ConditionCheck: { TableName: this.#tableName, Key: instructionKey(windowId, confirmation.institutionId), ConditionExpression: 'attribute_exists(pk)' } },
           ],
         }),
       );
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      const [confirmationReason, windowReason] = error.CancellationReasons ?? [];
+      const [confirmationReason, windowReason, , instructionReason] = error.CancellationReasons ?? [];
       if (confirmationReason?.Code === 'ConditionalCheckFailed' && confirmationReason.Item !== undefined) {
         const existing = confirmationFromItem(confirmationReason.Item);
         if (!sameConfirmation(existing, confirmation)) return { kind: 'conflict', existing };
@@ -589,6 +594,7 @@ export class DynamoSettlementStore implements SettlementStore {
       if (windowReason?.Code === 'ConditionalCheckFailed') {
         return { kind: 'not-pending', window: windowReason.Item !== undefined ? windowFromItem(windowReason.Item) : await this.#requireWindow(windowId) };
       }
+      if (instructionReason?.Code === 'ConditionalCheckFailed') return { kind: 'not-issued', window: await this.#requireWindow(windowId) };
       throw new SettlementConflictError(`confirming ${windowId} for ${confirmation.institutionId} conflicted with another write; retry`, { cause: error });
     }
     await this.#markSettled(windowId, { from: 'PENDING_SETTLEMENT', confirmationCount });

@@ -144,5 +144,9 @@ export const eventIdFor = {
   frozen: (alertId: string): string => `${alertId}.frozen`,
   windowClosed: (windowId: string): string => `${windowId}.closed`,
   instruction: (windowId: string, institutionId: string): string => `${windowId}.instruction.${institutionId}`,
-  confirmed: (windowId: string, institutionId: string): string => `${windowId}.confirmed.${institutionId}`,
+  /**
+   * Per content (a digest of direction, amount and reference): a corrected confirmation sent after
+   * a wrong one was quarantined must not be deduplicated against it.
+   */
+  confirmed: (windowId: string, institutionId: string, contentDigest: string): string => `${windowId}.confirmed.${institutionId}.${contentDigest.slice(0, 32)}`,
 };

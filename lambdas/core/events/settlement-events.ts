@@ -1,6 +1,7 @@
 // Builds the settlement events: SettlementWindowClosed from a closed window, SettlementInstruction
 // from one line of a window's report, SettlementConfirmed from the settlement bank's word. Ids derive from the window (and institution), so announcing
 // again or re-issuing an instruction is a duplicate the topic and consumers absorb.
+import { createHash } from 'node:crypto';
 import type { SettlementConfirmation, SettlementReport } from '../settlement/ports.js';
 import type { SettlementWindow } from '../settlement/window.js';
 import { ENVELOPE_VERSION, eventIdFor, type EventOf } from './envelope.js';
@@ -55,7 +56,7 @@ export function settlementConfirmed(
   confirmedAt: string,
 ): EventOf<'SettlementConfirmed'> {
   return {
-    id: eventIdFor.confirmed(windowId, confirmation.institutionId),
+    id: eventIdFor.confirmed(windowId, confirmation.institutionId, createHash('sha256').update(`${confirmation.direction}|${confirmation.amountMinor}|${confirmation.reference}`).digest('hex')),
     type: 'SettlementConfirmed',
     version: ENVELOPE_VERSION,
     occurredAt: confirmedAt,

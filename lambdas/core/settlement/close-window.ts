@@ -57,7 +57,12 @@ export interface AnnounceUnsettledPorts {
 
 /** Re-announces every CLOSED window of the currency that has not settled (a lost announcement, a crash). */
 export async function announceUnsettled(ports: AnnounceUnsettledPorts, currency: CurrencyCode): Promise<string[]> {
-  const unsettled = await ports.store.unsettledWindows(currency, UNSETTLED_ANNOUNCE_MAX);
+  // CLOSED windows still to be netted and issued, and PENDING ones whose every confirmation is in
+  // but whose SETTLED mark was lost (a crash or a conflict after the last confirmation): the
+  // settlement handler finishes either.
+  const unsettled = (await ports.store.unsettledWindows(currency, UNSETTLED_ANNOUNCE_MAX, ['CLOSED', 'PENDING_SETTLEMENT'])).filter(
+    (window) => window.state === 'CLOSED' || (window.instructionCount !== undefined && window.confirmationsRecorded === window.instructionCount),
+  );
   for (const window of unsettled) await ports.publisher.publish(windowClosedEvent(window, ports.now));
   return unsettled.map((window) => window.windowId);
 }

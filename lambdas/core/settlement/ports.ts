@@ -60,7 +60,9 @@ export type ConfirmResult =
   /** Another confirmation (other amount, direction or reference) stands for this institution. */
   | { readonly kind: 'conflict'; readonly existing: RecordedConfirmation }
   /** The window is not awaiting confirmations (still OPEN, not netted yet, or UNBALANCED). */
-  | { readonly kind: 'not-pending'; readonly window: SettlementWindow };
+  | { readonly kind: 'not-pending'; readonly window: SettlementWindow }
+  /** The institution's instruction has not been issued (recorded) yet: nothing can have been carried out. */
+  | { readonly kind: 'not-issued'; readonly window: SettlementWindow };
 
 /** What an institution may still send: its cap against its exposure over unsettled windows. */
 export interface InstitutionExposure {

@@ -48,7 +48,11 @@ export async function settleClosedWindow(ports: SettleWindowPorts, closed: Event
   const window = await ports.store.getWindow(closed.data.windowId);
   if (window === undefined) return { kind: 'unknown-window', windowId: closed.data.windowId };
   if (window.state === 'SETTLED') return { kind: 'already-settled', windowId: window.windowId };
-  if (window.state === 'PENDING_SETTLEMENT') return { kind: 'awaiting-confirmation', windowId: window.windowId };
+  if (window.state === 'PENDING_SETTLEMENT') {
+    // Every confirmation may be in with the SETTLED mark lost; the store settles it if so.
+    await ports.store.markIssuedIfComplete(window.windowId, window.instructionCount ?? 0);
+    return { kind: 'awaiting-confirmation', windowId: window.windowId };
+  }
   if (window.state === 'OPEN') return { kind: 'window-open', windowId: window.windowId };
   const report = (await ports.store.getReport(window.windowId)) ?? (await recordReport(ports, window));
   if (report.status === 'UNBALANCED') {
