@@ -7,6 +7,8 @@ import { InternalErrorException } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
 import { internalServerError, throttlingError, transactionConflict } from '../../lambdas/adapters/memory/dynamodb.js';
 import { isTransientFailure } from '../../lambdas/shared/sqs-batch.js';
+import { PostingConflictError } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import { SettlementConflictError } from '../../lambdas/core/settlement/ports.js';
 
 const canceled = (...codes: string[]) =>
   Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: codes.map((Code) => ({ Code })) });
@@ -22,6 +24,8 @@ describe('isTransientFailure', () => {
     ['an SDK timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError' })],
     ['an unmodelled 503', Object.assign(new Error('Service Unavailable'), { name: 'Unknown', $metadata: { httpStatusCode: 503 } })],
     ['an unmodelled 429', Object.assign(new Error('Slow down'), { name: 'Unknown', $metadata: { httpStatusCode: 429 } })],
+    ['a posting that kept losing to concurrent writes', new PostingConflictError('write conflict persisted after 7 attempts')],
+    ['a settlement write that kept losing to concurrent writes', new SettlementConflictError('confirming conflicted; retry')],
   ])('%s is transient', (_label, error) => {
     expect(isTransientFailure(error)).toBe(true);
   });
