@@ -22,7 +22,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 1 },
-          include: ['test/core/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/dst/model.test.ts'],
+          include: ['test/core/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/dst/model.test.ts', 'test/capacity/**/*.test.ts'],
           isolate: false,
         },
       },

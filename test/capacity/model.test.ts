@@ -1,0 +1,87 @@
+// The capacity model end to end on a small world and small workloads: the run decides every
+// transfer and settles its window, and the figures have the shape the design implies: an
+// interbank transfer writes more than an intrabank one (its settlement items), the window item is
+// the hottest key of the spread shape and sets its ceiling, the hub's items come next in the
+// one-institution shape, and every figure is positive and finite.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { figuresOf, total, type ShapeFigures } from '../../lib/capacity/model.js';
+import { runShape } from '../../lib/capacity/run.js';
+import { shapes, worldOf } from '../../lib/capacity/workload.js';
+
+const WORLD = worldOf(6, 8);
+const SEED = 11;
+let spread: ShapeFigures;
+let institution: ShapeFigures;
+let intrabank: ShapeFigures;
+let interbank: ShapeFigures;
+
+beforeAll(async () => {
+  // The handlers' Powertools instances read these when they are built (inside the runs).
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+  vi.stubEnv('POWERTOOLS_TRACE_ENABLED', 'false');
+  const all = shapes(0.5, WORLD);
+  spread = figuresOf(await runShape(all.spread, SEED, 150, WORLD));
+  institution = figuresOf(await runShape(all.institution, SEED, 150, WORLD));
+  intrabank = figuresOf(await runShape(all.intrabank, SEED, 40, WORLD));
+  interbank = figuresOf(await runShape(all.interbank, SEED, 40, WORLD));
+}, 60_000);
+
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('a capacity run', () => {
+  it('decides every transfer it submits and settles the window it closes', () => {
+    for (const figures of [spread, institution, intrabank, interbank]) {
+      expect(figures.run.posted + figures.run.rejected).toBe(figures.run.transfers);
+      expect(figures.run.posted).toBeGreaterThan(figures.run.rejected);
+    }
+    expect(spread.run.windowsClosed).toBe(1);
+    expect(spread.run.windowsSettled).toBe(1);
+    expect(intrabank.run.windowsClosed).toBe(0);
+  });
+
+  it('prices an intrabank transfer below an interbank one, the difference being its settlement items', () => {
+    const wcu = (figures: ShapeFigures) => figures.run.transferPhase.totalWcu / figures.run.transfers;
+    expect(wcu(intrabank)).toBeLessThan(wcu(interbank));
+    expect(intrabank.run.transferPhase.kinds.has('ledger SETTLEMENT_WINDOW')).toBe(false);
+    // One posting attempt per interbank transfer, each writing the window once, plus the write
+    // that opened the window (lazily, on the currency's first interbank transfer).
+    expect(interbank.run.transferPhase.kinds.get('ledger SETTLEMENT_WINDOW')?.writes).toBe(interbank.run.interbank + 1);
+    expect(intrabank.totalPerMillion).toBeLessThan(interbank.totalPerMillion);
+  });
+
+  it('finds the window item hottest in the spread shape, setting its ceiling', () => {
+    expect(spread.keys[0]?.key).toBe('ledger SETTLEMENT_WINDOW#EUR-<open>');
+    expect(spread.ceiling.capacity.key).toBe('ledger SETTLEMENT_WINDOW#EUR-<open>');
+    // Each interbank transfer writes it once, transactionally, and it is under 1 KB: 2 WCU.
+    const window = spread.keys[0];
+    expect(window?.wcuPerTransfer).toBeCloseTo((2 * spread.run.interbank) / spread.run.transfers, 2);
+    expect(spread.ceiling.conservative.rate).toBeLessThan(spread.ceiling.capacity.rate);
+  });
+
+  it("puts the hub's items right after the window in the one-institution shape", () => {
+    const [, next] = institution.keys;
+    expect(next?.key).toMatch(new RegExp(`^ledger (POSITION#EUR-<open>#|NET_DEBIT_CAP#)${WORLD.hub}\\b`));
+    expect(institution.withoutWindow.key).toMatch(new RegExp(`${WORLD.hub}\\b`));
+  });
+
+  it('gives positive, finite figures', () => {
+    for (const figures of [spread, institution, intrabank, interbank]) {
+      const tally = figures.run.transferPhase;
+      expect(tally.apiCalls).toBe(figures.run.transfers);
+      expect(tally.totalWcu).toBeGreaterThan(0);
+      expect(tally.totalRcu).toBeGreaterThan(0);
+      expect(tally.lambda.get('posting')?.invocations).toBeGreaterThan(0);
+      expect(tally.requestCount('SNS Publish')).toBeGreaterThanOrEqual(2 * figures.run.transfers);
+      expect(figures.costPerMillion.apiGateway).toBeCloseTo(3.5, 6);
+      expect(Object.values(figures.costPerMillion).every((usd) => Number.isFinite(usd) && usd >= 0)).toBe(true);
+      expect(total(figures.costPerMillion)).toBeGreaterThan(10);
+    }
+    for (const figures of [spread, institution, interbank]) {
+      expect(Number.isFinite(figures.ceiling.capacity.rate)).toBe(true);
+      expect(figures.ceiling.capacity.rate).toBeGreaterThan(0);
+    }
+  });
+});
