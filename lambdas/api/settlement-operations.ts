@@ -105,7 +105,7 @@ export async function confirmSettlement({ event, pathParameters, caller, deps }:
     outcome = await confirmWindowSettlement({ store: deps.settlement.store }, windowId, confirmation);
   } catch (error) {
     if (!(error instanceof SettlementConflictError)) throw error;
-    throw new ApiProblem('settlement-busy', `confirming ${windowId} raced another write; nothing changed`, {}, { 'retry-after': '1' }, { cause: error });
+    throw new ApiProblem('settlement-busy', `confirming ${windowId} kept racing other writes; the confirmation may or may not be recorded: send it again (the same confirmation replays)`, {}, { 'retry-after': '1' }, { cause: error });
   }
   switch (outcome.kind) {
     case 'not-found':
