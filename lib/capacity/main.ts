@@ -3,13 +3,9 @@
 // two small single-kind ones through the real pipeline in this process, records every request and
 // every item written, and prints per-transfer figures, the hot items with the AWS ceilings they
 // set, and the cost per million transfers. The last line sums it up.
+// First: it silences the handlers before any of their modules load.
+import '../dst/quiet-handlers.js';
 import { parseArgs } from 'node:util';
-
-// Before any handler module loads: Powertools reads these when its instances are built.
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-process.env.POWERTOOLS_TRACE_ENABLED = 'false';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const { values } = parseArgs({
   options: {

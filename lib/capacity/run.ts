@@ -13,7 +13,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoAlertStore } from '../../lambdas/adapters/dynamodb/alert-store.js';
 import { DynamoClientStore } from '../../lambdas/adapters/dynamodb/client-store.js';
 import { createApiHandler, type ApiHandler } from '../../lambdas/api/handler.js';
-import { settlementConfirmed } from '../../lambdas/core/events/settlement-events.js';
+import { confirmReceivedInstructions } from '../dst/settlement-bank.js';
 import { fundingAccountId, type Account } from '../../lambdas/core/ledger/account.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import { issueClient } from '../../lambdas/core/trust/issue-client.js';
@@ -134,7 +134,7 @@ export async function runShape(shape: Shape, seed: number, transfers: number, wo
   // The settlement bank carries out each instruction and confirms it on the settlements topic,
   // as its adapter would (and as the simulator's bank does); then the consumer records it. The
   // adapter's reads and publishes count towards the window's cost (no Lambda of ours runs it).
-  for (let round = 0; round < 5 && (await confirmInstructions(runtime, scheduler)) > 0; round++) await drain(pipeline, runtime, recorder, scheduler);
+  for (let round = 0; round < 5 && (await confirmReceivedInstructions(runtime, [CURRENCY], () => scheduler.now())) > 0; round++) await drain(pipeline, runtime, recorder, scheduler);
   const unsettled = new Set(pipeline.unsettledWindowIds());
 
   recorder.phase = 'sweep';
@@ -268,19 +268,3 @@ async function drain(pipeline: SimulatedPipeline, runtime: SimulatedRuntime, rec
   if (deadLettered > 0) throw new Error(`capacity run: ${deadLettered} message(s) dead-lettered`);
 }
 
-/** The settlement bank: confirms every instruction it has received and not yet confirmed. */
-async function confirmInstructions(runtime: SimulatedRuntime, scheduler: Scheduler): Promise<number> {
-  let confirmed = 0;
-  for (const window of await runtime.settlement.unsettledWindows(CURRENCY, 5, ['CLOSED', 'PENDING_SETTLEMENT'])) {
-    const report = await runtime.settlement.getReport(window.windowId);
-    if (report === undefined || report.status !== 'BALANCED') continue;
-    const done = new Set((await runtime.settlement.confirmations(window, report)).map((line) => line.institutionId));
-    const received = new Set((await runtime.settlement.recordedInstructions(window, report)).map((line) => line.institutionId));
-    for (const line of report.instructions) {
-      if (done.has(line.institutionId) || !received.has(line.institutionId)) continue;
-      await runtime.settlements.publish(settlementConfirmed(window.windowId, window.currency, { ...line, reference: `bank-${window.windowId}-${line.institutionId}` }, scheduler.now().toISOString()));
-      confirmed++;
-    }
-  }
-  return confirmed;
-}

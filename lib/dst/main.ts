@@ -2,14 +2,10 @@
 // line. Runs the whole pipeline in this process on the in-memory services, one seed after another,
 // and prints one summary line per seed; a violation prints the seed, the step, the broken promise
 // and the trace of what it involved, and the exit code is 1. The same seed replays the same run.
+// First: it silences the handlers before any of their modules load.
+import './quiet-handlers.js';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-
-// Before any handler module loads: Powertools reads these when its instances are built.
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-process.env.POWERTOOLS_TRACE_ENABLED = 'false';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const { values } = parseArgs({
   options: {

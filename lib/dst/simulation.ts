@@ -12,7 +12,7 @@ import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
 import { submitTransfer } from '../../lambdas/core/intake/submit-transfer.js';
 import type { ClientChannel } from '../../lambdas/core/trust/api-client.js';
 import { closeAndAnnounce } from '../../lambdas/core/settlement/close-window.js';
-import { settlementConfirmed } from '../../lambdas/core/events/settlement-events.js';
+import { confirmReceivedInstructions } from './settlement-bank.js';
 import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { recoverAtStartup } from '../local/startup.js';
 import { queueNames, topology, type QueueName } from '../../contract/topology.js';
@@ -292,30 +292,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     });
   };
 
-  // The settlement bank: it carries out each instruction it has received and says so on the
-  // settlements topic, as its adapter would; instructions not received yet wait for a later round.
+  // The settlement bank (lib/dst/settlement-bank.ts), a round now and then.
   const confirmSettlements = (): void => {
     const current = runtime;
     scheduler.spawn(
       'settlement bank',
-      async () => {
-        let confirmed = 0;
-        for (const currency of CURRENCIES) {
-          for (const window of await current.settlement.unsettledWindows(currency, 5, ['CLOSED', 'PENDING_SETTLEMENT'])) {
-            const report = await current.settlement.getReport(window.windowId);
-            if (report === undefined || report.status !== 'BALANCED') continue;
-            const done = new Set((await current.settlement.confirmations(window, report)).map((line) => line.institutionId));
-            const received = new Set((await current.settlement.recordedInstructions(window, report)).map((line) => line.institutionId));
-            for (const line of report.instructions) {
-              if (done.has(line.institutionId) || !received.has(line.institutionId)) continue;
-              const reference = `bank-${window.windowId}-${line.institutionId}`;
-              await current.settlements.publish(settlementConfirmed(window.windowId, window.currency, { ...line, reference }, scheduler.now().toISOString()));
-              confirmed++;
-            }
-          }
-        }
-        return confirmed;
-      },
+      () => confirmReceivedInstructions(current, CURRENCIES, () => scheduler.now()),
       (outcome) => log(outcome.ok ? `settlement bank: confirmed ${outcome.value}` : `settlement bank failed: ${String(outcome.error)}`),
     );
   };

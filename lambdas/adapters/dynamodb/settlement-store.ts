@@ -487,15 +487,19 @@ export class DynamoSettlementStore implements SettlementStore {
           ConditionExpression: '#state = :closed AND instructionsRecorded = :count',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':pending': { S: 'PENDING_SETTLEMENT' }, ':closed': { S: 'CLOSED' }, ':count': { N: String(instructionCount) }, ':at': { S: this.#now().toISOString() } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      issued = false; // not all recorded yet, or PENDING_SETTLEMENT already
+      // Still CLOSED: instructions are missing, and nothing can settle yet. Otherwise it is
+      // PENDING_SETTLEMENT already (or further), and the mark below may be what was lost.
+      if (error.Item?.state?.S !== 'PENDING_SETTLEMENT') return false;
+      issued = false;
     }
     // The bank may have confirmed every instruction before the last one was recorded here, or an
-    // earlier attempt may have stopped between the last confirmation and the SETTLED mark: on
-    // every path, a window whose confirmations are all in is settled (conditionally: a no-op else).
+    // earlier attempt may have stopped between the last confirmation and the SETTLED mark: a
+    // PENDING window whose confirmations are all in is settled (conditionally: a no-op else).
     await this.#markSettled(windowId, { from: 'PENDING_SETTLEMENT', confirmationCount: instructionCount });
     return issued;
   }
@@ -506,8 +510,7 @@ export class DynamoSettlementStore implements SettlementStore {
    * `confirmationCount` confirmations is in.
    */
   async #markSettled(windowId: string, when: { readonly from: 'CLOSED' } | { readonly from: 'PENDING_SETTLEMENT'; readonly confirmationCount: number }): Promise<boolean> {
-    const currency = parseWindowId(windowId)?.currency;
-    if (currency === undefined) throw new CorruptItemError(`${windowId} is not a window id`);
+    const currency = currencyOfWindow(windowId);
     try {
       await this.#client.send(
         new TransactWriteItemsCommand({
@@ -547,8 +550,7 @@ export class DynamoSettlementStore implements SettlementStore {
   }
 
   async #confirmOnce(windowId: string, confirmation: SettlementConfirmation, positionMinor: bigint, confirmationCount: number): Promise<ConfirmResult> {
-    const currency = parseWindowId(windowId)?.currency;
-    if (currency === undefined || !isCurrencyCode(currency)) throw new CorruptItemError(`${windowId} is not a window id`);
+    const currency = currencyOfWindow(windowId);
     const recorded: RecordedConfirmation = { ...confirmation, confirmedAt: this.#now().toISOString() };
     try {
       await this.#client.send(
@@ -726,6 +728,13 @@ export function windowFromItem(item: Item): SettlementWindow {
     ...(item.instructionsRecorded?.N !== undefined ? { instructionsRecorded: Number(item.instructionsRecorded.N) } : {}),
     ...(item.confirmationsRecorded?.N !== undefined ? { confirmationsRecorded: Number(item.confirmationsRecorded.N) } : {}),
   };
+}
+
+/** The currency a window id names; a stored id that names none is corrupt data. */
+function currencyOfWindow(windowId: string): CurrencyCode {
+  const currency = parseWindowId(windowId)?.currency;
+  if (currency === undefined || !isCurrencyCode(currency)) throw new CorruptItemError(`${windowId} is not a window id`);
+  return currency;
 }
 
 /** What every write of a cap-and-exposure item sets, whichever writes it first. */
