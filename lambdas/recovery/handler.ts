@@ -33,12 +33,24 @@ export type RecoveryHandler = (event?: unknown) => Promise<RecoveryReport>;
 export function createRecoveryHandler(deps: RecoveryDependencies): RecoveryHandler {
   return async () => {
     const now = deps.now().getTime();
-    const report = await recoverUnfinishedRequests(deps, {
-      acceptedBeforeIso: new Date(now - RECOVERY_GRACE_SECONDS * 1_000).toISOString(),
-      examinedMax: RECOVERY_EXAMINED_MAX,
-      // Publishing stops well inside the function's timeout, so the metrics below always go out.
-      deadlineMs: now + RECOVERY_PUBLISH_BUDGET_SECONDS * 1_000,
-    });
+    const report = await recoverUnfinishedRequests(
+      {
+        ...deps,
+        // Reported as each happens (a later failure must not hide it): an accepted request that
+        // will never be decided without someone. Alarm on any.
+        onQuarantined: ({ transferId, reason }) => {
+          deps.logger.error('quarantined an accepted request that cannot be re-queued', { transferId, reason });
+          deps.metrics.addMetric('IntakesQuarantined', MetricUnit.Count, 1);
+          deps.metrics.publishStoredMetrics();
+        },
+      },
+      {
+        acceptedBeforeIso: new Date(now - RECOVERY_GRACE_SECONDS * 1_000).toISOString(),
+        examinedMax: RECOVERY_EXAMINED_MAX,
+        // Publishing stops well inside the function's timeout, so the metrics below always go out.
+        deadlineMs: now + RECOVERY_PUBLISH_BUDGET_SECONDS * 1_000,
+      },
+    );
     // Backlog: requests past the grace period with no outcome (re-queued now, or waiting after an
     // earlier re-queue). Lag: how long the oldest of them has waited. Both are zero in a healthy
     // pipeline; these are the metrics to alarm on.
@@ -48,14 +60,9 @@ export function createRecoveryHandler(deps: RecoveryDependencies): RecoveryHandl
     deps.metrics.addMetric('RequestsRequeued', MetricUnit.Count, report.requeued);
     deps.metrics.addMetric('IntakesMarkedDecided', MetricUnit.Count, report.markedDecided);
     deps.metrics.addMetric('RequeueFailures', MetricUnit.Count, report.failed);
-    // Accepted requests that will never be decided without someone: alarm on any.
-    deps.metrics.addMetric('IntakesQuarantined', MetricUnit.Count, report.quarantined.length);
     deps.metrics.publishStoredMetrics();
     if (report.requeued > 0 || report.failed > 0) {
       deps.logger.warn('re-queued accepted requests that had no outcome', { requeued: report.requeued, waiting: report.waiting, failed: report.failed, examined: report.examined, lagSeconds });
-    }
-    for (const { transferId, reason } of report.quarantined) {
-      deps.logger.error('quarantined an accepted request that cannot be re-queued', { transferId, reason });
     }
     return report;
   };

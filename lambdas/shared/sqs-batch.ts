@@ -93,6 +93,10 @@ const TRANSIENT_ERROR_NAMES = new Set([
   // This product's own: writes that kept losing to concurrent ones after their in-process retries.
   'PostingConflictError',
   'SettlementConflictError',
+  // A freeze that lost to a posting on the account item (busiest in the fraud burst it answers).
+  'FreezeConflictError',
+  // Keys DynamoDB left unprocessed while throttling.
+  'BatchGetIncompleteError',
 ]);
 /** TransactWriteItems cancellation reasons that a retry can get past. */
 const TRANSIENT_CANCELLATION_CODES = new Set(['None', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);

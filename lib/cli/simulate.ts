@@ -290,6 +290,8 @@ type Unanswered = { readonly request: SimRequest; readonly client: ApiClient };
  * after the closing balances are read, so the run cannot reconcile without it.
  */
 const UNANSWERED_RESENDS = 5;
+/** The first pause before a resend that got no final answer; it doubles each time. */
+const RESEND_PAUSE_MS = 250;
 
 class TrafficRun {
   readonly #clients: SimClients;
@@ -463,8 +465,12 @@ class TrafficRun {
       } catch {
         continue;
       }
-      // 503: not accepted this time either, and the key may still be in flight; ask again.
-      if (response.status === 503) continue;
+      // 429 (the client's throttle) and 5xx say nothing of the request's fate: ask again after a
+      // pause. Any other answer is final: 202 (accepted, now or before) or a refusal.
+      if (response.status === 429 || response.status >= 500) {
+        await new Promise((resolve) => setTimeout(resolve, RESEND_PAUSE_MS * 2 ** attempt));
+        continue;
+      }
       this.#answeredOnResend++;
       if (response.status === 202) this.#track(request, response.body.transactionId as string, client, true);
       return;

@@ -148,11 +148,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           transactions: new SnsEventPublisher(clients.sns, bindings.topics.transactions),
           settlements: new SnsEventPublisher(clients.sns, bindings.topics.settlements),
           now: () => new Date(),
+          onQuarantined: ({ transferId, reason }) => log(`recovery: QUARANTINED accepted request ${transferId}, which cannot be re-queued (${reason})`),
         });
     const startupRecovery = startup.recovery;
     const startupReannounced = startup.reannounced;
     if (startupRecovery.requeued > 0) log(`recovery: re-queued ${startupRecovery.requeued} accepted request(s) that had no outcome`);
-    for (const { transferId, reason } of startupRecovery.quarantined) log(`recovery: QUARANTINED accepted request ${transferId}, which cannot be re-queued (${reason})`);
     if (startupReannounced.length > 0) log(`settlement: re-announced ${startupReannounced.join(', ')} (closed, not settled)`);
 
     const opsConsole = await startOpsConsole({

@@ -4,7 +4,7 @@
 // closed but never settled. The local runtime and the deterministic simulator both run this.
 import type { EventPublisher } from '../../lambdas/core/events/ports.js';
 import type { IntakeStore } from '../../lambdas/core/intake/ports.js';
-import { recoverUnfinishedRequests, type RecoveryReport } from '../../lambdas/core/intake/recovery.js';
+import { recoverUnfinishedRequests, type RecoveryPorts, type RecoveryReport } from '../../lambdas/core/intake/recovery.js';
 import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import type { DynamoSettlementStore } from '../../lambdas/adapters/dynamodb/settlement-store.js';
 import { announceUnsettled } from '../../lambdas/core/settlement/close-window.js';
@@ -20,6 +20,8 @@ export interface StartupPorts {
   readonly transactions: EventPublisher;
   readonly settlements: EventPublisher;
   readonly now: () => Date;
+  /** Told of each request quarantined, as it happens (start-up may still fail after it). */
+  readonly onQuarantined?: RecoveryPorts['onQuarantined'];
 }
 
 export interface StartupReport {
@@ -33,7 +35,7 @@ const EVERYTHING_UNDECIDED = '9999-12-31T23:59:59.999Z';
 
 export async function recoverAtStartup(ports: StartupPorts): Promise<StartupReport> {
   const recovery = await recoverUnfinishedRequests(
-    { intake: ports.intake, ledger: ports.ledger, publisher: ports.transactions, now: ports.now },
+    { intake: ports.intake, ledger: ports.ledger, publisher: ports.transactions, now: ports.now, ...(ports.onQuarantined !== undefined ? { onQuarantined: ports.onQuarantined } : {}) },
     { acceptedBeforeIso: EVERYTHING_UNDECIDED, examinedMax: Number.POSITIVE_INFINITY, requeueAll: true },
   );
   // Nothing may be accepted before every account's backlog is back on the topic, in order.

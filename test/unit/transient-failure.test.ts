@@ -9,6 +9,8 @@ import { internalServerError, throttlingError, transactionConflict } from '../..
 import { isTransientFailure } from '../../lambdas/shared/sqs-batch.js';
 import { PostingConflictError } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { SettlementConflictError } from '../../lambdas/core/settlement/ports.js';
+import { FreezeConflictError } from '../../lambdas/adapters/dynamodb/account-freezer.js';
+import { BatchGetIncompleteError } from '../../lambdas/adapters/dynamodb/batch-get.js';
 
 const canceled = (...codes: string[]) =>
   Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: codes.map((Code) => ({ Code })) });
@@ -26,6 +28,8 @@ describe('isTransientFailure', () => {
     ['an unmodelled 429', Object.assign(new Error('Slow down'), { name: 'Unknown', $metadata: { httpStatusCode: 429 } })],
     ['a posting that kept losing to concurrent writes', new PostingConflictError('write conflict persisted after 7 attempts')],
     ['a settlement write that kept losing to concurrent writes', new SettlementConflictError('confirming conflicted; retry')],
+    ['a freeze that lost to a posting on the account', new FreezeConflictError('freezing acc-1 conflicted')],
+    ['a batch read DynamoDB left unprocessed while throttling', new BatchGetIncompleteError('3 keys unprocessed')],
   ])('%s is transient', (_label, error) => {
     expect(isTransientFailure(error)).toBe(true);
   });

@@ -80,6 +80,11 @@ export interface RecoveryPorts {
   readonly ledger: LedgerStore;
   readonly publisher: EventPublisher;
   readonly now: () => Date;
+  /**
+   * Told of each quarantine as soon as it is written: the intake has left the listing for good,
+   * so it must be reported even if the run fails later.
+   */
+  readonly onQuarantined?: (quarantined: { readonly transferId: string; readonly reason: string }) => void;
 }
 
 export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: RecoveryWindow): Promise<RecoveryReport> {
@@ -111,6 +116,7 @@ export async function recoverUnfinishedRequests(ports: RecoveryPorts, window: Re
   const quarantine = async (transferId: string, reason: string): Promise<void> => {
     await ports.intake.quarantine(transferId, reason, ports.now().toISOString());
     quarantined.push({ transferId, reason });
+    ports.onQuarantined?.({ transferId, reason });
   };
   for await (const listed of ports.intake.listUndecided(window.acceptedBeforeIso, window.examinedMax)) {
     examined++;

@@ -195,4 +195,16 @@ describe('recoverUnfinishedRequests', () => {
     expect(published.map((event) => event.id)).toEqual([`${later.request.transferId}.requested`]);
     expect(report).toMatchObject({ examined: 3, requeued: 1, waiting: 0, failed: 0 });
   });
+
+  it('tells of each quarantine as it is written, so a run that fails afterwards still reports it', async () => {
+    const unreadable: UnreadableIntake = { transferId: 'txn-damaged', unreadable: 'intake item lacks acceptedAt, idempotencyKey or apiRequestId' };
+    const { ports: sweepPorts } = ports([unreadable, intake(1, 'acc-1')], new Set());
+    const told: string[] = [];
+    const failingLedger = { ...sweepPorts.ledger, decidedTransferIds: () => Promise.reject(new Error('injected: DynamoDB unavailable')) } as unknown as LedgerStore;
+
+    const run = recoverUnfinishedRequests({ ...sweepPorts, ledger: failingLedger, onQuarantined: ({ transferId }) => void told.push(transferId) }, window);
+
+    await expect(run).rejects.toThrow('injected: DynamoDB unavailable');
+    expect(told).toEqual(['txn-damaged']);
+  });
 });
