@@ -166,9 +166,14 @@ export function parseQuery<T>(schema: z.ZodType<T>, parameters: Readonly<Record<
 /** The largest Net Debit Cap an admin may set (minor units): exact as a JSON number. */
 export const NET_DEBIT_CAP_MAX = Number.MAX_SAFE_INTEGER;
 
+/** The busiest rate an institution's settlement state is spread for (POSITION_SHARDS_MAX shards of 200/s). */
+export const EXPECTED_TRANSFERS_PER_SECOND_MAX = 100_000;
+
 export const SetLimitsBody = z.strictObject({
   currency,
   netDebitCap: minorUnits(NET_DEBIT_CAP_MAX, 0),
+  /** Interbank transfers per second the institution is expected to pay plus receive at peak: how many position shards it gets. */
+  expectedTransfersPerSecond: z.number().int().min(1).max(EXPECTED_TRANSFERS_PER_SECOND_MAX).optional(),
 });
 
 export const PositionQuery = z.strictObject({ currency });

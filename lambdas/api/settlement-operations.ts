@@ -10,6 +10,7 @@ import type { CurrencyCode } from '../core/money/currency.js';
 import { closeAndAnnounce, type CloseOutcome } from '../core/settlement/close-window.js';
 import { confirmSettlement as confirmWindowSettlement } from '../core/settlement/confirm-settlement.js';
 import { SettlementConflictError, type SettlementReport } from '../core/settlement/ports.js';
+import { shardCountFor } from '../core/settlement/shard-plan.js';
 import { WINDOW_ID_PATTERN, parseWindowId, type SettlementWindow } from '../core/settlement/window.js';
 import { header, jsonBody, jsonResponse, publicPath } from './http.js';
 import type { OperationInput } from './operations.js';
@@ -37,8 +38,9 @@ export async function setInstitutionLimits({ event, pathParameters, caller, deps
   const updatedBy = actorOf(caller);
   const institutionId = pathId(pathParameters, INSTITUTION_ID_PATTERN, 'institution');
   const body = parseBody(SetLimitsBody, jsonBody(event));
-  await deps.settlement.store.setNetDebitCap(institutionId, body.currency, BigInt(body.netDebitCap), updatedBy);
-  return jsonResponse(200, { institutionId, currency: body.currency, netDebitCap: BigInt(body.netDebitCap), updatedBy });
+  const shards = body.expectedTransfersPerSecond === undefined ? undefined : shardCountFor(body.expectedTransfersPerSecond);
+  const limits = await deps.settlement.store.setNetDebitCap(institutionId, body.currency, BigInt(body.netDebitCap), updatedBy, shards);
+  return jsonResponse(200, { institutionId, currency: body.currency, netDebitCap: BigInt(body.netDebitCap), positionShards: limits.shardCount, updatedBy });
 }
 
 /**

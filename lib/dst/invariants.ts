@@ -4,6 +4,8 @@
 // positions that sum to zero, and every frozen account frozen by exactly one recorded decision.
 import { accountFromItem, transferFromItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
 import { windowFromItem } from '../../lambdas/adapters/dynamodb/settlement-store.js';
+import { shardFromItem, type PositionShard } from '../../lambdas/adapters/dynamodb/position-shards.js';
+import { windowIdFor } from '../../lambdas/core/settlement/window.js';
 import type { DynamoSettlementStore } from '../../lambdas/adapters/dynamodb/settlement-store.js';
 import type { MemoryDynamoDB } from '../../lambdas/adapters/memory/dynamodb.js';
 import type { Account } from '../../lambdas/core/ledger/account.js';
@@ -117,11 +119,15 @@ export async function checkSettlement(dynamodb: MemoryDynamoDB, bindings: Bindin
   let settled = 0;
   // Per institution and currency: its positions in every window not SETTLED, which its exposure must equal.
   const unsettledPositions = new Map<string, bigint>();
+  const settledWindows = new Set<string>();
   for (const item of dynamodb.snapshot(bindings.tables.ledger)) {
     if (item.pk?.S?.startsWith('SETTLEMENT_WINDOW#') !== true) continue;
     const window = windowFromItem(item);
     if (window.state !== 'OPEN') windows++;
-    if (window.state === 'SETTLED') settled++;
+    if (window.state === 'SETTLED') {
+      settled++;
+      settledWindows.add(window.windowId);
+    }
     if (window.state === 'CLOSED' || window.state === 'PENDING_SETTLEMENT') {
       model.violation('settlement', `window ${window.windowId} closed at ${window.closedAt ?? '?'} and never settled (${window.state})`, [window.windowId]);
     }
@@ -134,31 +140,57 @@ export async function checkSettlement(dynamodb: MemoryDynamoDB, bindings: Bindin
       unsettledPositions.set(key, (unsettledPositions.get(key) ?? 0n) + position);
     }
   }
-  checkExposures(dynamodb, bindings, unsettledPositions, model);
+  checkExposures(dynamodb, bindings, unsettledPositions, settledWindows, model);
   return { windows, settled };
 }
 
 /**
- * Finality: an institution's exposure is exactly its positions over the windows not SETTLED yet
- * (each confirmation released its window's part once, never twice, never lost), and one without
- * a cap never owes (it may only receive). A capped institution's exposure may pass its cap once a
- * RECEIVE it was owed is confirmed (the cap is checked when it sends, as in Mojaloop), so it is
- * not held to its cap here.
+ * Finality: an institution's exposure (over its position shards) is exactly its positions over
+ * the windows not SETTLED yet (each confirmation released its window's part once, never twice,
+ * never lost), and no shard still holds a part of a SETTLED window. One without a cap never owes
+ * (it may only receive). Its shards' shares of the cap sum to the cap exactly, whatever borrowing
+ * happened. A capped institution's exposure may pass its cap once a RECEIVE it was owed is
+ * confirmed (the cap is checked when it sends, as in Mojaloop), so it is not held to its cap here.
  */
-function checkExposures(dynamodb: MemoryDynamoDB, bindings: Bindings, unsettledPositions: ReadonlyMap<string, bigint>, model: ClientModel): void {
-  const seen = new Set<string>();
+function checkExposures(dynamodb: MemoryDynamoDB, bindings: Bindings, unsettledPositions: ReadonlyMap<string, bigint>, settledWindows: ReadonlySet<string>, model: ClientModel): void {
+  const caps = new Map<string, bigint | undefined>();
+  const institutions = new Map<string, { exposure: bigint; shares: bigint; capped: boolean; shards: number }>();
   for (const item of dynamodb.snapshot(bindings.tables.ledger)) {
-    const key = item.pk?.S;
-    if (key?.startsWith('NET_DEBIT_CAP#') !== true) continue;
-    const institutionAndCurrency = key.slice('NET_DEBIT_CAP#'.length);
-    seen.add(institutionAndCurrency);
-    const exposure = BigInt(item.exposureMinor?.N ?? '0');
+    const key = item.pk?.S ?? '';
+    if (key.startsWith('NET_DEBIT_CAP#')) {
+      caps.set(key.slice('NET_DEBIT_CAP#'.length), item.netDebitCapMinor?.N === undefined ? undefined : BigInt(item.netDebitCapMinor.N));
+      continue;
+    }
+    if (!key.startsWith('POSITION_SHARD#')) continue;
+    let shard: PositionShard;
+    try {
+      shard = shardFromItem(item);
+    } catch (error) {
+      model.violation('settlement', `${key}: ${String(error)}`, [key]);
+      continue;
+    }
+    const institutionAndCurrency = `${shard.institutionId}#${shard.currency}`;
+    const totals = institutions.get(institutionAndCurrency) ?? { exposure: 0n, shares: 0n, capped: shard.capped, shards: 0 };
+    totals.exposure += shard.exposureMinor;
+    totals.shares += shard.capShareMinor;
+    totals.shards += 1;
+    if (totals.capped !== shard.capped) model.violation('settlement', `${institutionAndCurrency}: shards disagree on whether it is capped`, [key]);
+    institutions.set(institutionAndCurrency, totals);
+    for (const sequence of shard.positions.keys()) {
+      const windowId = windowIdFor(shard.currency, sequence);
+      if (settledWindows.has(windowId)) model.violation('settlement', `${key} still holds part of ${windowId}, which is SETTLED`, [key, windowId]);
+    }
+  }
+  for (const [institutionAndCurrency, totals] of institutions) {
     const expected = unsettledPositions.get(institutionAndCurrency) ?? 0n;
-    if (exposure !== expected) model.violation('settlement', `${institutionAndCurrency}: exposure ${exposure}, but its positions in unsettled windows sum to ${expected}`, [institutionAndCurrency]);
-    if (item.netDebitCapMinor?.N === undefined && exposure > 0n) model.violation('settlement', `${institutionAndCurrency}: owes ${exposure} without a cap`, [institutionAndCurrency]);
+    if (totals.exposure !== expected) model.violation('settlement', `${institutionAndCurrency}: exposure ${totals.exposure}, but its positions in unsettled windows sum to ${expected}`, [institutionAndCurrency]);
+    const cap = caps.get(institutionAndCurrency);
+    if (!totals.capped && totals.exposure > 0n) model.violation('settlement', `${institutionAndCurrency}: owes ${totals.exposure} without a cap`, [institutionAndCurrency]);
+    if (totals.capped !== (cap !== undefined)) model.violation('settlement', `${institutionAndCurrency}: shards say capped=${totals.capped}, its cap item says ${cap ?? 'none'}`, [institutionAndCurrency]);
+    if (totals.shares !== (cap ?? 0n)) model.violation('settlement', `${institutionAndCurrency}: its ${totals.shards} shards' cap shares sum to ${totals.shares}, not its cap ${cap ?? 0n}`, [institutionAndCurrency]);
   }
   for (const [institutionAndCurrency, position] of unsettledPositions) {
-    if (!seen.has(institutionAndCurrency) && position !== 0n) model.violation('settlement', `${institutionAndCurrency}: positions in unsettled windows sum to ${position}, and it has no exposure`, [institutionAndCurrency]);
+    if (!institutions.has(institutionAndCurrency) && position !== 0n) model.violation('settlement', `${institutionAndCurrency}: positions in unsettled windows sum to ${position}, and it has no shards`, [institutionAndCurrency]);
   }
 }
 

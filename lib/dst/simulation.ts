@@ -495,8 +495,10 @@ async function openBooks(runtime: SimulatedRuntime, scheduler: Scheduler): Promi
       }
       books.push({ institutionId, currency, accounts });
       // Every institution may send interbank; the first runs tight, so its cap refuses now and
-      // then, and holds across closes until the settlement bank confirms.
-      await runtime.settlement.setNetDebitCap(institutionId, currency, institutionId === INSTITUTIONS[0] ? TIGHT_CAP_MINOR : AMPLE_CAP_MINOR, SETTLEMENT_ACTOR);
+      // then, and holds across closes until the settlement bank confirms. Its cap is spread over
+      // four position shards, so shards run short and borrow from each other; the second has two.
+      const tight = institutionId === INSTITUTIONS[0];
+      await runtime.settlement.setNetDebitCap(institutionId, currency, tight ? TIGHT_CAP_MINOR : AMPLE_CAP_MINOR, SETTLEMENT_ACTOR, tight ? 4 : institutionId === INSTITUTIONS[1] ? 2 : 1);
     }
   }
   return books;

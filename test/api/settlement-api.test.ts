@@ -45,10 +45,17 @@ describe('settlement routes', () => {
 
     const set = await call(admin('PUT', `/v1/institutions/${bank}/limits`, { currency: 'EUR', netDebitCap: 250_000 }));
     const position = await call(admin('GET', `/v1/institutions/${bank}/position?currency=EUR`));
+    const spread = await call(admin('PUT', `/v1/institutions/${bank}/limits`, { currency: 'EUR', netDebitCap: 300_000, expectedTransfersPerSecond: 1_000 }));
+    const kept = await call(admin('PUT', `/v1/institutions/${bank}/limits`, { currency: 'EUR', netDebitCap: 300_000, expectedTransfersPerSecond: 1 }));
+    const after = await call(admin('GET', `/v1/institutions/${bank}/position?currency=EUR`));
 
     expect(set.statusCode).toBe(200);
-    expect(jsonOf(set)).toEqual({ institutionId: bank, currency: 'EUR', netDebitCap: 250_000, updatedBy: { role: 'settlement', principal: localAdminArn('settlement') } });
+    expect(jsonOf(set)).toEqual({ institutionId: bank, currency: 'EUR', netDebitCap: 250_000, positionShards: 1, updatedBy: { role: 'settlement', principal: localAdminArn('settlement') } });
     expect(jsonOf(position)).toMatchObject({ institutionId: bank, currency: 'EUR', position: 0, netDebitCap: 250_000, headroom: 250_000 });
+    // 1,000 transfers a second: five shards of 200/s; a lower figure later never removes one.
+    expect(jsonOf(spread)).toMatchObject({ netDebitCap: 300_000, positionShards: 5 });
+    expect(jsonOf(kept)).toMatchObject({ positionShards: 5 });
+    expect(jsonOf(after)).toMatchObject({ exposure: 0, netDebitCap: 300_000, headroom: 300_000 });
   });
 
   it('answers every client mistake with the right problem', async () => {
@@ -66,6 +73,9 @@ describe('settlement routes', () => {
       problemOf(admin('GET', '/v1/settlement-windows/not-a-window')),
       problemOf(admin('GET', '/v1/settlement-windows/close')),
       problemOf({ method: 'POST', path: '/v1/settlement-windows/close', body: { currency: 'EUR' }, headers: { 'x-api-key': 'k' }, apiKeyId: 'key-web' }),
+      problemOf(admin('PUT', '/v1/institutions/bank-x/limits', { currency: 'EUR', netDebitCap: 5, expectedTransfersPerSecond: 0 })),
+      problemOf(admin('PUT', '/v1/institutions/bank-x/limits', { currency: 'EUR', netDebitCap: 5, expectedTransfersPerSecond: 100_001 })),
+      problemOf(admin('PUT', '/v1/institutions/bank-x/limits', { currency: 'EUR', netDebitCap: 5, expectedTransfersPerSecond: 2.5 })),
     ]);
 
     expect(cases.map((entry) => [entry.status, entry.type])).toEqual([
@@ -82,8 +92,12 @@ describe('settlement routes', () => {
       [404, 'not-found'],
       [405, 'method-not-allowed'],
       [403, 'forbidden'],
+      [422, 'validation-failed'],
+      [422, 'validation-failed'],
+      [422, 'validation-failed'],
     ]);
     expect(cases[0]?.errors).toEqual([{ pointer: '/netDebitCap', detail: 'must not be negative' }]);
+    for (const index of [13, 14, 15]) expect(cases[index]?.errors, `case ${index}`).toEqual([expect.objectContaining({ pointer: '/expectedTransfersPerSecond' })]);
     expect(cases[11]?.allow).toBe('POST');
   });
 

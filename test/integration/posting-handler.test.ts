@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -25,7 +25,7 @@ import type { TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import { createPostingHandler, type PostingDependencies } from '../../lambdas/posting/handler.js';
 import { throttlingError } from '../../lambdas/adapters/memory/dynamodb.js';
 import { UNCLASSIFIED_FAILURE_RECEIVES_MAX } from '../../lambdas/shared/sqs-batch.js';
-import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { drainQueue, observeTopic, takeMessages } from '../support/queue-driver.js';
 import { interceptRequests, withFaults } from '../support/fault.js';
 import { createTestWorld, type MemoryWorld } from '../support/world.js';
@@ -159,6 +159,35 @@ describe('posting handler on the posting queue', () => {
     expect(commands).toEqual(requests.flatMap(() => ['TransactWriteItemsCommand', 'UpdateItemCommand']));
     // The engine's own count agrees: no request reached it other than those.
     expect(counts).toEqual({ TransactWriteItems: requests.length, UpdateItem: requests.length });
+  });
+
+  it('costs one ledger transaction per interbank transfer too: no window item, no reads, whatever the shards', async () => {
+    const [payerBank, payeeBank] = [`payer-${randomUUID().slice(0, 6)}`, `payee-${randomUUID().slice(0, 6)}`];
+    await ledger.settlement.setNetDebitCap(payerBank, 'EUR', 1_000_000_000n, TEST_SETTLEMENT_ACTOR, 4);
+    await ledger.settlement.setNetDebitCap(payeeBank, 'EUR', 0n, TEST_SETTLEMENT_ACTOR, 2);
+    const debtors = await Promise.all([1, 2, 3, 4, 5].map(() => openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 1_000n })));
+    const creditor = await openFundedAccount(handle, { institutionId: payeeBank });
+    // Warm the store: each account's institution, the open window and both institutions' shards.
+    const warmUp = createPostingHandler(dependencies());
+    await warmUp({ Records: debtors.map((debtor) => sqsRecord(transferRequest(debtor.accountId, creditor.accountId, 1))) }, context());
+    const requests = debtors.map((debtor) => transferRequest(debtor.accountId, creditor.accountId, 100));
+    const counted = createPostingHandler(dependencies());
+    const items: number[] = [];
+    const countsBefore = world.dynamodb.requestCount;
+    const restore = interceptRequests(world.clients.dynamodb, (command) => {
+      if (command instanceof TransactWriteItemsCommand) items.push(command.input.TransactItems?.length ?? 0);
+    });
+    try {
+      const result = await counted({ Records: requests.map((request) => sqsRecord(request)) }, context());
+      expect(result.batchItemFailures).toEqual([]);
+    } finally {
+      restore();
+    }
+
+    expect(requestsBetween(countsBefore, world.dynamodb.requestCount)).toEqual({ TransactWriteItems: requests.length, UpdateItem: requests.length });
+    // The transfer, the debit, the credit, the payer's shard and the payee's shard.
+    expect(items).toEqual(requests.map(() => 5));
+    expect((await ledger.settlement.exposure(payerBank, 'EUR')).exposureMinor).toBe(505n);
   });
 
   it('rejects an unaffordable transfer and publishes TransactionRejected with the reason', async () => {

@@ -13,7 +13,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLambdaContext } from '../../lib/local/lambda-context.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
-import { positionKey } from '../../lambdas/adapters/dynamodb/settlement-store.js';
+import { positionAttribute, shardKey } from '../../lambdas/adapters/dynamodb/position-shards.js';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns/event-publisher.js';
 import { SnsOpsNotifier } from '../../lambdas/adapters/sns/ops-notifier.js';
 import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
@@ -150,8 +150,9 @@ describe('settlement handler', () => {
     await world.clients.dynamodb.send(
       new UpdateItemCommand({
         TableName: world.bindings.tables.ledger,
-        Key: positionKey(window.windowId, banks[1]!),
-        UpdateExpression: 'ADD positionMinor :delta',
+        Key: shardKey(banks[1]!, 'NOK', 0),
+        UpdateExpression: 'ADD #position :delta',
+        ExpressionAttributeNames: { '#position': positionAttribute(window.sequence) },
         ExpressionAttributeValues: { ':delta': { N: '1' } },
       }),
     );

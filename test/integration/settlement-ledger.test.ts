@@ -75,7 +75,7 @@ describe.each(BACKENDS)('interbank posting on %s', (backend) => {
     expect(sumOfPositions(positions)).toBe(0n);
     expect((await ledger.settlement.exposure(payerBank, 'USD')).exposureMinor).toBe(1_250n);
     // The payee needs no cap to receive; its exposure falls.
-    expect(await ledger.settlement.exposure(payeeBank, 'USD')).toEqual({ institutionId: payeeBank, currency: 'USD', exposureMinor: -1_250n, netDebitCapMinor: undefined });
+    expect(await ledger.settlement.exposure(payeeBank, 'USD')).toEqual({ institutionId: payeeBank, currency: 'USD', exposureMinor: -1_250n, netDebitCapMinor: undefined, shardCount: 1 });
   });
 
   it('refuses every interbank transfer of an institution without a cap, and sends once one is set', async () => {

@@ -930,7 +930,7 @@ describe('docs/openapi.yaml', () => {
       const store = {
         setNetDebitCap: (...args: unknown[]) => {
           stored.push(args);
-          return Promise.resolve();
+          return Promise.resolve({ netDebitCapMinor: BigInt(Number(example.netDebitCap)), shardCount: Number(example.positionShards) });
         },
       };
       const deps = { settlement: { store: store as unknown as DynamoSettlementStore } } as unknown as ApiDependencies;
@@ -940,7 +940,7 @@ describe('docs/openapi.yaml', () => {
       expect(actor.role).toBe(route.auth === 'iam' ? route.role : undefined);
       expect(result.statusCode).toBe(200);
       expect(JSON.parse(result.body)).toEqual(example);
-      expect(stored).toEqual([[institutionId, example.currency, BigInt(Number(example.netDebitCap)), actor]]);
+      expect(stored).toEqual([[institutionId, example.currency, BigInt(Number(example.netDebitCap)), actor, undefined]]);
     }
   });
 

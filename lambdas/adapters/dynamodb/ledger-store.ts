@@ -1,11 +1,13 @@
 // DynamoDB implementation of the LedgerStore port. Posting is ONE TransactWriteItems: the transfer
 // record (attribute_not_exists on its id, the idempotency key), the debit and the credit, each
 // guarded by the posting rules as condition expressions; an interbank transfer (debtor and
-// creditor at different institutions) also carries its settlement window (must be OPEN), both
-// institutions' positions (the payer's within its Net Debit Cap) and the cap it was checked
-// against. A cancelled transaction is explained by the same pure rules (core/ledger/
-// posting-rules.ts) applied to the items DynamoDB returns; a window that closed in between or a
-// cap that changed is re-read and the posting retried, so each transfer lands in exactly one window.
+// creditor at different institutions) also carries one position shard of the payer (in the OPEN
+// window, within its share of the Net Debit Cap) and one of the payee (in the same window),
+// chosen by the transfer id. A cancelled transaction is explained by the same pure rules
+// (core/ledger/posting-rules.ts) applied to the items DynamoDB returns; a shard in another window
+// than the one read is rolled on (or the window re-read), a shard short of headroom borrows from
+// its siblings, and the posting is tried again, so each transfer lands in exactly one window and
+// the cap refuses only what the institution's shards together cannot afford.
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -18,6 +20,8 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { Account } from '../../core/ledger/account.js';
+import type { CurrencyCode } from '../../core/money/currency.js';
+import { parseWindowId } from '../../core/settlement/window.js';
 import type { LedgerStore, PostingResult, StatusChange } from '../../core/ledger/ports.js';
 import { decidePosting } from '../../core/ledger/posting-rules.js';
 import {
@@ -27,12 +31,15 @@ import {
   type TransferRequest,
 } from '../../core/ledger/transfer.js';
 import { batchGetAll } from './batch-get.js';
-import { DynamoSettlementStore, type InterbankRoute } from './settlement-store.js';
+import { DynamoSettlementStore, type InstitutionLimits, type InterbankRoute } from './settlement-store.js';
+import { shardFromItem, shardOf } from './position-shards.js';
 import { accountFromItem, accountKey, accountToItem, actorToAttribute, transferFromItem, transferKey, transferToItem } from './ledger-items.js';
 import type { Actor } from '../../core/trust/api-client.js';
 
 /** Write conflicts (TransactionConflict) are retried in place a bounded number of times. */
 export const POSTING_ATTEMPTS_MAX = 7;
+/** Stale routes mended (a shard rolled on, a window re-read, headroom borrowed) per posting at most, each retried at once. */
+const ROUTE_REPAIRS_MAX = 8;
 const CONFLICT_BACKOFF_BASE_MS = 15;
 
 export class LedgerStoreError extends Error {
@@ -79,8 +86,8 @@ export class DynamoLedgerStore implements LedgerStore {
   readonly #settlement: DynamoSettlementStore;
   /** Cached lookups of the posting path; the transaction's conditions catch any that went stale. */
   readonly #institutionOf = new Map<string, string>();
-  readonly #openWindowOf = new Map<string, string>();
-  readonly #capOf = new Map<string, bigint | null>();
+  readonly #openWindowOf = new Map<string, number>();
+  readonly #limitsOf = new Map<string, InstitutionLimits>();
 
   constructor(options: DynamoLedgerStoreOptions) {
     this.#client = options.client;
@@ -116,40 +123,55 @@ export class DynamoLedgerStore implements LedgerStore {
     const payer = this.#institutionOf.get(request.debtorAccountId) ?? '';
     const payee = this.#institutionOf.get(request.creditorAccountId) ?? '';
     if (payer === '' || payee === '' || payer === payee) return { payerInstitutionId: payer, payeeInstitutionId: payee };
-    let windowId = this.#openWindowOf.get(request.currency);
-    if (windowId === undefined) {
-      windowId = await this.#settlement.currentWindowId(request.currency);
-      this.#openWindowOf.set(request.currency, windowId);
+    let windowSequence = this.#openWindowOf.get(request.currency);
+    if (windowSequence === undefined) {
+      windowSequence = parseWindowId(await this.#settlement.currentWindowId(request.currency))?.sequence ?? 0;
+      this.#openWindowOf.set(request.currency, windowSequence);
     }
-    const capKey = `${payer}#${request.currency}`;
-    let cap = this.#capOf.get(capKey);
-    if (cap === undefined) {
-      cap = (await this.#settlement.netDebitCap(payer, request.currency)) ?? null;
-      this.#capOf.set(capKey, cap);
-    }
-    if (cap === null) return { payerInstitutionId: payer, payeeInstitutionId: payee, uncapped: true };
+    const [payerLimits, payeeLimits] = await Promise.all([this.#limits(payer, request.currency), this.#limits(payee, request.currency)]);
+    if (payerLimits.netDebitCapMinor === undefined) return { payerInstitutionId: payer, payeeInstitutionId: payee, uncapped: true };
     return {
       payerInstitutionId: payer,
       payeeInstitutionId: payee,
-      interbank: { payerInstitutionId: payer, payeeInstitutionId: payee, windowId, netDebitCapMinor: cap },
+      interbank: {
+        payerInstitutionId: payer,
+        payeeInstitutionId: payee,
+        windowSequence,
+        payerShard: shardOf(request.transferId, payerLimits.shardCount),
+        payeeShard: shardOf(request.transferId, payeeLimits.shardCount),
+      },
     };
+  }
+
+  /** An institution's cap and shards as last read; one without shards yet gets its first (a payee needs no cap for that). */
+  async #limits(institutionId: string, currency: CurrencyCode): Promise<InstitutionLimits> {
+    const key = `${institutionId}#${currency}`;
+    let limits = this.#limitsOf.get(key) ?? (await this.#settlement.limits(institutionId, currency));
+    if (limits.shardCount === 0) limits = await this.#settlement.enrol(institutionId, currency, 1);
+    if (this.#limitsOf.size > INSTITUTION_CACHE_MAX) this.#limitsOf.clear();
+    this.#limitsOf.set(key, limits);
+    return limits;
   }
 
   async postTransfer(request: TransferRequest): Promise<PostingResult> {
     // DynamoDB refuses two operations on one item in a transaction; say why before it does.
     if (request.debtorAccountId === request.creditorAccountId) throw new SameAccountTransferError(request.transferId);
     const contentHash = transferContentHash(request);
-    for (let attempt = 1; attempt <= POSTING_ATTEMPTS_MAX; attempt++) {
+    let repairs = 0;
+    for (let attempt = 1; attempt <= POSTING_ATTEMPTS_MAX; ) {
       const outcome = await this.#attemptPosting(request, contentHash);
-      if (outcome !== 'conflict') return outcome;
+      if (outcome === 'repaired' && ++repairs <= ROUTE_REPAIRS_MAX) continue;
+      if (outcome !== 'conflict' && outcome !== 'repaired') return outcome;
       if (attempt < POSTING_ATTEMPTS_MAX) {
         await this.#sleep(CONFLICT_BACKOFF_BASE_MS * 2 ** attempt * (0.5 + Math.random()));
       }
+      attempt++;
     }
     throw new PostingConflictError(`transfer ${request.transferId}: write conflict persisted after ${POSTING_ATTEMPTS_MAX} attempts`);
   }
 
-  async #attemptPosting(request: TransferRequest, contentHash: string): Promise<PostingResult | 'conflict'> {
+  /** 'repaired': the route was stale and is mended, try again at once; 'conflict': lost to another write, try again later. */
+  async #attemptPosting(request: TransferRequest, contentHash: string): Promise<PostingResult | 'conflict' | 'repaired'> {
     const { payerInstitutionId, payeeInstitutionId, interbank: route, uncapped } = await this.#routeOf(request);
     // A channel transfer debiting another institution's account is refused without touching it.
     if (request.channel !== 'ADMIN' && payerInstitutionId !== '' && payerInstitutionId !== request.initiatingInstitutionId) {
@@ -228,8 +250,8 @@ export class DynamoLedgerStore implements LedgerStore {
     contentHash: string,
     reasons: readonly CancellationReason[],
     route: InterbankRoute | undefined,
-  ): Promise<PostingResult | 'conflict'> {
-    const [transferReason, debitReason, creditReason, windowReason, , , payerExposureReason] = reasons;
+  ): Promise<PostingResult | 'conflict' | 'repaired'> {
+    const [transferReason, debitReason, creditReason, payerReason, payeeReason] = reasons;
     if (transferReason?.Code === 'ConditionalCheckFailed') {
       const existing = transferReason.Item !== undefined ? transferFromItem(transferReason.Item) : await this.getTransfer(request.transferId);
       if (existing === undefined) return 'conflict';
@@ -238,7 +260,7 @@ export class DynamoLedgerStore implements LedgerStore {
         : { kind: 'modified', reason: 'MODIFIED_REQUEST', existing };
     }
     const accountsFailed = [debitReason, creditReason].some((reason) => reason?.Code === 'ConditionalCheckFailed');
-    if (!accountsFailed) return this.#explainSettlementCancellation(request, contentHash, route, { windowReason, payerExposureReason });
+    if (!accountsFailed) return route === undefined ? 'conflict' : this.#explainSettlementCancellation(request, contentHash, route, payerReason, payeeReason);
     const [debtor, creditor] = await Promise.all([
       this.#accountFromReason(debitReason, request.debtorAccountId),
       this.#accountFromReason(creditReason, request.creditorAccountId),
@@ -246,36 +268,59 @@ export class DynamoLedgerStore implements LedgerStore {
     const decision = decidePosting(debtor, creditor, request);
     // The condition failed on a state the rules would accept: it changed in between (or an
     // account appeared after its institution was looked up). Try again with fresh lookups.
-    if (decision.kind === 'post') {
-      if (route !== undefined) this.#openWindowOf.delete(request.currency);
-      return 'conflict';
-    }
+    if (decision.kind === 'post') return 'conflict';
     return this.#storeRejection(request, contentHash, decision.reason);
   }
 
   /**
-   * The accounts allowed the transfer. A closed window or a changed cap means the route was stale:
-   * forget it and try again. Otherwise a refused payer exposure is the Net Debit Cap speaking.
+   * The accounts allowed the transfer; a shard did not. A shard in an older window than the route
+   * is rolled on (the pointer has passed that window); one in a newer window means the route read
+   * the pointer before a close: read it again. With both shards in the route's window, the
+   * payer's shard lacked headroom: borrow from its siblings, or, if all of them together cannot
+   * afford the amount, the Net Debit Cap refuses it.
    */
   async #explainSettlementCancellation(
     request: TransferRequest,
     contentHash: string,
-    route: InterbankRoute | undefined,
-    reasons: { readonly windowReason: CancellationReason | undefined; readonly payerExposureReason: CancellationReason | undefined },
-  ): Promise<PostingResult | 'conflict'> {
-    if (route === undefined) return 'conflict'; // TransactionConflict, throttling inside the transaction, ...
-    const failed = (reason: CancellationReason | undefined): boolean => reason?.Code === 'ConditionalCheckFailed';
-    const capKey = `${route.payerInstitutionId}#${request.currency}`;
-    if (failed(reasons.windowReason)) this.#openWindowOf.delete(request.currency);
-    // The exposure item as it stood: a cap other than the route's (or none) means the route was stale.
-    const capAsItStood = reasons.payerExposureReason?.Item?.netDebitCapMinor?.N;
-    const capChanged = failed(reasons.payerExposureReason) && capAsItStood !== route.netDebitCapMinor.toString();
-    if (capChanged) this.#capOf.delete(capKey);
-    if (failed(reasons.windowReason) || capChanged) return 'conflict';
-    // Only against a window known to be current is a refused exposure the cap speaking; a window
-    // caught mid-close (TransactionConflict) may be one the transfer fits in next time.
-    if (failed(reasons.payerExposureReason) && reasons.windowReason?.Code === 'None') return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
-    return 'conflict';
+    route: InterbankRoute,
+    payerReason: CancellationReason | undefined,
+    payeeReason: CancellationReason | undefined,
+  ): Promise<PostingResult | 'conflict' | 'repaired'> {
+    const sides = [
+      { reason: payerReason, institutionId: route.payerInstitutionId },
+      { reason: payeeReason, institutionId: route.payeeInstitutionId },
+    ].filter(({ reason }) => reason?.Code === 'ConditionalCheckFailed');
+    if (sides.length === 0) return 'conflict'; // TransactionConflict, throttling inside the transaction, ...
+    let repaired = false;
+    for (const { reason, institutionId } of sides) {
+      if (reason?.Item === undefined) {
+        // No such shard: the cached shard count is not what stands. Read it again.
+        this.#limitsOf.delete(`${institutionId}#${request.currency}`);
+        repaired = true;
+        continue;
+      }
+      const shard = shardFromItem(reason.Item);
+      if (shard.windowSequence < route.windowSequence) {
+        await this.#settlement.rollShard(institutionId, request.currency, shard.shard, route.windowSequence);
+        repaired = true;
+      } else if (shard.windowSequence > route.windowSequence) {
+        this.#openWindowOf.delete(request.currency);
+        repaired = true;
+      }
+    }
+    if (repaired) return 'repaired';
+    const payerShard = payerReason?.Item === undefined ? undefined : shardFromItem(payerReason.Item);
+    if (payerShard === undefined) return 'conflict';
+    const limitsKey = `${route.payerInstitutionId}#${request.currency}`;
+    if (!payerShard.capped) {
+      this.#limitsOf.delete(limitsKey);
+      return this.#refuseUncapped(request, contentHash, route.payerInstitutionId);
+    }
+    const shardCount = this.#limitsOf.get(limitsKey)?.shardCount ?? (await this.#limits(route.payerInstitutionId, request.currency)).shardCount;
+    const borrowed = await this.#settlement.borrowHeadroom(route.payerInstitutionId, request.currency, shardCount, route.payerShard, BigInt(request.amountMinor));
+    if (borrowed === 'borrowed') return 'repaired';
+    if (borrowed === 'conflict') return 'conflict';
+    return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
   }
 
   /**
@@ -284,12 +329,12 @@ export class DynamoLedgerStore implements LedgerStore {
    * nothing) until the settlement role sets one. The cached "no cap" is read again first: a cap
    * set since must not be refused on a stale cache.
    */
-  async #refuseUncapped(request: TransferRequest, contentHash: string, payerInstitutionId: string): Promise<PostingResult | 'conflict'> {
-    const capKey = `${payerInstitutionId}#${request.currency}`;
-    const cap = await this.#settlement.netDebitCap(payerInstitutionId, request.currency);
-    if (cap !== undefined) {
-      this.#capOf.set(capKey, cap);
-      return 'conflict';
+  async #refuseUncapped(request: TransferRequest, contentHash: string, payerInstitutionId: string): Promise<PostingResult | 'repaired'> {
+    const key = `${payerInstitutionId}#${request.currency}`;
+    const limits = await this.#settlement.limits(payerInstitutionId, request.currency);
+    if (limits.netDebitCapMinor !== undefined) {
+      this.#limitsOf.set(key, { netDebitCapMinor: limits.netDebitCapMinor, shardCount: limits.shardCount });
+      return 'repaired';
     }
     return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
   }

@@ -1,17 +1,20 @@
-// Settlement state on the ledger table: per currency a pointer to the OPEN window, the windows
-// themselves (state, totals, participants), each institution's position in a window, and per
-// institution and currency its Net Debit Cap beside its exposure (its net position over every
-// window not SETTLED yet). The posting path adds an interbank transfer's window, positions and
-// exposures to its own TransactWriteItems (interbankItems), the payer's exposure conditioned on
-// its cap; closing a window is one transaction that closes it, opens the next and moves the
-// pointer, so a posting either lands in the window before the close or, finding it closed,
-// retries into the next: never none, never two. A window's part of an exposure is released only
-// by the settlement bank's confirmation of that institution's instruction, exactly once.
+// Settlement state on the ledger table: per currency a pointer to the OPEN window and the windows
+// themselves (state; totals once sealed), and per institution and currency its Net Debit Cap
+// (with how many position shards it has) and its position shards (position-shards.ts), which
+// carry its exposure, its share of the cap and the window each is accruing to. An interbank
+// posting adds just the payer's and the payee's shard to its own TransactWriteItems
+// (interbankItems): the per-currency window item is off the posting path. Closing a window is one
+// transaction that closes it, opens the next and moves the pointer; sealing it then rolls every
+// shard on, after which nothing can land in it: a posting lands in the window its shards are in,
+// never none, never two. A window's part of an exposure is released only by the settlement
+// bank's confirmation of that institution's instruction (or at the seal, for an institution that
+// netted to zero), exactly once.
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
   TransactionCanceledException,
+  TransactGetItemsCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type DynamoDBClient,
@@ -23,6 +26,7 @@ import {
   type CloseResult,
   type ConfirmResult,
   type InstitutionExposure,
+  type InstitutionLimits,
   type InstitutionPosition,
   type RecordedConfirmation,
   type SettlementConfirmation,
@@ -34,6 +38,20 @@ import { parseWindowId, WINDOW_STATES, windowIdFor, type SettlementWindow, type 
 import { batchGetAll } from './batch-get.js';
 import { retryWhile } from './retry.js';
 import { actorFromAttribute, actorToAttribute, CorruptItemError, int, type Item } from './ledger-items.js';
+import {
+  participantsKey,
+  payeeShardUpdate,
+  payerShardUpdate,
+  planBorrowing,
+  POSITION_SHARDS_MAX,
+  releaseShardUpdate,
+  shardFromItem,
+  shardKey,
+  shareMove,
+  shardToItem,
+  splitEvenly,
+  type PositionShard,
+} from './position-shards.js';
 import type { Actor } from '../../core/trust/api-client.js';
 
 export const currentWindowKey = (currency: string): Item => ({ pk: { S: `SETTLEMENT_CURRENT#${currency}` } });
@@ -55,13 +73,25 @@ const CURRENCIES_KEY: Item = { pk: { S: 'SETTLEMENT_CURRENCIES' } };
 export interface InterbankRoute {
   readonly payerInstitutionId: string;
   readonly payeeInstitutionId: string;
-  readonly windowId: string;
-  /** The payer's Net Debit Cap as read (a payer without one cannot send: no route is built). */
-  readonly netDebitCapMinor: bigint;
+  /** The OPEN window as last read; both shards must be in it. */
+  readonly windowSequence: number;
+  readonly payerShard: number;
+  readonly payeeShard: number;
 }
 
+
+function limitsFromItem(item: Item | undefined): InstitutionLimits & { readonly legacyExposureMinor: bigint } {
+  return {
+    netDebitCapMinor: item?.netDebitCapMinor === undefined ? undefined : int(item, 'netDebitCapMinor'),
+    shardCount: item?.shardCount === undefined ? 0 : Number(int(item, 'shardCount')),
+    legacyExposureMinor: item?.exposureMinor === undefined ? 0n : int(item, 'exposureMinor'),
+  };
+}
+
+export type BorrowOutcome = 'borrowed' | 'insufficient' | 'conflict';
+
 // The port's types, where callers of this adapter found them before they moved to the core.
-export { SettlementConflictError, type CloseResult, type RecordedInstruction, type SettlementReport };
+export { SettlementConflictError, type CloseResult, type InstitutionLimits, type RecordedInstruction, type SettlementReport };
 
 const CLOSE_ATTEMPTS_MAX = 6;
 /** Windows read per batch from a currency's unsettled set. */
@@ -115,103 +145,247 @@ export class DynamoSettlementStore implements SettlementStore {
   }
 
   async netDebitCap(institutionId: string, currency: CurrencyCode): Promise<bigint | undefined> {
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: limitKey(institutionId, currency), ConsistentRead: true }));
-    return Item?.netDebitCapMinor === undefined ? undefined : int(Item, 'netDebitCapMinor');
+    return (await this.limits(institutionId, currency)).netDebitCapMinor;
   }
 
-  async setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint, by: Actor): Promise<void> {
-    // An update, never a put: the item carries the exposure, which the cap must not reset.
-    await this.#client.send(
-      new UpdateItemCommand({
-        TableName: this.#tableName,
-        Key: limitKey(institutionId, currency),
-        UpdateExpression: `SET ${LIMIT_IDENTITY}, netDebitCapMinor = :cap, updatedAt = :at, updatedBy = :by`,
-        ExpressionAttributeValues: {
-          ...limitIdentityValues(institutionId, currency),
-          ':cap': { N: netDebitCapMinor.toString() },
-          ':at': { S: this.#now().toISOString() },
-          ':by': actorToAttribute(by),
-        },
-      }),
-    );
+  async limits(institutionId: string, currency: CurrencyCode): Promise<InstitutionLimits & { readonly legacyExposureMinor: bigint }> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: limitKey(institutionId, currency), ConsistentRead: true }));
+    return limitsFromItem(Item);
+  }
+
+  /**
+   * Sets the cap, spreading the change over the institution's shards so their shares still sum
+   * to it (a lowered cap may leave a shard with negative headroom: it sends nothing until its
+   * exposure falls or it borrows). `shardCount` grows the shards (never shrinks them).
+   */
+  async setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint, by: Actor, shardCount?: number): Promise<InstitutionLimits> {
+    return retryWhile(() => this.#setCapOnce(institutionId, currency, netDebitCapMinor, by, shardCount), (error) => error instanceof SettlementConflictError, {
+      attemptsMax: CLOSE_ATTEMPTS_MAX,
+      backoffBaseMs: 20,
+    });
+  }
+
+  async #setCapOnce(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint, by: Actor, shardCount: number | undefined): Promise<InstitutionLimits> {
+    const limits = await this.enrol(institutionId, currency, Math.max(1, shardCount ?? 1));
+    const deltas = splitEvenly(netDebitCapMinor - (limits.netDebitCapMinor ?? 0n), limits.shardCount);
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: limitKey(institutionId, currency),
+                UpdateExpression: `SET ${LIMIT_IDENTITY}, netDebitCapMinor = :cap, updatedAt = :at, updatedBy = :by`,
+                // The shares below were computed from this cap and these shards.
+                ConditionExpression: `shardCount = :shards AND ${limits.netDebitCapMinor === undefined ? 'attribute_not_exists(netDebitCapMinor)' : 'netDebitCapMinor = :old'}`,
+                ExpressionAttributeValues: {
+                  ...limitIdentityValues(institutionId, currency),
+                  ':cap': { N: netDebitCapMinor.toString() },
+                  ':at': { S: this.#now().toISOString() },
+                  ':by': actorToAttribute(by),
+                  ':shards': { N: String(limits.shardCount) },
+                  ...(limits.netDebitCapMinor === undefined ? {} : { ':old': { N: limits.netDebitCapMinor.toString() } }),
+                },
+              },
+            },
+            ...deltas.map((delta, shard) => ({
+              Update: {
+                TableName: this.#tableName,
+                Key: shardKey(institutionId, currency, shard),
+                UpdateExpression: 'SET capped = :capped ADD capShareMinor :delta, headroomMinor :delta',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':capped': { BOOL: true }, ':delta': { N: delta.toString() } },
+              },
+            })),
+          ],
+        }),
+      );
+      return { netDebitCapMinor, shardCount: limits.shardCount };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      throw new SettlementConflictError(`setting the ${currency} cap of ${institutionId} raced another change; retry`, { cause: error });
+    }
+  }
+
+  /**
+   * Makes sure the institution has at least `shardCount` position shards in the currency, created
+   * in the OPEN window (which must still be OPEN when they are: a close that did not see them in
+   * the participants could not roll them) and named in the currency's participants. An exposure
+   * kept on the cap item by an older version moves onto shard 0. Returns the limits that stand.
+   */
+  async enrol(institutionId: string, currency: CurrencyCode, shardCount: number): Promise<InstitutionLimits> {
+    if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > POSITION_SHARDS_MAX) throw new RangeError(`shard count ${shardCount} out of range 1..${POSITION_SHARDS_MAX}`);
+    for (let attempt = 1; attempt <= CLOSE_ATTEMPTS_MAX; attempt++) {
+      const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: limitKey(institutionId, currency), ConsistentRead: true }));
+      const limits = limitsFromItem(Item);
+      if (limits.shardCount >= shardCount) return limits;
+      const windowId = await this.currentWindowId(currency);
+      const windowSequence = parseWindowId(windowId)?.sequence ?? 0;
+      // An exposure an older version kept on the cap item moves onto shard 0 as the shards appear.
+      const legacy = limits.shardCount === 0 && Item?.exposureMinor !== undefined;
+      const legacyExposure = legacy ? limits.legacyExposureMinor : 0n;
+      const created = Array.from({ length: shardCount - limits.shardCount }, (_, index) => limits.shardCount + index);
+      try {
+        await this.#client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { ConditionCheck: { TableName: this.#tableName, Key: windowKey(windowId), ConditionExpression: '#state = :open', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':open': { S: 'OPEN' } } } },
+              {
+                Update: {
+                  TableName: this.#tableName,
+                  Key: limitKey(institutionId, currency),
+                  UpdateExpression: `SET ${LIMIT_IDENTITY}, shardCount = :shards${legacy ? ' REMOVE exposureMinor' : ''}`,
+                  ConditionExpression: [
+                    limits.shardCount === 0 ? 'attribute_not_exists(shardCount)' : 'shardCount = :from',
+                    limits.netDebitCapMinor === undefined ? 'attribute_not_exists(netDebitCapMinor)' : 'netDebitCapMinor = :cap',
+                    ...(legacy ? ['exposureMinor = :legacy'] : []),
+                  ].join(' AND '),
+                  ExpressionAttributeValues: {
+                    ...limitIdentityValues(institutionId, currency),
+                    ':shards': { N: String(shardCount) },
+                    ...(limits.shardCount === 0 ? {} : { ':from': { N: String(limits.shardCount) } }),
+                    ...(limits.netDebitCapMinor === undefined ? {} : { ':cap': { N: limits.netDebitCapMinor.toString() } }),
+                    ...(legacy ? { ':legacy': { N: legacyExposure.toString() } } : {}),
+                  },
+                },
+              },
+              ...created.map((shard) => ({
+                Put: {
+                  TableName: this.#tableName,
+                  Item: shardToItem({
+                    institutionId,
+                    currency,
+                    shard,
+                    windowSequence,
+                    capped: limits.netDebitCapMinor !== undefined,
+                    // A new shard gets no share: the cap's shares stay where they are, and it borrows.
+                    capShareMinor: shard === 0 ? (limits.netDebitCapMinor ?? 0n) : 0n,
+                    exposureMinor: shard === 0 ? legacyExposure : 0n,
+                    headroomMinor: shard === 0 ? (limits.netDebitCapMinor ?? 0n) - legacyExposure : 0n,
+                  }),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              })),
+              {
+                Update: {
+                  TableName: this.#tableName,
+                  Key: participantsKey(currency),
+                  UpdateExpression: 'ADD institutionIds :institution SET entity = :entity',
+                  ExpressionAttributeValues: { ':institution': { SS: [institutionId] }, ':entity': { S: 'SETTLEMENT_PARTICIPANTS' } },
+                },
+              },
+            ],
+          }),
+        );
+        return { netDebitCapMinor: limits.netDebitCapMinor, shardCount };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        // The window closed, or another enrolment or cap change went first: read again.
+      }
+    }
+    throw new SettlementConflictError(`enrolling ${institutionId} in ${currency} kept racing closes or cap changes; retry`);
   }
 
   async exposure(institutionId: string, currency: CurrencyCode): Promise<InstitutionExposure> {
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: limitKey(institutionId, currency), ConsistentRead: true }));
+    const [limits, shards] = await Promise.all([this.limits(institutionId, currency), this.shardsOf(institutionId, currency)]);
     return {
       institutionId,
       currency,
-      exposureMinor: Item?.exposureMinor === undefined ? 0n : int(Item, 'exposureMinor'),
-      netDebitCapMinor: Item?.netDebitCapMinor === undefined ? undefined : int(Item, 'netDebitCapMinor'),
+      exposureMinor: shards.reduce((sum, shard) => sum + shard.exposureMinor, limits.shardCount === 0 ? limits.legacyExposureMinor : 0n),
+      netDebitCapMinor: limits.netDebitCapMinor,
+      shardCount: limits.shardCount,
     };
   }
 
+  /** The institution's position shards in the currency, read consistently (none before it is enrolled). */
+  async shardsOf(institutionId: string, currency: CurrencyCode, shardCount?: number): Promise<PositionShard[]> {
+    const count = shardCount ?? (await this.limits(institutionId, currency)).shardCount;
+    if (count === 0) return [];
+    const keys = Array.from({ length: count }, (_, shard) => shardKey(institutionId, currency, shard));
+    return (await batchGetAll(this.#client, this.#tableName, keys)).map(shardFromItem).sort((a, b) => a.shard - b.shard);
+  }
+
+  /** What is left of the institution's position in each of these windows, unreleased (0 where none). */
   async positionsOf(institutionId: string, windowIds: readonly string[]): Promise<ReadonlyMap<string, bigint>> {
-    const items = await batchGetAll(this.#client, this.#tableName, windowIds.map((windowId) => positionKey(windowId, institutionId)));
     const positions = new Map<string, bigint>(windowIds.map((windowId) => [windowId, 0n]));
-    for (const item of items) positions.set(item.windowId?.S ?? '', int(item, 'positionMinor'));
+    const currency = windowIds[0] === undefined ? undefined : currencyOfWindow(windowIds[0]);
+    if (currency === undefined) return positions;
+    const shards = await this.shardsOf(institutionId, currency);
+    for (const windowId of windowIds) {
+      const sequence = parseWindowId(windowId)?.sequence ?? 0;
+      positions.set(windowId, shards.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), 0n));
+    }
     return positions;
   }
 
   /**
-   * The five items an interbank transfer adds to its posting transaction, in this order: the
-   * window (must be OPEN; counts the transfer), the payer's and the payee's positions in it, the
-   * payer's exposure (must stay within its cap, which must still be the value the route read) and
-   * the payee's exposure (it falls by what the payee receives).
+   * The two items an interbank transfer adds to its posting transaction, in this order: the
+   * payer's shard (in the route's window, capped, with headroom for the amount) and the payee's
+   * shard (in the route's window).
    */
   interbankItems(route: InterbankRoute, currency: CurrencyCode, amountMinor: bigint): TransactWriteItem[] {
-    const amount = { N: amountMinor.toString() };
-    const ceiling = route.netDebitCapMinor - amountMinor;
-    const positionFields = (institutionId: string) => ({
-      ':window': { S: route.windowId },
-      ':institution': { S: institutionId },
-      ':currency': { S: currency },
-      ':entity': { S: 'POSITION' },
-    });
-    const positionUpdate = 'SET windowId = :window, institutionId = :institution, currency = :currency, entity = :entity ADD positionMinor :delta';
     return [
-      {
-        Update: {
-          TableName: this.#tableName,
-          Key: windowKey(route.windowId),
-          UpdateExpression: 'ADD transferCount :one, grossMinor :amount, participants :pair',
-          ConditionExpression: '#state = :open',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':one': { N: '1' }, ':amount': amount, ':pair': { SS: [route.payerInstitutionId, route.payeeInstitutionId] }, ':open': { S: 'OPEN' } },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      },
-      {
-        Update: {
-          TableName: this.#tableName,
-          Key: positionKey(route.windowId, route.payerInstitutionId),
-          UpdateExpression: positionUpdate,
-          ExpressionAttributeValues: { ...positionFields(route.payerInstitutionId), ':delta': amount },
-        },
-      },
-      {
-        Update: {
-          TableName: this.#tableName,
-          Key: positionKey(route.windowId, route.payeeInstitutionId),
-          UpdateExpression: positionUpdate,
-          ExpressionAttributeValues: { ...positionFields(route.payeeInstitutionId), ':delta': { N: (-amountMinor).toString() } },
-        },
-      },
-      {
-        Update: {
-          TableName: this.#tableName,
-          Key: limitKey(route.payerInstitutionId, currency),
-          UpdateExpression: 'ADD exposureMinor :delta',
-          // DynamoDB conditions cannot add: the cap minus this amount is the ceiling the exposure
-          // must be under before the transfer (a missing exposure counts as 0), and the cap must
-          // be the one that ceiling came from.
-          ConditionExpression: `netDebitCapMinor = :cap AND (${ceiling >= 0n ? 'attribute_not_exists(exposureMinor) OR ' : ''}exposureMinor <= :ceiling)`,
-          ExpressionAttributeValues: { ':delta': amount, ':cap': { N: route.netDebitCapMinor.toString() }, ':ceiling': { N: ceiling.toString() } },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      },
-      exposureDelta(this.#tableName, route.payeeInstitutionId, currency, -amountMinor),
+      payerShardUpdate(this.#tableName, { institutionId: route.payerInstitutionId, shard: route.payerShard, windowSequence: route.windowSequence }, currency, amountMinor),
+      payeeShardUpdate(this.#tableName, { institutionId: route.payeeInstitutionId, shard: route.payeeShard, windowSequence: route.windowSequence }, currency, amountMinor),
     ];
+  }
+
+  /** Moves a shard that is behind into window `toSequence` (which the pointer has reached); a no-op if it is there already. */
+  async rollShard(institutionId: string, currency: CurrencyCode, shard: number, toSequence: number): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: shardKey(institutionId, currency, shard),
+          UpdateExpression: 'SET windowSequence = :to',
+          ConditionExpression: 'windowSequence < :to',
+          ExpressionAttributeValues: { ':to': { N: String(toSequence) } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * Tops shard `target` up to `neededMinor` of headroom from its siblings, from a snapshot of all
+   * of them (TransactGetItems): 'insufficient' means the institution's shards together had less
+   * headroom than that at one instant, which is the Net Debit Cap refusing; 'conflict' means the
+   * snapshot or the move raced other writes and may be tried again.
+   */
+  async borrowHeadroom(institutionId: string, currency: CurrencyCode, shardCount: number, target: number, neededMinor: bigint): Promise<BorrowOutcome> {
+    let shards: PositionShard[];
+    try {
+      const { Responses = [] } = await this.#client.send(
+        new TransactGetItemsCommand({
+          TransactItems: Array.from({ length: shardCount }, (_, shard) => ({ Get: { TableName: this.#tableName, Key: shardKey(institutionId, currency, shard) } })),
+        }),
+      );
+      shards = Responses.flatMap((response) => (response.Item === undefined ? [] : [shardFromItem(response.Item)]));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return 'conflict';
+      throw error;
+    }
+    const own = shards.find((shard) => shard.shard === target);
+    if (own === undefined || shards.length !== shardCount) return 'conflict';
+    if (own.headroomMinor >= neededMinor) return 'borrowed'; // someone topped it up meanwhile
+    const plan = planBorrowing(shards, target, neededMinor);
+    if (plan === undefined) return 'insufficient';
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            shareMove(this.#tableName, own, plan.totalMinor),
+            ...[...plan.from].map(([shard, taken]) => shareMove(this.#tableName, { institutionId, currency, shard }, -taken)),
+          ],
+        }),
+      );
+      return 'borrowed';
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return 'conflict';
+      throw error;
+    }
   }
 
   /**
@@ -234,7 +408,7 @@ export class DynamoSettlementStore implements SettlementStore {
       if (earlier !== undefined) return earlier;
     }
     const current = await this.currentWindowId(currency);
-    const window = await this.getWindow(current);
+    const window = await this.#readWindow(current);
     if (window === undefined) throw new CorruptItemError(`the ${currency} pointer names ${current}, which does not exist`);
     if (windowId !== undefined && windowId !== current) {
       const asked = await this.getWindow(windowId);
@@ -303,6 +477,10 @@ export class DynamoSettlementStore implements SettlementStore {
       if (seen !== undefined && seen.state !== 'OPEN') return { kind: 'not-open', current: seen };
       throw new SettlementConflictError(`closing ${current} conflicted with another write; retry`);
     }
+    // Every shard moves on now, so postings that read the pointer before the close stop landing in
+    // the closed window at once (they find their shard moved, re-read the pointer and land in the
+    // next). A crash here leaves this to the seal, which repeats it before netting.
+    await this.#rollPast(currency, window.sequence);
     const [closed, opened] = await Promise.all([this.getWindow(current), this.getWindow(next)]);
     if (closed === undefined || opened === undefined) throw new CorruptItemError(`windows ${current} and ${next} vanished after the close`);
     return { kind: 'closed', closed, opened };
@@ -361,21 +539,109 @@ export class DynamoSettlementStore implements SettlementStore {
     );
   }
 
+  /**
+   * The window; one not sealed yet (OPEN, or CLOSED with shards still to roll) has its totals
+   * added up from the shards as they stand.
+   */
   async getWindow(windowId: string): Promise<SettlementWindow | undefined> {
+    const window = await this.#readWindow(windowId);
+    if (window === undefined || window.sealed === true) return window;
+    return withTotals(window, await this.#participantShards(window.currency));
+  }
+
+  async #readWindow(windowId: string): Promise<SettlementWindow | undefined> {
     const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: windowKey(windowId), ConsistentRead: true }));
     return Item === undefined ? undefined : windowFromItem(Item);
   }
 
-  /** Every participant's position in the window (consistent reads), positive when it owes. */
+  /** Every position shard of every institution enrolled in the currency, read consistently. */
+  async #participantShards(currency: CurrencyCode): Promise<PositionShard[]> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: participantsKey(currency), ConsistentRead: true }));
+    const institutions = [...(Item?.institutionIds?.SS ?? [])].sort();
+    const limits = await batchGetAll(this.#client, this.#tableName, institutions.map((institutionId) => limitKey(institutionId, currency)));
+    const keys = limits.flatMap((item) => {
+      const institutionId = item.institutionId?.S ?? '';
+      return Array.from({ length: limitsFromItem(item).shardCount }, (_, shard) => shardKey(institutionId, currency, shard));
+    });
+    return (await batchGetAll(this.#client, this.#tableName, keys)).map(shardFromItem);
+  }
+
+  /**
+   * Every participant's position in the window, positive when it owes: as its report recorded
+   * them once netted, else as its shards hold them now. Reads only; sealWindow() makes them final.
+   */
   async positions(window: SettlementWindow): Promise<Map<string, bigint>> {
-    const items = await batchGetAll(this.#client, this.#tableName, window.participants.map((institutionId) => positionKey(window.windowId, institutionId)));
-    const positions = new Map<string, bigint>(window.participants.map((institutionId) => [institutionId, 0n]));
-    for (const item of items) {
-      const institutionId = item.institutionId?.S;
-      if (institutionId === undefined) throw new CorruptItemError('position without institution');
-      positions.set(institutionId, int(item, 'positionMinor'));
+    const report = await this.getReport(window.windowId);
+    if (report !== undefined) return new Map(report.positions);
+    return positionsIn(window.sequence, await this.#participantShards(window.currency), window.sealed === true ? window.participants : []);
+  }
+
+  /**
+   * Makes a CLOSED window final: rolls every shard of the currency past it (nothing can land in it
+   * after that), records its totals on the window item, and releases the window's part of the
+   * exposure of every institution that netted to zero (it has no instruction to confirm). Returns
+   * the sealed window and every participant's position. Idempotent: a repeat, after a crash at
+   * any point, finds the rolls and totals done and releases only what is left.
+   */
+  async sealWindow(window: SettlementWindow): Promise<{ readonly window: SettlementWindow; readonly positions: Map<string, bigint> }> {
+    if (window.state === 'OPEN') throw new SettlementConflictError(`${window.windowId} is OPEN; only a closed window is sealed`);
+    await this.#rollPast(window.currency, window.sequence);
+    const shards = await this.#participantShards(window.currency);
+    const stored = await this.#readWindow(window.windowId);
+    if (stored === undefined) throw new CorruptItemError(`window ${window.windowId} vanished while sealing`);
+    let sealed = stored;
+    if (stored.sealed !== true) {
+      sealed = { ...withTotals(stored, shards), sealed: true };
+      // Totals before any release: a release removes what they are added up from.
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: windowKey(window.windowId),
+          UpdateExpression: `SET transferCount = :count, grossMinor = :gross, sealedAt = :at${sealed.participants.length > 0 ? ', participants = :participants' : ''}`,
+          ConditionExpression: 'attribute_not_exists(sealedAt)',
+          ExpressionAttributeValues: {
+            ':count': { N: String(sealed.transferCount) },
+            ':gross': { N: sealed.grossMinor.toString() },
+            ':at': { S: this.#now().toISOString() },
+            ...(sealed.participants.length > 0 ? { ':participants': { SS: [...sealed.participants] } } : {}),
+          },
+        }),
+      ).catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+      const again = await this.#readWindow(window.windowId);
+      if (again !== undefined) sealed = again;
     }
-    return positions;
+    const positions = positionsIn(window.sequence, shards, sealed.participants);
+    const report = await this.getReport(window.windowId);
+    const settledByNetting = [...positions].filter(([, position]) => position === 0n).map(([institutionId]) => institutionId);
+    // Before the report exists, positions are as the shards hold them; once it does, the report decides.
+    for (const institutionId of settledByNetting) {
+      if (report !== undefined && (report.positions.get(institutionId) ?? 0n) !== 0n) continue;
+      await this.#releaseWindow(shards.filter((shard) => shard.institutionId === institutionId), window.sequence);
+    }
+    return { window: sealed, positions: report !== undefined ? new Map(report.positions) : positions };
+  }
+
+  /** Moves every shard of the currency still in window `sequence` (or before) into the next one. */
+  async #rollPast(currency: CurrencyCode, sequence: number): Promise<void> {
+    const behind = (await this.#participantShards(currency)).filter((shard) => shard.windowSequence <= sequence);
+    await forEachLimited(behind, SEAL_CONCURRENCY, (shard) => this.rollShard(shard.institutionId, shard.currency, shard.shard, sequence + 1));
+  }
+
+  /** Releases one institution's shards' parts of a window in one transaction; a part already released is left. */
+  async #releaseWindow(shards: readonly PositionShard[], sequence: number): Promise<void> {
+    const holding = shards.filter((shard) => shard.positions.has(sequence) || shard.counts.has(sequence) || shard.gross.has(sequence));
+    if (holding.length === 0) return;
+    try {
+      await this.#client.send(new TransactWriteItemsCommand({ TransactItems: holding.map((shard) => releaseShardUpdate(this.#tableName, shard, sequence)) }));
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      if (!(error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+        throw new SettlementConflictError(`releasing window ${sequence} of ${holding[0]?.institutionId} conflicted; retry`, { cause: error });
+      }
+      // Released by an earlier attempt: its parts are gone.
+    }
   }
 
   /** Stores the report unless one exists; returns the report that stands. */
@@ -551,7 +817,17 @@ export class DynamoSettlementStore implements SettlementStore {
 
   async #confirmOnce(windowId: string, confirmation: SettlementConfirmation, positionMinor: bigint, confirmationCount: number): Promise<ConfirmResult> {
     const currency = currencyOfWindow(windowId);
+    const sequence = parseWindowId(windowId)?.sequence ?? 0;
     const recorded: RecordedConfirmation = { ...confirmation, confirmedAt: this.#now().toISOString() };
+    // The window's part of the exposure, shard by shard, as the seal left it.
+    const holding = (await this.shardsOf(confirmation.institutionId, currency)).filter((shard) => shard.positions.has(sequence));
+    const held = holding.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), 0n);
+    if (held !== positionMinor) {
+      // Released already (by this confirmation, or a racing one), or the shards disagree with the report.
+      const existing = await this.#confirmation(windowId, confirmation.institutionId);
+      if (existing !== undefined) return this.#confirmedBefore(windowId, existing, confirmation, confirmationCount);
+      if (holding.length > 0 || positionMinor !== 0n) throw new CorruptItemError(`${confirmation.institutionId} holds ${held} of ${windowId} unreleased, but its report position is ${positionMinor}`);
+    }
     try {
       await this.#client.send(
         new TransactWriteItemsCommand({
@@ -577,21 +853,18 @@ export class DynamoSettlementStore implements SettlementStore {
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
-            // The window's part of the exposure is released with the confirmation, never apart.
-            exposureDelta(this.#tableName, confirmation.institutionId, currency, -positionMinor),
             // Only an instruction that was issued (recorded) can have been carried out.
             { ConditionCheck: { TableName: this.#tableName, Key: instructionKey(windowId, confirmation.institutionId), ConditionExpression: 'attribute_exists(pk)' } },
+            // The window's part of the exposure is released with the confirmation, never apart.
+            ...holding.map((shard) => releaseShardUpdate(this.#tableName, shard, sequence)),
           ],
         }),
       );
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      const [confirmationReason, windowReason, , instructionReason] = error.CancellationReasons ?? [];
+      const [confirmationReason, windowReason, instructionReason] = error.CancellationReasons ?? [];
       if (confirmationReason?.Code === 'ConditionalCheckFailed' && confirmationReason.Item !== undefined) {
-        const existing = confirmationFromItem(confirmationReason.Item);
-        if (!sameConfirmation(existing, confirmation)) return { kind: 'conflict', existing };
-        await this.#markSettled(windowId, { from: 'PENDING_SETTLEMENT', confirmationCount });
-        return { kind: 'replayed', confirmation: existing, window: await this.#requireWindow(windowId) };
+        return this.#confirmedBefore(windowId, confirmationFromItem(confirmationReason.Item), confirmation, confirmationCount);
       }
       if (windowReason?.Code === 'ConditionalCheckFailed') {
         return { kind: 'not-pending', window: windowReason.Item !== undefined ? windowFromItem(windowReason.Item) : await this.#requireWindow(windowId) };
@@ -601,6 +874,18 @@ export class DynamoSettlementStore implements SettlementStore {
     }
     await this.#markSettled(windowId, { from: 'PENDING_SETTLEMENT', confirmationCount });
     return { kind: 'confirmed', confirmation: recorded, window: await this.#requireWindow(windowId) };
+  }
+
+  async #confirmation(windowId: string, institutionId: string): Promise<RecordedConfirmation | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: confirmationKey(windowId, institutionId), ConsistentRead: true }));
+    return Item === undefined ? undefined : confirmationFromItem(Item);
+  }
+
+  /** A confirmation stands for this institution: the same one replays (and mends a lost SETTLED mark), another conflicts. */
+  async #confirmedBefore(windowId: string, existing: RecordedConfirmation, confirmation: SettlementConfirmation, confirmationCount: number): Promise<ConfirmResult> {
+    if (!sameConfirmation(existing, confirmation)) return { kind: 'conflict', existing };
+    await this.#markSettled(windowId, { from: 'PENDING_SETTLEMENT', confirmationCount });
+    return { kind: 'replayed', confirmation: existing, window: await this.#requireWindow(windowId) };
   }
 
   async #requireWindow(windowId: string): Promise<SettlementWindow> {
@@ -632,20 +917,60 @@ export class DynamoSettlementStore implements SettlementStore {
     return [...(Item?.currencies?.SS ?? [])].filter(isCurrencyCode).sort();
   }
 
-  /** The windows of a currency with sequence numbers in [from, to], newest first. */
+  /** The windows of a currency with sequence numbers in [from, to], newest first (unsealed ones with live totals). */
   async windowsBetween(currency: CurrencyCode, from: number, to: number): Promise<SettlementWindow[]> {
     const keys: Item[] = [];
     for (let sequence = to; sequence >= Math.max(1, from); sequence--) keys.push(windowKey(windowIdFor(currency, sequence)));
     const windows = (await batchGetAll(this.#client, this.#tableName, keys)).map(windowFromItem);
-    return windows.sort((a, b) => b.sequence - a.sequence);
+    const shards = windows.some((window) => window.sealed !== true) ? await this.#participantShards(currency) : [];
+    return windows.map((window) => (window.sealed === true ? window : withTotals(window, shards))).sort((a, b) => b.sequence - a.sequence);
   }
 
   /** An institution's position in the current window of a currency (0 when it has none yet). */
   async currentPosition(institutionId: string, currency: CurrencyCode): Promise<InstitutionPosition> {
     const windowId = await this.currentWindowId(currency);
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: positionKey(windowId, institutionId), ConsistentRead: true }));
-    return { windowId, positionMinor: Item === undefined ? 0n : int(Item, 'positionMinor') };
+    const sequence = parseWindowId(windowId)?.sequence ?? 0;
+    const shards = await this.shardsOf(institutionId, currency);
+    return { windowId, positionMinor: shards.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), 0n) };
   }
+}
+
+/** Shards rolled at once while sealing a window. */
+const SEAL_CONCURRENCY = 16;
+
+async function forEachLimited<T>(items: readonly T[], concurrency: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/** The window's totals and participants added up from the shards (the payer side counts each transfer once). */
+function withTotals(window: SettlementWindow, shards: readonly PositionShard[]): SettlementWindow {
+  const sequence = window.sequence;
+  const participants = new Set<string>();
+  let transferCount = 0;
+  let grossMinor = 0n;
+  for (const shard of shards) {
+    if (shard.positions.has(sequence)) participants.add(shard.institutionId);
+    transferCount += shard.counts.get(sequence) ?? 0;
+    grossMinor += shard.gross.get(sequence) ?? 0n;
+  }
+  return { ...window, transferCount, grossMinor, participants: [...participants].sort() };
+}
+
+/** Each institution's position in window `sequence`, summed over its shards; `participants` listed at 0 if nothing is left. */
+function positionsIn(sequence: number, shards: readonly PositionShard[], participants: readonly string[]): Map<string, bigint> {
+  const positions = new Map<string, bigint>(participants.map((institutionId) => [institutionId, 0n]));
+  for (const shard of shards) {
+    const position = shard.positions.get(sequence);
+    if (position !== undefined) positions.set(shard.institutionId, (positions.get(shard.institutionId) ?? 0n) + position);
+  }
+  return positions;
 }
 
 function pointerItem(currency: string, windowId: string, sequence: number): Item {
@@ -727,6 +1052,7 @@ export function windowFromItem(item: Item): SettlementWindow {
     ...(item.instructionCount?.N !== undefined ? { instructionCount: Number(item.instructionCount.N) } : {}),
     ...(item.instructionsRecorded?.N !== undefined ? { instructionsRecorded: Number(item.instructionsRecorded.N) } : {}),
     ...(item.confirmationsRecorded?.N !== undefined ? { confirmationsRecorded: Number(item.confirmationsRecorded.N) } : {}),
+    ...(item.sealedAt?.S !== undefined ? { sealed: true } : {}),
   };
 }
 
@@ -742,18 +1068,6 @@ const LIMIT_IDENTITY = 'entity = :entity, institutionId = :institution, currency
 
 function limitIdentityValues(institutionId: string, currency: CurrencyCode): Item {
   return { ':entity': { S: 'NET_DEBIT_CAP' }, ':institution': { S: institutionId }, ':currency': { S: currency } };
-}
-
-/** Moves an institution's exposure by `deltaMinor`, creating its item (without a cap) if need be. */
-function exposureDelta(tableName: string, institutionId: string, currency: CurrencyCode, deltaMinor: bigint): TransactWriteItem {
-  return {
-    Update: {
-      TableName: tableName,
-      Key: limitKey(institutionId, currency),
-      UpdateExpression: `SET ${LIMIT_IDENTITY} ADD exposureMinor :delta`,
-      ExpressionAttributeValues: { ...limitIdentityValues(institutionId, currency), ':delta': { N: deltaMinor.toString() } },
-    },
-  };
 }
 
 function confirmationToItem(windowId: string, confirmation: RecordedConfirmation): Item {

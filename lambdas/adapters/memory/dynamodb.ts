@@ -27,6 +27,7 @@ import {
   ScanCommand,
   TransactionCanceledException,
   TransactionConflictException,
+  TransactGetItemsCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   UpdateTimeToLiveCommand,
@@ -61,6 +62,8 @@ import {
   type ScanCommandOutput,
   type TableDescription,
   type TableStatus,
+  type TransactGetItemsCommandInput,
+  type TransactGetItemsCommandOutput,
   type TransactWriteItem,
   type TransactWriteItemsCommandInput,
   type TransactWriteItemsCommandOutput,
@@ -137,6 +140,7 @@ export const OPERATIONS = [
   'Query',
   'Scan',
   'BatchGetItem',
+  'TransactGetItems',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -726,6 +730,11 @@ export class MemoryDynamoDB {
       const keys = requests.flatMap(([tableName, request]) => this.#keyIds(tableName, request.Keys ?? []));
       return this.#guard('BatchGetItem', requests.map(([tableName]) => tableName), keys, () => this.#batchGetItem(command.input));
     }
+    if (command instanceof TransactGetItemsCommand) {
+      const entries = command.input.TransactItems ?? [];
+      const keys = entries.flatMap((entry) => this.#keyIds(entry.Get?.TableName, [entry.Get?.Key]));
+      return this.#guard('TransactGetItems', [...new Set(entries.map((entry) => entry.Get?.TableName))], keys, () => this.#transactGetItems(command.input));
+    }
     return this.#dispatchTableCommand(command);
   }
 
@@ -1094,6 +1103,34 @@ export class MemoryDynamoDB {
       });
     }
     return { $metadata: {}, Responses: responses, UnprocessedKeys: {} };
+  }
+
+  /**
+   * A snapshot of up to 100 items read at one instant; cancelled with TransactionConflict, as on
+   * DynamoDB, when a TransactWriteItems holds one of them.
+   */
+  #transactGetItems(input: TransactGetItemsCommandInput): TransactGetItemsCommandOutput {
+    const entries = input.TransactItems ?? [];
+    if (entries.length === 0 || entries.length > TRANSACT_ITEMS_MAX) throw validationError(`Member must have length less than or equal to ${TRANSACT_ITEMS_MAX} and greater than or equal to 1`);
+    const reads = entries.map((entry) => {
+      if (entry.Get === undefined) throw validationError('TransactItems can only contain Get');
+      const table = this.#table(entry.Get.TableName);
+      const projection = entry.Get.ProjectionExpression === undefined ? undefined : parseProjection(entry.Get.ProjectionExpression);
+      const bindings = bindExpressions(projection === undefined ? [] : [{ kind: 'ProjectionExpression', parsed: projection }], entry.Get.ExpressionAttributeNames, undefined);
+      if (projection !== undefined) checkProjection(projection, bindings);
+      return { table, encoded: table.keyOf(entry.Get.Key).encoded, projection, bindings };
+    });
+    if (new Set(reads.map((read) => lockOf(read.table, read.encoded))).size !== reads.length) throw validationError('Transaction request cannot include multiple operations on one item');
+    if (reads.some((read) => this.#held.has(lockOf(read.table, read.encoded)))) {
+      throw transactionCanceled(reads.map((read) => (this.#held.has(lockOf(read.table, read.encoded)) ? conflictReason() : { Code: 'None' })));
+    }
+    return {
+      $metadata: {},
+      Responses: reads.map(({ table, encoded, projection, bindings }) => {
+        const item = table.get(encoded);
+        return item === undefined ? {} : { Item: view(item, projection, bindings) };
+      }),
+    };
   }
 }
 

@@ -72,6 +72,15 @@ export interface InstitutionExposure {
   readonly exposureMinor: bigint;
   /** Undefined when no cap is set: the institution cannot send interbank transfers. */
   readonly netDebitCapMinor: bigint | undefined;
+  /** Items its position and exposure are spread over (0 until it first takes part or is capped). */
+  readonly shardCount: number;
+}
+
+/** An institution's Net Debit Cap in a currency, and how many position shards carry it. */
+export interface InstitutionLimits {
+  readonly netDebitCapMinor: bigint | undefined;
+  /** Position shards it has (0: none yet; its first interbank transfer or cap creates them). */
+  readonly shardCount: number;
 }
 
 /** An institution's position in the OPEN window of a currency: positive when it owes. */
@@ -104,8 +113,14 @@ export interface SettlementStore {
    * `states` (CLOSED by default: the ones still to be netted and issued).
    */
   unsettledWindows(currency: CurrencyCode, limit: number, states?: readonly WindowState[]): Promise<SettlementWindow[]>;
-  /** Every participant's position in the window, positive when it owes. */
+  /** Every participant's position in the window, positive when it owes (read only: final once sealed). */
   positions(window: SettlementWindow): Promise<ReadonlyMap<string, bigint>>;
+  /**
+   * Makes a closed window final (no posting can land in it after this) and returns it with its
+   * totals and every participant's position; releases the window from the exposure of every
+   * institution that netted to zero. Idempotent.
+   */
+  sealWindow(window: SettlementWindow): Promise<{ readonly window: SettlementWindow; readonly positions: ReadonlyMap<string, bigint> }>;
   /** Stores the report unless one exists; returns the report that stands. */
   recordReport(report: SettlementReport): Promise<SettlementReport>;
   getReport(windowId: string): Promise<SettlementReport | undefined>;
@@ -140,7 +155,11 @@ export interface SettlementStore {
   recordedInstructions(window: SettlementWindow, report: SettlementReport): Promise<RecordedInstruction[]>;
   /** Undefined when the institution has no cap in the currency (not capped). */
   netDebitCap(institutionId: string, currency: CurrencyCode): Promise<bigint | undefined>;
-  setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint, by: Actor): Promise<void>;
+  /**
+   * Sets the cap, keeping the shards' shares summing to it; `shardCount` grows the institution's
+   * position shards to that many (never fewer). Returns the limits that now stand.
+   */
+  setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint, by: Actor, shardCount?: number): Promise<InstitutionLimits>;
   /** 0 when the institution has no position in the OPEN window yet. */
   currentPosition(institutionId: string, currency: CurrencyCode): Promise<InstitutionPosition>;
 }

@@ -1,5 +1,6 @@
 // The settling use cases, driven by the settlements queue (grouped by window):
-// - a closed window is netted into one instruction per institution with a non-zero position; the
+// - a closed window is sealed (every position shard moves past it, so nothing more can land in
+//   it), then netted into one instruction per institution with a non-zero position; the
 //   positions must sum to zero (otherwise an UNBALANCED report is stored, nothing is paid and
 //   operations are alarmed once); the report is stored once and its instructions are published
 //   (ids per window and institution, so a re-publish is deduplicated);
@@ -17,7 +18,7 @@ import type { SettlementWindow } from './window.js';
 export interface SettleWindowPorts {
   readonly store: Pick<
     SettlementStore,
-    'getWindow' | 'getReport' | 'positions' | 'recordReport' | 'claimUnbalancedAlarm' | 'releaseUnbalancedAlarm' | 'markIssuedIfComplete' | 'recordedInstructions'
+    'getWindow' | 'getReport' | 'sealWindow' | 'recordReport' | 'claimUnbalancedAlarm' | 'releaseUnbalancedAlarm' | 'markIssuedIfComplete' | 'recordedInstructions'
   >;
   /** The settlements topic, for SettlementInstruction. */
   readonly publisher: EventPublisher;
@@ -69,9 +70,9 @@ export async function settleClosedWindow(ports: SettleWindowPorts, closed: Event
   return { kind: 'instructions-issued', report, issued: await issueInstructions(ports, window, report, closed.id) };
 }
 
-/** Nets the window's positions into its report and stores it once; the report that stands. */
-async function recordReport(ports: SettleWindowPorts, window: SettlementWindow): Promise<SettlementReport> {
-  const positions = await ports.store.positions(window);
+/** Seals the window, nets its positions into its report and stores it once; the report that stands. */
+async function recordReport(ports: SettleWindowPorts, closed: SettlementWindow): Promise<SettlementReport> {
+  const { window, positions } = await ports.store.sealWindow(closed);
   const balanced = sumOfPositions(positions) === 0n;
   return ports.store.recordReport({
     windowId: window.windowId,

@@ -35,6 +35,11 @@ export interface SettlementWindow {
   readonly instructionsRecorded?: number;
   /** Instructions the settlement bank has confirmed as done (PENDING_SETTLEMENT and after). */
   readonly confirmationsRecorded?: number;
+  /**
+   * Closed and final: every position shard has moved past it, and the totals above are stored.
+   * Before that (OPEN, or CLOSED but not sealed) they are added up from the shards when read.
+   */
+  readonly sealed?: true;
 }
 
 export function windowIdFor(currency: CurrencyCode, sequence: number): string {

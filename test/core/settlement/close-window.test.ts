@@ -79,7 +79,7 @@ describe('settleClosedWindow', () => {
       store: {
         getWindow: () => Promise.resolve(closed),
         getReport: () => Promise.resolve(stored),
-        positions: () => Promise.resolve(new Map([['bank-a', 700n], ['bank-b', -699n]])),
+        sealWindow: () => Promise.resolve({ window: { ...closed, sealed: true }, positions: new Map([['bank-a', 700n], ['bank-b', -699n]]) }),
         recordReport: (report) => Promise.resolve((stored = report)),
         claimUnbalancedAlarm: () => {
           calls.push('claim');

@@ -1,0 +1,206 @@
+// An institution's settlement state in a currency, spread over k POSITION_SHARD items so that no
+// single item limits how fast it may pay or be paid (docs/SCALING.md). Each shard carries:
+// - the window it is accruing to (`windowSequence`): a posting must name the same window for the
+//   payer's and the payee's shard, so the per-currency window item is off the posting path; a
+//   close moves every shard on (a "roll"), after which nothing can land in the closed window;
+// - per window still unsettled, its part of the institution's position (`p<seq>`), and on the
+//   payer side the count and gross of the transfers it paid (`n<seq>`, `g<seq>`);
+// - its part of the exposure (net over every window not SETTLED), its share of the Net Debit Cap
+//   and its headroom (share minus exposure, kept in step because conditions cannot subtract).
+// The shares of an institution's shards always sum to its cap, so a posting checked against one
+// shard's headroom keeps the whole cap exact; a shard short of headroom borrows some from its
+// siblings in a small transaction. Pure item layout and request builders; no I/O here.
+import type { AttributeValue, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { CurrencyCode } from '../../core/money/currency.js';
+import { CorruptItemError, int, type Item } from './ledger-items.js';
+
+export { POSITION_SHARDS_MAX, shardCountFor, shardOf } from '../../core/settlement/shard-plan.js';
+
+export const shardKey = (institutionId: string, currency: string, shard: number): Item => ({ pk: { S: `POSITION_SHARD#${institutionId}#${currency}#${shard}` } });
+/** Per currency, every institution with shards: what a close must roll. */
+export const participantsKey = (currency: string): Item => ({ pk: { S: `SETTLEMENT_PARTICIPANTS#${currency}` } });
+
+export const positionAttribute = (sequence: number): string => `p${sequence}`;
+export const countAttribute = (sequence: number): string => `n${sequence}`;
+export const grossAttribute = (sequence: number): string => `g${sequence}`;
+const WINDOW_ATTRIBUTE = /^([png])(\d+)$/;
+
+export interface PositionShard {
+  readonly institutionId: string;
+  readonly currency: CurrencyCode;
+  readonly shard: number;
+  /** The window postings on this shard accrue to now. */
+  readonly windowSequence: number;
+  /** Whether the institution has a Net Debit Cap (without one it may only receive). */
+  readonly capped: boolean;
+  readonly capShareMinor: bigint;
+  readonly exposureMinor: bigint;
+  readonly headroomMinor: bigint;
+  /** Its unreleased part of the institution's position, per window sequence. */
+  readonly positions: ReadonlyMap<number, bigint>;
+  /** Transfers paid from this shard, and their gross, per window sequence (payer side only). */
+  readonly counts: ReadonlyMap<number, number>;
+  readonly gross: ReadonlyMap<number, bigint>;
+}
+
+export function shardToItem(shard: Omit<PositionShard, 'positions' | 'counts' | 'gross'>): Item {
+  return {
+    ...shardKey(shard.institutionId, shard.currency, shard.shard),
+    entity: { S: 'POSITION_SHARD' },
+    institutionId: { S: shard.institutionId },
+    currency: { S: shard.currency },
+    shard: { N: String(shard.shard) },
+    windowSequence: { N: String(shard.windowSequence) },
+    capped: { BOOL: shard.capped },
+    capShareMinor: { N: shard.capShareMinor.toString() },
+    exposureMinor: { N: shard.exposureMinor.toString() },
+    headroomMinor: { N: shard.headroomMinor.toString() },
+  };
+}
+
+export function shardFromItem(item: Item): PositionShard {
+  const institutionId = item.institutionId?.S;
+  const currency = item.currency?.S;
+  if (institutionId === undefined || currency === undefined) throw new CorruptItemError(`position shard ${item.pk?.S} without institution or currency`);
+  const capShareMinor = int(item, 'capShareMinor');
+  const exposureMinor = int(item, 'exposureMinor');
+  const headroomMinor = int(item, 'headroomMinor');
+  // Derived state kept for condition expressions; it must never drift.
+  if (headroomMinor !== capShareMinor - exposureMinor) throw new CorruptItemError(`position shard ${item.pk?.S}: headroom out of step with share and exposure`);
+  const positions = new Map<number, bigint>();
+  const counts = new Map<number, number>();
+  const gross = new Map<number, bigint>();
+  for (const name of Object.keys(item)) {
+    const match = WINDOW_ATTRIBUTE.exec(name);
+    if (match === null) continue;
+    const sequence = Number(match[2]);
+    if (match[1] === 'p') positions.set(sequence, int(item, name));
+    else if (match[1] === 'n') counts.set(sequence, Number(int(item, name)));
+    else gross.set(sequence, int(item, name));
+  }
+  return {
+    institutionId,
+    currency: currency as CurrencyCode,
+    shard: Number(int(item, 'shard')),
+    windowSequence: Number(int(item, 'windowSequence')),
+    capped: item.capped?.BOOL === true,
+    capShareMinor,
+    exposureMinor,
+    headroomMinor,
+    positions,
+    counts,
+    gross,
+  };
+}
+
+/** Where one side of an interbank transfer is recorded. */
+export interface ShardRoute {
+  readonly institutionId: string;
+  readonly shard: number;
+  readonly windowSequence: number;
+}
+
+/**
+ * The payer's shard: in the window the posting names, capped, with headroom for the amount; its
+ * exposure and its position in the window rise, and the window's count and gross with them.
+ */
+export function payerShardUpdate(tableName: string, route: ShardRoute, currency: CurrencyCode, amountMinor: bigint): TransactWriteItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: shardKey(route.institutionId, currency, route.shard),
+      ConditionExpression: 'windowSequence = :window AND capped = :capped AND headroomMinor >= :amount',
+      UpdateExpression: 'ADD exposureMinor :amount, headroomMinor :negative, #position :amount, #count :one, #gross :amount',
+      ExpressionAttributeNames: { '#position': positionAttribute(route.windowSequence), '#count': countAttribute(route.windowSequence), '#gross': grossAttribute(route.windowSequence) },
+      ExpressionAttributeValues: {
+        ':window': { N: String(route.windowSequence) },
+        ':capped': { BOOL: true },
+        ':amount': { N: amountMinor.toString() },
+        ':negative': { N: (-amountMinor).toString() },
+        ':one': { N: '1' },
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/** The payee's shard: in the window the posting names; its exposure and position fall. */
+export function payeeShardUpdate(tableName: string, route: ShardRoute, currency: CurrencyCode, amountMinor: bigint): TransactWriteItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: shardKey(route.institutionId, currency, route.shard),
+      ConditionExpression: 'windowSequence = :window',
+      UpdateExpression: 'ADD exposureMinor :negative, headroomMinor :amount, #position :negative',
+      ExpressionAttributeNames: { '#position': positionAttribute(route.windowSequence) },
+      ExpressionAttributeValues: { ':window': { N: String(route.windowSequence) }, ':amount': { N: amountMinor.toString() }, ':negative': { N: (-amountMinor).toString() } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/**
+ * Releases a shard's part of a window from its exposure, exactly once: only while the part is
+ * still there with the value read (a second release finds it gone and fails).
+ */
+export function releaseShardUpdate(tableName: string, shard: PositionShard, sequence: number): TransactWriteItem {
+  const position = shard.positions.get(sequence) ?? 0n;
+  return {
+    Update: {
+      TableName: tableName,
+      Key: shardKey(shard.institutionId, shard.currency, shard.shard),
+      ConditionExpression: '#position = :position',
+      UpdateExpression: 'ADD exposureMinor :negative, headroomMinor :position REMOVE #position, #count, #gross',
+      ExpressionAttributeNames: { '#position': positionAttribute(sequence), '#count': countAttribute(sequence), '#gross': grossAttribute(sequence) },
+      ExpressionAttributeValues: { ':position': { N: position.toString() }, ':negative': { N: (-position).toString() } },
+    },
+  };
+}
+
+/** Moves `amountMinor` of cap share (and so of headroom) onto or off a shard; off only if it has the headroom. */
+export function shareMove(tableName: string, shard: Pick<PositionShard, 'institutionId' | 'currency' | 'shard'>, amountMinor: bigint): TransactWriteItem {
+  const amount: AttributeValue = { N: amountMinor.toString() };
+  return {
+    Update: {
+      TableName: tableName,
+      Key: shardKey(shard.institutionId, shard.currency, shard.shard),
+      UpdateExpression: 'ADD capShareMinor :amount, headroomMinor :amount',
+      ConditionExpression: amountMinor < 0n ? 'attribute_exists(pk) AND headroomMinor >= :taken' : 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':amount': amount, ...(amountMinor < 0n ? { ':taken': { N: (-amountMinor).toString() } } : {}) },
+    },
+  };
+}
+
+/**
+ * How to top a shard up to `neededMinor` of headroom from its siblings, taking from the richest
+ * first and at least an even share of what the institution has left (so that a busy shard does
+ * not come back for every transfer). Undefined when all the shards together have too little.
+ */
+export function planBorrowing(shards: readonly PositionShard[], target: number, neededMinor: bigint): { readonly from: ReadonlyMap<number, bigint>; readonly totalMinor: bigint } | undefined {
+  const own = shards.find((shard) => shard.shard === target);
+  if (own === undefined) return undefined;
+  const total = shards.reduce((sum, shard) => sum + (shard.headroomMinor > 0n ? shard.headroomMinor : 0n), 0n);
+  const lacking = neededMinor - own.headroomMinor;
+  const available = total - (own.headroomMinor > 0n ? own.headroomMinor : 0n);
+  if (lacking <= 0n || available < lacking) return undefined;
+  const evenShare = total / BigInt(shards.length);
+  let wanted = lacking > evenShare ? lacking : evenShare;
+  if (wanted > available) wanted = available;
+  const from = new Map<number, bigint>();
+  for (const donor of [...shards].filter((shard) => shard.shard !== target && shard.headroomMinor > 0n).sort((a, b) => (a.headroomMinor > b.headroomMinor ? -1 : 1))) {
+    if (wanted === 0n) break;
+    const taken = donor.headroomMinor < wanted ? donor.headroomMinor : wanted;
+    from.set(donor.shard, taken);
+    wanted -= taken;
+  }
+  const totalMinor = [...from.values()].reduce((sum, taken) => sum + taken, 0n);
+  return { from, totalMinor };
+}
+
+/** `totalMinor` split over `count` shards as evenly as integers allow (the remainder on the first). */
+export function splitEvenly(totalMinor: bigint, count: number): bigint[] {
+  const each = totalMinor / BigInt(count);
+  const parts = Array.from({ length: count }, () => each);
+  parts[0] = (parts[0] ?? 0n) + (totalMinor - each * BigInt(count));
+  return parts;
+}

@@ -1,0 +1,196 @@
+// Position shards, against DynamoDB Local and the in-memory engine: an institution's cap spread
+// over k shards stays exact while postings race each other, a cap change and a close (a shard that
+// runs short borrows headroom from its siblings; the shares always sum to the cap); a close rolls
+// every shard, so a transfer lands in exactly one window; an institution's first transfer racing a
+// close lands in the next window, never in the closed one; an exposure kept on the cap item by an
+// older version moves onto the shards; and a warm interbank posting is one DynamoDB request.
+import { randomUUID } from 'node:crypto';
+import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import { shardFromItem, shardKey, type PositionShard } from '../../lambdas/adapters/dynamodb/position-shards.js';
+import { limitKey } from '../../lambdas/adapters/dynamodb/settlement-store.js';
+import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
+import { sumOfPositions } from '../../lambdas/core/settlement/netting.js';
+import { parseWindowId } from '../../lambdas/core/settlement/window.js';
+import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
+import { interceptRequests } from '../support/fault.js';
+import { BACKENDS, createTestWorld, type TestWorld } from '../support/world.js';
+
+const bank = (name: string) => `${name}-${randomUUID().slice(0, 6)}`;
+
+describe.each(BACKENDS)('position shards on %s', (backend) => {
+  let world: TestWorld;
+  let ledger: DynamoLedgerStore;
+  let handle: LedgerHandle;
+
+  beforeAll(async () => {
+    world = await createTestWorld('shards', backend);
+    ({ ledger, handle } = ledgerOf(world));
+  });
+
+  afterAll(async () => {
+    await expectMoneyConserved(world.clients.dynamodb, world.bindings.tables.ledger);
+    world.destroy();
+  });
+
+  async function post(debtor: string, creditor: string, amount: number, currency: CurrencyCode) {
+    const result = await ledger.postTransfer(transferRequest(debtor, creditor, amount, { currency }));
+    if (result.kind === 'modified') throw new Error('unexpected modified request');
+    return result.transfer;
+  }
+
+  async function shardsOf(institutionId: string, currency: CurrencyCode): Promise<PositionShard[]> {
+    return ledger.settlement.shardsOf(institutionId, currency);
+  }
+
+  /** What must hold of an institution's shards whatever raced: the shares sum to the cap, the exposure to what it paid net. */
+  async function expectExact(institutionId: string, currency: CurrencyCode, capMinor: bigint, exposureMinor: bigint): Promise<PositionShard[]> {
+    const shards = await shardsOf(institutionId, currency);
+    expect(shards.reduce((sum, shard) => sum + shard.capShareMinor, 0n), 'cap shares').toBe(capMinor);
+    expect(shards.reduce((sum, shard) => sum + shard.exposureMinor, 0n), 'exposure').toBe(exposureMinor);
+    return shards;
+  }
+
+  it('posts exactly the affordable transfers when many race against a cap spread over four shards, borrowing headroom between them', async () => {
+    const currency: CurrencyCode = 'EUR';
+    const [payerBank, payeeBank] = [bank('sharded'), bank('payee')];
+    const debtors = await Promise.all(Array.from({ length: 16 }, () => openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 1_000n, currency })));
+    const creditor = await openFundedAccount(handle, { institutionId: payeeBank, currency });
+    const limits = await ledger.settlement.setNetDebitCap(payerBank, currency, 1_000n, TEST_SETTLEMENT_ACTOR, 4);
+    const initial = await shardsOf(payerBank, currency);
+
+    const outcomes = await Promise.all(debtors.map((debtor) => post(debtor.accountId, creditor.accountId, 150, currency)));
+
+    const posted = outcomes.filter((transfer) => transfer.status === 'POSTED');
+    expect(limits).toEqual({ netDebitCapMinor: 1_000n, shardCount: 4 });
+    expect(initial.map((shard) => shard.capShareMinor)).toEqual([250n, 250n, 250n, 250n]);
+    // Without borrowing each 250 share affords one 150 (4 in all); the cap affords 6.
+    expect(posted).toHaveLength(6);
+    expect(outcomes.filter((transfer) => transfer.rejectionReason === 'PAYER_LIMIT_EXCEEDED')).toHaveLength(10);
+    const shards = await expectExact(payerBank, currency, 1_000n, 900n);
+    expect(shards.map((shard) => shard.capShareMinor)).not.toEqual([250n, 250n, 250n, 250n]);
+    expect(shards.every((shard) => shard.headroomMinor >= 0n)).toBe(true);
+    expect((await ledger.settlement.exposure(payerBank, currency)).exposureMinor).toBe(900n);
+  });
+
+  it('keeps the cap exact and every transfer in one window while postings race a cap change and a close', async () => {
+    const currency: CurrencyCode = 'SEK';
+    const [payerBank, payeeBank] = [bank('racer'), bank('hub')];
+    const debtors = await Promise.all(Array.from({ length: 8 }, () => openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 10_000n, currency })));
+    const creditor = await openFundedAccount(handle, { institutionId: payeeBank, currency });
+    await ledger.settlement.setNetDebitCap(payerBank, currency, 2_000n, TEST_SETTLEMENT_ACTOR, 4);
+    await ledger.settlement.setNetDebitCap(payeeBank, currency, 0n, TEST_SETTLEMENT_ACTOR, 3);
+    const firstWindow = await ledger.settlement.currentWindowId(currency);
+
+    const postings = Array.from({ length: 32 }, (_, index) => post(debtors[index % debtors.length]!.accountId, creditor.accountId, 100, currency));
+    const [outcomes, capped, closed] = await Promise.all([
+      Promise.all(postings),
+      ledger.settlement.setNetDebitCap(payerBank, currency, 1_500n, TEST_SETTLEMENT_ACTOR),
+      ledger.settlement.closeWindow(currency),
+    ]);
+
+    const posted = outcomes.filter((transfer) => transfer.status === 'POSTED');
+    const paid = BigInt(posted.length) * 100n;
+    expect(capped.netDebitCapMinor).toBe(1_500n);
+    expect(closed.kind).toBe('closed');
+    expect(outcomes.every((transfer) => transfer.status === 'POSTED' || transfer.rejectionReason === 'PAYER_LIMIT_EXCEEDED')).toBe(true);
+    // Whichever cap a transfer met, no transfer took the exposure past the cap in force then.
+    expect(paid).toBeLessThanOrEqual(2_000n);
+    expect(posted.length).toBeGreaterThanOrEqual(15);
+    await expectExact(payerBank, currency, 1_500n, paid);
+    await expectExact(payeeBank, currency, 0n, -paid);
+    // Every posted transfer is in exactly one of the two windows, and each window nets to zero.
+    const next = await ledger.settlement.currentWindowId(currency);
+    const windows = await Promise.all([firstWindow, next].map(async (windowId) => (await ledger.settlement.getWindow(windowId))!));
+    expect(windows.map((window) => window.state)).toEqual(['CLOSED', 'OPEN']);
+    expect(windows.reduce((sum, window) => sum + window.transferCount, 0)).toBe(posted.length);
+    for (const window of windows) expect(sumOfPositions(await ledger.settlement.positions(window)), window.windowId).toBe(0n);
+    // The close moved every shard on: nothing more can land in the closed window.
+    const sequence = parseWindowId(next)!.sequence;
+    for (const shard of [...(await shardsOf(payerBank, currency)), ...(await shardsOf(payeeBank, currency))]) expect(shard.windowSequence).toBe(sequence);
+    const late = await post(debtors[0]!.accountId, creditor.accountId, 1, currency);
+    expect(late.status === 'POSTED' || late.rejectionReason === 'PAYER_LIMIT_EXCEEDED').toBe(true);
+    expect((await ledger.settlement.getWindow(firstWindow))?.transferCount).toBe(windows[0]!.transferCount);
+  });
+
+  it("puts an institution's first transfer in the next window when a close lands while its shards are being created", async () => {
+    const currency: CurrencyCode = 'HUF';
+    const [payerBank, newcomer] = [bank('payer'), bank('newcomer')];
+    const debtor = await openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 5_000n, currency });
+    const creditor = await openFundedAccount(handle, { institutionId: newcomer, currency });
+    await ledger.settlement.setNetDebitCap(payerBank, currency, 5_000n, TEST_SETTLEMENT_ACTOR);
+    const before = await ledger.settlement.currentWindowId(currency);
+    let closedFirst = false;
+    // Fault injection at the chosen point: the window closes just before the newcomer's shards are created in it.
+    const restore = interceptRequests(world.clients.dynamodb, async (command) => {
+      if (!closedFirst && command instanceof TransactWriteItemsCommand && JSON.stringify(command.input).includes(`POSITION_SHARD#${newcomer}#`)) {
+        closedFirst = true;
+        await ledger.settlement.closeWindow(currency);
+      }
+    });
+    let transfer;
+    try {
+      transfer = await post(debtor.accountId, creditor.accountId, 400, currency);
+    } finally {
+      restore();
+    }
+    const after = await ledger.settlement.currentWindowId(currency);
+    const closed = (await ledger.settlement.getWindow(before))!;
+    const open = (await ledger.settlement.getWindow(after))!;
+
+    expect(closedFirst).toBe(true);
+    expect(transfer.status).toBe('POSTED');
+    expect(closed.transferCount).toBe(0);
+    expect(open).toMatchObject({ transferCount: 1, grossMinor: 400n, participants: [payerBank, newcomer].sort() });
+    expect((await shardsOf(newcomer, currency)).map((shard) => shard.windowSequence)).toEqual([open.sequence]);
+  });
+
+  it('moves an exposure an older version kept on the cap item onto the shards, once', async () => {
+    const currency: CurrencyCode = 'RON';
+    const [older, payee] = [bank('older'), bank('payee')];
+    const debtor = await openFundedAccount(handle, { institutionId: older, balanceMinor: 5_000n, currency });
+    const creditor = await openFundedAccount(handle, { institutionId: payee, currency });
+    // The cap item as the version before shards wrote it: cap and exposure on one item.
+    await world.clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: world.bindings.tables.ledger,
+        Item: { ...limitKey(older, currency), entity: { S: 'NET_DEBIT_CAP' }, institutionId: { S: older }, currency: { S: currency }, netDebitCapMinor: { N: '1000' }, exposureMinor: { N: '700' } },
+      }),
+    );
+
+    const fits = await post(debtor.accountId, creditor.accountId, 300, currency);
+    const over = await post(debtor.accountId, creditor.accountId, 1, currency);
+    const { Item } = await world.clients.dynamodb.send(new GetItemCommand({ TableName: world.bindings.tables.ledger, Key: limitKey(older, currency), ConsistentRead: true }));
+
+    expect([fits.status, over.rejectionReason]).toEqual(['POSTED', 'PAYER_LIMIT_EXCEEDED']);
+    expect(Item?.exposureMinor).toBeUndefined();
+    await expectExact(older, currency, 1_000n, 1_000n);
+  });
+
+  it('grows an institution to more shards without moving its cap or exposure', async () => {
+    const currency: CurrencyCode = 'NZD';
+    const [grower, payee] = [bank('grower'), bank('payee')];
+    const debtor = await openFundedAccount(handle, { institutionId: grower, balanceMinor: 5_000n, currency });
+    const creditor = await openFundedAccount(handle, { institutionId: payee, currency });
+    await ledger.settlement.setNetDebitCap(grower, currency, 1_000n, TEST_SETTLEMENT_ACTOR);
+    await post(debtor.accountId, creditor.accountId, 600, currency);
+
+    const grown = await ledger.settlement.setNetDebitCap(grower, currency, 1_000n, TEST_SETTLEMENT_ACTOR, 5);
+    const outcomes = await Promise.all([150, 150, 150].map((amount) => post(debtor.accountId, creditor.accountId, amount, currency)));
+
+    expect(grown.shardCount).toBe(5);
+    // 600 + 2 x 150 = 900 <= 1,000 < 600 + 3 x 150.
+    expect(outcomes.filter((transfer) => transfer.status === 'POSTED')).toHaveLength(2);
+    const shards = await expectExact(grower, currency, 1_000n, 900n);
+    expect(shards).toHaveLength(5);
+  });
+
+  it('reads a shard item back exactly as written', async () => {
+    const currency: CurrencyCode = 'ISK';
+    const institution = bank('reader');
+    await ledger.settlement.setNetDebitCap(institution, currency, 777n, TEST_SETTLEMENT_ACTOR, 2);
+    const { Item } = await world.clients.dynamodb.send(new GetItemCommand({ TableName: world.bindings.tables.ledger, Key: shardKey(institution, currency, 1), ConsistentRead: true }));
+    expect(shardFromItem(Item!)).toMatchObject({ institutionId: institution, currency, shard: 1, capped: true, capShareMinor: 388n, exposureMinor: 0n, headroomMinor: 388n });
+  });
+});
