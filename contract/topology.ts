@@ -121,9 +121,11 @@ const TABLES = {
     timeToLiveAttribute: 'expiresAtEpochSeconds',
     globalSecondaryIndexes: [
       { indexName: 'alertsByAccount', partitionKey: 'alertAccountId', sortKey: 'raisedAt' },
-      { indexName: 'alertsByStatus', partitionKey: 'alertStatus', sortKey: 'raisedAt' },
-      // Every alert, newest first. One partition key value: alerts are a small fraction of
-      // transfers, far below the ~1,000 writes/s one index partition takes.
+      // Every alert, newest first, in shards per status (alertFeed = `<status>#<shard>`, the
+      // shard a hash of the alert id; alert-store.ts): listings by status and the whole feed merge
+      // the shards, so no partition takes every alert, nor every open one, in an alert storm. It
+      // replaced alertsByStatus (partition alertStatus: every OPEN alert in one partition); the
+      // change deletes that index and adds none, one index change, as CloudFormation allows.
       { indexName: 'alertsByTime', partitionKey: 'alertFeed', sortKey: 'raisedAt' },
     ],
   },

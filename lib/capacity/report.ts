@@ -2,7 +2,10 @@
 // hot items of each workload shape with their ceilings, the other hot items worth knowing about,
 // and the cost per million transfers; the last line sums it up. Plain text, fixed order, so two
 // runs with one seed differ only in the measured CPU time (and so, by cents, in Lambda cost).
+import { ALERT_FEED_SHARDS } from '../../lambdas/adapters/dynamodb/alert-store.js';
 import { UNDECIDED_SHARDS } from '../../lambdas/adapters/dynamodb/intake-store.js';
+import { COUNTER_SHARDS } from '../../lambdas/adapters/dynamodb/risk-store.js';
+import { BUCKETS_PER_WINDOW } from '../../lambdas/core/risk/windows.js';
 import { CONFLICT_SHARE_MAX, ITEM_TRANSACTIONS_PER_SECOND, PARTITION_RCU_PER_SECOND, PARTITION_WCU_PER_SECOND, REFERENCE_TRANSFERS_PER_SECOND } from './assumptions.js';
 import { conflictLimitedTransactionsPerSecond, type KeyCeiling } from './ceiling.js';
 import { writeUnits } from './sizing.js';
@@ -27,10 +30,10 @@ const SHARED_WRITES_MIN = 5;
 
 /**
  * Kinds whose items are shared by many transfers by construction, listed however few writes a run
- * happened to give them: one rejection counter per institution and channel, the alert indexes'
- * partitions with one value (every alert, every open alert), the undecided-intake index's shards.
+ * happened to give them: the shards of one institution and channel's rejection counter, the alert
+ * feed's shards per status, the undecided-intake index's shards.
  */
-const SHARED_BY_DESIGN = ['risk COUNTER#rejections-channel', 'risk/alertsByTime', 'risk/alertsByStatus', 'requests/undecidedByAcceptance'];
+const SHARED_BY_DESIGN = ['risk COUNTER#rejections-channel', 'risk/alertsByTime', 'requests/undecidedByAcceptance'];
 
 /** Shape names as the summary line spells them. */
 const LABELS = { spread: 'spread', institution: 'one institution', merchant: 'one merchant' } as const;
@@ -157,10 +160,10 @@ function keyLine(key: KeyCeiling, figures: ShapeFigures): string {
 }
 
 /**
- * Kinds of item the three shapes' top lists do not show, hottest first: risk counters shared by an
- * institution's channel, the alert indexes' single-valued partitions, the sparse intake index's
- * shards. Only items written often enough to be shared (an item per transfer or per alert is never
- * hot). Each with what drives it, so its ceiling can be read in its own unit.
+ * Kinds of item the three shapes' top lists do not show, hottest first: risk counter shards shared
+ * by an institution's channel, the alert feed's shards, the sparse intake index's shards. Only
+ * items written often enough to be shared (an item per transfer or per alert is never hot). Each
+ * with what drives it, so its ceiling can be read in its own unit.
  */
 function otherHotItems(report: Report): string[] {
   const mixed = [report.spread, report.institution, report.merchant];
@@ -194,16 +197,29 @@ function driverNote(key: KeyCeiling, report: Report): string | undefined {
   if (load === undefined || load.writes === 0) return undefined;
   if (key.key.startsWith('risk COUNTER#rejections-channel#')) {
     const perRejection = load.wcu / load.writes;
+    const shards = COUNTER_SHARDS['rejections-channel'];
     return (
-      `every rejection of one institution's channel (all its POS terminals, say) adds to this counter in its screening transaction: ` +
-      `${fixed(perRejection, 1)} WCU each, so ${rate(PARTITION_WCU_PER_SECOND / perRejection)} rejections per institution and channel at most (conservative ${rate(conflictLimitedTransactionsPerSecond())})`
+      `every rejection of one institution's channel (all its POS terminals, say) adds to one of this counter's ${shards} shards (by transfer id) in its screening transaction: ` +
+      `${fixed(perRejection, 1)} WCU each, so ${rate((shards * PARTITION_WCU_PER_SECOND) / perRejection)} rejections per institution and channel at most (conservative ${rate(shards * conflictLimitedTransactionsPerSecond())}); ` +
+      `each rejection reads all ${shards} shards of its window's ${BUCKETS_PER_WINDOW + 1} buckets (1 RCU each), so reads stop one channel first, at ${rate(PARTITION_RCU_PER_SECOND)} rejections`
     );
   }
-  if (key.key.startsWith('risk/alertsByTime ') || key.key.startsWith('risk/alertsByStatus ')) {
+  if (key.key.startsWith('risk/alertsByTime ')) {
     const alerts = report.spread.keys.filter((candidate) => candidate.key.startsWith('risk ALERT#')).length;
     if (alerts === 0) return undefined;
-    const perAlert = load.wcu / alerts;
-    return `one index partition for every alert (the feed) or every open alert: each alert writes it ${fixed(load.writes / alerts, 1)} times (created, then updated with every attribute projected), ${fixed(perAlert, 1)} WCU, so ${rate(PARTITION_WCU_PER_SECOND / perAlert)} alerts at most`;
+    // Every shard of the feed together: what one alert costs the index.
+    let writes = 0;
+    let wcu = 0;
+    for (const [name, shard] of report.spread.run.transferPhase.keys) {
+      if (!name.startsWith('risk/alertsByTime ')) continue;
+      writes += shard.writes;
+      wcu += shard.wcu;
+    }
+    const perAlert = wcu / alerts;
+    return (
+      `one of ${ALERT_FEED_SHARDS} shards per status of the alert feed (by alert id; listings merge them): each alert writes its shard ${fixed(writes / alerts, 1)} times ` +
+      `(created, then updated with every attribute projected), ${fixed(perAlert, 1)} WCU, so ${rate((ALERT_FEED_SHARDS * PARTITION_WCU_PER_SECOND) / perAlert)} alerts at most (${rate(PARTITION_WCU_PER_SECOND / perAlert)} per shard)`
+    );
   }
   if (key.key.startsWith('requests/undecidedByAcceptance ')) return `one of ${UNDECIDED_SHARDS} shards of the sparse undecided-intake index, written when a request is accepted and again when it is decided`;
   if (key.key.startsWith('risk COUNTER#debits-')) return "one account's debit counters: hot only if one account pays out very often (a merchant's payouts); same wall as its ACCOUNT item";

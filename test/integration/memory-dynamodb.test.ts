@@ -1125,7 +1125,7 @@ describe('queries, scans and batch reads', () => {
           return (answer.Items ?? []).map((item) => item.pk?.S);
         });
       await alerts('alertsByAccount', 'alertAccountId', `acc-${id}`, [['alertSeverity = :severity', ':severity', 'HIGH'], ['alertStatus = :status', ':status', `OPEN-${id}`]]);
-      await alerts('alertsByStatus', 'alertStatus', `OPEN-${id}`, [['alertSeverity = :severity', ':severity', 'HIGH']]);
+      await alerts('alertsByTime', 'alertFeed', `ALERT-${id}`, [['alertStatus = :status', ':status', `OPEN-${id}`], ['alertSeverity = :severity', ':severity', 'HIGH']]);
       await alerts('alertsByTime', 'alertFeed', `ALERT-${id}`, [], { pk: S(`ALERT#${id}-3`), alertFeed: S(`ALERT-${id}`), raisedAt: S('2026-01-01T00:00:03.000Z') });
 
       for (const [i, createdAt] of ['2026-01-03', '2026-01-01', '2026-01-02'].entries()) {

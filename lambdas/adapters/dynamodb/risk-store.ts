@@ -1,7 +1,9 @@
 // DynamoDB state for risk screening, on the risk table: window counters, the per-transfer
 // screening marker and first-payment markers per debtor/creditor pair. A transfer is counted
 // exactly once: the marker (attribute_not_exists) and every counter increment are ONE
-// TransactWriteItems, so a redelivered event finds the marker and changes nothing.
+// TransactWriteItems, so a redelivered event finds the marker and changes nothing. A counter
+// family shared by many accounts is split into shards per bucket, one chosen by the transfer id.
+import assert from 'node:assert/strict';
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -28,9 +30,60 @@ const StoredVerdict = z.strictObject({
   rulesHit: z.array(RiskAlertRaisedData.shape.rulesHit.element),
 });
 
-const counterKey = (family: CounterFamily, subject: string, bucketStartEpochSeconds: number): Item => ({
-  pk: { S: `COUNTER#${family}#${subject}#${bucketStartEpochSeconds}` },
-});
+/**
+ * Items per counter bucket, by family. Every family but one is about one account: its counters
+ * are hot only when the account is, and its ACCOUNT item is the wall first. A channel's rejections
+ * are shared by every customer of an institution's channel (all its POS terminals) and come in
+ * thousands a second under card testing, past the ~500 transactional writes/s one item takes: 8
+ * shards take 4,000/s. More would buy nothing: every rejection reads every shard of the window
+ * (consistently, 1 RCU each), so at 3,000 rejections/s of one channel each shard reaches the
+ * 3,000 RCU/s a partition serves; and a rejected transfer's read stays one BatchGetItem (7 buckets
+ * x 8 shards + 7 of its account, under 100 keys).
+ *
+ * Counters written before a family was sharded (one item per bucket, no shard segment) are not
+ * read: the rejection window is 10 minutes (read as 7 buckets of 100 s) and its counters expire by
+ * TTL soon after, so the old items drop out of every window 11 minutes after the change, while
+ * reading them would cost every rejection 7 more keys for good. Until then a channel's count starts
+ * from the rejections made since the change (the per-account count, unsharded, is unaffected).
+ */
+export const COUNTER_SHARDS: Readonly<Record<CounterFamily, number>> = {
+  'debits-velocity': 1,
+  'debits-amount': 1,
+  'near-threshold': 1,
+  'rejections-account': 1,
+  'rejections-channel': 8,
+};
+
+/**
+ * The shard an id falls in among `shardCount`: a stable hash (FNV-1a), so every redelivery of one
+ * transfer meets the same shard, and ids spread evenly over the shards.
+ */
+export function stableShardOf(id: string, shardCount: number): number {
+  assert.ok(Number.isInteger(shardCount) && shardCount >= 1, `shard count ${shardCount}`);
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < id.length; index++) {
+    hash ^= id.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shardCount;
+}
+
+/**
+ * A counter's item: `COUNTER#<family>#<subject>#<bucket>`, or for a sharded family
+ * `COUNTER#<family>#<subject>#s<shard>#<bucket>` (the bucket stays last: the capacity model folds
+ * a counter's buckets into one hot key by it).
+ */
+function counterKey(family: CounterFamily, subject: string, bucketStartEpochSeconds: number, shard: number): Item {
+  const shards = COUNTER_SHARDS[family];
+  assert.ok(Number.isInteger(shard) && shard >= 0 && shard < shards, `shard ${shard} of ${family}`);
+  return { pk: { S: shards === 1 ? `COUNTER#${family}#${subject}#${bucketStartEpochSeconds}` : `COUNTER#${family}#${subject}#s${shard}#${bucketStartEpochSeconds}` } };
+}
+
+/** Every item a counter bucket is kept in (one per shard). */
+function counterKeysOf(family: CounterFamily, subject: string, bucketStartEpochSeconds: number): Item[] {
+  return Array.from({ length: COUNTER_SHARDS[family] }, (_, shard) => counterKey(family, subject, bucketStartEpochSeconds, shard));
+}
+
 const markerKey = (transferId: string): Item => ({ pk: { S: `SCREENED#${transferId}` } });
 const payeeKey = (debtorAccountId: string, creditorAccountId: string): Item => ({ pk: { S: `PAYEE#${debtorAccountId}#${creditorAccountId}` } });
 
@@ -57,7 +110,7 @@ export class DynamoRiskStore implements RiskStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      ...record.increments.map((increment) => this.#incrementItem(increment)),
+      ...record.increments.map((increment) => this.#incrementItem(increment, record.transferId)),
     ];
     if (record.payeePair !== undefined) {
       items.push({
@@ -80,11 +133,13 @@ export class DynamoRiskStore implements RiskStore {
     }
   }
 
-  #incrementItem(increment: CounterIncrement): TransactWriteItem {
+  /** The transfer adds to one shard of the bucket, the same one on every delivery. */
+  #incrementItem(increment: CounterIncrement, transferId: string): TransactWriteItem {
+    const shard = stableShardOf(transferId, COUNTER_SHARDS[increment.family]);
     return {
       Update: {
         TableName: this.#tableName,
-        Key: counterKey(increment.family, increment.subject, increment.bucketStartEpochSeconds),
+        Key: counterKey(increment.family, increment.subject, increment.bucketStartEpochSeconds, shard),
         UpdateExpression: 'ADD eventCount :one, amountMinor :amount SET expiresAtEpochSeconds = :expires, entity = :entity',
         ExpressionAttributeValues: {
           ':one': { N: '1' },
@@ -134,12 +189,13 @@ export class DynamoRiskStore implements RiskStore {
   }
 
   /**
-   * Everything screening reads about a transfer's history, in one consistent BatchGetItem: each
-   * window's sum (in the order asked) and, for a posted transfer, whether it is the first from
-   * its debtor to its creditor. One round trip instead of one per window.
+   * Everything screening reads about a transfer's history, in one consistent BatchGetItem (while
+   * the keys fit in one): each window's sum over its buckets and their shards (in the order asked)
+   * and, for a posted transfer, whether it is the first from its debtor to its creditor. One round
+   * trip instead of one per window.
    */
   async readScreeningState(windows: readonly WindowRead[], payee?: PayeeRead): Promise<ScreeningState> {
-    const keys = windows.flatMap((window) => window.bucketStarts.map((bucket) => counterKey(window.family, window.subject, bucket)));
+    const keys = windows.flatMap((window) => window.bucketStarts.flatMap((bucket) => counterKeysOf(window.family, window.subject, bucket)));
     const payeeItemKey = payee === undefined ? undefined : payeeKey(payee.debtorAccountId, payee.creditorAccountId);
     // BatchGetItem refuses a request that names one key twice.
     const distinct = [...new Map([...keys, ...(payeeItemKey === undefined ? [] : [payeeItemKey])].map((key) => [key.pk?.S, key])).values()];
@@ -149,10 +205,12 @@ export class DynamoRiskStore implements RiskStore {
       let count = 0;
       let amountMinor = 0;
       for (const bucket of window.bucketStarts) {
-        const item = byKey.get(counterKey(window.family, window.subject, bucket).pk?.S);
-        if (item === undefined) continue;
-        count += integer(item, 'eventCount');
-        amountMinor += integer(item, 'amountMinor');
+        for (const key of counterKeysOf(window.family, window.subject, bucket)) {
+          const item = byKey.get(key.pk?.S);
+          if (item === undefined) continue;
+          count += integer(item, 'eventCount');
+          amountMinor += integer(item, 'amountMinor');
+        }
       }
       return { count, amountMinor };
     });

@@ -7,10 +7,10 @@ import type { EventPublisher } from '../events/ports.js';
 import { riskAlertRaised, type DecidedTransferEvent } from '../events/risk-events.js';
 import type { EventOf } from '../events/envelope.js';
 import type { CurrencyCode } from '../money/currency.js';
-import type { RiskStore, ScreeningState, ScreeningVerdict } from './ports.js';
+import type { CounterTotals, RiskStore, ScreeningVerdict } from './ports.js';
 import { screen, type ScreeningFacts } from './rules.js';
 import { thresholdsFor, type RiskThresholds } from './thresholds.js';
-import { channelSubject, counterIncrements, windowBucketStarts, type CounterFamily, type DecidedTransfer } from './windows.js';
+import { channelSubject, counterIncrements, WINDOWS_READ_BY_OUTCOME, windowBucketStarts, type CounterFamily, type DecidedTransfer } from './windows.js';
 
 export interface ScreenTransferPorts {
   readonly risk: RiskStore;
@@ -87,27 +87,33 @@ function decidedTransferOf(event: DecidedTransferEvent, decidedAtIso: string): D
   };
 }
 
-/** The five windows the rules read, in ScreeningFacts order, and (posted only) the payee marker. */
-function readState(event: DecidedTransferEvent, decided: DecidedTransfer, thresholds: RiskThresholds, risk: RiskStore): Promise<ScreeningState> {
-  const debtor = event.data.debtorAccountId;
-  const window = (family: CounterFamily, subject: string) => ({ family, subject, bucketStarts: windowBucketStarts(family, decided.decidedAtEpochSeconds, thresholds) });
-  return risk.readScreeningState(
-    [
-      window('debits-velocity', debtor),
-      window('debits-amount', debtor),
-      window('near-threshold', debtor),
-      window('rejections-account', debtor),
-      window('rejections-channel', channelSubject(decided)),
-    ],
-    event.type === 'TransactionPosted' ? { debtorAccountId: debtor, creditorAccountId: event.data.creditorAccountId, transferId: event.data.transactionId } : undefined,
-  );
+/** What screening read: each counter family's window total (0 where not read) and the payee marker. */
+interface ReadState {
+  readonly totals: Readonly<Record<CounterFamily, CounterTotals>>;
+  readonly firstToCreditor: boolean;
 }
 
-function factsOf(event: DecidedTransferEvent, decided: DecidedTransfer, state: ScreeningState): ScreeningFacts {
-  const [velocity, amount, nearThreshold, rejectionsByAccount, rejectionsByChannel] = state.windows;
-  if (velocity === undefined || amount === undefined || nearThreshold === undefined || rejectionsByAccount === undefined || rejectionsByChannel === undefined) {
-    throw new Error('screening state is missing a window');
-  }
+/** The windows the rules read for this outcome (WINDOWS_READ_BY_OUTCOME) and (posted only) the payee marker. */
+async function readState(event: DecidedTransferEvent, decided: DecidedTransfer, thresholds: RiskThresholds, risk: RiskStore): Promise<ReadState> {
+  const debtor = event.data.debtorAccountId;
+  const families = WINDOWS_READ_BY_OUTCOME[decided.outcome];
+  const state = await risk.readScreeningState(
+    families.map((family) => ({
+      family,
+      subject: family === 'rejections-channel' ? channelSubject(decided) : debtor,
+      bucketStarts: windowBucketStarts(family, decided.decidedAtEpochSeconds, thresholds),
+    })),
+    event.type === 'TransactionPosted' ? { debtorAccountId: debtor, creditorAccountId: event.data.creditorAccountId, transferId: event.data.transactionId } : undefined,
+  );
+  if (state.windows.length !== families.length) throw new Error('screening state is missing a window');
+  const none: CounterTotals = { count: 0, amountMinor: 0 };
+  const totals: Record<CounterFamily, CounterTotals> = { 'debits-velocity': none, 'debits-amount': none, 'near-threshold': none, 'rejections-account': none, 'rejections-channel': none };
+  for (const [index, family] of families.entries()) totals[family] = state.windows[index] ?? none;
+  return { totals, firstToCreditor: state.firstToCreditor };
+}
+
+function factsOf(event: DecidedTransferEvent, decided: DecidedTransfer, state: ReadState): ScreeningFacts {
+  const { totals } = state;
   return {
     transferId: event.data.transactionId,
     debtorAccountId: event.data.debtorAccountId,
@@ -117,11 +123,11 @@ function factsOf(event: DecidedTransferEvent, decided: DecidedTransfer, state: S
     outcome: decided.outcome,
     ...(event.type === 'TransactionRejected' ? { rejectionReason: event.data.rejectionReason } : {}),
     windows: {
-      debitsInVelocityWindow: velocity.count,
-      debitedMinorInAmountWindow: amount.amountMinor,
-      nearThresholdInStructuringWindow: nearThreshold.count,
-      rejectionsByAccount: rejectionsByAccount.count,
-      rejectionsByChannel: rejectionsByChannel.count,
+      debitsInVelocityWindow: totals['debits-velocity'].count,
+      debitedMinorInAmountWindow: totals['debits-amount'].amountMinor,
+      nearThresholdInStructuringWindow: totals['near-threshold'].count,
+      rejectionsByAccount: totals['rejections-account'].count,
+      rejectionsByChannel: totals['rejections-channel'].count,
     },
     firstToCreditor: state.firstToCreditor,
   };

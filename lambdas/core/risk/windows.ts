@@ -88,6 +88,17 @@ export function counterIncrements(transfer: DecidedTransfer, thresholds: RiskThr
   return increments;
 }
 
+/**
+ * The windows screening reads for a transfer of each outcome: the ones some rule looks at for that
+ * outcome (every rule on a window is gated on the outcome, see rules.ts). A posted transfer never
+ * reads the rejection counters, so sharding the channel's (many reads per rejection) costs the
+ * common case nothing; a window not read counts 0 in the facts.
+ */
+export const WINDOWS_READ_BY_OUTCOME: Readonly<Record<DecidedTransfer['outcome'], readonly CounterFamily[]>> = {
+  POSTED: ['debits-velocity', 'debits-amount', 'near-threshold'],
+  REJECTED: ['rejections-account', 'rejections-channel'],
+};
+
 /** Bucket starts (epoch seconds) whose counters make up the window ending at `nowEpochSeconds`. */
 export function windowBucketStarts(family: CounterFamily, nowEpochSeconds: number, thresholds: RiskThresholds): number[] {
   const bucketSeconds = bucketSecondsOf(family, thresholds);
