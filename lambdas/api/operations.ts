@@ -175,10 +175,12 @@ export async function openAccount({ event, caller, deps, now }: OperationInput):
     overdraftLimitMinor: BigInt(body.overdraftLimit ?? 0),
     openedAt: now.toISOString(),
     openedBy,
+    ...(body.creditShards !== undefined ? { creditShards: body.creditShards } : {}),
   };
   // The institution's funding account for this currency comes into being with its first account.
+  const { creditShards: _hot, ...plain } = account;
   await deps.ledger.openAccount({
-    ...account,
+    ...plain,
     accountId: fundingAccountId(account.institutionId, account.currency),
     kind: 'FUNDING',
     overdraftLimitMinor: 0n,

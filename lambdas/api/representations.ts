@@ -63,6 +63,7 @@ export function accountView(account: Account, audience: 'client' | 'admin' = 'cl
       ? {
           ...(account.openedBy !== undefined ? { openedBy: account.openedBy } : {}),
           ...(account.statusChangedAt !== undefined ? { statusChangedAt: account.statusChangedAt, statusChangedBy: account.statusChangedBy } : {}),
+          ...(account.creditShards !== undefined ? { creditShards: account.creditShards } : {}),
         }
       : {};
   return {

@@ -1,7 +1,7 @@
 // Request body and header schemas of the public API (the OpenAPI document in docs/ mirrors them),
 // and the translation of zod issues into RFC 9457 field errors with JSON Pointers.
 import { z } from 'zod';
-import { ACCOUNT_ID_PATTERN, INSTITUTION_ID_PATTERN, isFundingAccountId } from '../core/ledger/account.js';
+import { ACCOUNT_ID_PATTERN, CREDIT_SHARDS_MAX, CREDIT_SHARDS_MIN, INSTITUTION_ID_PATTERN, isFundingAccountId } from '../core/ledger/account.js';
 import { AMOUNT_MINOR_MAX, OVERDRAFT_LIMIT_MINOR_MAX } from '../core/money/amount.js';
 import { isCurrencyCode, type CurrencyCode } from '../core/money/currency.js';
 import { REFERENCE_LENGTH_MAX } from '../core/events/envelope.js';
@@ -66,6 +66,8 @@ export const OpenAccountBody = z.strictObject({
   institutionId: z.string().regex(INSTITUTION_ID_PATTERN, 'must be 2-32 characters of A-Z, a-z, 0-9, _ and -'),
   currency,
   overdraftLimit: minorUnits(OVERDRAFT_LIMIT_MINOR_MAX, 0).optional(),
+  /** A hot collection account: its credits spread over this many shards (one per 200 credits a second expected). */
+  creditShards: z.number().int().min(CREDIT_SHARDS_MIN).max(CREDIT_SHARDS_MAX).optional(),
 });
 
 export const DepositBody = z.strictObject({ amount, currency, reference: reference.optional() });

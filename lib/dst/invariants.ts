@@ -2,7 +2,7 @@
 // conserved per currency, every balance equal to what its posted transfers say (a transfer applied
 // twice shows here), no accepted request without an outcome, every closed window settled with
 // positions that sum to zero, and every frozen account frozen by exactly one recorded decision.
-import { accountFromItem, transferFromItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
+import { accountFromItem, creditShardFromItem, transferFromItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
 import { windowFromItem } from '../../lambdas/adapters/dynamodb/settlement-store.js';
 import { shardFromItem, type PositionShard } from '../../lambdas/adapters/dynamodb/position-shards.js';
 import { windowIdFor } from '../../lambdas/core/settlement/window.js';
@@ -21,14 +21,23 @@ export interface LedgerState {
 export function ledgerState(dynamodb: MemoryDynamoDB, bindings: Bindings): LedgerState {
   const accounts = new Map<string, Account>();
   const transfers = new Map<string, TransferRecord>();
+  const credited = new Map<string, bigint>();
   for (const item of dynamodb.snapshot(bindings.tables.ledger)) {
     if (item.entity?.S === 'ACCOUNT') {
       const account = accountFromItem(item);
       accounts.set(account.accountId, account);
+    } else if (item.entity?.S === 'ACCOUNT_CREDIT') {
+      // A hot account's balance is its own plus what its credit shards hold.
+      const shard = creditShardFromItem(item);
+      credited.set(shard.accountId, (credited.get(shard.accountId) ?? 0n) + shard.balanceMinor);
     } else if (item.entity?.S === 'TRANSFER') {
       const transfer = transferFromItem(item);
       transfers.set(transfer.transferId, transfer);
     }
+  }
+  for (const [accountId, balanceMinor] of credited) {
+    const account = accounts.get(accountId);
+    if (account !== undefined) accounts.set(accountId, { ...account, balanceMinor: account.balanceMinor + balanceMinor });
   }
   return { accounts, transfers };
 }

@@ -478,7 +478,9 @@ async function openBooks(runtime: SimulatedRuntime, scheduler: Scheduler): Promi
       const accounts: string[] = [];
       for (let index = 0; index < ACCOUNTS_PER_BOOK; index++) {
         const accountId = `acc-${institutionId}-${currency.toLowerCase()}-${index}`;
-        await runtime.ledger.openAccount({ ...base, accountId, kind: 'CUSTOMER' });
+        // The first of each book is a hot account whose credits land on three shards; it runs
+        // tight, so its debits often need what the shards hold swept in first.
+        await runtime.ledger.openAccount({ ...base, accountId, kind: 'CUSTOMER', ...(index === 0 ? { creditShards: 3 } : {}) });
         // A few accounts run tight, so overdrafts and rejections happen in ordinary traffic.
         const opening = index < 2 ? 20_000 : 5_000_000;
         const result = await runtime.ledger.postTransfer({

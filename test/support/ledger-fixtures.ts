@@ -8,7 +8,7 @@ import type { LedgerStore } from '../../lambdas/core/ledger/ports.js';
 import type { TransferIntake } from '../../lambdas/core/intake/ports.js';
 import { transferContentHash, transferIdFor, type TransferRequest } from '../../lambdas/core/ledger/transfer.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
-import { accountFromItem, accountToItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
+import { accountFromItem, accountToItem, creditShardFromItem } from '../../lambdas/adapters/dynamodb/ledger-items.js';
 import { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import type { TestWorld } from './world.js';
 
@@ -118,15 +118,16 @@ export async function balancesByCurrency(client: DynamoDBClient, tableName: stri
     const result = await client.send(
       new ScanCommand({
         TableName: tableName,
-        FilterExpression: 'entity = :account',
-        ExpressionAttributeValues: { ':account': { S: 'ACCOUNT' } },
+        FilterExpression: 'entity IN (:account, :credit)',
+        ExpressionAttributeValues: { ':account': { S: 'ACCOUNT' }, ':credit': { S: 'ACCOUNT_CREDIT' } },
         ConsistentRead: true,
         ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
       }),
     );
     for (const item of result.Items ?? []) {
-      const account = accountFromItem(item);
-      sums.set(account.currency, (sums.get(account.currency) ?? 0n) + account.balanceMinor);
+      // A hot account's credit shards hold part of its balance.
+      const { currency, balanceMinor } = item.entity?.S === 'ACCOUNT_CREDIT' ? creditShardFromItem(item) : accountFromItem(item);
+      sums.set(currency, (sums.get(currency) ?? 0n) + balanceMinor);
     }
     startKey = result.LastEvaluatedKey;
     if (startKey === undefined) return sums;

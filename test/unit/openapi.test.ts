@@ -721,6 +721,7 @@ describe('docs/openapi.yaml', () => {
       openedBy: actor('operations'),
       statusChangedAt: '2025-03-01T13:05:44.020Z',
       statusChangedBy: actor('risk'),
+      creditShards: 8,
     };
     const account = schema('Account');
     const adminAccount = schema('AdminAccount');

@@ -20,6 +20,28 @@ export class CorruptItemError extends Error {
 
 export const accountKey = (accountId: string): Item => ({ pk: { S: `ACCOUNT#${accountId}` } });
 export const transferKey = (transferId: string): Item => ({ pk: { S: `TRANSFER#${transferId}` } });
+/** One of a hot account's credit shards: what it has been paid since its last sweep. */
+export const creditShardKey = (accountId: string, shard: number): Item => ({ pk: { S: `ACCOUNT_CREDIT#${accountId}#${shard}` } });
+
+/** A credit shard as its account opens it: empty, and with what a credit's condition checks. */
+export function creditShardToItem(account: Account, shard: number): Item {
+  return {
+    ...creditShardKey(account.accountId, shard),
+    entity: { S: 'ACCOUNT_CREDIT' },
+    accountId: { S: account.accountId },
+    institutionId: { S: account.institutionId },
+    currency: { S: account.currency },
+    shard: { N: String(shard) },
+    // Credits are refused only to a CLOSED account; a close must set this on every shard too.
+    status: { S: 'ACTIVE' },
+    balanceMinor: { N: '0' },
+  };
+}
+
+/** A credit shard's account and balance. */
+export function creditShardFromItem(item: Item): { readonly accountId: string; readonly currency: CurrencyCode; readonly shard: number; readonly balanceMinor: bigint } {
+  return { accountId: str(item, 'accountId'), currency: currency(item), shard: Number(int(item, 'shard')), balanceMinor: int(item, 'balanceMinor') };
+}
 
 export function accountToItem(account: Account): Item {
   return {
@@ -36,6 +58,7 @@ export function accountToItem(account: Account): Item {
     openedAt: { S: account.openedAt },
     ...(account.frozenByAlertId !== undefined ? { frozenByAlertId: { S: account.frozenByAlertId } } : {}),
     ...(account.openedBy !== undefined ? { openedBy: actorToAttribute(account.openedBy) } : {}),
+    ...(account.creditShards !== undefined ? { creditShards: { N: String(account.creditShards) } } : {}),
   };
 }
 
@@ -62,6 +85,7 @@ export function accountFromItem(item: Item): Account {
     ...(item.frozenByAlertId?.S !== undefined ? { frozenByAlertId: item.frozenByAlertId.S } : {}),
     ...(item.openedBy !== undefined ? { openedBy: actorFromAttribute(item.openedBy, 'openedBy') } : {}),
     ...(item.statusChangedAt?.S !== undefined ? { statusChangedAt: item.statusChangedAt.S, statusChangedBy: actorFromAttribute(item.statusChangedBy, 'statusChangedBy') } : {}),
+    ...(item.creditShards?.N !== undefined ? { creditShards: Number(int(item, 'creditShards')) } : {}),
   };
 }
 

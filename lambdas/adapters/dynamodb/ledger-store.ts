@@ -19,7 +19,7 @@ import {
   type CancellationReason,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { Account } from '../../core/ledger/account.js';
+import { CREDIT_SHARDS_MAX, CREDIT_SHARDS_MIN, type Account } from '../../core/ledger/account.js';
 import type { CurrencyCode } from '../../core/money/currency.js';
 import { parseWindowId } from '../../core/settlement/window.js';
 import type { LedgerStore, PostingResult, StatusChange } from '../../core/ledger/ports.js';
@@ -33,7 +33,18 @@ import {
 import { batchGetAll } from './batch-get.js';
 import { DynamoSettlementStore, type InstitutionLimits, type InterbankRoute } from './settlement-store.js';
 import { shardFromItem, shardOf } from './position-shards.js';
-import { accountFromItem, accountKey, accountToItem, actorToAttribute, transferFromItem, transferKey, transferToItem } from './ledger-items.js';
+import {
+  accountFromItem,
+  accountKey,
+  accountToItem,
+  actorToAttribute,
+  creditShardFromItem,
+  creditShardKey,
+  creditShardToItem,
+  transferFromItem,
+  transferKey,
+  transferToItem,
+} from './ledger-items.js';
 import type { Actor } from '../../core/trust/api-client.js';
 
 /** Write conflicts (TransactionConflict) are retried in place a bounded number of times. */
@@ -66,6 +77,8 @@ interface PostingRoute {
   readonly interbank?: InterbankRoute;
   /** Interbank, but the payer has no Net Debit Cap in the currency (as last read): it may not send. */
   readonly uncapped?: true;
+  /** The creditor is a hot account: the credit lands on this one of its credit shards. */
+  readonly creditShard?: number;
 }
 
 /** Account -> institution entries kept per store (an account's institution never changes). */
@@ -86,6 +99,8 @@ export class DynamoLedgerStore implements LedgerStore {
   readonly #settlement: DynamoSettlementStore;
   /** Cached lookups of the posting path; the transaction's conditions catch any that went stale. */
   readonly #institutionOf = new Map<string, string>();
+  /** Credit shards per account (0: none), learnt with its institution (neither changes once set). */
+  readonly #creditShardsOf = new Map<string, number>();
   readonly #openWindowOf = new Map<string, number>();
   readonly #limitsOf = new Map<string, InstitutionLimits>();
 
@@ -112,27 +127,35 @@ export class DynamoLedgerStore implements LedgerStore {
   async #routeOf(request: TransferRequest): Promise<PostingRoute> {
     const missing = [request.debtorAccountId, request.creditorAccountId].filter((id) => !this.#institutionOf.has(id));
     if (missing.length > 0) {
-      if (this.#institutionOf.size > INSTITUTION_CACHE_MAX) this.#institutionOf.clear();
-      const items = await batchGetAll(this.#client, this.#tableName, missing.map(accountKey), { projection: 'accountId, institutionId', sleep: this.#sleep });
+      if (this.#institutionOf.size > INSTITUTION_CACHE_MAX) {
+        this.#institutionOf.clear();
+        this.#creditShardsOf.clear();
+      }
+      const items = await batchGetAll(this.#client, this.#tableName, missing.map(accountKey), { projection: 'accountId, institutionId, creditShards', sleep: this.#sleep });
       for (const item of items) {
         const accountId = item.accountId?.S;
         const institutionId = item.institutionId?.S;
-        if (accountId !== undefined && institutionId !== undefined) this.#institutionOf.set(accountId, institutionId);
+        if (accountId === undefined || institutionId === undefined) continue;
+        this.#institutionOf.set(accountId, institutionId);
+        this.#creditShardsOf.set(accountId, Number(item.creditShards?.N ?? '0'));
       }
     }
     const payer = this.#institutionOf.get(request.debtorAccountId) ?? '';
     const payee = this.#institutionOf.get(request.creditorAccountId) ?? '';
-    if (payer === '' || payee === '' || payer === payee) return { payerInstitutionId: payer, payeeInstitutionId: payee };
+    const creditShards = this.#creditShardsOf.get(request.creditorAccountId) ?? 0;
+    const hot = creditShards > 1 ? { creditShard: shardOf(`${request.transferId}#credit`, creditShards) } : {};
+    if (payer === '' || payee === '' || payer === payee) return { payerInstitutionId: payer, payeeInstitutionId: payee, ...hot };
     let windowSequence = this.#openWindowOf.get(request.currency);
     if (windowSequence === undefined) {
       windowSequence = parseWindowId(await this.#settlement.currentWindowId(request.currency))?.sequence ?? 0;
       this.#openWindowOf.set(request.currency, windowSequence);
     }
     const [payerLimits, payeeLimits] = await Promise.all([this.#limits(payer, request.currency), this.#limits(payee, request.currency)]);
-    if (payerLimits.netDebitCapMinor === undefined) return { payerInstitutionId: payer, payeeInstitutionId: payee, uncapped: true };
+    if (payerLimits.netDebitCapMinor === undefined) return { payerInstitutionId: payer, payeeInstitutionId: payee, uncapped: true, ...hot };
     return {
       payerInstitutionId: payer,
       payeeInstitutionId: payee,
+      ...hot,
       interbank: {
         payerInstitutionId: payer,
         payeeInstitutionId: payee,
@@ -172,7 +195,7 @@ export class DynamoLedgerStore implements LedgerStore {
 
   /** 'repaired': the route was stale and is mended, try again at once; 'conflict': lost to another write, try again later. */
   async #attemptPosting(request: TransferRequest, contentHash: string): Promise<PostingResult | 'conflict' | 'repaired'> {
-    const { payerInstitutionId, payeeInstitutionId, interbank: route, uncapped } = await this.#routeOf(request);
+    const { payerInstitutionId, payeeInstitutionId, interbank: route, uncapped, creditShard } = await this.#routeOf(request);
     // A channel transfer debiting another institution's account is refused without touching it.
     if (request.channel !== 'ADMIN' && payerInstitutionId !== '' && payerInstitutionId !== request.initiatingInstitutionId) {
       return this.#storeRejection(request, contentHash, 'DEBTOR_NOT_PERMITTED');
@@ -216,24 +239,38 @@ export class DynamoLedgerStore implements LedgerStore {
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
-            {
-              Update: {
-                TableName: this.#tableName,
-                Key: accountKey(request.creditorAccountId),
-                // Mirrors creditRefusal(): a FROZEN account still receives.
-                ConditionExpression: 'attribute_exists(pk) AND #status IN (:active, :frozen) AND currency = :currency AND institutionId = :institution',
-                UpdateExpression: 'SET balanceMinor = balanceMinor + :amount, headroomMinor = headroomMinor + :amount',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: {
-                  ':active': { S: 'ACTIVE' },
-                  ':frozen': { S: 'FROZEN' },
-                  ':currency': { S: request.currency },
-                  ':amount': amount,
-                  ':institution': { S: payeeInstitutionId },
+            creditShard === undefined
+              ? {
+                  Update: {
+                    TableName: this.#tableName,
+                    Key: accountKey(request.creditorAccountId),
+                    // Mirrors creditRefusal(): a FROZEN account still receives.
+                    ConditionExpression: 'attribute_exists(pk) AND #status IN (:active, :frozen) AND currency = :currency AND institutionId = :institution',
+                    UpdateExpression: 'SET balanceMinor = balanceMinor + :amount, headroomMinor = headroomMinor + :amount',
+                    ExpressionAttributeNames: { '#status': 'status' },
+                    ExpressionAttributeValues: {
+                      ':active': { S: 'ACTIVE' },
+                      ':frozen': { S: 'FROZEN' },
+                      ':currency': { S: request.currency },
+                      ':amount': amount,
+                      ':institution': { S: payeeInstitutionId },
+                    },
+                    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                  },
+                }
+              : {
+                  Update: {
+                    TableName: this.#tableName,
+                    // A hot account is credited on one of its shards, which carry what the
+                    // credit rules check (a FROZEN account still receives; only CLOSED refuses).
+                    Key: creditShardKey(request.creditorAccountId, creditShard),
+                    ConditionExpression: 'attribute_exists(pk) AND #status = :active AND currency = :currency AND institutionId = :institution',
+                    UpdateExpression: 'ADD balanceMinor :amount',
+                    ExpressionAttributeNames: { '#status': 'status' },
+                    ExpressionAttributeValues: { ':active': { S: 'ACTIVE' }, ':currency': { S: request.currency }, ':amount': amount, ':institution': { S: payeeInstitutionId } },
+                    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                  },
                 },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
             ...(route === undefined ? [] : this.#settlement.interbankItems(route, request.currency, BigInt(request.amountMinor))),
           ],
         }),
@@ -241,7 +278,7 @@ export class DynamoLedgerStore implements LedgerStore {
       return { kind: 'decided', transfer: posted };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      return this.#explainCancellation(request, contentHash, error.CancellationReasons ?? [], route);
+      return this.#explainCancellation(request, contentHash, error.CancellationReasons ?? [], route, creditShard !== undefined);
     }
   }
 
@@ -250,6 +287,7 @@ export class DynamoLedgerStore implements LedgerStore {
     contentHash: string,
     reasons: readonly CancellationReason[],
     route: InterbankRoute | undefined,
+    creditedShard: boolean,
   ): Promise<PostingResult | 'conflict' | 'repaired'> {
     const [transferReason, debitReason, creditReason, payerReason, payeeReason] = reasons;
     if (transferReason?.Code === 'ConditionalCheckFailed') {
@@ -263,12 +301,23 @@ export class DynamoLedgerStore implements LedgerStore {
     if (!accountsFailed) return route === undefined ? 'conflict' : this.#explainSettlementCancellation(request, contentHash, route, payerReason, payeeReason);
     const [debtor, creditor] = await Promise.all([
       this.#accountFromReason(debitReason, request.debtorAccountId),
-      this.#accountFromReason(creditReason, request.creditorAccountId),
+      // A credit shard's image is not the account: read the account itself.
+      creditedShard ? this.getAccount(request.creditorAccountId) : this.#accountFromReason(creditReason, request.creditorAccountId),
     ]);
     const decision = decidePosting(debtor, creditor, request);
     // The condition failed on a state the rules would accept: it changed in between (or an
     // account appeared after its institution was looked up). Try again with fresh lookups.
-    if (decision.kind === 'post') return 'conflict';
+    if (decision.kind === 'post') {
+      if (creditedShard) this.#institutionOf.delete(request.creditorAccountId);
+      return 'conflict';
+    }
+    // A hot account's own balance may be short while its credit shards hold what it was paid:
+    // sweep them in and try again (what a sweep moves is then spendable).
+    if (decision.reason === 'INSUFFICIENT_FUNDS' && debtor?.creditShards !== undefined) {
+      const swept = await this.sweepCredits(request.debtorAccountId, debtor.creditShards);
+      if (swept === 'conflict') return 'conflict';
+      if (swept > 0n) return 'repaired';
+    }
     return this.#storeRejection(request, contentHash, decision.reason);
   }
 
@@ -389,11 +438,63 @@ export class DynamoLedgerStore implements LedgerStore {
     return new Set(items.map((item) => item.transferId?.S).filter((id): id is string => id !== undefined));
   }
 
+  /** The account; a hot account's balance includes what its credit shards hold. */
   async getAccount(accountId: string): Promise<Account | undefined> {
     const result = await this.#client.send(
       new GetItemCommand({ TableName: this.#tableName, Key: accountKey(accountId), ConsistentRead: true }),
     );
-    return result.Item === undefined ? undefined : accountFromItem(result.Item);
+    if (result.Item === undefined) return undefined;
+    const account = accountFromItem(result.Item);
+    if (account.creditShards === undefined) return account;
+    const credited = (await this.#creditShards(accountId, account.creditShards)).reduce((sum, shard) => sum + shard.balanceMinor, 0n);
+    return { ...account, balanceMinor: account.balanceMinor + credited };
+  }
+
+  async #creditShards(accountId: string, shardCount: number): Promise<ReturnType<typeof creditShardFromItem>[]> {
+    const keys = Array.from({ length: shardCount }, (_, shard) => creditShardKey(accountId, shard));
+    return (await batchGetAll(this.#client, this.#tableName, keys, { sleep: this.#sleep })).map(creditShardFromItem);
+  }
+
+  /**
+   * Moves what a hot account's credit shards hold into the account itself, in one transaction
+   * (each shard only down by what was read: credits landing meanwhile stay for the next sweep).
+   * Returns the amount moved, or 'conflict' when another write won and nothing moved.
+   */
+  async sweepCredits(accountId: string, shardCount: number): Promise<bigint | 'conflict'> {
+    const holding = (await this.#creditShards(accountId, shardCount)).filter((shard) => shard.balanceMinor !== 0n);
+    const total = holding.reduce((sum, shard) => sum + shard.balanceMinor, 0n);
+    if (holding.length === 0) return 0n;
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#tableName,
+                Key: accountKey(accountId),
+                ConditionExpression: 'attribute_exists(pk)',
+                UpdateExpression: 'SET balanceMinor = balanceMinor + :total, headroomMinor = headroomMinor + :total',
+                ExpressionAttributeValues: { ':total': { N: total.toString() } },
+              },
+            },
+            ...holding.map((shard) => ({
+              Update: {
+                TableName: this.#tableName,
+                Key: creditShardKey(accountId, shard.shard),
+                // Credits only add to a shard, so it holds at least what was read unless another sweep took it.
+                ConditionExpression: 'balanceMinor >= :read',
+                UpdateExpression: 'ADD balanceMinor :taken',
+                ExpressionAttributeValues: { ':read': { N: shard.balanceMinor.toString() }, ':taken': { N: (-shard.balanceMinor).toString() } },
+              },
+            })),
+          ],
+        }),
+      );
+      return total;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return 'conflict';
+      throw error;
+    }
   }
 
   async unfreezeAccount(accountId: string, by: Actor, at: string): Promise<StatusChange> {
@@ -418,17 +519,26 @@ export class DynamoLedgerStore implements LedgerStore {
   }
 
   async openAccount(account: Account): Promise<boolean> {
+    if (account.creditShards !== undefined && (account.creditShards < CREDIT_SHARDS_MIN || account.creditShards > CREDIT_SHARDS_MAX)) {
+      throw new RangeError(`account ${account.accountId}: ${account.creditShards} credit shards, not ${CREDIT_SHARDS_MIN}..${CREDIT_SHARDS_MAX}`);
+    }
     try {
+      if (account.creditShards === undefined) {
+        await this.#client.send(new PutItemCommand({ TableName: this.#tableName, Item: accountToItem(account), ConditionExpression: 'attribute_not_exists(pk)' }));
+        return true;
+      }
+      // A hot account and its credit shards come into being together.
       await this.#client.send(
-        new PutItemCommand({
-          TableName: this.#tableName,
-          Item: accountToItem(account),
-          ConditionExpression: 'attribute_not_exists(pk)',
+        new TransactWriteItemsCommand({
+          TransactItems: [accountToItem(account), ...Array.from({ length: account.creditShards }, (_, shard) => creditShardToItem(account, shard))].map((item) => ({
+            Put: { TableName: this.#tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+          })),
         }),
       );
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
       throw error;
     }
   }

@@ -29,7 +29,18 @@ export interface Account {
   /** The last status change an admin made (an unfreeze), and who made it. */
   readonly statusChangedAt?: string;
   readonly statusChangedBy?: Actor;
+  /**
+   * A hot collection account (a very busy merchant's): its credits land on this many credit
+   * shards, chosen by transfer id, so that no single item limits how fast it is paid. Its
+   * balance is the account's own plus its shards'; what the shards hold is swept into the
+   * account before a debit that needs it. Absent: every credit lands on the account itself.
+   */
+  readonly creditShards?: number;
 }
+
+/** Credit shards a hot account may have at most, and at least when it has any. */
+export const CREDIT_SHARDS_MAX = 32;
+export const CREDIT_SHARDS_MIN = 2;
 
 /** Account and institution ids: short, URL-safe, stable. */
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$/;
