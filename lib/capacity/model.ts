@@ -34,8 +34,6 @@ export interface ShapeFigures {
   /** Every key written or read in the transfer phase, hottest (by write units) first. */
   readonly keys: readonly KeyCeiling[];
   readonly ceiling: WorkloadCeiling;
-  /** The capacity ceiling once every settlement-window key is out of the posting path (design step 1/3 of docs/SCALING.md). */
-  readonly withoutWindow: { readonly rate: number; readonly key: string };
   readonly totalWcuPerTransfer: number;
   /** Per million transfers: the transfer path, and the amortized window and sweep costs. */
   readonly costPerMillion: Cost;
@@ -55,7 +53,6 @@ export function figuresOf(run: ShapeRun): ShapeFigures {
     .map(([key, load]) => keyCeiling({ key, wcuPerTransfer: load.wcu / transfers, transactionsPerTransfer: load.transactions / transfers, rcuPerTransfer: load.rcu / transfers }))
     .sort((a, b) => b.wcuPerTransfer - a.wcuPerTransfer || b.rcuPerTransfer - a.rcuPerTransfer || (a.key < b.key ? -1 : 1));
   const ceiling = workloadCeiling(keys);
-  const withoutWindow = workloadCeiling(keys.filter((key) => !key.key.startsWith('ledger SETTLEMENT_WINDOW#'))).capacity;
   const costPerMillion = scale(costOf(tally), 1e6 / transfers);
   const kms = kmsRequestsPerMillionTransfers() * (PRICES.kms.per10kRequests / 10_000);
   const perMillion: Cost = { ...costPerMillion, kms };
@@ -71,7 +68,6 @@ export function figuresOf(run: ShapeRun): ShapeFigures {
     run,
     keys,
     ceiling,
-    withoutWindow,
     totalWcuPerTransfer: tally.totalWcu / transfers,
     costPerMillion: perMillion,
     settlementPerWindow: perWindow,

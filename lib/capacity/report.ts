@@ -8,7 +8,6 @@ import { COUNTER_SHARDS } from '../../lambdas/adapters/dynamodb/risk-store.js';
 import { BUCKETS_PER_WINDOW } from '../../lambdas/core/risk/windows.js';
 import { CONFLICT_SHARE_MAX, ITEM_TRANSACTIONS_PER_SECOND, PARTITION_RCU_PER_SECOND, PARTITION_WCU_PER_SECOND, REFERENCE_TRANSFERS_PER_SECOND } from './assumptions.js';
 import { conflictLimitedTransactionsPerSecond, type KeyCeiling } from './ceiling.js';
-import { writeUnits } from './sizing.js';
 import { invocationsOf, kmsRequestsPerMillionTransfers, type ShapeFigures } from './model.js';
 import { PRICES_AS_OF, PRICES_REGION } from './prices.js';
 import { CURRENCY } from './workload.js';
@@ -108,8 +107,7 @@ export function formatReport(report: Report): string[] {
     const interbank = figures.run.interbank / figures.run.transfers;
     out(
       `    ceiling ${rate(figures.ceiling.capacity.rate)} (${rate(figures.ceiling.capacity.rate * interbank)} interbank), set by ${figures.ceiling.capacity.key}; ` +
-        `conservative ${rate(figures.ceiling.conservative.rate)} (${rate(figures.ceiling.conservative.rate * interbank)} interbank); ` +
-        `with the window item off the posting path: ${rate(figures.withoutWindow.rate)}, set by ${figures.withoutWindow.key}`,
+        `conservative ${rate(figures.ceiling.conservative.rate)} (${rate(figures.ceiling.conservative.rate * interbank)} interbank), set by ${figures.ceiling.conservative.key}`,
     );
   }
   out();
@@ -227,25 +225,19 @@ function driverNote(key: KeyCeiling, report: Report): string | undefined {
 }
 
 /**
- * Why the ceilings come out where they do, from the measured figures: the window item's write
- * cost per interbank transfer, and the concentrated items of each shape.
+ * Why the ceilings come out where they do, from the measured figures: per shape, the kind of item
+ * that sets it, how many of that kind share the load, and what one of them costs per transfer.
  */
 function whyLines(report: Report): string[] {
-  const window = report.interbank.run.transferPhase.kinds.get('ledger SETTLEMENT_WINDOW');
-  if (window === undefined || window.writes === 0) return [];
-  // A committed posting's write of the window, at the largest size seen (cancelled attempts cost less).
-  const perWrite = writeUnits(window.maxBytes, true);
-  const interbankLimit = PARTITION_WCU_PER_SECOND / perWrite;
-  const lines = [
-    `why about 500/s: every interbank transfer updates its currency's open SETTLEMENT_WINDOW item in its posting transaction (up to ${window.maxBytes} B: ${perWrite} WCU a write),`,
-    `so that one item caps interbank traffic at ${rate(interbankLimit)} per currency in every shape (${rate(interbankLimit / 2)} conservatively); intrabank transfers never touch it, so in all transfers the cap is that / interbank share.`,
-  ];
-  for (const figures of [report.institution, report.merchant]) {
-    const [first, second] = figures.keys.filter((key) => !key.key.startsWith('ledger SETTLEMENT_WINDOW#'));
+  const lines: string[] = [];
+  for (const figures of [report.spread, report.institution, report.merchant]) {
+    const first = figures.keys[0];
     if (first === undefined) continue;
+    const kind = kindOf(first.key);
+    const siblings = figures.keys.filter((key) => kindOf(key.key) === kind && key.wcuPerTransfer >= first.wcuPerTransfer / 2).length;
     lines.push(
-      `${LABELS[figures.run.shape.name as keyof typeof LABELS]}: next come ${first.key}${second !== undefined && second.capacity < first.capacity * 1.1 ? ` and ${second.key}` : ''} ` +
-        `(${fixed(first.transactionsPerTransfer, 2)} transactions per transfer): ${rate(first.capacity)}, conservative ${rate(first.conservative)}; that is the wall once the window is sharded (docs/SCALING.md).`,
+      `${LABELS[figures.run.shape.name as keyof typeof LABELS]}: set by ${first.key} (${fixed(first.wcuPerTransfer, 3)} WCU and ${fixed(first.transactionsPerTransfer, 3)} transactions per transfer; ` +
+        `${siblings} ${kind} item${siblings === 1 ? '' : 's'} within half of its load): ${rate(first.capacity)}, conservative ${rate(first.conservative)}.`,
     );
   }
   return lines;

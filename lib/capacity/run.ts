@@ -29,7 +29,8 @@ import { SeededRandom } from '../dst/random.js';
 import { Scheduler } from '../dst/scheduler.js';
 import { Recorder } from './recorder.js';
 import type { Tally } from './tally.js';
-import { accountId, CHANNELS, CURRENCY, DEFAULT_WORLD, OPENING_BALANCE_MINOR, Workload, type Shape, type World } from './workload.js';
+import { accountId, CHANNELS, CURRENCY, DEFAULT_WORLD, expectedTransfersPerSecond, MERCHANT_CREDIT_SHARDS, OPENING_BALANCE_MINOR, Workload, type Shape, type World } from './workload.js';
+import { shardCountFor } from '../../lambdas/core/settlement/shard-plan.js';
 
 const START_MS = Date.UTC(2026, 0, 5, 8, 0, 0);
 /**
@@ -162,7 +163,7 @@ export async function runShape(shape: Shape, seed: number, transfers: number, wo
   };
 }
 
-/** Institutions with a funding account and funded customer accounts, and an ample Net Debit Cap each. */
+/** Institutions with a funding account and funded customer accounts (the merchant's hot), and an ample Net Debit Cap each. */
 async function openBooks(runtime: SimulatedRuntime, scheduler: Scheduler, world: World): Promise<void> {
   const openedAt = scheduler.now().toISOString();
   for (const institutionId of world.institutions) {
@@ -170,7 +171,7 @@ async function openBooks(runtime: SimulatedRuntime, scheduler: Scheduler, world:
     await runtime.ledger.openAccount(funding);
     for (let index = 0; index < world.accountsPerInstitution; index++) {
       const customer = accountId(institutionId, index);
-      await runtime.ledger.openAccount({ ...funding, accountId: customer, kind: 'CUSTOMER' });
+      await runtime.ledger.openAccount({ ...funding, accountId: customer, kind: 'CUSTOMER', ...(customer === world.merchantAccount ? { creditShards: MERCHANT_CREDIT_SHARDS } : {}) });
       const result = await runtime.ledger.postTransfer({
         transferId: transferIdFor('ADMIN', `opening-${customer}`),
         debtorAccountId: funding.accountId,
@@ -182,7 +183,8 @@ async function openBooks(runtime: SimulatedRuntime, scheduler: Scheduler, world:
       });
       if (result.kind !== 'decided' || result.transfer.status !== 'POSTED') throw new Error(`opening balance of ${customer} did not post`);
     }
-    await runtime.settlement.setNetDebitCap(institutionId, CURRENCY, AMPLE_CAP_MINOR, SETTLEMENT_ADMIN);
+    // Spread over the position shards its expected rate calls for, as an operator would set it.
+    await runtime.settlement.setNetDebitCap(institutionId, CURRENCY, AMPLE_CAP_MINOR, SETTLEMENT_ADMIN, shardCountFor(expectedTransfersPerSecond(world, institutionId)));
   }
 }
 

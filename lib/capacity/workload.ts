@@ -6,6 +6,7 @@
 // transfer of each kind on its own.
 import type { ClientChannel } from '../../lambdas/core/trust/api-client.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
+import { shardCountFor } from '../../lambdas/core/settlement/shard-plan.js';
 import type { SeededRandom } from '../dst/random.js';
 
 /**
@@ -50,6 +51,23 @@ export const OVERDRAFT_SHARE = 0.02;
  * its index writes and the operations notification. Kept small: a real scheme alerts rarely.
  */
 export const LARGE_SHARE = 0.005;
+
+/** The goal: 10,000 transfers/s overall, and 5,000/s through one institution. */
+export const GOAL_TRANSFERS_PER_SECOND = 10_000;
+export const GOAL_ONE_INSTITUTION_PER_SECOND = 5_000;
+
+/**
+ * The interbank rate an operator would configure an institution for (PUT limits
+ * expectedTransfersPerSecond, which sets its position shards) to meet the goal: the hub (which is
+ * also the merchant's bank) the whole one-institution goal; every other institution its even
+ * share of the overall goal, twice (each interbank transfer has a payer and a payee).
+ */
+export function expectedTransfersPerSecond(world: World, institutionId: string): number {
+  return institutionId === world.hub ? GOAL_ONE_INSTITUTION_PER_SECOND : Math.ceil((2 * GOAL_TRANSFERS_PER_SECOND) / world.institutions.length);
+}
+
+/** The merchant's collection account is opened hot, with a credit shard per 200 credits a second of the one-institution goal. */
+export const MERCHANT_CREDIT_SHARDS = shardCountFor(GOAL_ONE_INSTITUTION_PER_SECOND);
 
 export type ShapeName = 'spread' | 'institution' | 'merchant' | 'intrabank' | 'interbank';
 
