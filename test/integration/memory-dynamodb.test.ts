@@ -22,6 +22,7 @@ import {
   QueryCommand,
   ScanCommand,
   TransactionCanceledException,
+  TransactGetItemsCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   UpdateTimeToLiveCommand,
@@ -1248,6 +1249,27 @@ describe('queries, scans and batch reads', () => {
     expect(okOf(outcomes[0])).toEqual({ found: [0, 1, 2, 3].map((i) => ({ accountId: S(`a${i}`), institutionId: S('bankA') })), unprocessed: {} });
     expect(okOf(outcomes[3])).toEqual({ found: [], unprocessed: {} });
   });
+
+  it('reads several items as one snapshot, in request order, absent ones as empty (position shards borrowing)', async () => {
+    const outcomes = await differential(async (db, step, id) => {
+      const table = localBindings.tables.ledger;
+      const key = (i: number) => ({ pk: S(`POSITION_SHARD#snap-${id}#EUR#${i}`) });
+      for (let i = 0; i < 3; i++) await db.send(new PutItemCommand({ TableName: table, Item: { ...key(i), headroomMinor: N(100 * i), shard: N(i) } }));
+      const read = (keys: readonly Item[]) =>
+        step(async () => (await db.send(new TransactGetItemsCommand({ TransactItems: keys.map((Key) => ({ Get: { TableName: table, Key } })) }))).Responses?.map((response) => normalize(response.Item ?? {})));
+      await read([key(2), key(0), key(5), key(1)]);
+      await read([key(1), key(1)]);
+      await step(() => db.send(new TransactGetItemsCommand({ TransactItems: [{ Get: { TableName: `${table}-missing`, Key: key(1) } }] })));
+    });
+
+    expect(kinds(outcomes)).toEqual(['ok', 'ValidationException', 'ResourceNotFoundException']);
+    expect(okOf(outcomes[0])).toEqual([
+      expect.objectContaining({ headroomMinor: N(200) }),
+      expect.objectContaining({ headroomMinor: N(0) }),
+      {},
+      expect.objectContaining({ headroomMinor: N(100) }),
+    ]);
+  });
 });
 
 describe('claims, marks and resolutions', () => {
@@ -1501,6 +1523,23 @@ describe('engine only', () => {
       { pk: S('c'), v: N(5) },
     ]);
     expect(again).toMatchObject({ ok: {} });
+  });
+
+  it('cancels a snapshot read of an item a transaction holds with TransactionConflict, as DynamoDB does', async () => {
+    const { yieldPoint, release } = gate();
+    const engine = new MemoryDynamoDB({ yieldPoint });
+    const db = asDynamoDBClient(engine);
+    await createTable(db, 'snapshots');
+    for (const name of ['a', 'b']) await db.send(new PutItemCommand({ TableName: 'snapshots', Item: { pk: S(name), v: N(1) } }));
+
+    const writing = db.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'snapshots', Item: { pk: S('b'), v: N(2) } } }] }));
+    const during = await attempt(() => db.send(new TransactGetItemsCommand({ TransactItems: ['a', 'b'].map((name) => ({ Get: { TableName: 'snapshots', Key: { pk: S(name) } } })) })));
+    release();
+    await writing;
+    const after = await db.send(new TransactGetItemsCommand({ TransactItems: ['a', 'b'].map((name) => ({ Get: { TableName: 'snapshots', Key: { pk: S(name) } } })) }));
+
+    expect(during).toMatchObject({ error: { class: 'TransactionCanceledException', reasons: [{ code: 'None' }, { code: 'TransactionConflict' }] } });
+    expect(after.Responses?.map((response) => response.Item)).toEqual([{ pk: S('a'), v: N(1) }, { pk: S('b'), v: N(2) }]);
   });
 
   it('evaluates a transaction\'s conditions against the state at its commit, not at its start', async () => {
