@@ -83,7 +83,12 @@ describe.each(BACKENDS)('hot accounts on %s', (backend) => {
     expect(payout.status).toBe('POSTED');
     expect([tooMuch.status, tooMuch.rejectionReason]).toEqual(['REJECTED', 'INSUFFICIENT_FUNDS']);
     expect((await ledger.getAccount(merchant.accountId))?.balanceMinor).toBe(200n);
+    // The payout swept only what it needed; a full sweep (as a periodic one would) takes the rest.
+    const rest = (await shardBalances(merchant.accountId, 4)).reduce((sum, balance) => sum + balance, 0n);
+    expect(await ownBalance(merchant.accountId)).toBe(200n - rest);
+    expect(await ledger.sweepCredits(merchant.accountId, 4)).toBe(rest);
     expect(await shardBalances(merchant.accountId, 4)).toEqual([0n, 0n, 0n, 0n]);
+    expect(await ownBalance(merchant.accountId)).toBe(200n);
   });
 
   it('loses and creates nothing while credits, debits and sweeps race each other', async () => {

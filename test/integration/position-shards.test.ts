@@ -186,6 +186,23 @@ describe.each(BACKENDS)('position shards on %s', (backend) => {
     expect(shards).toHaveLength(5);
   });
 
+  it('never refuses on a stale shard count: shards another process added are counted before the cap says no', async () => {
+    const currency: CurrencyCode = 'MXN';
+    const [payerBank, payeeBank] = [bank('grown'), bank('payee')];
+    const debtor = await openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 5_000n, currency });
+    const creditor = await openFundedAccount(handle, { institutionId: payeeBank, currency });
+    await ledger.settlement.setNetDebitCap(payerBank, currency, 100n, TEST_SETTLEMENT_ACTOR);
+    // This store (one Lambda) learns one shard; another process then grows the cap over four.
+    expect((await post(debtor.accountId, creditor.accountId, 10, currency)).status).toBe('POSTED');
+    const admin = ledgerOf(world).ledger;
+    await admin.settlement.setNetDebitCap(payerBank, currency, 1_000n, TEST_SETTLEMENT_ACTOR, 4);
+
+    const large = await post(debtor.accountId, creditor.accountId, 500, currency);
+
+    expect(large.status).toBe('POSTED');
+    await expectExact(payerBank, currency, 1_000n, 510n);
+  });
+
   it('reads a shard item back exactly as written', async () => {
     const currency: CurrencyCode = 'ISK';
     const institution = bank('reader');

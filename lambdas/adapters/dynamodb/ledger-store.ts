@@ -32,7 +32,7 @@ import {
 } from '../../core/ledger/transfer.js';
 import { batchGetAll } from './batch-get.js';
 import { DynamoSettlementStore, type InstitutionLimits, type InterbankRoute } from './settlement-store.js';
-import { shardFromItem, shardOf } from './position-shards.js';
+import { pickShard, shardFromItem } from './position-shards.js';
 import {
   accountFromItem,
   accountKey,
@@ -143,7 +143,7 @@ export class DynamoLedgerStore implements LedgerStore {
     const payer = this.#institutionOf.get(request.debtorAccountId) ?? '';
     const payee = this.#institutionOf.get(request.creditorAccountId) ?? '';
     const creditShards = this.#creditShardsOf.get(request.creditorAccountId) ?? 0;
-    const hot = creditShards > 1 ? { creditShard: shardOf(`${request.transferId}#credit`, creditShards) } : {};
+    const hot = creditShards > 1 ? { creditShard: pickShard(creditShards) } : {};
     if (payer === '' || payee === '' || payer === payee) return { payerInstitutionId: payer, payeeInstitutionId: payee, ...hot };
     let windowSequence = this.#openWindowOf.get(request.currency);
     if (windowSequence === undefined) {
@@ -160,8 +160,8 @@ export class DynamoLedgerStore implements LedgerStore {
         payerInstitutionId: payer,
         payeeInstitutionId: payee,
         windowSequence,
-        payerShard: shardOf(request.transferId, payerLimits.shardCount),
-        payeeShard: shardOf(request.transferId, payeeLimits.shardCount),
+        payerShard: pickShard(payerLimits.shardCount),
+        payeeShard: pickShard(payeeLimits.shardCount),
       },
     };
   }
@@ -312,11 +312,14 @@ export class DynamoLedgerStore implements LedgerStore {
       return 'conflict';
     }
     // A hot account's own balance may be short while its credit shards hold what it was paid:
-    // sweep them in and try again (what a sweep moves is then spendable).
+    // sweep them in and try again (what a sweep moves is then spendable). It is refused only if
+    // its own balance and its shards together cannot cover it (credits only add to the shards,
+    // so reading them after the account can only count more, never refuse what was there).
     if (decision.reason === 'INSUFFICIENT_FUNDS' && debtor?.creditShards !== undefined) {
-      const swept = await this.sweepCredits(request.debtorAccountId, debtor.creditShards);
+      const affordable = debtor.balanceMinor + debtor.overdraftLimitMinor;
+      const swept = await this.sweepCredits(request.debtorAccountId, debtor.creditShards, { ownMinor: affordable, neededMinor: BigInt(request.amountMinor) });
       if (swept === 'conflict') return 'conflict';
-      if (swept > 0n) return 'repaired';
+      if (swept !== 'insufficient' && swept > 0n) return 'repaired';
     }
     return this.#storeRejection(request, contentHash, decision.reason);
   }
@@ -365,8 +368,12 @@ export class DynamoLedgerStore implements LedgerStore {
       this.#limitsOf.delete(limitsKey);
       return this.#refuseUncapped(request, contentHash, route.payerInstitutionId);
     }
-    const shardCount = this.#limitsOf.get(limitsKey)?.shardCount ?? (await this.#limits(route.payerInstitutionId, request.currency)).shardCount;
-    const borrowed = await this.#settlement.borrowHeadroom(route.payerInstitutionId, request.currency, shardCount, route.payerShard, BigInt(request.amountMinor));
+    // The shard count as it stands, not as cached: shards another process added hold headroom too.
+    const limits = await this.#settlement.limits(route.payerInstitutionId, request.currency);
+    const cached = this.#limitsOf.get(limitsKey);
+    this.#limitsOf.set(limitsKey, { netDebitCapMinor: limits.netDebitCapMinor, shardCount: limits.shardCount });
+    if (cached !== undefined && cached.shardCount !== limits.shardCount) return 'repaired';
+    const borrowed = await this.#settlement.borrowHeadroom(route.payerInstitutionId, request.currency, limits.shardCount, route.payerShard, BigInt(request.amountMinor));
     if (borrowed === 'borrowed') return 'repaired';
     if (borrowed === 'conflict') return 'conflict';
     return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
@@ -456,45 +463,56 @@ export class DynamoLedgerStore implements LedgerStore {
   }
 
   /**
-   * Moves what a hot account's credit shards hold into the account itself, in one transaction
-   * (each shard only down by what was read: credits landing meanwhile stay for the next sweep).
-   * Returns the amount moved, or 'conflict' when another write won and nothing moved.
+   * Moves what a hot account's credit shards hold into the account itself, a shard at a time
+   * (each only down by what was read: credits landing meanwhile stay for the next sweep).
+   * Returns the amount moved, or 'conflict' when another write won and nothing moved; for a debit
+   * (`forDebit`: what its own balance affords, with its overdraft, and the amount), 'insufficient'
+   * when the account and its shards together cannot cover it, and then nothing moves.
    */
-  async sweepCredits(accountId: string, shardCount: number): Promise<bigint | 'conflict'> {
-    const holding = (await this.#creditShards(accountId, shardCount)).filter((shard) => shard.balanceMinor !== 0n);
+  async sweepCredits(accountId: string, shardCount: number, forDebit?: { readonly ownMinor: bigint; readonly neededMinor: bigint }): Promise<bigint | 'conflict' | 'insufficient'> {
+    const holding = (await this.#creditShards(accountId, shardCount)).filter((shard) => shard.balanceMinor > 0n).sort((a, b) => (a.balanceMinor > b.balanceMinor ? -1 : 1));
     const total = holding.reduce((sum, shard) => sum + shard.balanceMinor, 0n);
-    if (holding.length === 0) return 0n;
-    try {
-      await this.#client.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.#tableName,
-                Key: accountKey(accountId),
-                ConditionExpression: 'attribute_exists(pk)',
-                UpdateExpression: 'SET balanceMinor = balanceMinor + :total, headroomMinor = headroomMinor + :total',
-                ExpressionAttributeValues: { ':total': { N: total.toString() } },
+    // For a debit: not worth moving anything if even all of it would not cover the amount.
+    if (forDebit !== undefined && forDebit.ownMinor + total < forDebit.neededMinor) return 'insufficient';
+    // Shard by shard, richest first, each a two-item transaction: a busy shard that conflicts
+    // holds up only itself, and a debit stops the sweep once it has what it needs.
+    let moved = 0n;
+    let conflicts = 0;
+    for (const shard of holding) {
+      if (forDebit !== undefined && forDebit.ownMinor + moved >= forDebit.neededMinor) break;
+      try {
+        await this.#client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.#tableName,
+                  Key: accountKey(accountId),
+                  ConditionExpression: 'attribute_exists(pk)',
+                  UpdateExpression: 'SET balanceMinor = balanceMinor + :taken, headroomMinor = headroomMinor + :taken',
+                  ExpressionAttributeValues: { ':taken': { N: shard.balanceMinor.toString() } },
+                },
               },
-            },
-            ...holding.map((shard) => ({
-              Update: {
-                TableName: this.#tableName,
-                Key: creditShardKey(accountId, shard.shard),
-                // Credits only add to a shard, so it holds at least what was read unless another sweep took it.
-                ConditionExpression: 'balanceMinor >= :read',
-                UpdateExpression: 'ADD balanceMinor :taken',
-                ExpressionAttributeValues: { ':read': { N: shard.balanceMinor.toString() }, ':taken': { N: (-shard.balanceMinor).toString() } },
+              {
+                Update: {
+                  TableName: this.#tableName,
+                  Key: creditShardKey(accountId, shard.shard),
+                  // Credits only add to a shard, so it holds at least what was read unless another sweep took it.
+                  ConditionExpression: 'balanceMinor >= :taken',
+                  UpdateExpression: 'ADD balanceMinor :negative',
+                  ExpressionAttributeValues: { ':taken': { N: shard.balanceMinor.toString() }, ':negative': { N: (-shard.balanceMinor).toString() } },
+                },
               },
-            })),
-          ],
-        }),
-      );
-      return total;
-    } catch (error) {
-      if (error instanceof TransactionCanceledException) return 'conflict';
-      throw error;
+            ],
+          }),
+        );
+        moved += shard.balanceMinor;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        conflicts++;
+      }
     }
+    return moved === 0n && conflicts > 0 ? 'conflict' : moved;
   }
 
   async unfreezeAccount(accountId: string, by: Actor, at: string): Promise<StatusChange> {

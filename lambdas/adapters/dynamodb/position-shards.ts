@@ -14,7 +14,7 @@ import type { AttributeValue, TransactWriteItem } from '@aws-sdk/client-dynamodb
 import type { CurrencyCode } from '../../core/money/currency.js';
 import { CorruptItemError, int, type Item } from './ledger-items.js';
 
-export { POSITION_SHARDS_MAX, shardCountFor, shardOf } from '../../core/settlement/shard-plan.js';
+export { pickShard, POSITION_SHARDS_MAX, shardCountFor } from '../../core/settlement/shard-plan.js';
 
 export const shardKey = (institutionId: string, currency: string, shard: number): Item => ({ pk: { S: `POSITION_SHARD#${institutionId}#${currency}#${shard}` } });
 /** Per currency, every institution with shards: what a close must roll. */

@@ -14,6 +14,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   TransactionCanceledException,
+  TransactionConflictException,
   TransactGetItemsCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -94,6 +95,8 @@ export type BorrowOutcome = 'borrowed' | 'insufficient' | 'conflict';
 export { SettlementConflictError, type CloseResult, type InstitutionLimits, type RecordedInstruction, type SettlementReport };
 
 const CLOSE_ATTEMPTS_MAX = 6;
+/** Snapshot reads of an institution's shards tried before a refusal falls back on a consistent read. */
+const SNAPSHOT_ATTEMPTS_MAX = 3;
 /** Windows read per batch from a currency's unsettled set. */
 const UNSETTLED_PAGE_WINDOWS = 100;
 /** Windows read per batch while backfilling a currency's unsettled set. */
@@ -333,43 +336,62 @@ export class DynamoSettlementStore implements SettlementStore {
 
   /** Moves a shard that is behind into window `toSequence` (which the pointer has reached); a no-op if it is there already. */
   async rollShard(institutionId: string, currency: CurrencyCode, shard: number, toSequence: number): Promise<void> {
-    try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: shardKey(institutionId, currency, shard),
-          UpdateExpression: 'SET windowSequence = :to',
-          ConditionExpression: 'windowSequence < :to',
-          ExpressionAttributeValues: { ':to': { N: String(toSequence) } },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // A busy shard is often held by a posting's transaction: a single write to it then meets
+    // TransactionConflict, which the SDK does not retry. Retry it here, boundedly.
+    await retryWhile(
+      async () => {
+        try {
+          await this.#client.send(
+            new UpdateItemCommand({
+              TableName: this.#tableName,
+              Key: shardKey(institutionId, currency, shard),
+              UpdateExpression: 'SET windowSequence = :to',
+              ConditionExpression: 'windowSequence < :to',
+              ExpressionAttributeValues: { ':to': { N: String(toSequence) } },
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      },
+      (error) => error instanceof TransactionConflictException,
+      { attemptsMax: CLOSE_ATTEMPTS_MAX, backoffBaseMs: 5 },
+    );
   }
 
   /**
-   * Tops shard `target` up to `neededMinor` of headroom from its siblings, from a snapshot of all
-   * of them (TransactGetItems): 'insufficient' means the institution's shards together had less
-   * headroom than that at one instant, which is the Net Debit Cap refusing; 'conflict' means the
-   * snapshot or the move raced other writes and may be tried again.
+   * Tops shard `target` up to `neededMinor` of headroom from its siblings. The plan comes from a
+   * consistent read of them all (each move is conditioned on the donor's headroom, so a stale
+   * read can only make it fail, never overdraw a share). Only a refusal needs the figures from one
+   * instant: 'insufficient' is answered only after a snapshot (TransactGetItems) confirms that the
+   * shards together had less headroom than that. 'conflict' means the move or the snapshot raced
+   * other writes and may be tried again.
    */
   async borrowHeadroom(institutionId: string, currency: CurrencyCode, shardCount: number, target: number, neededMinor: bigint): Promise<BorrowOutcome> {
-    let shards: PositionShard[];
-    try {
-      const { Responses = [] } = await this.#client.send(
-        new TransactGetItemsCommand({
-          TransactItems: Array.from({ length: shardCount }, (_, shard) => ({ Get: { TableName: this.#tableName, Key: shardKey(institutionId, currency, shard) } })),
-        }),
-      );
-      shards = Responses.flatMap((response) => (response.Item === undefined ? [] : [shardFromItem(response.Item)]));
-    } catch (error) {
-      if (error instanceof TransactionCanceledException) return 'conflict';
-      throw error;
+    const read = await this.shardsOf(institutionId, currency, shardCount);
+    const outcome = await this.#borrowFrom(read, shardCount, target, neededMinor);
+    if (outcome !== 'insufficient') return outcome;
+    for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS_MAX; attempt++) {
+      try {
+        const { Responses = [] } = await this.#client.send(
+          new TransactGetItemsCommand({
+            TransactItems: Array.from({ length: shardCount }, (_, shard) => ({ Get: { TableName: this.#tableName, Key: shardKey(institutionId, currency, shard) } })),
+          }),
+        );
+        return await this.#borrowFrom(Responses.flatMap((response) => (response.Item === undefined ? [] : [shardFromItem(response.Item)])), shardCount, target, neededMinor);
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+      }
     }
+    // Shards this busy keep a snapshot from ever completing: refuse on the consistent read, which
+    // can only err towards refusing (it is never what lets a transfer through).
+    return 'insufficient';
+  }
+
+  async #borrowFrom(shards: readonly PositionShard[], shardCount: number, target: number, neededMinor: bigint): Promise<BorrowOutcome> {
     const own = shards.find((shard) => shard.shard === target);
     if (own === undefined || shards.length !== shardCount) return 'conflict';
-    if (own.headroomMinor >= neededMinor) return 'borrowed'; // someone topped it up meanwhile
+    if (own.headroomMinor >= neededMinor) return 'borrowed'; // topped up meanwhile
     const plan = planBorrowing(shards, target, neededMinor);
     if (plan === undefined) return 'insufficient';
     try {
@@ -377,7 +399,7 @@ export class DynamoSettlementStore implements SettlementStore {
         new TransactWriteItemsCommand({
           TransactItems: [
             shareMove(this.#tableName, own, plan.totalMinor),
-            ...[...plan.from].map(([shard, taken]) => shareMove(this.#tableName, { institutionId, currency, shard }, -taken)),
+            ...[...plan.from].map(([shard, taken]) => shareMove(this.#tableName, { institutionId: own.institutionId, currency: own.currency, shard }, -taken)),
           ],
         }),
       );
@@ -480,8 +502,10 @@ export class DynamoSettlementStore implements SettlementStore {
     // Every shard moves on now, so postings that read the pointer before the close stop landing in
     // the closed window at once (they find their shard moved, re-read the pointer and land in the
     // next). A crash here leaves this to the seal, which repeats it before netting.
-    await this.#rollPast(currency, window.sequence);
-    const [closed, opened] = await Promise.all([this.getWindow(current), this.getWindow(next)]);
+    // The close has happened whatever becomes of the rolls: a failure here must not make it look
+    // as if it had not (the seal, before netting, rolls whatever is left).
+    await this.#rollPast(currency, window.sequence).catch(() => undefined);
+    const [closed, opened] = await Promise.all([this.getWindow(current), this.#readWindow(next)]);
     if (closed === undefined || opened === undefined) throw new CorruptItemError(`windows ${current} and ${next} vanished after the close`);
     return { kind: 'closed', closed, opened };
   }

@@ -1,5 +1,5 @@
 // How an institution's settlement state is spread so that no single item limits its rate: how many
-// position shards an expected rate needs, and which shard a transfer uses. Pure rules; the item
+// position shards an expected rate needs, and which shard a posting uses. Pure rules; the item
 // layout is the adapter's (adapters/dynamodb/position-shards.ts).
 
 /** Shards per institution and currency at most (a close rolls each; a cap change writes each). */
@@ -16,15 +16,12 @@ export function shardCountFor(transfersPerSecond: number): number {
 }
 
 /**
- * The shard a transfer uses among `shardCount`: a stable hash of its id (FNV-1a), so every
- * redelivery of a transfer meets the same shard and the load spreads evenly.
+ * The shard a posting attempt uses among `shardCount`: drawn at random, never derived from the
+ * transfer id, which a client chooses (through its idempotency key) and could aim at one shard of
+ * another institution. A stable choice is not needed: the transfer record's conditional put keeps
+ * a transfer to one posting, whichever shards its attempts met.
  */
-export function shardOf(transferId: string, shardCount: number): number {
+export function pickShard(shardCount: number, random: () => number = Math.random): number {
   if (shardCount <= 1) return 0;
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < transferId.length; index++) {
-    hash ^= transferId.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % shardCount;
+  return Math.min(shardCount - 1, Math.floor(random() * shardCount));
 }
