@@ -158,12 +158,13 @@ export async function checkSettlement(dynamodb: MemoryDynamoDB, bindings: Bindin
  * the windows not SETTLED yet (each confirmation released its window's part once, never twice,
  * never lost), and no shard still holds a part of a SETTLED window. One without a cap never owes
  * (it may only receive). Its shards' shares of the cap sum to the cap exactly, whatever borrowing
- * happened. A capped institution's exposure may pass its cap once a RECEIVE it was owed is
+ * happened, and no shard is below zero unless all of them are blocked (which is what keeps the
+ * cap exact with shards). A capped institution's exposure may pass its cap once a RECEIVE it was owed is
  * confirmed (the cap is checked when it sends, as in Mojaloop), so it is not held to its cap here.
  */
 function checkExposures(dynamodb: MemoryDynamoDB, bindings: Bindings, unsettledPositions: ReadonlyMap<string, bigint>, settledWindows: ReadonlySet<string>, model: ClientModel): void {
   const caps = new Map<string, bigint | undefined>();
-  const institutions = new Map<string, { exposure: bigint; shares: bigint; capped: boolean; shards: number }>();
+  const institutions = new Map<string, { exposure: bigint; shares: bigint; capped: boolean; shards: number; blocked: number; negative: number }>();
   for (const item of dynamodb.snapshot(bindings.tables.ledger)) {
     const key = item.pk?.S ?? '';
     if (key.startsWith('NET_DEBIT_CAP#')) {
@@ -179,10 +180,12 @@ function checkExposures(dynamodb: MemoryDynamoDB, bindings: Bindings, unsettledP
       continue;
     }
     const institutionAndCurrency = `${shard.institutionId}#${shard.currency}`;
-    const totals = institutions.get(institutionAndCurrency) ?? { exposure: 0n, shares: 0n, capped: shard.capped, shards: 0 };
+    const totals = institutions.get(institutionAndCurrency) ?? { exposure: 0n, shares: 0n, capped: shard.capped, shards: 0, blocked: 0, negative: 0 };
     totals.exposure += shard.exposureMinor;
     totals.shares += shard.capShareMinor;
     totals.shards += 1;
+    if (shard.blocked) totals.blocked += 1;
+    if (shard.headroomMinor < 0n) totals.negative += 1;
     if (totals.capped !== shard.capped) model.violation('settlement', `${institutionAndCurrency}: shards disagree on whether it is capped`, [key]);
     institutions.set(institutionAndCurrency, totals);
     for (const sequence of shard.positions.keys()) {
@@ -197,6 +200,9 @@ function checkExposures(dynamodb: MemoryDynamoDB, bindings: Bindings, unsettledP
     if (!totals.capped && totals.exposure > 0n) model.violation('settlement', `${institutionAndCurrency}: owes ${totals.exposure} without a cap`, [institutionAndCurrency]);
     if (totals.capped !== (cap !== undefined)) model.violation('settlement', `${institutionAndCurrency}: shards say capped=${totals.capped}, its cap item says ${cap ?? 'none'}`, [institutionAndCurrency]);
     if (totals.shares !== (cap ?? 0n)) model.violation('settlement', `${institutionAndCurrency}: its ${totals.shards} shards' cap shares sum to ${totals.shares}, not its cap ${cap ?? 0n}`, [institutionAndCurrency]);
+    // What keeps the cap exact across shards: a shard below zero only while every shard is blocked.
+    if (totals.blocked !== 0 && totals.blocked !== totals.shards) model.violation('settlement', `${institutionAndCurrency}: ${totals.blocked} of its ${totals.shards} shards blocked`, [institutionAndCurrency]);
+    if (totals.negative > 0 && totals.blocked === 0) model.violation('settlement', `${institutionAndCurrency}: ${totals.negative} shards below zero headroom, none blocked`, [institutionAndCurrency]);
   }
   for (const [institutionAndCurrency, position] of unsettledPositions) {
     if (!institutions.has(institutionAndCurrency) && position !== 0n) model.violation('settlement', `${institutionAndCurrency}: positions in unsettled windows sum to ${position}, and it has no shards`, [institutionAndCurrency]);

@@ -13,6 +13,10 @@ import { limitKey } from '../../lambdas/adapters/dynamodb/settlement-store.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
 import { sumOfPositions } from '../../lambdas/core/settlement/netting.js';
 import { parseWindowId } from '../../lambdas/core/settlement/window.js';
+import type { EventOf, PaymentEvent } from '../../lambdas/core/events/envelope.js';
+import { windowClosedEvent } from '../../lambdas/core/events/settlement-events.js';
+import { confirmSettlement } from '../../lambdas/core/settlement/confirm-settlement.js';
+import { recordSettlementInstruction, settleClosedWindow } from '../../lambdas/core/settlement/settle-window.js';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
 import { interceptRequests } from '../support/fault.js';
 import { BACKENDS, createTestWorld, type TestWorld } from '../support/world.js';
@@ -202,6 +206,93 @@ describe.each(BACKENDS)('position shards on %s', (backend) => {
     expect(large.status).toBe('POSTED');
     await expectExact(payerBank, currency, 1_000n, 510n);
   });
+
+  it('keeps the cap exact when it is lowered below what one shard has used: the others give up headroom in the same step', async () => {
+    const currency: CurrencyCode = 'THB';
+    const [payerBank, payeeBank] = [bank('lowered'), bank('payee')];
+    const debtor = await openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 10_000n, currency });
+    const creditor = await openFundedAccount(handle, { institutionId: payeeBank, currency });
+    await ledger.settlement.setNetDebitCap(payerBank, currency, 1_000n, TEST_SETTLEMENT_ACTOR, 2);
+    expect((await post(debtor.accountId, creditor.accountId, 500, currency)).status).toBe('POSTED');
+
+    await ledger.settlement.setNetDebitCap(payerBank, currency, 600n, TEST_SETTLEMENT_ACTOR);
+    // Several tries, so that some meet each shard (a posting's shard is drawn at random).
+    const over = [];
+    for (let attempt = 0; attempt < 6; attempt++) over.push(await post(debtor.accountId, creditor.accountId, 300, currency));
+    const fits = await post(debtor.accountId, creditor.accountId, 100, currency);
+
+    // 500 + 300 > 600 whichever shard it meets; 500 + 100 fits.
+    expect(over.map((transfer) => transfer.rejectionReason)).toEqual(over.map(() => 'PAYER_LIMIT_EXCEEDED'));
+    expect(fits.status).toBe('POSTED');
+    const shards = await expectExact(payerBank, currency, 600n, 600n);
+    expect(shards.every((shard) => shard.headroomMinor >= 0n && !shard.blocked)).toBe(true);
+  });
+
+  it('blocks every shard of an institution over its cap as a whole, and unblocks them once what it is paid brings it back under', async () => {
+    const currency: CurrencyCode = 'PHP';
+    const [payerBank, otherBank] = [bank('over'), bank('other')];
+    const debtor = await openFundedAccount(handle, { institutionId: payerBank, balanceMinor: 10_000n, currency });
+    const other = await openFundedAccount(handle, { institutionId: otherBank, balanceMinor: 10_000n, currency });
+    await ledger.settlement.setNetDebitCap(payerBank, currency, 1_000n, TEST_SETTLEMENT_ACTOR, 3);
+    await ledger.settlement.setNetDebitCap(otherBank, currency, 10_000n, TEST_SETTLEMENT_ACTOR);
+    for (const amount of [300, 300, 300]) expect((await post(debtor.accountId, other.accountId, amount, currency)).status).toBe('POSTED');
+
+    await ledger.settlement.setNetDebitCap(payerBank, currency, 500n, TEST_SETTLEMENT_ACTOR);
+    const blocked = await shardsOf(payerBank, currency);
+    // Paid 300 (exposure 600, still over 500): one shard now has headroom, yet nothing may be paid.
+    expect((await post(other.accountId, debtor.accountId, 300, currency)).status).toBe('POSTED');
+    const stillOver = await post(debtor.accountId, other.accountId, 1, currency);
+    // Paid 200 more (exposure 400): 100 of headroom, spread back over unblocked shards.
+    expect((await post(other.accountId, debtor.accountId, 200, currency)).status).toBe('POSTED');
+    const under = await post(debtor.accountId, other.accountId, 100, currency);
+    const beyond = await post(debtor.accountId, other.accountId, 1, currency);
+
+    expect(blocked.every((shard) => shard.blocked)).toBe(true);
+    expect([stillOver.status, stillOver.rejectionReason]).toEqual(['REJECTED', 'PAYER_LIMIT_EXCEEDED']);
+    expect(under.status).toBe('POSTED');
+    expect([beyond.status, beyond.rejectionReason]).toEqual(['REJECTED', 'PAYER_LIMIT_EXCEEDED']);
+    const shards = await expectExact(payerBank, currency, 500n, 500n);
+    expect(shards.every((shard) => shard.headroomMinor >= 0n)).toBe(true);
+  });
+
+  it('blocks an institution whose confirmed receivable it had already spent, and pays nothing more until it is back under its cap', async () => {
+    const currency: CurrencyCode = 'INR';
+    const [receiver, sender] = [bank('receiver'), bank('sender')];
+    const atReceiver = await openFundedAccount(handle, { institutionId: receiver, balanceMinor: 10_000n, currency });
+    const atSender = await openFundedAccount(handle, { institutionId: sender, balanceMinor: 10_000n, currency });
+    await ledger.settlement.setNetDebitCap(receiver, currency, 600n, TEST_SETTLEMENT_ACTOR, 2);
+    await ledger.settlement.setNetDebitCap(sender, currency, 10_000n, TEST_SETTLEMENT_ACTOR);
+    expect((await post(atSender.accountId, atReceiver.accountId, 1_000, currency)).status).toBe('POSTED');
+    const { windowId, instructions } = await closeAndIssue(currency);
+    // Owed 1,000 in the closed window, it may pay 600 + 1,000 now (as in Mojaloop).
+    expect((await post(atReceiver.accountId, atSender.accountId, 1_400, currency)).status).toBe('POSTED');
+
+    const receive = instructions.find((line) => line.data.institutionId === receiver)!;
+    const confirmed = await confirmSettlement({ store: ledger.settlement }, windowId, {
+      institutionId: receiver,
+      direction: receive.data.direction,
+      amountMinor: BigInt(receive.data.amountMinor),
+      reference: 'bank-ref',
+      confirmedBy: TEST_SETTLEMENT_ACTOR,
+    });
+    const after = await post(atReceiver.accountId, atSender.accountId, 1, currency);
+
+    expect(confirmed.kind).toBe('confirmed');
+    // Its exposure is now 1,400 against a cap of 600: every shard blocked, nothing paid.
+    const shards = await expectExact(receiver, currency, 600n, 1_400n);
+    expect(shards.every((shard) => shard.blocked)).toBe(true);
+    expect([after.status, after.rejectionReason]).toEqual(['REJECTED', 'PAYER_LIMIT_EXCEEDED']);
+  });
+
+  async function closeAndIssue(currency: CurrencyCode): Promise<{ windowId: string; instructions: EventOf<'SettlementInstruction'>[] }> {
+    const closed = await ledger.settlement.closeWindow(currency);
+    if (closed.kind !== 'closed') throw new Error(`expected a close, got ${closed.kind}`);
+    const instructions: EventOf<'SettlementInstruction'>[] = [];
+    const publisher = { publish: (event: PaymentEvent) => Promise.resolve(void (event.type === 'SettlementInstruction' && instructions.push(event))) };
+    await settleClosedWindow({ store: ledger.settlement, publisher, notifier: { notify: () => Promise.resolve() }, now: () => new Date() }, windowClosedEvent(closed.closed, () => new Date()));
+    for (const instruction of instructions) await recordSettlementInstruction({ store: ledger.settlement }, instruction);
+    return { windowId: closed.closed.windowId, instructions };
+  }
 
   it('reads a shard item back exactly as written', async () => {
     const currency: CurrencyCode = 'ISK';

@@ -7,9 +7,13 @@
 //   payer side the count and gross of the transfers it paid (`n<seq>`, `g<seq>`);
 // - its part of the exposure (net over every window not SETTLED), its share of the Net Debit Cap
 //   and its headroom (share minus exposure, kept in step because conditions cannot subtract).
-// The shares of an institution's shards always sum to its cap, so a posting checked against one
-// shard's headroom keeps the whole cap exact; a shard short of headroom borrows some from its
-// siblings in a small transaction. Pure item layout and request builders; no I/O here.
+// The shares of an institution's shards always sum to its cap, and no shard's headroom is below
+// zero unless every shard of the institution is `blocked` (it is over its cap as a whole: a cap
+// lowered below its exposure, or receivables it had counted on released by a settlement). So a
+// posting checked against one unblocked shard's headroom keeps the whole cap exact. A shard short
+// of headroom borrows some from its siblings in a small transaction; anything that would leave
+// one shard below zero moves headroom from its siblings in the same transaction, or blocks them
+// all. Pure item layout and request builders; no I/O here.
 import type { AttributeValue, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { CurrencyCode } from '../../core/money/currency.js';
 import { CorruptItemError, int, type Item } from './ledger-items.js';
@@ -33,6 +37,8 @@ export interface PositionShard {
   readonly windowSequence: number;
   /** Whether the institution has a Net Debit Cap (without one it may only receive). */
   readonly capped: boolean;
+  /** Set on every shard of an institution over its cap as a whole: none of them may pay. */
+  readonly blocked: boolean;
   readonly capShareMinor: bigint;
   readonly exposureMinor: bigint;
   readonly headroomMinor: bigint;
@@ -43,7 +49,7 @@ export interface PositionShard {
   readonly gross: ReadonlyMap<number, bigint>;
 }
 
-export function shardToItem(shard: Omit<PositionShard, 'positions' | 'counts' | 'gross'>): Item {
+export function shardToItem(shard: Omit<PositionShard, 'positions' | 'counts' | 'gross' | 'blocked'> & { readonly blocked?: boolean }): Item {
   return {
     ...shardKey(shard.institutionId, shard.currency, shard.shard),
     entity: { S: 'POSITION_SHARD' },
@@ -55,6 +61,7 @@ export function shardToItem(shard: Omit<PositionShard, 'positions' | 'counts' | 
     capShareMinor: { N: shard.capShareMinor.toString() },
     exposureMinor: { N: shard.exposureMinor.toString() },
     headroomMinor: { N: shard.headroomMinor.toString() },
+    ...(shard.blocked === true ? { blocked: { BOOL: true } } : {}),
   };
 }
 
@@ -84,6 +91,7 @@ export function shardFromItem(item: Item): PositionShard {
     shard: Number(int(item, 'shard')),
     windowSequence: Number(int(item, 'windowSequence')),
     capped: item.capped?.BOOL === true,
+    blocked: item.blocked?.BOOL === true,
     capShareMinor,
     exposureMinor,
     headroomMinor,
@@ -101,7 +109,7 @@ export interface ShardRoute {
 }
 
 /**
- * The payer's shard: in the window the posting names, capped, with headroom for the amount; its
+ * The payer's shard: in the window the posting names, capped, not blocked, with headroom for the amount; its
  * exposure and its position in the window rise, and the window's count and gross with them.
  */
 export function payerShardUpdate(tableName: string, route: ShardRoute, currency: CurrencyCode, amountMinor: bigint): TransactWriteItem {
@@ -109,7 +117,7 @@ export function payerShardUpdate(tableName: string, route: ShardRoute, currency:
     Update: {
       TableName: tableName,
       Key: shardKey(route.institutionId, currency, route.shard),
-      ConditionExpression: 'windowSequence = :window AND capped = :capped AND headroomMinor >= :amount',
+      ConditionExpression: 'windowSequence = :window AND capped = :capped AND headroomMinor >= :amount AND attribute_not_exists(blocked)',
       UpdateExpression: 'ADD exposureMinor :amount, headroomMinor :negative, #position :amount, #count :one, #gross :amount',
       ExpressionAttributeNames: { '#position': positionAttribute(route.windowSequence), '#count': countAttribute(route.windowSequence), '#gross': grossAttribute(route.windowSequence) },
       ExpressionAttributeValues: {
@@ -135,24 +143,6 @@ export function payeeShardUpdate(tableName: string, route: ShardRoute, currency:
       ExpressionAttributeNames: { '#position': positionAttribute(route.windowSequence) },
       ExpressionAttributeValues: { ':window': { N: String(route.windowSequence) }, ':amount': { N: amountMinor.toString() }, ':negative': { N: (-amountMinor).toString() } },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    },
-  };
-}
-
-/**
- * Releases a shard's part of a window from its exposure, exactly once: only while the part is
- * still there with the value read (a second release finds it gone and fails).
- */
-export function releaseShardUpdate(tableName: string, shard: PositionShard, sequence: number): TransactWriteItem {
-  const position = shard.positions.get(sequence) ?? 0n;
-  return {
-    Update: {
-      TableName: tableName,
-      Key: shardKey(shard.institutionId, shard.currency, shard.shard),
-      ConditionExpression: '#position = :position',
-      UpdateExpression: 'ADD exposureMinor :negative, headroomMinor :position REMOVE #position, #count, #gross',
-      ExpressionAttributeNames: { '#position': positionAttribute(sequence), '#count': countAttribute(sequence), '#gross': grossAttribute(sequence) },
-      ExpressionAttributeValues: { ':position': { N: position.toString() }, ':negative': { N: (-position).toString() } },
     },
   };
 }
@@ -203,4 +193,92 @@ export function splitEvenly(totalMinor: bigint, count: number): bigint[] {
   const parts = Array.from({ length: count }, () => each);
   parts[0] = (parts[0] ?? 0n) + (totalMinor - each * BigInt(count));
   return parts;
+}
+
+/**
+ * How to keep an institution's shards whole after a change of their headroom by `deltas` (a
+ * window's part released, a cap changed), and, with `need`, with at least `need.minor` of
+ * headroom on shard `need.target`: moves of cap share between shards (summing to zero) that leave
+ * none below zero (and the target with what it needs); or, when the shards together are below
+ * zero, none: they are all blocked. Undefined when `need` cannot be met.
+ */
+export function planRebalance(
+  shards: readonly PositionShard[],
+  deltas: ReadonlyMap<number, bigint>,
+  need?: { readonly target: number; readonly minor: bigint },
+): { readonly moves: ReadonlyMap<number, bigint>; readonly blocked: boolean } | undefined {
+  const after = shards.map((shard) => ({ shard: shard.shard, headroom: shard.headroomMinor + (deltas.get(shard.shard) ?? 0n), required: need?.target === shard.shard ? need.minor : 0n }));
+  const total = after.reduce((sum, entry) => sum + entry.headroom, 0n);
+  if (need !== undefined && total < need.minor) return undefined;
+  if (total < 0n) return { moves: new Map(), blocked: true };
+  const moves = new Map<number, bigint>();
+  let lacking = 0n;
+  for (const entry of after) {
+    if (entry.headroom < entry.required) {
+      moves.set(entry.shard, entry.required - entry.headroom);
+      lacking += entry.required - entry.headroom;
+    }
+  }
+  for (const donor of after.filter((entry) => entry.headroom > entry.required).sort((a, b) => (a.headroom > b.headroom ? -1 : 1))) {
+    if (lacking === 0n) break;
+    const spare = donor.headroom - donor.required;
+    const taken = spare < lacking ? spare : lacking;
+    moves.set(donor.shard, -taken);
+    lacking -= taken;
+  }
+  return { moves, blocked: false };
+}
+
+/** One change to one shard, as a single update (a transaction may name an item once). */
+export interface ShardChange {
+  /** Cap share moved onto (+) or off (-) the shard: its headroom moves with it. */
+  readonly shareMinor?: bigint;
+  /** Releases the shard's part of window `sequence` (as read: it must still be that) from its exposure. */
+  readonly release?: { readonly sequence: number; readonly positionMinor: bigint };
+  readonly setCapped?: true;
+  /** Block or unblock the shard; unchanged if absent. */
+  readonly blocked?: boolean;
+  /**
+   * The lowest headroom the shard may have before the change for it to be applied: what keeps it
+   * from going below zero if postings used some since it was read. Absent: no such condition.
+   */
+  readonly headroomAtLeastMinor?: bigint;
+}
+
+export function shardChange(tableName: string, shard: Pick<PositionShard, 'institutionId' | 'currency' | 'shard'>, change: ShardChange): TransactWriteItem {
+  const share = change.shareMinor ?? 0n;
+  const released = change.release?.positionMinor ?? 0n;
+  const add = ['capShareMinor :share', 'headroomMinor :headroom', ...(change.release !== undefined ? ['exposureMinor :exposure'] : [])];
+  const set = [...(change.setCapped === true ? ['capped = :capped'] : []), ...(change.blocked === true ? ['blocked = :blocked'] : [])];
+  const remove = [...(change.release !== undefined ? ['#position', '#count', '#gross'] : []), ...(change.blocked === false ? ['blocked'] : [])];
+  const conditions = [
+    'attribute_exists(pk)',
+    ...(change.release !== undefined ? ['#position = :position'] : []),
+    ...(change.headroomAtLeastMinor !== undefined ? ['headroomMinor >= :floor'] : []),
+  ];
+  return {
+    Update: {
+      TableName: tableName,
+      Key: shardKey(shard.institutionId, shard.currency, shard.shard),
+      UpdateExpression: [`ADD ${add.join(', ')}`, ...(set.length > 0 ? [`SET ${set.join(', ')}`] : []), ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : [])].join(' '),
+      ConditionExpression: conditions.join(' AND '),
+      ...(change.release !== undefined
+        ? {
+            ExpressionAttributeNames: {
+              '#position': positionAttribute(change.release.sequence),
+              '#count': countAttribute(change.release.sequence),
+              '#gross': grossAttribute(change.release.sequence),
+            },
+          }
+        : {}),
+      ExpressionAttributeValues: {
+        ':share': { N: share.toString() },
+        ':headroom': { N: (share + released).toString() },
+        ...(change.release !== undefined ? { ':exposure': { N: (-released).toString() }, ':position': { N: released.toString() } } : {}),
+        ...(change.setCapped === true ? { ':capped': { BOOL: true } } : {}),
+        ...(change.blocked === true ? { ':blocked': { BOOL: true } } : {}),
+        ...(change.headroomAtLeastMinor !== undefined ? { ':floor': { N: change.headroomAtLeastMinor.toString() } } : {}),
+      },
+    },
+  };
 }

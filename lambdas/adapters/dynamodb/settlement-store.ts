@@ -45,7 +45,9 @@ import {
   payerShardUpdate,
   planBorrowing,
   POSITION_SHARDS_MAX,
-  releaseShardUpdate,
+  planRebalance,
+  shardChange,
+  type ShardChange,
   shardFromItem,
   shardKey,
   shareMove,
@@ -170,7 +172,13 @@ export class DynamoSettlementStore implements SettlementStore {
 
   async #setCapOnce(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint, by: Actor, shardCount: number | undefined): Promise<InstitutionLimits> {
     const limits = await this.enrol(institutionId, currency, Math.max(1, shardCount ?? 1));
-    const deltas = splitEvenly(netDebitCapMinor - (limits.netDebitCapMinor ?? 0n), limits.shardCount);
+    const shards = await this.shardsOf(institutionId, currency, limits.shardCount);
+    if (shards.length !== limits.shardCount) throw new SettlementConflictError(`${institutionId} has ${shards.length} of its ${limits.shardCount} ${currency} shards; retry`);
+    const shares = splitEvenly(netDebitCapMinor - (limits.netDebitCapMinor ?? 0n), limits.shardCount);
+    const changes = new Map<number, ShardChange>(shares.map((shareMinor, shard) => [shard, { shareMinor, setCapped: true }]));
+    // A lowered cap may take a shard below zero: headroom moves from its siblings, or, if the
+    // institution is now over its cap as a whole, every shard is blocked (in this transaction).
+    const updates = this.#wholeChanges(shards, changes, { checkShardCount: false }) ?? [];
     try {
       await this.#client.send(
         new TransactWriteItemsCommand({
@@ -192,15 +200,7 @@ export class DynamoSettlementStore implements SettlementStore {
                 },
               },
             },
-            ...deltas.map((delta, shard) => ({
-              Update: {
-                TableName: this.#tableName,
-                Key: shardKey(institutionId, currency, shard),
-                UpdateExpression: 'SET capped = :capped ADD capShareMinor :delta, headroomMinor :delta',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':capped': { BOOL: true }, ':delta': { N: delta.toString() } },
-              },
-            })),
+            ...updates,
           ],
         }),
       );
@@ -209,6 +209,61 @@ export class DynamoSettlementStore implements SettlementStore {
       if (!(error instanceof TransactionCanceledException)) throw error;
       throw new SettlementConflictError(`setting the ${currency} cap of ${institutionId} raced another change; retry`, { cause: error });
     }
+  }
+
+  /**
+   * The updates that apply `changes` to an institution's shards (`shards`: all of them, read
+   * consistently) and keep them whole: no shard below zero unless all are blocked. Only the changed
+   * shards when none can go below zero (each conditioned so that postings since the read cannot
+   * take it there either); otherwise every shard, with cap share moved between them, or all of
+   * them blocked when they are below zero together, and (`checkShardCount`) a check that no shard
+   * was added meanwhile. With `need`, shard `need.target` must end with that much headroom;
+   * undefined when the shards together do not have it.
+   */
+  #wholeChanges(
+    shards: readonly PositionShard[],
+    changes: ReadonlyMap<number, ShardChange>,
+    options: { readonly checkShardCount: boolean; readonly need?: { readonly target: number; readonly minor: bigint } },
+  ): TransactWriteItem[] | undefined {
+    const first = shards[0];
+    if (first === undefined) return [];
+    const delta = (shard: number): bigint => (changes.get(shard)?.shareMinor ?? 0n) + (changes.get(shard)?.release?.positionMinor ?? 0n);
+    const need = options.need;
+    const required = (shard: number): bigint => (need?.target === shard ? need.minor : 0n);
+    const whole = !shards.some((shard) => shard.blocked) && shards.every((shard) => shard.headroomMinor + delta(shard.shard) >= required(shard.shard));
+    if (whole) {
+      return [...changes].map(([index, change]) => {
+        const change_ = delta(index);
+        return shardChange(this.#tableName, { institutionId: first.institutionId, currency: first.currency, shard: index }, { ...change, ...(change_ < 0n ? { headroomAtLeastMinor: -change_ } : {}) });
+      });
+    }
+    const plan = planRebalance(shards, new Map(shards.map((shard) => [shard.shard, delta(shard.shard)])), need);
+    if (plan === undefined) return undefined;
+    return [
+      ...shards.map((shard) => {
+        const change = changes.get(shard.shard) ?? {};
+        const move = plan.moves.get(shard.shard) ?? 0n;
+        return shardChange(this.#tableName, shard, {
+          ...change,
+          shareMinor: (change.shareMinor ?? 0n) + move,
+          blocked: plan.blocked,
+          // Unblocking, or leaving it at zero or above: only if postings since the read have not used what that counts on.
+          ...(plan.blocked ? {} : { headroomAtLeastMinor: -(delta(shard.shard) + move) + required(shard.shard) }),
+        });
+      }),
+      ...(options.checkShardCount
+        ? [
+            {
+              ConditionCheck: {
+                TableName: this.#tableName,
+                Key: limitKey(first.institutionId, first.currency),
+                ConditionExpression: 'shardCount = :shards',
+                ExpressionAttributeValues: { ':shards': { N: String(shards.length) } },
+              },
+            },
+          ]
+        : []),
+    ];
   }
 
   /**
@@ -229,11 +284,19 @@ export class DynamoSettlementStore implements SettlementStore {
       const legacy = limits.shardCount === 0 && Item?.exposureMinor !== undefined;
       const legacyExposure = legacy ? limits.legacyExposureMinor : 0n;
       const created = Array.from({ length: shardCount - limits.shardCount }, (_, index) => limits.shardCount + index);
+      // New shards join blocked if their siblings are (an institution over its cap pays nothing
+      // from any shard), checked in the same transaction.
+      const blocked = limits.shardCount > 0 && (await this.shardsOf(institutionId, currency, 1))[0]?.blocked === true;
+      // An exposure an older version kept may already be over the cap: then they start blocked.
+      const blockNew = blocked || (limits.shardCount === 0 && (limits.netDebitCapMinor ?? 0n) - legacyExposure < 0n);
       try {
         await this.#client.send(
           new TransactWriteItemsCommand({
             TransactItems: [
               { ConditionCheck: { TableName: this.#tableName, Key: windowKey(windowId), ConditionExpression: '#state = :open', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':open': { S: 'OPEN' } } } },
+              ...(limits.shardCount > 0
+                ? [{ ConditionCheck: { TableName: this.#tableName, Key: shardKey(institutionId, currency, 0), ConditionExpression: blocked ? 'blocked = :blocked' : 'attribute_not_exists(blocked)', ...(blocked ? { ExpressionAttributeValues: { ':blocked': { BOOL: true } } } : {}) } }]
+                : []),
               {
                 Update: {
                   TableName: this.#tableName,
@@ -266,6 +329,7 @@ export class DynamoSettlementStore implements SettlementStore {
                     capShareMinor: shard === 0 ? (limits.netDebitCapMinor ?? 0n) : 0n,
                     exposureMinor: shard === 0 ? legacyExposure : 0n,
                     headroomMinor: shard === 0 ? (limits.netDebitCapMinor ?? 0n) - legacyExposure : 0n,
+                    blocked: blockNew,
                   }),
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
@@ -391,18 +455,21 @@ export class DynamoSettlementStore implements SettlementStore {
   async #borrowFrom(shards: readonly PositionShard[], shardCount: number, target: number, neededMinor: bigint): Promise<BorrowOutcome> {
     const own = shards.find((shard) => shard.shard === target);
     if (own === undefined || shards.length !== shardCount) return 'conflict';
-    if (own.headroomMinor >= neededMinor) return 'borrowed'; // topped up meanwhile
-    const plan = planBorrowing(shards, target, neededMinor);
-    if (plan === undefined) return 'insufficient';
+    const blocked = shards.some((shard) => shard.blocked);
+    if (!blocked && own.headroomMinor >= neededMinor) return 'borrowed'; // topped up meanwhile
+    // Blocked (over the cap as a whole until now): all of the shards are rebalanced and unblocked
+    // together, if they can afford the amount together.
+    const updates = blocked
+      ? this.#wholeChanges(shards, new Map(), { checkShardCount: true, need: { target, minor: neededMinor } })
+      : (() => {
+          const plan = planBorrowing(shards, target, neededMinor);
+          return plan === undefined
+            ? undefined
+            : [shareMove(this.#tableName, own, plan.totalMinor), ...[...plan.from].map(([shard, taken]) => shareMove(this.#tableName, { institutionId: own.institutionId, currency: own.currency, shard }, -taken))];
+        })();
+    if (updates === undefined) return 'insufficient';
     try {
-      await this.#client.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            shareMove(this.#tableName, own, plan.totalMinor),
-            ...[...plan.from].map(([shard, taken]) => shareMove(this.#tableName, { institutionId: own.institutionId, currency: own.currency, shard }, -taken)),
-          ],
-        }),
-      );
+      await this.#client.send(new TransactWriteItemsCommand({ TransactItems: updates }));
       return 'borrowed';
     } catch (error) {
       if (error instanceof TransactionCanceledException) return 'conflict';
@@ -653,18 +720,22 @@ export class DynamoSettlementStore implements SettlementStore {
     await forEachLimited(behind, SEAL_CONCURRENCY, (shard) => this.rollShard(shard.institutionId, shard.currency, shard.shard, sequence + 1));
   }
 
-  /** Releases one institution's shards' parts of a window in one transaction; a part already released is left. */
+  /**
+   * Releases one institution's parts of a window (`shards`: all of its shards, as read), in one
+   * transaction that keeps its shards whole; a part already released is left.
+   */
   async #releaseWindow(shards: readonly PositionShard[], sequence: number): Promise<void> {
     const holding = shards.filter((shard) => shard.positions.has(sequence) || shard.counts.has(sequence) || shard.gross.has(sequence));
-    if (holding.length === 0) return;
+    const first = holding[0];
+    if (first === undefined) return;
+    const changes = new Map<number, ShardChange>(holding.map((shard) => [shard.shard, { release: { sequence, positionMinor: shard.positions.get(sequence) ?? 0n } }]));
     try {
-      await this.#client.send(new TransactWriteItemsCommand({ TransactItems: holding.map((shard) => releaseShardUpdate(this.#tableName, shard, sequence)) }));
+      await this.#client.send(new TransactWriteItemsCommand({ TransactItems: this.#wholeChanges(shards, changes, { checkShardCount: true }) ?? [] }));
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      if (!(error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')) {
-        throw new SettlementConflictError(`releasing window ${sequence} of ${holding[0]?.institutionId} conflicted; retry`, { cause: error });
-      }
-      // Released by an earlier attempt: its parts are gone.
+      // Released by an earlier attempt (its parts are gone), or lost to a posting: look again.
+      const again = await this.shardsOf(first.institutionId, first.currency);
+      if (again.some((shard) => shard.positions.has(sequence))) throw new SettlementConflictError(`releasing window ${sequence} of ${first.institutionId} conflicted; retry`, { cause: error });
     }
   }
 
@@ -844,7 +915,8 @@ export class DynamoSettlementStore implements SettlementStore {
     const sequence = parseWindowId(windowId)?.sequence ?? 0;
     const recorded: RecordedConfirmation = { ...confirmation, confirmedAt: this.#now().toISOString() };
     // The window's part of the exposure, shard by shard, as the seal left it.
-    const holding = (await this.shardsOf(confirmation.institutionId, currency)).filter((shard) => shard.positions.has(sequence));
+    const shards = await this.shardsOf(confirmation.institutionId, currency);
+    const holding = shards.filter((shard) => shard.positions.has(sequence));
     const held = holding.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), 0n);
     if (held !== positionMinor) {
       // Released already (by this confirmation, or a racing one), or the shards disagree with the report.
@@ -879,8 +951,13 @@ export class DynamoSettlementStore implements SettlementStore {
             },
             // Only an instruction that was issued (recorded) can have been carried out.
             { ConditionCheck: { TableName: this.#tableName, Key: instructionKey(windowId, confirmation.institutionId), ConditionExpression: 'attribute_exists(pk)' } },
-            // The window's part of the exposure is released with the confirmation, never apart.
-            ...holding.map((shard) => releaseShardUpdate(this.#tableName, shard, sequence)),
+            // The window's part of the exposure is released with the confirmation, never apart
+            // (what the institution was owed, released, may take a shard below zero: see #wholeChanges).
+            ...(this.#wholeChanges(
+              shards,
+              new Map(holding.map((shard) => [shard.shard, { release: { sequence, positionMinor: shard.positions.get(sequence) ?? 0n } }])),
+              { checkShardCount: true },
+            ) ?? []),
           ],
         }),
       );

@@ -13,6 +13,7 @@ function shard(index: number, headroomMinor: bigint): PositionShard {
     shard: index,
     windowSequence: 1,
     capped: true,
+    blocked: false,
     capShareMinor: headroomMinor,
     exposureMinor: 0n,
     headroomMinor,
