@@ -5,7 +5,7 @@
 // close lands in the next window, never in the closed one; an exposure kept on the cap item by an
 // older version moves onto the shards; and a warm interbank posting is one DynamoDB request.
 import { randomUUID } from 'node:crypto';
-import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import { shardFromItem, shardKey, type PositionShard } from '../../lambdas/adapters/dynamodb/position-shards.js';
@@ -172,6 +172,51 @@ describe.each(BACKENDS)('position shards on %s', (backend) => {
     await expectExact(older, currency, 1_000n, 1_000n);
   });
 
+  it('settles a window the version before shards opened: its positions on POSITION items count with the shards\' and are released once', async () => {
+    const currency: CurrencyCode = 'SGD';
+    const [a, b] = [bank('legacy-a'), bank('legacy-b')];
+    const atA = await openFundedAccount(handle, { institutionId: a, balanceMinor: 10_000n, currency });
+    const atB = await openFundedAccount(handle, { institutionId: b, balanceMinor: 10_000n, currency });
+    // What the previous version left: an OPEN window counting one transfer of 500 from a to b on
+    // its own item and on per-window POSITION items, and the exposure on each cap item.
+    const windowId = 'SGD-000000001';
+    const table = world.bindings.tables.ledger;
+    const put = (item: Record<string, AttributeValue>) => world.clients.dynamodb.send(new PutItemCommand({ TableName: table, Item: item }));
+    const S = (value: string): AttributeValue => ({ S: value });
+    const N = (value: bigint | number): AttributeValue => ({ N: String(value) });
+    await put({ pk: S(`SETTLEMENT_CURRENT#${currency}`), entity: S('SETTLEMENT_CURRENT'), windowId: S(windowId), sequence: N(1) });
+    await put({ pk: S(`SETTLEMENT_WINDOW#${windowId}`), entity: S('SETTLEMENT_WINDOW'), windowId: S(windowId), currency: S(currency), sequence: N(1), state: S('OPEN'), openedAt: S(new Date().toISOString()), transferCount: N(1), grossMinor: N(500), participants: { SS: [a, b] } });
+    for (const [institutionId, position] of [[a, 500n], [b, -500n]] as const) {
+      await put({ pk: S(`POSITION#${windowId}#${institutionId}`), entity: S('POSITION'), windowId: S(windowId), institutionId: S(institutionId), currency: S(currency), positionMinor: N(position) });
+      await put({ ...limitKey(institutionId, currency), entity: S('NET_DEBIT_CAP'), institutionId: S(institutionId), currency: S(currency), netDebitCapMinor: N(1_000), exposureMinor: N(position) });
+    }
+
+    const fits = await post(atA.accountId, atB.accountId, 200, currency);
+    const over = await post(atA.accountId, atB.accountId, 400, currency);
+    const { instructions } = await closeAndIssue(currency);
+    const window = await ledger.settlement.getWindow(windowId);
+    for (const instruction of instructions) {
+      const { institutionId, direction, amountMinor } = instruction.data;
+      expect((await confirmSettlement({ store: ledger.settlement }, windowId, { institutionId, direction, amountMinor: BigInt(amountMinor), reference: `ref-${institutionId}`, confirmedBy: TEST_SETTLEMENT_ACTOR })).kind).toBe('confirmed');
+    }
+    const again = await post(atA.accountId, atB.accountId, 1_000, currency);
+
+    expect([fits.status, over.rejectionReason]).toEqual(['POSTED', 'PAYER_LIMIT_EXCEEDED']);
+    // The old transfer and the new one, in one window, netted together.
+    expect(window).toMatchObject({ state: 'PENDING_SETTLEMENT', transferCount: 2, grossMinor: 700n, participants: [a, b].sort() });
+    expect(instructions.map((line) => [line.data.institutionId, line.data.direction, line.data.amountMinor])).toEqual(
+      expect.arrayContaining([
+        [a, 'PAY', '700'],
+        [b, 'RECEIVE', '700'],
+      ]),
+    );
+    expect((await ledger.settlement.getWindow(windowId))?.state).toBe('SETTLED');
+    // Released once: a may send its whole cap again.
+    expect(again.status).toBe('POSTED');
+    await expectExact(a, currency, 1_000n, 1_000n);
+    await expectExact(b, currency, 1_000n, -1_000n);
+  });
+
   it('grows an institution to more shards without moving its cap or exposure', async () => {
     const currency: CurrencyCode = 'NZD';
     const [grower, payee] = [bank('grower'), bank('payee')];
@@ -293,6 +338,21 @@ describe.each(BACKENDS)('position shards on %s', (backend) => {
     for (const instruction of instructions) await recordSettlementInstruction({ store: ledger.settlement }, instruction);
     return { windowId: closed.closed.windowId, instructions };
   }
+
+  it('posts a transfer that needs the whole cap of an institution spread over 32 shards (the shard it borrowed into is kept)', async () => {
+    const currency: CurrencyCode = 'NOK';
+    const payee = bank('payee');
+    const outcomes: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const payer = bank('wide');
+      const debtor = await openFundedAccount(handle, { institutionId: payer, balanceMinor: 10_000n, currency });
+      const creditor = await openFundedAccount(handle, { institutionId: payee, currency });
+      await ledger.settlement.setNetDebitCap(payer, currency, 3_200n, TEST_SETTLEMENT_ACTOR, 32);
+      // A fresh draw per attempt would chase the headroom from shard to shard and run out of attempts.
+      outcomes.push(await post(debtor.accountId, creditor.accountId, 3_200, currency).then((transfer) => transfer.status, (error: unknown) => (error as Error).name));
+    }
+    expect(outcomes).toEqual(['POSTED', 'POSTED', 'POSTED', 'POSTED']);
+  });
 
   it('reads a shard item back exactly as written', async () => {
     const currency: CurrencyCode = 'ISK';

@@ -103,6 +103,8 @@ export class DynamoLedgerStore implements LedgerStore {
   readonly #creditShardsOf = new Map<string, number>();
   readonly #openWindowOf = new Map<string, number>();
   readonly #limitsOf = new Map<string, InstitutionLimits>();
+  /** The payer shard a posting in progress borrowed headroom into, by transfer id: its next attempt uses it. */
+  readonly #borrowedFor = new Map<string, number>();
 
   constructor(options: DynamoLedgerStoreOptions) {
     this.#client = options.client;
@@ -160,7 +162,8 @@ export class DynamoLedgerStore implements LedgerStore {
         payerInstitutionId: payer,
         payeeInstitutionId: payee,
         windowSequence,
-        payerShard: pickShard(payerLimits.shardCount),
+        // After a borrow, the shard it topped up (a fresh draw would chase the headroom around).
+        payerShard: this.#pinned(request.transferId, payerLimits.shardCount) ?? pickShard(payerLimits.shardCount),
         payeeShard: pickShard(payeeLimits.shardCount),
       },
     };
@@ -176,9 +179,22 @@ export class DynamoLedgerStore implements LedgerStore {
     return limits;
   }
 
+  #pinned(transferId: string, shardCount: number): number | undefined {
+    const shard = this.#borrowedFor.get(transferId);
+    return shard !== undefined && shard < shardCount ? shard : undefined;
+  }
+
   async postTransfer(request: TransferRequest): Promise<PostingResult> {
     // DynamoDB refuses two operations on one item in a transaction; say why before it does.
     if (request.debtorAccountId === request.creditorAccountId) throw new SameAccountTransferError(request.transferId);
+    try {
+      return await this.#postTransfer(request);
+    } finally {
+      this.#borrowedFor.delete(request.transferId);
+    }
+  }
+
+  async #postTransfer(request: TransferRequest): Promise<PostingResult> {
     const contentHash = transferContentHash(request);
     let repairs = 0;
     for (let attempt = 1; attempt <= POSTING_ATTEMPTS_MAX; ) {
@@ -374,7 +390,10 @@ export class DynamoLedgerStore implements LedgerStore {
     this.#limitsOf.set(limitsKey, { netDebitCapMinor: limits.netDebitCapMinor, shardCount: limits.shardCount });
     if (cached !== undefined && cached.shardCount !== limits.shardCount) return 'repaired';
     const borrowed = await this.#settlement.borrowHeadroom(route.payerInstitutionId, request.currency, limits.shardCount, route.payerShard, BigInt(request.amountMinor));
-    if (borrowed === 'borrowed') return 'repaired';
+    if (borrowed === 'borrowed') {
+      this.#borrowedFor.set(request.transferId, route.payerShard);
+      return 'repaired';
+    }
     if (borrowed === 'conflict') return 'conflict';
     return this.#storeRejection(request, contentHash, 'PAYER_LIMIT_EXCEEDED');
   }

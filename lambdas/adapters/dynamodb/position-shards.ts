@@ -235,6 +235,11 @@ export interface ShardChange {
   readonly shareMinor?: bigint;
   /** Releases the shard's part of window `sequence` (as read: it must still be that) from its exposure. */
   readonly release?: { readonly sequence: number; readonly positionMinor: bigint };
+  /**
+   * Releases a part of a window the version before shards kept on a POSITION item of its own (its
+   * exposure was moved onto shard 0): the caller marks that item released in the same transaction.
+   */
+  readonly legacyReleaseMinor?: bigint;
   readonly setCapped?: true;
   /** Block or unblock the shard; unchanged if absent. */
   readonly blocked?: boolean;
@@ -247,8 +252,9 @@ export interface ShardChange {
 
 export function shardChange(tableName: string, shard: Pick<PositionShard, 'institutionId' | 'currency' | 'shard'>, change: ShardChange): TransactWriteItem {
   const share = change.shareMinor ?? 0n;
-  const released = change.release?.positionMinor ?? 0n;
-  const add = ['capShareMinor :share', 'headroomMinor :headroom', ...(change.release !== undefined ? ['exposureMinor :exposure'] : [])];
+  const released = (change.release?.positionMinor ?? 0n) + (change.legacyReleaseMinor ?? 0n);
+  const releasing = change.release !== undefined || change.legacyReleaseMinor !== undefined;
+  const add = ['capShareMinor :share', 'headroomMinor :headroom', ...(releasing ? ['exposureMinor :exposure'] : [])];
   const set = [...(change.setCapped === true ? ['capped = :capped'] : []), ...(change.blocked === true ? ['blocked = :blocked'] : [])];
   const remove = [...(change.release !== undefined ? ['#position', '#count', '#gross'] : []), ...(change.blocked === false ? ['blocked'] : [])];
   const conditions = [
@@ -274,7 +280,8 @@ export function shardChange(tableName: string, shard: Pick<PositionShard, 'insti
       ExpressionAttributeValues: {
         ':share': { N: share.toString() },
         ':headroom': { N: (share + released).toString() },
-        ...(change.release !== undefined ? { ':exposure': { N: (-released).toString() }, ':position': { N: released.toString() } } : {}),
+        ...(releasing ? { ':exposure': { N: (-released).toString() } } : {}),
+        ...(change.release !== undefined ? { ':position': { N: change.release.positionMinor.toString() } } : {}),
         ...(change.setCapped === true ? { ':capped': { BOOL: true } } : {}),
         ...(change.blocked === true ? { ':blocked': { BOOL: true } } : {}),
         ...(change.headroomAtLeastMinor !== undefined ? { ':floor': { N: change.headroomAtLeastMinor.toString() } } : {}),

@@ -63,7 +63,19 @@ export const windowKey = (windowId: string): Item => ({ pk: { S: `SETTLEMENT_WIN
 const unsettledKey = (currency: string): Item => ({ pk: { S: `SETTLEMENT_UNSETTLED#${currency}` } });
 /** One admin close request, by its Idempotency-Key: which window it closed and which it opened. */
 const closeRequestKey = (idempotencyKey: string): Item => ({ pk: { S: `SETTLEMENT_CLOSE_REQUEST#${idempotencyKey}` } });
+/** An institution's position in a window as the version before position shards kept it (read, and marked released, only). */
 export const positionKey = (windowId: string, institutionId: string): Item => ({ pk: { S: `POSITION#${windowId}#${institutionId}` } });
+
+/** A part of a window's position kept on a POSITION item by the version before shards. */
+interface LegacyPart {
+  readonly positionMinor: bigint;
+  /** Released from the exposure (confirmed, or netted to zero) since. */
+  readonly released: boolean;
+}
+
+function legacyPartFromItem(item: Item): LegacyPart {
+  return { positionMinor: int(item, 'positionMinor'), released: item.releasedAt?.S !== undefined };
+}
 /** An institution's cap and exposure in a currency: one item, so the cap condition and the exposure move together. */
 export const limitKey = (institutionId: string, currency: string): Item => ({ pk: { S: `NET_DEBIT_CAP#${institutionId}#${currency}` } });
 export const confirmationKey = (windowId: string, institutionId: string): Item => ({ pk: { S: `SETTLEMENT_CONFIRMATION#${windowId}#${institutionId}` } });
@@ -215,10 +227,10 @@ export class DynamoSettlementStore implements SettlementStore {
    * The updates that apply `changes` to an institution's shards (`shards`: all of them, read
    * consistently) and keep them whole: no shard below zero unless all are blocked. Only the changed
    * shards when none can go below zero (each conditioned so that postings since the read cannot
-   * take it there either); otherwise every shard, with cap share moved between them, or all of
-   * them blocked when they are below zero together, and (`checkShardCount`) a check that no shard
-   * was added meanwhile. With `need`, shard `need.target` must end with that much headroom;
-   * undefined when the shards together do not have it.
+   * take it there either); otherwise every shard, blocked (or, with `need`, rebalanced), and
+   * (`checkShardCount`) a check that no shard was added meanwhile. With `need`, shard
+   * `need.target` must end with that much headroom; undefined when the shards together do not
+   * have it.
    */
   #wholeChanges(
     shards: readonly PositionShard[],
@@ -237,8 +249,25 @@ export class DynamoSettlementStore implements SettlementStore {
         return shardChange(this.#tableName, { institutionId: first.institutionId, currency: first.currency, shard: index }, { ...change, ...(change_ < 0n ? { headroomAtLeastMinor: -change_ } : {}) });
       });
     }
-    const plan = planRebalance(shards, new Map(shards.map((shard) => [shard.shard, delta(shard.shard)])), need);
-    if (plan === undefined) return undefined;
+    // Not whole afterwards: a borrow (`need`) rebalances every shard and unblocks them, if they can
+    // afford it together; anything else blocks them all, with no condition a posting could break
+    // meanwhile (so a confirmation or a cap change is never held up by traffic), and the
+    // institution's next payment rebalances them through the borrow.
+    const plan = need === undefined ? undefined : planRebalance(shards, new Map(shards.map((shard) => [shard.shard, delta(shard.shard)])), need);
+    if (need !== undefined && plan === undefined) return undefined;
+    const checkCount: TransactWriteItem[] = options.checkShardCount
+      ? [
+          {
+            ConditionCheck: {
+              TableName: this.#tableName,
+              Key: limitKey(first.institutionId, first.currency),
+              ConditionExpression: 'shardCount = :shards',
+              ExpressionAttributeValues: { ':shards': { N: String(shards.length) } },
+            },
+          },
+        ]
+      : [];
+    if (plan === undefined) return [...shards.map((shard) => shardChange(this.#tableName, shard, { ...changes.get(shard.shard), blocked: true })), ...checkCount];
     return [
       ...shards.map((shard) => {
         const change = changes.get(shard.shard) ?? {};
@@ -247,22 +276,11 @@ export class DynamoSettlementStore implements SettlementStore {
           ...change,
           shareMinor: (change.shareMinor ?? 0n) + move,
           blocked: plan.blocked,
-          // Unblocking, or leaving it at zero or above: only if postings since the read have not used what that counts on.
+          // Only if postings since the read have not used what the plan counts on.
           ...(plan.blocked ? {} : { headroomAtLeastMinor: -(delta(shard.shard) + move) + required(shard.shard) }),
         });
       }),
-      ...(options.checkShardCount
-        ? [
-            {
-              ConditionCheck: {
-                TableName: this.#tableName,
-                Key: limitKey(first.institutionId, first.currency),
-                ConditionExpression: 'shardCount = :shards',
-                ExpressionAttributeValues: { ':shards': { N: String(shards.length) } },
-              },
-            },
-          ]
-        : []),
+      ...checkCount,
     ];
   }
 
@@ -378,10 +396,15 @@ export class DynamoSettlementStore implements SettlementStore {
     const positions = new Map<string, bigint>(windowIds.map((windowId) => [windowId, 0n]));
     const currency = windowIds[0] === undefined ? undefined : currencyOfWindow(windowIds[0]);
     if (currency === undefined) return positions;
-    const shards = await this.shardsOf(institutionId, currency);
+    const [shards, legacy] = await Promise.all([
+      this.shardsOf(institutionId, currency),
+      batchGetAll(this.#client, this.#tableName, windowIds.map((windowId) => positionKey(windowId, institutionId))),
+    ]);
+    const legacyOf = new Map(legacy.map((item) => [item.windowId?.S ?? '', legacyPartFromItem(item)]));
     for (const windowId of windowIds) {
       const sequence = parseWindowId(windowId)?.sequence ?? 0;
-      positions.set(windowId, shards.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), 0n));
+      const part = legacyOf.get(windowId);
+      positions.set(windowId, shards.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), part !== undefined && !part.released ? part.positionMinor : 0n));
     }
     return positions;
   }
@@ -428,7 +451,7 @@ export class DynamoSettlementStore implements SettlementStore {
    * consistent read of them all (each move is conditioned on the donor's headroom, so a stale
    * read can only make it fail, never overdraw a share). Only a refusal needs the figures from one
    * instant: 'insufficient' is answered only after a snapshot (TransactGetItems) confirms that the
-   * shards together had less headroom than that. 'conflict' means the move or the snapshot raced
+   * shards together had less headroom than that. 'conflict' means the move or the snapshots raced
    * other writes and may be tried again.
    */
   async borrowHeadroom(institutionId: string, currency: CurrencyCode, shardCount: number, target: number, neededMinor: bigint): Promise<BorrowOutcome> {
@@ -447,9 +470,9 @@ export class DynamoSettlementStore implements SettlementStore {
         if (!(error instanceof TransactionCanceledException)) throw error;
       }
     }
-    // Shards this busy keep a snapshot from ever completing: refuse on the consistent read, which
-    // can only err towards refusing (it is never what lets a transfer through).
-    return 'insufficient';
+    // Shards this busy keep a snapshot from completing: a refusal is final, so none is made on a
+    // read that is not from one instant. The posting is retried later.
+    return 'conflict';
   }
 
   async #borrowFrom(shards: readonly PositionShard[], shardCount: number, target: number, neededMinor: bigint): Promise<BorrowOutcome> {
@@ -664,7 +687,18 @@ export class DynamoSettlementStore implements SettlementStore {
   async positions(window: SettlementWindow): Promise<Map<string, bigint>> {
     const report = await this.getReport(window.windowId);
     if (report !== undefined) return new Map(report.positions);
-    return positionsIn(window.sequence, await this.#participantShards(window.currency), window.sealed === true ? window.participants : []);
+    const [shards, legacy] = await Promise.all([this.#participantShards(window.currency), this.#legacyParts(window)]);
+    return positionsIn(window.sequence, shards, window.sealed === true ? window.participants : [], legacy);
+  }
+
+  /** The window's legacy parts by institution (none for a window opened with shards). */
+  async #legacyParts(window: SettlementWindow): Promise<Map<string, LegacyPart>> {
+    const parts = new Map<string, LegacyPart>();
+    if (window.legacyPositions !== true || window.participants.length === 0) return parts;
+    for (const item of await batchGetAll(this.#client, this.#tableName, window.participants.map((institutionId) => positionKey(window.windowId, institutionId)))) {
+      parts.set(item.institutionId?.S ?? '', legacyPartFromItem(item));
+    }
+    return parts;
   }
 
   /**
@@ -703,13 +737,20 @@ export class DynamoSettlementStore implements SettlementStore {
       const again = await this.#readWindow(window.windowId);
       if (again !== undefined) sealed = again;
     }
-    const positions = positionsIn(window.sequence, shards, sealed.participants);
+    const legacy = await this.#legacyParts(stored);
+    const positions = positionsIn(window.sequence, shards, sealed.participants, legacy);
     const report = await this.getReport(window.windowId);
     const settledByNetting = [...positions].filter(([, position]) => position === 0n).map(([institutionId]) => institutionId);
     // Before the report exists, positions are as the shards hold them; once it does, the report decides.
     for (const institutionId of settledByNetting) {
       if (report !== undefined && (report.positions.get(institutionId) ?? 0n) !== 0n) continue;
-      await this.#releaseWindow(shards.filter((shard) => shard.institutionId === institutionId), window.sequence);
+      const part = legacy.get(institutionId);
+      const own = shards.filter((shard) => shard.institutionId === institutionId);
+      await this.#releaseWindow(
+        own.length > 0 || part === undefined || part.released ? own : await this.#enrolledShards(institutionId, window.currency),
+        window.windowId,
+        part !== undefined && !part.released ? part.positionMinor : undefined,
+      );
     }
     return { window: sealed, positions: report !== undefined ? new Map(report.positions) : positions };
   }
@@ -721,22 +762,54 @@ export class DynamoSettlementStore implements SettlementStore {
   }
 
   /**
-   * Releases one institution's parts of a window (`shards`: all of its shards, as read), in one
-   * transaction that keeps its shards whole; a part already released is left.
+   * Releases one institution's parts of a window (`shards`: all of its shards, as read; and the
+   * part the version before shards kept, `legacyMinor`) in one transaction that keeps its shards
+   * whole; a part already released is left.
    */
-  async #releaseWindow(shards: readonly PositionShard[], sequence: number): Promise<void> {
+  async #releaseWindow(shards: readonly PositionShard[], windowId: string, legacyMinor: bigint | undefined): Promise<void> {
+    const sequence = parseWindowId(windowId)?.sequence ?? 0;
     const holding = shards.filter((shard) => shard.positions.has(sequence) || shard.counts.has(sequence) || shard.gross.has(sequence));
-    const first = holding[0];
-    if (first === undefined) return;
-    const changes = new Map<number, ShardChange>(holding.map((shard) => [shard.shard, { release: { sequence, positionMinor: shard.positions.get(sequence) ?? 0n } }]));
+    const first = shards[0];
+    if (first === undefined || (holding.length === 0 && legacyMinor === undefined)) return;
+    const changes = releaseChanges(holding, sequence, legacyMinor);
     try {
-      await this.#client.send(new TransactWriteItemsCommand({ TransactItems: this.#wholeChanges(shards, changes, { checkShardCount: true }) ?? [] }));
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [...(this.#wholeChanges(shards, changes, { checkShardCount: true }) ?? []), ...(legacyMinor === undefined ? [] : [this.#legacyRelease(windowId, first.institutionId)])],
+        }),
+      );
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       // Released by an earlier attempt (its parts are gone), or lost to a posting: look again.
-      const again = await this.shardsOf(first.institutionId, first.currency);
-      if (again.some((shard) => shard.positions.has(sequence))) throw new SettlementConflictError(`releasing window ${sequence} of ${first.institutionId} conflicted; retry`, { cause: error });
+      const [again, legacy] = await Promise.all([this.shardsOf(first.institutionId, first.currency), this.#legacyPart(windowId, first.institutionId)]);
+      if (again.some((shard) => shard.positions.has(sequence)) || (legacy !== undefined && !legacy.released)) {
+        throw new SettlementConflictError(`releasing ${windowId} of ${first.institutionId} conflicted; retry`, { cause: error });
+      }
     }
+  }
+
+  /** Marks a legacy part released, once. */
+  #legacyRelease(windowId: string, institutionId: string): TransactWriteItem {
+    return {
+      Update: {
+        TableName: this.#tableName,
+        Key: positionKey(windowId, institutionId),
+        UpdateExpression: 'SET releasedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(releasedAt)',
+        ExpressionAttributeValues: { ':at': { S: this.#now().toISOString() } },
+      },
+    };
+  }
+
+  async #legacyPart(windowId: string, institutionId: string): Promise<LegacyPart | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: positionKey(windowId, institutionId), ConsistentRead: true }));
+    return Item === undefined ? undefined : legacyPartFromItem(Item);
+  }
+
+  /** The institution's shards, creating its first if it has none (its legacy exposure moves onto it). */
+  async #enrolledShards(institutionId: string, currency: CurrencyCode): Promise<PositionShard[]> {
+    const limits = await this.enrol(institutionId, currency, 1);
+    return this.shardsOf(institutionId, currency, limits.shardCount);
   }
 
   /** Stores the report unless one exists; returns the report that stands. */
@@ -914,10 +987,13 @@ export class DynamoSettlementStore implements SettlementStore {
     const currency = currencyOfWindow(windowId);
     const sequence = parseWindowId(windowId)?.sequence ?? 0;
     const recorded: RecordedConfirmation = { ...confirmation, confirmedAt: this.#now().toISOString() };
-    // The window's part of the exposure, shard by shard, as the seal left it.
-    const shards = await this.shardsOf(confirmation.institutionId, currency);
+    // The window's part of the exposure, shard by shard, as the seal left it, and any part the
+    // version before shards kept (its exposure then moved onto shard 0).
+    const legacy = await this.#legacyPart(windowId, confirmation.institutionId);
+    const legacyMinor = legacy !== undefined && !legacy.released ? legacy.positionMinor : undefined;
+    const shards = legacyMinor === undefined ? await this.shardsOf(confirmation.institutionId, currency) : await this.#enrolledShards(confirmation.institutionId, currency);
     const holding = shards.filter((shard) => shard.positions.has(sequence));
-    const held = holding.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), 0n);
+    const held = holding.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), legacyMinor ?? 0n);
     if (held !== positionMinor) {
       // Released already (by this confirmation, or a racing one), or the shards disagree with the report.
       const existing = await this.#confirmation(windowId, confirmation.institutionId);
@@ -953,11 +1029,8 @@ export class DynamoSettlementStore implements SettlementStore {
             { ConditionCheck: { TableName: this.#tableName, Key: instructionKey(windowId, confirmation.institutionId), ConditionExpression: 'attribute_exists(pk)' } },
             // The window's part of the exposure is released with the confirmation, never apart
             // (what the institution was owed, released, may take a shard below zero: see #wholeChanges).
-            ...(this.#wholeChanges(
-              shards,
-              new Map(holding.map((shard) => [shard.shard, { release: { sequence, positionMinor: shard.positions.get(sequence) ?? 0n } }])),
-              { checkShardCount: true },
-            ) ?? []),
+            ...(this.#wholeChanges(shards, releaseChanges(holding, sequence, legacyMinor), { checkShardCount: true }) ?? []),
+            ...(legacyMinor === undefined ? [] : [this.#legacyRelease(windowId, confirmation.institutionId)]),
           ],
         }),
       );
@@ -1036,6 +1109,13 @@ export class DynamoSettlementStore implements SettlementStore {
   }
 }
 
+/** The changes that release a window's parts: each holding shard's, and a legacy part onto shard 0. */
+function releaseChanges(holding: readonly PositionShard[], sequence: number, legacyMinor: bigint | undefined): Map<number, ShardChange> {
+  const changes = new Map<number, ShardChange>(holding.map((shard) => [shard.shard, { release: { sequence, positionMinor: shard.positions.get(sequence) ?? 0n } }]));
+  if (legacyMinor !== undefined) changes.set(0, { ...changes.get(0), legacyReleaseMinor: legacyMinor });
+  return changes;
+}
+
 /** Shards rolled at once while sealing a window. */
 const SEAL_CONCURRENCY = 16;
 
@@ -1050,12 +1130,13 @@ async function forEachLimited<T>(items: readonly T[], concurrency: number, run: 
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
-/** The window's totals and participants added up from the shards (the payer side counts each transfer once). */
+/** The window's totals and participants added up from the shards (the payer side counts each transfer once) and its own item. */
 function withTotals(window: SettlementWindow, shards: readonly PositionShard[]): SettlementWindow {
   const sequence = window.sequence;
-  const participants = new Set<string>();
-  let transferCount = 0;
-  let grossMinor = 0n;
+  // What the window item holds before it is sealed: nothing, unless the version before shards counted on it.
+  const participants = new Set<string>(window.participants);
+  let transferCount = window.transferCount;
+  let grossMinor = window.grossMinor;
   for (const shard of shards) {
     if (shard.positions.has(sequence)) participants.add(shard.institutionId);
     transferCount += shard.counts.get(sequence) ?? 0;
@@ -1064,9 +1145,10 @@ function withTotals(window: SettlementWindow, shards: readonly PositionShard[]):
   return { ...window, transferCount, grossMinor, participants: [...participants].sort() };
 }
 
-/** Each institution's position in window `sequence`, summed over its shards; `participants` listed at 0 if nothing is left. */
-function positionsIn(sequence: number, shards: readonly PositionShard[], participants: readonly string[]): Map<string, bigint> {
+/** Each institution's position in window `sequence`, summed over its shards and any legacy part not released; `participants` listed at 0 if nothing is left. */
+function positionsIn(sequence: number, shards: readonly PositionShard[], participants: readonly string[], legacy: ReadonlyMap<string, LegacyPart> = new Map()): Map<string, bigint> {
   const positions = new Map<string, bigint>(participants.map((institutionId) => [institutionId, 0n]));
+  for (const [institutionId, part] of legacy) if (!part.released) positions.set(institutionId, (positions.get(institutionId) ?? 0n) + part.positionMinor);
   for (const shard of shards) {
     const position = shard.positions.get(sequence);
     if (position !== undefined) positions.set(shard.institutionId, (positions.get(shard.institutionId) ?? 0n) + position);
@@ -1090,6 +1172,8 @@ function openWindowItem(currency: CurrencyCode, sequence: number, openedAt: stri
     openedAt: { S: openedAt },
     transferCount: { N: '0' },
     grossMinor: { N: '0' },
+    // Positions on the shards only (a window without it was opened by the version before them).
+    layout: { S: 'POSITION_SHARDS' },
   };
 }
 
@@ -1154,6 +1238,7 @@ export function windowFromItem(item: Item): SettlementWindow {
     ...(item.instructionsRecorded?.N !== undefined ? { instructionsRecorded: Number(item.instructionsRecorded.N) } : {}),
     ...(item.confirmationsRecorded?.N !== undefined ? { confirmationsRecorded: Number(item.confirmationsRecorded.N) } : {}),
     ...(item.sealedAt?.S !== undefined ? { sealed: true } : {}),
+    ...(item.layout?.S === undefined ? { legacyPositions: true } : {}),
   };
 }
 

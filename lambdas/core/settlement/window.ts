@@ -40,6 +40,11 @@ export interface SettlementWindow {
    * Before that (OPEN, or CLOSED but not sealed) they are added up from the shards when read.
    */
   readonly sealed?: true;
+  /**
+   * Opened by the version before position shards, which kept each institution's position in a
+   * window on an item of its own: those count with the shards' until the window settles.
+   */
+  readonly legacyPositions?: true;
 }
 
 export function windowIdFor(currency: CurrencyCode, sequence: number): string {
