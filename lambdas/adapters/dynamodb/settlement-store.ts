@@ -172,8 +172,8 @@ export class DynamoSettlementStore implements SettlementStore {
 
   /**
    * Sets the cap, spreading the change over the institution's shards so their shares still sum
-   * to it (a lowered cap may leave a shard with negative headroom: it sends nothing until its
-   * exposure falls or it borrows). `shardCount` grows the shards (never shrinks them).
+   * to it (a lowered cap that leaves a shard below zero blocks them all: see #wholeChanges).
+   * `shardCount` grows the shards (never shrinks them).
    */
   async setNetDebitCap(institutionId: string, currency: CurrencyCode, netDebitCapMinor: bigint, by: Actor, shardCount?: number): Promise<InstitutionLimits> {
     return retryWhile(() => this.#setCapOnce(institutionId, currency, netDebitCapMinor, by, shardCount), (error) => error instanceof SettlementConflictError, {
@@ -188,8 +188,8 @@ export class DynamoSettlementStore implements SettlementStore {
     if (shards.length !== limits.shardCount) throw new SettlementConflictError(`${institutionId} has ${shards.length} of its ${limits.shardCount} ${currency} shards; retry`);
     const shares = splitEvenly(netDebitCapMinor - (limits.netDebitCapMinor ?? 0n), limits.shardCount);
     const changes = new Map<number, ShardChange>(shares.map((shareMinor, shard) => [shard, { shareMinor, setCapped: true }]));
-    // A lowered cap may take a shard below zero: headroom moves from its siblings, or, if the
-    // institution is now over its cap as a whole, every shard is blocked (in this transaction).
+    // A lowered cap may take a shard below zero: then every shard is blocked in this transaction,
+    // and the institution's next payment rebalances and unblocks them if they can afford it.
     const updates = this.#wholeChanges(shards, changes, { checkShardCount: false }) ?? [];
     try {
       await this.#client.send(
