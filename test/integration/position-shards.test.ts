@@ -195,11 +195,17 @@ describe.each(BACKENDS)('position shards on %s', (backend) => {
     const over = await post(atA.accountId, atB.accountId, 400, currency);
     const { instructions } = await closeAndIssue(currency);
     const window = await ledger.settlement.getWindow(windowId);
+    // b spends what it is owed in the closed window (1,000 + 700 of headroom) before it is settled.
+    const spent = await post(atB.accountId, atA.accountId, 1_500, currency);
     for (const instruction of instructions) {
       const { institutionId, direction, amountMinor } = instruction.data;
       expect((await confirmSettlement({ store: ledger.settlement }, windowId, { institutionId, direction, amountMinor: BigInt(amountMinor), reference: `ref-${institutionId}`, confirmedBy: TEST_SETTLEMENT_ACTOR })).kind).toBe('confirmed');
     }
+    // b's receivable, old part and new, is released: it owes 1,500 against 1,000, so it is blocked.
+    const blocked = await expectExact(b, currency, 1_000n, 1_500n);
     const again = await post(atA.accountId, atB.accountId, 1_000, currency);
+    // Paid 1,000, b owes 500: its next payment rebalances and unblocks its shards.
+    const afterBlock = await post(atB.accountId, atA.accountId, 100, currency);
 
     expect([fits.status, over.rejectionReason]).toEqual(['POSTED', 'PAYER_LIMIT_EXCEEDED']);
     // The old transfer and the new one, in one window, netted together.
@@ -211,10 +217,11 @@ describe.each(BACKENDS)('position shards on %s', (backend) => {
       ]),
     );
     expect((await ledger.settlement.getWindow(windowId))?.state).toBe('SETTLED');
-    // Released once: a may send its whole cap again.
-    expect(again.status).toBe('POSTED');
-    await expectExact(a, currency, 1_000n, 1_000n);
-    await expectExact(b, currency, 1_000n, -1_000n);
+    // Released once: a may send its whole cap again (and what b paid it).
+    expect([spent.status, again.status, afterBlock.status]).toEqual(['POSTED', 'POSTED', 'POSTED']);
+    await expectExact(a, currency, 1_000n, -600n);
+    expect(blocked.every((shard) => shard.blocked)).toBe(true);
+    expect((await expectExact(b, currency, 1_000n, 600n)).some((shard) => shard.blocked)).toBe(false);
   });
 
   it('grows an institution to more shards without moving its cap or exposure', async () => {

@@ -239,7 +239,10 @@ export class DynamoSettlementStore implements SettlementStore {
   ): TransactWriteItem[] | undefined {
     const first = shards[0];
     if (first === undefined) return [];
-    const delta = (shard: number): bigint => (changes.get(shard)?.shareMinor ?? 0n) + (changes.get(shard)?.release?.positionMinor ?? 0n);
+    const delta = (shard: number): bigint => {
+      const change = changes.get(shard);
+      return (change?.shareMinor ?? 0n) + (change?.release?.positionMinor ?? 0n) + (change?.legacyReleaseMinor ?? 0n);
+    };
     const need = options.need;
     const required = (shard: number): bigint => (need?.target === shard ? need.minor : 0n);
     const whole = !shards.some((shard) => shard.blocked) && shards.every((shard) => shard.headroomMinor + delta(shard.shard) >= required(shard.shard));
