@@ -30,6 +30,9 @@ const USAGE = `Usage: payments <command> [options]
            the traffic; the summary then shows what screening made of each
            --settlement-interval 5 closes the settlement window every N seconds (0: at the end only)
            without --api it starts the local runtime in-process and stops it afterwards
+  dlq      list | show QUEUE | redrive QUEUE [--max N] [--sqs-endpoint URL | --stage STAGE]
+           the dead-letter queues: depths, messages with their quarantine reason, and the move
+           back to the work queue (payments dlq --help; docs/OPERATIONS.md)
 
 Common options:
   --credentials FILE  the API client's credentials file (default $PAYMENTS_CREDENTIALS): client id,
@@ -227,6 +230,13 @@ async function runSimulation(values: Values): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `dlq` talks to SQS, not to the API, and has options of its own (lib/cli/dlq.ts).
+  if (argv[0] === 'dlq') {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const { dlqMain } = await import('./dlq.js');
+    process.exitCode = await dlqMain(argv.slice(1));
+    return;
+  }
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, argument] = positionals;
   if (values.help || command === undefined) {
