@@ -15,6 +15,7 @@ import { handleRaisedAlert, type AlertStep, type HandleAlertPorts } from '../cor
 import type { OpsNotifier } from '../core/risk/notification.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { eventConsumer, type SqsBatchHandler } from '../shared/sqs-batch.js';
+import { createDynamoDBClient, createSnsClient, createSqsClient } from '../shared/aws-clients.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 
 export interface AlertsDependencies {
@@ -71,7 +72,9 @@ function recordStep(deps: AlertsDependencies, step: AlertStep): void {
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function alertsHandlerFromEnv(env: Environment): SqsBatchHandler {
-  const { logger, metrics, clients } = wireFromEnv(env, 'payments-alerts');
+  const { logger, metrics, clientOptions } = wireFromEnv(env, 'payments-alerts');
+  // Only the SDK clients this handler uses: the others stay out of its bundle.
+  const clients = { dynamodb: createDynamoDBClient(clientOptions), sns: createSnsClient(clientOptions), sqs: createSqsClient(clientOptions) };
   return createAlertsHandler({
     alerts: new DynamoAlertStore(clients.dynamodb, requireEnv(env, envVar.table('risk'))),
     freezer: new DynamoAccountFreezer(clients.dynamodb, { ledger: requireEnv(env, envVar.table('ledger')), risk: requireEnv(env, envVar.table('risk')) }),

@@ -5,7 +5,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { envVar, type ApiOperation } from '../../contract/topology.js';
 import { ApiGatewayUsageKeys } from '../adapters/apigateway/usage-keys.js';
 import { DynamoClientStore } from '../adapters/dynamodb/client-store.js';
@@ -19,6 +19,7 @@ import { DynamoIntakeStore } from '../adapters/dynamodb/intake-store.js';
 import { DynamoLedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { requireEnv, type Environment } from '../shared/env.js';
+import { createDynamoDBClient, createSnsClient } from '../shared/aws-clients.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { DynamoAlertStore } from '../adapters/dynamodb/alert-store.js';
 import { getAlert, listAlerts, resolveAlert, unfreezeAccount } from './alert-operations.js';
@@ -155,11 +156,12 @@ export function usagePlanNamesFromEnv(value: string): Readonly<Record<ClientChan
  * The local runtime passes its own usage keys: there is no API Gateway to create them in.
  */
 export function apiHandlerFromEnv(env: Environment, overrides: { readonly usageKeys?: UsageKeys } = {}): ApiHandler {
-  const { logger, metrics, clients, tracer } = wireFromEnv(env, 'payments-api');
-  const traced = (client: APIGatewayClient): APIGatewayClient => (tracer !== undefined ? tracer.captureAWSv3Client(client) : client);
+  const { logger, metrics, clientOptions } = wireFromEnv(env, 'payments-api');
+  // Only the SDK clients this handler uses: the others stay out of its bundle.
+  const clients = { dynamodb: createDynamoDBClient(clientOptions), sns: createSnsClient(clientOptions) };
   const usageKeys =
     overrides.usageKeys ??
-    new ApiGatewayUsageKeys(traced(new APIGatewayClient({})), usagePlanNamesFromEnv(requireEnv(env, envVar.usagePlans)));
+    new ApiGatewayUsageKeys(new APIGatewayClient({}), usagePlanNamesFromEnv(requireEnv(env, envVar.usagePlans)));
   return createApiHandler({
     ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
     intake: new DynamoIntakeStore(clients.dynamodb, requireEnv(env, envVar.table('requests'))),

@@ -1,6 +1,6 @@
 // Request body and header schemas of the public API (the OpenAPI document in docs/ mirrors them),
 // and the translation of zod issues into RFC 9457 field errors with JSON Pointers.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACCOUNT_ID_PATTERN, CREDIT_SHARDS_MAX, CREDIT_SHARDS_MIN, INSTITUTION_ID_PATTERN, isFundingAccountId } from '../core/ledger/account.js';
 import { AMOUNT_MINOR_MAX, OVERDRAFT_LIMIT_MINOR_MAX } from '../core/money/amount.js';
 import { isCurrencyCode, type CurrencyCode } from '../core/money/currency.js';

@@ -4,7 +4,7 @@
 // confirmations (as JSON or as a CSV report), list the windows awaiting the settlement bank's
 // confirmation, and record a confirmation.
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { INSTITUTION_ID_PATTERN } from '../core/ledger/account.js';
 import type { CurrencyCode } from '../core/money/currency.js';
 import { closeAndAnnounce, type CloseOutcome } from '../core/settlement/close-window.js';

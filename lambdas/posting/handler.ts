@@ -15,6 +15,7 @@ import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { SqsQuarantine, type Quarantine } from '../adapters/sqs/quarantine.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { eventConsumer, isPermanentFailure, type SqsBatchHandler } from '../shared/sqs-batch.js';
+import { createDynamoDBClient, createSnsClient, createSqsClient } from '../shared/aws-clients.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { envVar } from '../../contract/topology.js';
 
@@ -73,7 +74,9 @@ function recordOutcome(deps: PostingDependencies, result: Decision, now: Date): 
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function postingHandlerFromEnv(env: Environment): SqsBatchHandler {
-  const { logger, metrics, clients } = wireFromEnv(env, 'payments-posting');
+  const { logger, metrics, clientOptions } = wireFromEnv(env, 'payments-posting');
+  // Only the SDK clients this handler uses: the others stay out of its bundle.
+  const clients = { dynamodb: createDynamoDBClient(clientOptions), sns: createSnsClient(clientOptions), sqs: createSqsClient(clientOptions) };
   return createPostingHandler({
     ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),
     publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('transactions'))),

@@ -10,6 +10,7 @@ import { DynamoLedgerStore } from '../adapters/dynamodb/ledger-store.js';
 import { SnsEventPublisher } from '../adapters/sns/event-publisher.js';
 import { recoverUnfinishedRequests, type RecoveryPorts, type RecoveryReport } from '../core/intake/recovery.js';
 import { requireEnv, type Environment } from '../shared/env.js';
+import { createDynamoDBClient, createSnsClient } from '../shared/aws-clients.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { envVar, topology } from '../../contract/topology.js';
 
@@ -70,7 +71,9 @@ export function createRecoveryHandler(deps: RecoveryDependencies): RecoveryHandl
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function recoveryHandlerFromEnv(env: Environment): RecoveryHandler {
-  const { logger, metrics, clients } = wireFromEnv(env, 'payments-recovery');
+  const { logger, metrics, clientOptions } = wireFromEnv(env, 'payments-recovery');
+  // Only the SDK clients this handler uses: the others stay out of its bundle.
+  const clients = { dynamodb: createDynamoDBClient(clientOptions), sns: createSnsClient(clientOptions) };
   return createRecoveryHandler({
     intake: new DynamoIntakeStore(clients.dynamodb, requireEnv(env, envVar.table('requests'))),
     ledger: new DynamoLedgerStore({ client: clients.dynamodb, tableName: requireEnv(env, envVar.table('ledger')) }),

@@ -11,6 +11,7 @@ import type { RiskStore } from '../core/risk/ports.js';
 import { screenTransfer, type ScreeningOutcome, type ScreenTransferPorts } from '../core/risk/screen-transfer.js';
 import type { thresholdsFor } from '../core/risk/thresholds.js';
 import { requireEnv, type Environment } from '../shared/env.js';
+import { createDynamoDBClient, createSnsClient, createSqsClient } from '../shared/aws-clients.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 import { envVar } from '../../contract/topology.js';
 import { eventConsumer, type SqsBatchHandler } from '../shared/sqs-batch.js';
@@ -48,7 +49,9 @@ function recordOutcome(deps: RiskDependencies, outcome: ScreeningOutcome): void 
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function riskHandlerFromEnv(env: Environment): SqsBatchHandler {
-  const { logger, metrics, clients } = wireFromEnv(env, 'payments-risk');
+  const { logger, metrics, clientOptions } = wireFromEnv(env, 'payments-risk');
+  // Only the SDK clients this handler uses: the others stay out of its bundle.
+  const clients = { dynamodb: createDynamoDBClient(clientOptions), sns: createSnsClient(clientOptions), sqs: createSqsClient(clientOptions) };
   return createRiskHandler({
     risk: new DynamoRiskStore(clients.dynamodb, requireEnv(env, envVar.table('risk'))),
     publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('alerts'))),

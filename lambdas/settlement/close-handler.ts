@@ -11,6 +11,7 @@ import type { EventPublisher } from '../core/events/ports.js';
 import { closeDueWindows, type ScheduledCloseIncident } from '../core/settlement/close-window.js';
 import type { SettlementStore } from '../core/settlement/ports.js';
 import { requireEnv, type Environment } from '../shared/env.js';
+import { createDynamoDBClient, createSnsClient } from '../shared/aws-clients.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 
 export interface SettlementCloseDependencies {
@@ -36,6 +37,8 @@ export function createSettlementCloseHandler(deps: SettlementCloseDependencies):
     const failed = incidents.filter((incident) => incident.kind === 'currency-failed').length;
     if (failed > 0) deps.metrics.addMetric('SettlementCloseFailures', MetricUnit.Count, failed);
     deps.metrics.addMetric('SettlementWindowsClosed', MetricUnit.Count, closed.length);
+    // Closed windows still unsettled at this run (re-announced): alarmed when runs in a row find one.
+    deps.metrics.addMetric('SettlementWindowsUnsettled', MetricUnit.Count, reannounced.length);
     deps.metrics.publishStoredMetrics();
     if (reannounced.length > 0) deps.logger.warn('re-announced closed windows that had not settled', { windows: reannounced });
     return { closed, reannounced };
@@ -53,7 +56,9 @@ function logIncident(logger: Logger, incident: ScheduledCloseIncident): void {
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function settlementCloseHandlerFromEnv(env: Environment): SettlementCloseHandler {
-  const { logger, metrics, clients } = wireFromEnv(env, 'payments-settlement-close');
+  const { logger, metrics, clientOptions } = wireFromEnv(env, 'payments-settlement-close');
+  // Only the SDK clients this handler uses: the others stay out of its bundle.
+  const clients = { dynamodb: createDynamoDBClient(clientOptions), sns: createSnsClient(clientOptions) };
   return createSettlementCloseHandler({
     store: new DynamoSettlementStore(clients.dynamodb, requireEnv(env, envVar.table('ledger'))),
     publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('settlements'))),

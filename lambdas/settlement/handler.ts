@@ -23,6 +23,7 @@ import type { Actor } from '../core/trust/api-client.js';
 import type { EventOf } from '../core/events/envelope.js';
 import { requireEnv, type Environment } from '../shared/env.js';
 import { eventConsumer, type SqsBatchHandler } from '../shared/sqs-batch.js';
+import { createDynamoDBClient, createSnsClient, createSqsClient } from '../shared/aws-clients.js';
 import { lazyHandler, wireFromEnv } from '../shared/wiring.js';
 
 export interface SettlementDependencies {
@@ -118,7 +119,9 @@ function recordConfirmed(deps: SettlementDependencies, outcome: ConfirmOutcome):
 
 /** Composition root: wires the handler to AWS from the environment CDK (or the local runtime) sets. */
 export function settlementHandlerFromEnv(env: Environment): SqsBatchHandler {
-  const { logger, metrics, clients } = wireFromEnv(env, 'payments-settlement');
+  const { logger, metrics, clientOptions } = wireFromEnv(env, 'payments-settlement');
+  // Only the SDK clients this handler uses: the others stay out of its bundle.
+  const clients = { dynamodb: createDynamoDBClient(clientOptions), sns: createSnsClient(clientOptions), sqs: createSqsClient(clientOptions) };
   return createSettlementHandler({
     store: new DynamoSettlementStore(clients.dynamodb, requireEnv(env, envVar.table('ledger'))),
     publisher: new SnsEventPublisher(clients.sns, requireEnv(env, envVar.topic('settlements'))),

@@ -3,6 +3,9 @@
 // per-service AWS_ENDPOINT_URL_DYNAMODB / _SNS / _SQS), read from the environment object the
 // composition root is given rather than from process.env, so several handler instances with
 // different bindings can live in one process (the local runtime, tests).
+//
+// One factory per service: a handler builds only the clients it uses, so its bundle carries only
+// those clients (esbuild drops an SDK package nothing calls into; the SDK is side-effect free).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -31,20 +34,39 @@ export interface AwsClients {
   readonly sqs: SQSClient;
 }
 
-export function createAwsClients(options: ClientOptions = {}): AwsClients {
-  const common = {
+type CommonConfig = Pick<ClientOptions, 'region' | 'credentials'> & { readonly maxAttempts: number };
+
+function commonConfig(options: ClientOptions): CommonConfig {
+  return {
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.credentials !== undefined ? { credentials: { ...options.credentials } } : {}),
     maxAttempts: options.maxAttempts ?? 3,
   };
-  const endpoint = (specific: string | undefined) => {
-    const chosen = specific ?? options.endpoint;
-    return chosen !== undefined ? { endpoint: chosen } : {};
-  };
+}
+
+function endpointOf(options: ClientOptions, specific: string | undefined): { endpoint?: string } {
+  const chosen = specific ?? options.endpoint;
+  return chosen !== undefined ? { endpoint: chosen } : {};
+}
+
+export function createDynamoDBClient(options: ClientOptions = {}): DynamoDBClient {
+  return new DynamoDBClient({ ...commonConfig(options), ...endpointOf(options, options.dynamodbEndpoint) });
+}
+
+export function createSnsClient(options: ClientOptions = {}): SNSClient {
+  return new SNSClient({ ...commonConfig(options), ...endpointOf(options, options.snsEndpoint) });
+}
+
+export function createSqsClient(options: ClientOptions = {}): SQSClient {
+  return new SQSClient({ ...commonConfig(options), ...endpointOf(options, options.sqsEndpoint) });
+}
+
+/** All three clients (the local runtime, tools and tests); handlers build only the ones they use. */
+export function createAwsClients(options: ClientOptions = {}): AwsClients {
   return {
-    dynamodb: new DynamoDBClient({ ...common, ...endpoint(options.dynamodbEndpoint) }),
-    sns: new SNSClient({ ...common, ...endpoint(options.snsEndpoint) }),
-    sqs: new SQSClient({ ...common, ...endpoint(options.sqsEndpoint) }),
+    dynamodb: createDynamoDBClient(options),
+    sns: createSnsClient(options),
+    sqs: createSqsClient(options),
   };
 }
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ADMIN_ROLES, CLIENT_CHANNELS, type AdminRole } from '../../lambdas/core/trust/api-client.js';
 
 export interface LocalCredentials {

@@ -4,7 +4,7 @@
 // GET /_local/ops-notifications and for tests.
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import { abortableSleep } from './queue-consumer.js';
 
 /** Kept notifications; older ones are dropped (they were printed). */

@@ -5,7 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClientChannel } from '../../lambdas/core/trust/api-client.js';
 import type { IssuedUsageKey, UsageKeys } from '../../lambdas/core/trust/usage-keys.js';
 

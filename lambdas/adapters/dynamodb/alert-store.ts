@@ -13,7 +13,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RiskAlertRaisedData } from '../../core/events/envelope.js';
 import {
   ALERT_ID_PATTERN,

@@ -13,7 +13,7 @@ import {
   type DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RiskAlertRaisedData } from '../../core/events/envelope.js';
 import type { CounterTotals, PayeeRead, RiskStore, ScreeningRecord, ScreeningState, ScreeningVerdict, WindowRead } from '../../core/risk/ports.js';
 import type { CounterFamily, CounterIncrement } from '../../core/risk/windows.js';

@@ -1,6 +1,6 @@
 // The one envelope every message travels in, and the schema of each event type's data. Validated
 // with zod on publish and on consume, so a malformed message is caught at the boundary.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACCOUNT_ID_PATTERN, INSTITUTION_ID_PATTERN } from '../ledger/account.js';
 import { WINDOW_ID_PATTERN } from '../settlement/window.js';
 import { REJECTION_REASONS, TRANSFER_CHANNELS, TRANSFER_ID_PATTERN } from '../ledger/transfer.js';
