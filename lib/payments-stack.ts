@@ -6,8 +6,10 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { EncryptionKey } from './constructs/encryption-key.js';
 import { FifoTopic } from './constructs/fifo-topic.js';
@@ -17,6 +19,10 @@ import { LedgerTables, pascalCase } from './constructs/ledger-tables.js';
 import { PaymentsApi, usagePlanName, type ClientLimits, type ThrottleLimits } from './constructs/payments-api.js';
 import { ADMIN_ROLES } from '../lambdas/core/trust/api-client.js';
 import { QueueWorker } from './constructs/queue-worker.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { operationalSettings, type OperationalSettings } from './stage-settings.js';
+import { REJECTION_REASONS } from '../lambdas/core/ledger/transfer.js';
+import { SEVERITIES } from '../lambdas/core/risk/severity.js';
 import {
   API_ROUTES,
   CHANNELS,
@@ -26,6 +32,7 @@ import {
   handlerNames,
   notificationTopicNames,
   queueNames,
+  serviceNameOf,
   topicNames,
   topology,
   visibilityTimeoutSeconds,
@@ -41,6 +48,11 @@ import {
 
 export type DeploymentStage = 'dev' | 'staging' | 'prod';
 
+/** Schedule targets: EventBridge's retries of a failed invocation, and how long it keeps trying. */
+const SCHEDULE_RETRY_ATTEMPTS = 2;
+const SCHEDULE_EVENT_AGE_MAX = Duration.hours(1);
+/** SQS's longest retention: a failed scheduled run waits this long for someone to look at it. */
+const SCHEDULE_DLQ_RETENTION_DAYS = 14;
 
 /** Repository root: topology entries and package-lock.json are relative to it. */
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
@@ -131,10 +143,20 @@ export class PaymentsStack extends Stack {
   readonly queues: Readonly<Record<QueueName, QueueWorker>>;
   readonly handlers: Readonly<Record<HandlerName, HandlerFunction>>;
   readonly api: PaymentsApi<Channel>;
+  /** Concurrency caps and alarm thresholds of this stage (lib/stage-settings.ts). */
+  readonly operations: OperationalSettings;
+  /**
+   * The scheduled handlers' dead-letter queue: events EventBridge could not deliver after its
+   * retries, and asynchronous invocations that failed after Lambda's. Standard, not FIFO:
+   * EventBridge cannot target a FIFO queue as a DLQ.
+   */
+  readonly scheduleDeadLetterQueue: sqs.Queue;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: PaymentsStackProps) {
     super(scope, id, props);
     this.config = resolveStageConfig(props);
+    this.operations = operationalSettings(this.config.stage);
     const removalPolicy = this.config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     this.encryptionKey = new EncryptionKey(this, 'EncryptionKey', { removalPolicy });
     const key = this.encryptionKey.key;
@@ -165,12 +187,24 @@ export class PaymentsStack extends Stack {
         removalPolicy,
       });
     });
+    for (const name of queueNames()) this.makeDeadLetterQueueHighThroughput(this.queues[name].deadLetterQueue);
+    this.scheduleDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(SCHEDULE_DLQ_RETENTION_DAYS),
+      removalPolicy,
+    });
+    this.allowServiceOnKey('AllowEventBridgeRulesOfThisAccountToUseTheScheduleDlq', 'events.amazonaws.com', `arn:${this.partition}:events:${this.region}:${this.account}:rule/*`);
     this.handlers = fromEntries(handlerNames(), (name) => this.createHandler(name, removalPolicy));
     for (const name of queueNames()) {
       const worker = this.queues[name];
-      worker.connectConsumer(this.handlers[topology.queues[name].consumer].function);
+      worker.connectConsumer(this.handlers[topology.queues[name].consumer].function, this.operations.queueMaxConcurrency[name]);
     }
+    // The api function keeps this much of the account's concurrency for itself, and takes no more.
+    (this.handlers[API_HANDLER].function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = this.operations.apiReservedConcurrency;
     this.api = this.createApi(removalPolicy);
+    this.monitoring = this.createMonitoring();
     this.addOutputs();
   }
 
@@ -209,10 +243,92 @@ export class PaymentsStack extends Stack {
       new events.Rule(this, `Schedule${pascalCase(spec.name)}`, {
         description: `Runs the ${spec.name} handler every ${minutes} minutes`,
         schedule: events.Schedule.rate(Duration.minutes(minutes)),
-        targets: [new eventsTargets.LambdaFunction(fn, { retryAttempts: 2 })],
+        targets: [
+          new eventsTargets.LambdaFunction(fn, {
+            retryAttempts: SCHEDULE_RETRY_ATTEMPTS,
+            maxEventAge: SCHEDULE_EVENT_AGE_MAX,
+            deadLetterQueue: this.scheduleDeadLetterQueue,
+          }),
+        ],
       });
+      this.sendFailedInvocationsToScheduleDlq(fn);
     }
     return handler;
+  }
+
+  /**
+   * A redrive moves a DLQ's messages back at its source queue's pace, and quarantines come from
+   * many accounts at once: the DLQ gets the same per-message-group throughput as its queue. Set on
+   * the L1 queue here; QueueWorker builds the DLQ.
+   */
+  private makeDeadLetterQueueHighThroughput(dlq: sqs.Queue): void {
+    const cfnQueue = dlq.node.defaultChild as sqs.CfnQueue;
+    cfnQueue.deduplicationScope = sqs.DeduplicationScope.MESSAGE_GROUP;
+    cfnQueue.fifoThroughputLimit = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID;
+  }
+
+  /**
+   * EventBridge invokes asynchronously: a run that fails after Lambda's own retries goes to the
+   * schedule DLQ too (an L1 property: HandlerFunction's props do not take a DLQ).
+   */
+  private sendFailedInvocationsToScheduleDlq(fn: lambda.Function): void {
+    this.scheduleDeadLetterQueue.grantSendMessages(fn);
+    (fn.node.defaultChild as lambda.CfnFunction).deadLetterConfig = { targetArn: this.scheduleDeadLetterQueue.queueArn };
+  }
+
+  /**
+   * A service principal may use the stack key for this account's resources of that service only.
+   * Not on EncryptionKey: these statements exist for what this stack wires (alarms, schedules).
+   */
+  private allowServiceOnKey(sid: string, service: string, sourceArnPattern: string): void {
+    this.encryptionKey.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid,
+        principals: [new iam.ServicePrincipal(service)],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account }, ArnLike: { 'aws:SourceArn': sourceArnPattern } },
+      }),
+    );
+  }
+
+  /**
+   * Alarms and the dashboard. Alarms go to the operations notifications topic (HIGH and CRITICAL
+   * risk alerts go there too): CloudWatch may publish to it and use the key it is encrypted with,
+   * for this account's alarms only.
+   */
+  private createMonitoring(): Monitoring {
+    const alarmTopic = this.notificationTopics.operations;
+    alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccountToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [alarmTopic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account }, ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*` } },
+      }),
+    );
+    this.allowServiceOnKey('AllowCloudWatchAlarmsOfThisAccountToPublishToEncryptedTopics', 'cloudwatch.amazonaws.com', `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*`);
+    const settlementMinutes = this.config.settlementIntervalMinutes;
+    return new Monitoring(this, 'Monitoring', {
+      alarmTopic,
+      thresholds: this.operations.alarms,
+      queues: fromEntries(queueNames(), (name) => ({ queue: this.queues[name].queue, deadLetterQueue: this.queues[name].deadLetterQueue })),
+      otherDeadLetterQueues: { schedules: this.scheduleDeadLetterQueue },
+      functions: fromEntries(handlerNames(), (name) => ({ function: this.handlers[name].function, serviceName: serviceNameOf(name) })),
+      tables: this.tables,
+      apiStage: this.api.api.deploymentStage,
+      apiService: serviceNameOf(API_HANDLER),
+      postingService: serviceNameOf('posting'),
+      alertsService: serviceNameOf('alerts'),
+      settlementService: serviceNameOf('settlement'),
+      settlementCloseService: serviceNameOf('settlementClose'),
+      recoveryService: serviceNameOf('recovery'),
+      rejectionReasons: REJECTION_REASONS,
+      severities: SEVERITIES,
+      settlementInterval: Duration.minutes(settlementMinutes),
+      recoveryInterval: Duration.minutes(topology.handlers.recovery.scheduleRateMinutes),
+    });
   }
 
   /** CDK's table grants cover `<table>/index/*`: every index of that one table, nothing wider. */

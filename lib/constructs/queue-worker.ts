@@ -72,14 +72,17 @@ export class QueueWorker extends Construct {
   /**
    * Drains the queue into `consumer`. Separate from the constructor because the consumer's
    * environment needs this worker's DLQ URL (quarantine), so the function is built afterwards.
+   * `maxConcurrency` caps the batches Lambda runs at once for this queue (2..1000), so one busy
+   * queue cannot take the account's concurrency from the api function or the other consumers.
    */
-  connectConsumer(consumer: lambda.IFunction): void {
+  connectConsumer(consumer: lambda.IFunction, maxConcurrency: number): void {
     consumer.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: this.spec.batchSizeMax,
         // FIFO partial failures: the handler reports the first failed record and the rest of its
         // group, so only those are retried and ordering per account holds.
         reportBatchItemFailures: true,
+        maxConcurrency,
         enabled: true,
       }),
     );

@@ -83,7 +83,8 @@ function tlsOnlyDeny(action: string): object {
 describe('resource inventory', () => {
   it.each([
     ['AWS::SNS::Topic', () => topicNames().length + notificationTopicNames().length],
-    ['AWS::SQS::Queue', () => queueNames().length * 2],
+    // Each work queue and its DLQ, and the scheduled handlers' one DLQ (EventBridge and async failures).
+    ['AWS::SQS::Queue', () => queueNames().length * 2 + 1],
     ['AWS::SNS::Subscription', () => queueNames().length],
     ['AWS::Lambda::EventSourceMapping', () => queueNames().length],
     ['AWS::DynamoDB::Table', () => tableNames().length],

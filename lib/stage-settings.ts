@@ -1,0 +1,124 @@
+// Per-stage operational settings in one place: consumer concurrency caps, the api function's
+// reserved concurrency, and every alarm threshold (lib/constructs/monitoring.ts reads them).
+// docs/OPERATIONS.md "## Alarms" explains each alarm; change a threshold here, not in the construct.
+import type { QueueName } from '../contract/topology.js';
+
+export type Stage = 'dev' | 'staging' | 'prod';
+
+/** Thresholds of the alarms; a count is per evaluation period (5 minutes) unless its name says otherwise. */
+export interface AlarmThresholds {
+  /** Age of the oldest message in a work queue: a stuck message group or a consumer that is down. */
+  readonly queueOldestMessageAgeSeconds: number;
+  /** Function errors (unhandled: the invocation failed) per period, per function. */
+  readonly functionErrors: number;
+  /** Function throttles per period, per function. */
+  readonly functionThrottles: number;
+  /** Share of API requests answered 5xx in a period, in percent. */
+  readonly apiServerErrorPercent: number;
+  /** Below this many requests in a period the 5xx share is not judged (one 5xx of three is not an outage). */
+  readonly apiServerErrorRequestsMin: number;
+  /** API Gateway's p99 latency (request in to response out), in milliseconds. */
+  readonly apiLatencyP99Ms: number;
+  /** DynamoDB read plus write throttle events per period, per table. */
+  readonly tableThrottleEvents: number;
+  /** DynamoDB SystemErrors (HTTP 500 from DynamoDB) per period, per table. */
+  readonly tableSystemErrors: number;
+  /**
+   * TransactionConflict per period, per table. Some are normal (two transfers of one account in
+   * the same instant; the store retries them); a sustained rate means a hot item.
+   */
+  readonly tableTransactionConflicts: number;
+  /** Accepted requests the recovery sweep found undecided past its grace period (RecoveryBacklog). */
+  readonly recoveryBacklogRequests: number;
+  /** How long the oldest undecided accepted request has waited, in seconds (RecoveryLag). */
+  readonly recoveryLagSeconds: number;
+  /**
+   * Consecutive scheduled closes that found a closed window still unsettled and re-announced it
+   * (SettlementWindowsUnsettled): with the settlement rate, how long "unsettled for too long" is.
+   */
+  readonly settlementUnsettledRuns: number;
+}
+
+export interface OperationalSettings {
+  /** Reserved concurrency of the api function: the consumers can never starve it, nor it them. */
+  readonly apiReservedConcurrency: number;
+  /**
+   * ScalingConfig.MaximumConcurrency of each queue's event source (2..1000). A FIFO queue never
+   * runs more batches at once than it has message groups in flight; this caps the rest.
+   */
+  readonly queueMaxConcurrency: Readonly<Record<QueueName, number>>;
+  readonly alarms: AlarmThresholds;
+}
+
+/** Lambda refuses maximumConcurrency outside 2..1000 on an SQS event source. */
+export const SQS_MAX_CONCURRENCY_MIN = 2;
+export const SQS_MAX_CONCURRENCY_MAX = 1_000;
+
+export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
+  dev: {
+    apiReservedConcurrency: 10,
+    queueMaxConcurrency: { posting: 2, screening: 2, alerts: 2, settlements: 2 },
+    alarms: {
+      queueOldestMessageAgeSeconds: 3_600,
+      functionErrors: 5,
+      functionThrottles: 5,
+      apiServerErrorPercent: 5,
+      apiServerErrorRequestsMin: 20,
+      apiLatencyP99Ms: 3_000,
+      tableThrottleEvents: 50,
+      tableSystemErrors: 5,
+      tableTransactionConflicts: 500,
+      recoveryBacklogRequests: 1_000,
+      recoveryLagSeconds: 3_600,
+      settlementUnsettledRuns: 3,
+    },
+  },
+  staging: {
+    apiReservedConcurrency: 100,
+    queueMaxConcurrency: { posting: 20, screening: 20, alerts: 5, settlements: 5 },
+    alarms: {
+      queueOldestMessageAgeSeconds: 900,
+      functionErrors: 1,
+      functionThrottles: 1,
+      apiServerErrorPercent: 1,
+      apiServerErrorRequestsMin: 20,
+      apiLatencyP99Ms: 2_000,
+      tableThrottleEvents: 10,
+      tableSystemErrors: 1,
+      tableTransactionConflicts: 500,
+      recoveryBacklogRequests: 100,
+      recoveryLagSeconds: 900,
+      settlementUnsettledRuns: 2,
+    },
+  },
+  prod: {
+    // About 1,000 requests/s at some 100 ms each is 100 at once; 300 leaves room for a burst
+    // while the consumers below (180 together) keep the rest of a 1,000 account quota.
+    apiReservedConcurrency: 300,
+    queueMaxConcurrency: { posting: 100, screening: 50, alerts: 15, settlements: 15 },
+    alarms: {
+      queueOldestMessageAgeSeconds: 300,
+      functionErrors: 1,
+      functionThrottles: 1,
+      apiServerErrorPercent: 1,
+      apiServerErrorRequestsMin: 20,
+      apiLatencyP99Ms: 1_000,
+      tableThrottleEvents: 10,
+      tableSystemErrors: 1,
+      tableTransactionConflicts: 1_000,
+      recoveryBacklogRequests: 100,
+      recoveryLagSeconds: 600,
+      settlementUnsettledRuns: 2,
+    },
+  },
+};
+
+export function operationalSettings(stage: Stage): OperationalSettings {
+  const settings = STAGE_SETTINGS[stage];
+  for (const [queue, cap] of Object.entries(settings.queueMaxConcurrency)) {
+    if (!Number.isInteger(cap) || cap < SQS_MAX_CONCURRENCY_MIN || cap > SQS_MAX_CONCURRENCY_MAX) {
+      throw new Error(`${stage}: maximum concurrency of queue ${queue} must be a whole number in ${SQS_MAX_CONCURRENCY_MIN}..${SQS_MAX_CONCURRENCY_MAX}, got ${cap}`);
+    }
+  }
+  return settings;
+}
