@@ -74,11 +74,22 @@ export function answerProtocolErrors(server: Server): void {
   server.on('clientError', (error: Error, socket: Duplex) => {
     // A parser in the error state reports again as more bytes arrive; the first answer stands.
     if (answered.has(socket)) return;
-    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || !answerable(socket, latest.get(socket))) {
+    const exchange = latest.get(socket);
+    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || !answerable(socket, exchange)) {
       socket.destroy();
       return;
     }
     answered.add(socket);
+    // A pipelined request failed while the one before is still being answered (Node 24 parses
+    // ahead; Node 20 waited): a problem written now would be read as the answer to that earlier
+    // request, so it follows once that response is out.
+    if (exchange !== undefined && exchange.request.complete && !exchange.response.writableFinished) {
+      exchange.response.once('finish', () => (socket.writable ? answer(socket, protocolProblem(error)) : socket.destroy()));
+      exchange.response.once('close', () => {
+        if (!exchange.response.writableFinished) socket.destroy();
+      });
+      return;
+    }
     answer(socket, protocolProblem(error));
   });
 }
@@ -99,15 +110,14 @@ export function missingHostProblem(request: IncomingMessage): ApiProblem | undef
 /**
  * Whether a problem can be written without corrupting a response already on its way: the parser
  * error belongs either to a request whose handler has not started answering, or to a request
- * that follows a fully sent response.
+ * that follows a complete one (answered after that one's response).
  */
 function answerable(socket: Duplex, exchange: Exchange | undefined): boolean {
   if (!socket.writable || socket.destroyed) return false;
   if (exchange === undefined) return true; // the first request's head did not parse
-  if (!exchange.request.complete) return !exchange.response.headersSent; // its body did not parse
-  // A pipelined request failed while the one before is still being answered: a problem written
-  // now would be read as the answer to that earlier request.
-  return exchange.response.writableFinished;
+  // Its body did not parse: only if its handler has not started answering. Otherwise the error
+  // belongs to a request pipelined after it, answered once its response is out.
+  return exchange.request.complete || !exchange.response.headersSent;
 }
 
 function protocolProblem(error: Error): ApiProblem {
