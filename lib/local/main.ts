@@ -2,12 +2,9 @@
 // as LocalStack), until Ctrl-C. Prints where the API is, the demo keys and accounts, and a curl
 // that submits a transfer.
 // The AWS SDK warns once per process that future releases need Node 22; the project supports
-// Node >= 20.19 with the SDK versions in its lock file, so the warning is noise here.
-// There is no X-Ray daemon locally, and loading the tracer makes every promise in the process
-// about ten times as costly (lambdas/shared/observability.ts). Both are read as the handler
-// modules load, so those are imported only after this.
+// Node >= 20.19 with the SDK versions in its lock file, so the warning is noise here. It is read
+// as the handler modules load, so those are imported only after this.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 
 import { parseArgs } from 'node:util';
 import type { LocalRuntime } from './runtime.js';

@@ -19,7 +19,6 @@ beforeAll(async () => {
   // The handlers' Powertools instances read these when they are built (inside the runs).
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
-  vi.stubEnv('POWERTOOLS_TRACE_ENABLED', 'false');
   const all = shapes(0.5, WORLD);
   spread = figuresOf(await runShape(all.spread, SEED, 150, WORLD));
   institution = figuresOf(await runShape(all.institution, SEED, 150, WORLD));
