@@ -13,6 +13,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   TransactionCanceledException,
+  TransactGetItemsCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -49,6 +50,8 @@ import type { Actor } from '../../core/trust/api-client.js';
 
 /** Write conflicts (TransactionConflict) are retried in place a bounded number of times. */
 export const POSTING_ATTEMPTS_MAX = 7;
+/** Snapshot reads of a hot account tried before its balance is read item by item. */
+const SNAPSHOT_ATTEMPTS_MAX = 3;
 /** Stale routes mended (a shard rolled on, a window re-read, headroom borrowed) per posting at most, each retried at once. */
 const ROUTE_REPAIRS_MAX = 8;
 const CONFLICT_BACKOFF_BASE_MS = 15;
@@ -472,7 +475,39 @@ export class DynamoLedgerStore implements LedgerStore {
     if (result.Item === undefined) return undefined;
     const account = accountFromItem(result.Item);
     if (account.creditShards === undefined) return account;
-    const credited = (await this.#creditShards(accountId, account.creditShards)).reduce((sum, shard) => sum + shard.balanceMinor, 0n);
+    return this.#hotAccount(accountId, account.creditShards);
+  }
+
+  /**
+   * A hot account with its shards read at one instant (TransactGetItems): read one after the
+   * other, a sweep in between would be missed by both reads. A read that keeps meeting writes in
+   * flight falls back on consistent reads, the account first: a sweep in between can then only
+   * make the balance read low for that once, never high.
+   */
+  async #hotAccount(accountId: string, shardCount: number): Promise<Account | undefined> {
+    for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS_MAX; attempt++) {
+      try {
+        const { Responses = [] } = await this.#client.send(
+          new TransactGetItemsCommand({
+            TransactItems: [accountKey(accountId), ...Array.from({ length: shardCount }, (_, shard) => creditShardKey(accountId, shard))].map((Key) => ({
+              Get: { TableName: this.#tableName, Key },
+            })),
+          }),
+        );
+        const [own, ...shards] = Responses.map((response) => response.Item);
+        if (own === undefined) return undefined;
+        const credited = shards.reduce((sum, item) => sum + (item === undefined ? 0n : creditShardFromItem(item).balanceMinor), 0n);
+        const account = accountFromItem(own);
+        return { ...account, balanceMinor: account.balanceMinor + credited };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        await this.#sleep(CONFLICT_BACKOFF_BASE_MS * attempt);
+      }
+    }
+    const result = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: accountKey(accountId), ConsistentRead: true }));
+    if (result.Item === undefined) return undefined;
+    const account = accountFromItem(result.Item);
+    const credited = (await this.#creditShards(accountId, shardCount)).reduce((sum, shard) => sum + shard.balanceMinor, 0n);
     return { ...account, balanceMinor: account.balanceMinor + credited };
   }
 
