@@ -1,5 +1,6 @@
 // Per-stage operational settings in one place: consumer concurrency caps, the api function's
-// reserved concurrency, and every alarm threshold (lib/constructs/monitoring.ts reads them).
+// reserved concurrency, the WAF's per-IP rate limit (lib/constructs/web-acl.ts), and every alarm
+// threshold (lib/constructs/monitoring.ts reads them).
 // docs/OPERATIONS.md "## Alarms" explains each alarm; change a threshold here, not in the construct.
 import type { QueueName } from '../contract/topology.js';
 
@@ -39,6 +40,22 @@ export interface AlarmThresholds {
   readonly settlementUnsettledRuns: number;
 }
 
+/** The web ACL in front of the API stage (docs/OPERATIONS.md "## WAF"). */
+export interface WafSettings {
+  /**
+   * Requests one source IP may send in `rateWindowSeconds` before the rate-based rule blocks it
+   * (429) until its rate falls below the limit again. Several API clients may share one egress
+   * IP (a bank's NAT), so this sits well above one client's usage-plan rate times the window.
+   */
+  readonly rateLimitPerIp: number;
+  /** WAF's evaluation window for the rate: 60, 120, 300 or 600 seconds. */
+  readonly rateWindowSeconds: 60 | 120 | 300 | 600;
+}
+
+/** WAF refuses a rate-based limit outside 10..2,000,000,000. */
+export const WAF_RATE_LIMIT_MIN = 10;
+export const WAF_RATE_LIMIT_MAX = 2_000_000_000;
+
 export interface OperationalSettings {
   /** Reserved concurrency of the api function: the consumers can never starve it, nor it them. */
   readonly apiReservedConcurrency: number;
@@ -47,6 +64,7 @@ export interface OperationalSettings {
    * runs more batches at once than it has message groups in flight; this caps the rest.
    */
   readonly queueMaxConcurrency: Readonly<Record<QueueName, number>>;
+  readonly waf: WafSettings;
   readonly alarms: AlarmThresholds;
 }
 
@@ -58,6 +76,9 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
   dev: {
     apiReservedConcurrency: 10,
     queueMaxConcurrency: { posting: 2, screening: 2, alerts: 2, settlements: 2 },
+    // A dev client may send 5/s (1,500 per 5 minutes); twice that per IP leaves a shared office
+    // IP room for two clients at full rate.
+    waf: { rateLimitPerIp: 3_000, rateWindowSeconds: 300 },
     alarms: {
       queueOldestMessageAgeSeconds: 3_600,
       functionErrors: 5,
@@ -76,6 +97,8 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
   staging: {
     apiReservedConcurrency: 100,
     queueMaxConcurrency: { posting: 20, screening: 20, alerts: 5, settlements: 5 },
+    // A client may send 100/s (30,000 per 5 minutes): one IP gets two clients' worth.
+    waf: { rateLimitPerIp: 60_000, rateWindowSeconds: 300 },
     alarms: {
       queueOldestMessageAgeSeconds: 900,
       functionErrors: 1,
@@ -96,6 +119,9 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
     // while the consumers below (180 together) keep the rest of a 1,000 account quota.
     apiReservedConcurrency: 300,
     queueMaxConcurrency: { posting: 100, screening: 50, alerts: 15, settlements: 15 },
+    // Two clients' worth per IP (2 x 100/s x 300 s); the stage throttle (1,000/s) stays the
+    // bound for all of them together, this stops one address from taking it all.
+    waf: { rateLimitPerIp: 60_000, rateWindowSeconds: 300 },
     alarms: {
       queueOldestMessageAgeSeconds: 300,
       functionErrors: 1,
@@ -119,6 +145,10 @@ export function operationalSettings(stage: Stage): OperationalSettings {
     if (!Number.isInteger(cap) || cap < SQS_MAX_CONCURRENCY_MIN || cap > SQS_MAX_CONCURRENCY_MAX) {
       throw new Error(`${stage}: maximum concurrency of queue ${queue} must be a whole number in ${SQS_MAX_CONCURRENCY_MIN}..${SQS_MAX_CONCURRENCY_MAX}, got ${cap}`);
     }
+  }
+  const { rateLimitPerIp } = settings.waf;
+  if (!Number.isInteger(rateLimitPerIp) || rateLimitPerIp < WAF_RATE_LIMIT_MIN || rateLimitPerIp > WAF_RATE_LIMIT_MAX) {
+    throw new Error(`${stage}: the WAF rate limit per IP must be a whole number in ${WAF_RATE_LIMIT_MIN}..${WAF_RATE_LIMIT_MAX}, got ${rateLimitPerIp}`);
   }
   return settings;
 }

@@ -1,7 +1,8 @@
 // The channel-facing REST API: routes from the topology, Lambda proxy to one handler, a usage plan
 // per channel (every API client gets its own key in it at issue, so the plan's throttle and quota
 // apply per client), IAM for admin routes with one managed policy per admin role, JSON access
-// logs and problem+json errors.
+// logs and problem+json errors, a WAF web ACL on the stage (./web-acl.ts), and the stage's
+// execution log group made here (encrypted, with retention) rather than left to API Gateway.
 import { RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,7 +12,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ApiRouteSpec } from '../../contract/topology.js';
 import type { AdminRole } from '../../lambdas/core/trust/api-client.js';
+import { operationalSettings, STAGE_SETTINGS, type Stage, type WafSettings } from '../stage-settings.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_RESPONSES, problemStatus, problemTemplate } from './problem-responses.js';
+import { ApiWebAcl } from './web-acl.js';
 
 /** Steady-state rate and burst for API Gateway's token bucket. */
 export interface ThrottleLimits {
@@ -22,6 +25,39 @@ export interface ThrottleLimits {
 /** What each API client gets in its channel's usage plan: a throttle plus a daily request quota. */
 export interface ClientLimits extends ThrottleLimits {
   readonly quotaRequestsPerDay: number;
+}
+
+/**
+ * Who provides API Gateway's account-level CloudWatch role (one per account and region, shared by
+ * every REST API there; execution logging needs it):
+ * - `existing`: the account already has one (a landing-zone baseline, another stack, or an earlier
+ *   `manage` deploy); this stack does not touch it. A stage cannot log without it, so deploying
+ *   into an account without one fails ("CloudWatch Logs role ARN must be set in account settings").
+ * - `manage`: this stack creates the role and sets it in the account settings, replacing whichever
+ *   role was set; the role is retained when the stack is deleted.
+ */
+export type ApiGatewayAccountRole = 'existing' | 'manage';
+
+export const API_GATEWAY_ACCOUNT_ROLES = ['existing', 'manage'] as const satisfies readonly ApiGatewayAccountRole[];
+
+/** The CDK context key that chooses it: `cdk deploy -c apiGatewayAccountRole=manage`. */
+export const API_GATEWAY_ACCOUNT_ROLE_CONTEXT = 'apiGatewayAccountRole';
+
+/** Never replace an account-wide setting unless asked to. */
+export const DEFAULT_API_GATEWAY_ACCOUNT_ROLE: ApiGatewayAccountRole = 'existing';
+
+/** The choice from the `apiGatewayAccountRole` context, or the default; anything else is refused. */
+export function apiGatewayAccountRoleOf(scope: Construct): ApiGatewayAccountRole {
+  const value: unknown = scope.node.tryGetContext(API_GATEWAY_ACCOUNT_ROLE_CONTEXT) ?? DEFAULT_API_GATEWAY_ACCOUNT_ROLE;
+  if (!(API_GATEWAY_ACCOUNT_ROLES as readonly unknown[]).includes(value)) {
+    throw new Error(`context "${API_GATEWAY_ACCOUNT_ROLE_CONTEXT}" must be one of ${API_GATEWAY_ACCOUNT_ROLES.join(', ')}; got ${JSON.stringify(value)}`);
+  }
+  return value as ApiGatewayAccountRole;
+}
+
+/** The log group API Gateway writes a stage's execution logs to (its name is fixed by the service). */
+export function executionLogGroupName(restApiId: string, stageName: string): string {
+  return `API-Gateway-Execution-Logs_${restApiId}/${stageName}`;
 }
 
 export interface PaymentsApiProps<Channel extends string> {
@@ -39,12 +75,22 @@ export interface PaymentsApiProps<Channel extends string> {
   readonly stageThrottle: ThrottleLimits;
   /** Throttle and quota of each API client (per key, in its channel's usage plan). */
   readonly clientLimits: ClientLimits;
-  /** Customer-managed key for the access-log group. */
+  /** Customer-managed key for the access, execution and WAF log groups. */
   readonly encryptionKey: kms.IKey;
-  /** How long access logs are kept. */
+  /** How long access, execution and WAF logs are kept. */
   readonly accessLogRetention: logs.RetentionDays;
-  /** What happens to the access-log group when the stack is deleted. */
+  /** What happens to the log groups when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * The web ACL's rate limit.
+   * @default the `waf` settings of the stage named `stageName` in lib/stage-settings.ts
+   */
+  readonly waf?: WafSettings;
+  /**
+   * Who provides API Gateway's account-level CloudWatch role.
+   * @default the `apiGatewayAccountRole` context, else `existing`
+   */
+  readonly accountRole?: ApiGatewayAccountRole;
 }
 
 /** The usage plan of a channel in a stage: the api function finds it by this name. */
@@ -58,6 +104,10 @@ const PATH_PARAMETER = /\{([^}+]+)\+?\}/g;
 export class PaymentsApi<Channel extends string> extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogGroup: logs.LogGroup;
+  /** `API-Gateway-Execution-Logs_<restApiId>/<stage>`, made before the stage can log to it. */
+  readonly executionLogGroup: logs.LogGroup;
+  readonly webAcl: ApiWebAcl;
+  readonly accountRole: ApiGatewayAccountRole;
   /** One usage plan per channel; each API client's key is added to its channel's plan at issue. */
   readonly usagePlans: Readonly<Record<Channel, apigw.UsagePlan>>;
   /** Per admin role: the managed policy that lets a principal call that role's routes, no others. */
@@ -72,7 +122,17 @@ export class PaymentsApi<Channel extends string> extends Construct {
       encryptionKey: props.encryptionKey,
       removalPolicy: props.removalPolicy,
     });
+    this.accountRole = props.accountRole ?? apiGatewayAccountRoleOf(this);
     this.api = this.createRestApi(props);
+    this.executionLogGroup = this.createExecutionLogGroup(props);
+    this.webAcl = new ApiWebAcl(this, 'Waf', {
+      stageArn: this.api.deploymentStage.stageArn,
+      name: Stack.of(this).stackName,
+      settings: props.waf ?? wafSettingsOf(props.stageName),
+      encryptionKey: props.encryptionKey,
+      logRetention: props.accessLogRetention,
+      removalPolicy: props.removalPolicy,
+    });
     this.methods = this.addRoutes(props);
     this.usagePlans = this.addChannels(props);
     this.rolePolicies = this.addRolePolicies(props);
@@ -86,9 +146,10 @@ export class PaymentsApi<Channel extends string> extends Construct {
       endpointTypes: [apigw.EndpointType.REGIONAL],
       apiKeySourceType: apigw.ApiKeySourceType.HEADER,
       // Execution logging needs the account-level API Gateway CloudWatch role. It is shared by
-      // every API in the account and region, so it outlives this stack.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // every API in the account and region: made and set here only when asked (`manage`), and
+      // then it outlives this stack.
+      cloudWatchRole: this.accountRole === 'manage',
+      ...(this.accountRole === 'manage' ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: props.stageName,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
@@ -102,6 +163,23 @@ export class PaymentsApi<Channel extends string> extends Construct {
         throttlingBurstLimit: props.stageThrottle.burstLimit,
       },
     });
+  }
+
+  /**
+   * API Gateway would create the execution log group on the stage's first logged request:
+   * unencrypted and kept forever. Made here first (the stage depends on it), it has the stack's
+   * key and the stage's retention. A stage that has already logged has the group: see
+   * docs/OPERATIONS.md "## WAF" on deploying over it.
+   */
+  private createExecutionLogGroup(props: PaymentsApiProps<Channel>): logs.LogGroup {
+    const group = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: executionLogGroupName(this.api.restApiId, props.stageName),
+      retention: props.accessLogRetention,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: props.removalPolicy,
+    });
+    this.api.deploymentStage.node.addDependency(group);
+    return group;
   }
 
   private addRoutes(props: PaymentsApiProps<Channel>): Map<string, apigw.Method> {
@@ -212,12 +290,14 @@ export class PaymentsApi<Channel extends string> extends Construct {
           "Callers are machines, not users: API clients sign every request (RFC 9421, Ed25519) and carry their own usage-plan key; admin routes use IAM SigV4 with one managed policy per role. There is no Cognito user pool.",
       });
     }
-    Validations.of(this.api.deploymentStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'No WAF web ACL in this stack: per-client usage-plan keys with throttles/quotas, signed requests and stage throttling bound abuse, and a WAF block would bypass the problem+json gateway responses. Attach an account-level web ACL in the deployment baseline if required.',
-    });
   }
+}
+
+function wafSettingsOf(stageName: string): WafSettings {
+  if (!Object.hasOwn(STAGE_SETTINGS, stageName)) {
+    throw new Error(`no WAF settings for stage ${JSON.stringify(stageName)}: pass them as the waf prop or add the stage to lib/stage-settings.ts`);
+  }
+  return operationalSettings(stageName as Stage).waf;
 }
 
 /** Access-log record: one JSON object per request, no request bodies. */

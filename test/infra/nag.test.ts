@@ -14,8 +14,8 @@ const ALLOWED_ACKNOWLEDGEMENTS = new Set([
   'AwsSolutions-IAM5[Resource::*]',
   'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
   'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+  // Only with -c apiGatewayAccountRole=manage: API Gateway's account-level logging role.
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-  'AwsSolutions-APIG3',
   'AwsSolutions-APIG4',
   'AwsSolutions-COG4',
   // Client API keys are created at run time; the api function may only disable them (PATCH).
