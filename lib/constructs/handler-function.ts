@@ -2,7 +2,7 @@
 // Lambda service's segments; no X-Ray SDK in the bundle, see lambdas/shared/observability.ts), its
 // own encrypted log group and its own role (grants are added by the stack from the topology bindings).
 import path from 'node:path';
-import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Stack, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -54,9 +54,45 @@ export interface HandlerFunctionProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/** The AWS services a handler uses the stack key through (never directly). */
+export type KeyService = 'dynamodb' | 'sqs' | 'sns';
+
+/**
+ * A handler's role that keeps every KMS grant to use through one service: a statement with a
+ * `kms:` action added while `keyGrantsVia(service, ...)` runs gets a `kms:ViaService` condition
+ * naming that service in this region; one added outside it fails synth. CDK's grants (topic
+ * publish, queue send, the SQS event source) add their key statements through here.
+ */
+export class KeyScopedRole extends iam.Role {
+  #via: KeyService | undefined;
+
+  /** Runs `grant`, conditioning the KMS statements it adds on use through `service`. */
+  keyGrantsVia<T>(service: KeyService, grant: () => T): T {
+    if (this.#via !== undefined) throw new Error(`keyGrantsVia(${service}) inside keyGrantsVia(${this.#via})`);
+    this.#via = service;
+    try {
+      return grant();
+    } finally {
+      this.#via = undefined;
+    }
+  }
+
+  override addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    const usesKms = statement.actions.some((action) => action.startsWith('kms:'));
+    const conditioned = JSON.stringify(statement.conditions).includes('kms:ViaService');
+    if (usesKms && !conditioned) {
+      if (this.#via === undefined) {
+        throw new Error(`${this.node.path}: KMS statement (${statement.actions.join(', ')}) without kms:ViaService; add it inside keyGrantsVia(service, ...)`);
+      }
+      statement.addCondition('StringEquals', { 'kms:ViaService': `${this.#via}.${Stack.of(this).region}.amazonaws.com` });
+    }
+    return super.addToPrincipalPolicy(statement);
+  }
+}
+
 export class HandlerFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
-  readonly role: iam.Role;
+  readonly role: KeyScopedRole;
   readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
@@ -71,7 +107,7 @@ export class HandlerFunction extends Construct {
     });
     // Our own role instead of the default one, which carries the AWS-managed
     // AWSLambdaBasicExecutionRole (logs on every log group in the account).
-    this.role = new iam.Role(this, 'Role', {
+    this.role = new KeyScopedRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `payments ${spec.name} handler`,
     });

@@ -26,9 +26,6 @@ const ALLOWED_ACKNOWLEDGEMENTS = new Set([
 const ADMIN_ROUTE_WILDCARD =
   /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<ApiRestApi[0-9A-F]{8}>\/(dev|staging|prod)\/(GET|POST|PUT)(\/[a-z0-9-]+|\/\*)+\]$/;
 
-/** Table grants cover the table's own indexes (`<table>/index/*`); the logical id varies. */
-const TABLE_INDEX_WILDCARD = /^AwsSolutions-IAM5\[Resource::<Tables[A-Za-z]+[0-9A-F]{8}\.Arn>\/index\/\*\]$/;
-
 interface FoundAcknowledgement {
   readonly path: string;
   readonly id: string;
@@ -102,7 +99,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
 
     expect(found.length).toBeGreaterThan(0);
     for (const { path, id, reason } of found) {
-      expect(ALLOWED_ACKNOWLEDGEMENTS.has(id) || ADMIN_ROUTE_WILDCARD.test(id) || TABLE_INDEX_WILDCARD.test(id), `${id} at ${path}`).toBe(true);
+      expect(ALLOWED_ACKNOWLEDGEMENTS.has(id) || ADMIN_ROUTE_WILDCARD.test(id), `${id} at ${path}`).toBe(true);
       expect(reason.length, `${id} at ${path}`).toBeGreaterThan(60);
     }
   });
