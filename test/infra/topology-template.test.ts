@@ -89,7 +89,8 @@ describe('resource inventory', () => {
     ['AWS::Lambda::EventSourceMapping', () => queueNames().length],
     ['AWS::DynamoDB::Table', () => tableNames().length],
     ['AWS::Lambda::Function', () => handlerNames().length],
-    ['AWS::Logs::LogGroup', () => handlerNames().length + 1],
+    // One per function, and the API's access, execution and WAF logs.
+    ['AWS::Logs::LogGroup', () => handlerNames().length + 3],
     ['AWS::KMS::Key', () => 1],
     ['AWS::Events::Rule', () => scheduledHandlerNames().length],
     ['AWS::ApiGateway::RestApi', () => 1],
