@@ -14,7 +14,7 @@
 // of headroom borrows some from its siblings in a small transaction; anything that would leave
 // one shard below zero moves headroom from its siblings in the same transaction, or blocks them
 // all. Pure item layout and request builders; no I/O here.
-import type { AttributeValue, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { CurrencyCode } from '../../core/money/currency.js';
 import { CorruptItemError, int, type Item } from './ledger-items.js';
 
@@ -143,20 +143,6 @@ export function payeeShardUpdate(tableName: string, route: ShardRoute, currency:
       ExpressionAttributeNames: { '#position': positionAttribute(route.windowSequence) },
       ExpressionAttributeValues: { ':window': { N: String(route.windowSequence) }, ':amount': { N: amountMinor.toString() }, ':negative': { N: (-amountMinor).toString() } },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    },
-  };
-}
-
-/** Moves `amountMinor` of cap share (and so of headroom) onto or off a shard; off only if it has the headroom. */
-export function shareMove(tableName: string, shard: Pick<PositionShard, 'institutionId' | 'currency' | 'shard'>, amountMinor: bigint): TransactWriteItem {
-  const amount: AttributeValue = { N: amountMinor.toString() };
-  return {
-    Update: {
-      TableName: tableName,
-      Key: shardKey(shard.institutionId, shard.currency, shard.shard),
-      UpdateExpression: 'ADD capShareMinor :amount, headroomMinor :amount',
-      ConditionExpression: amountMinor < 0n ? 'attribute_exists(pk) AND headroomMinor >= :taken' : 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':amount': amount, ...(amountMinor < 0n ? { ':taken': { N: (-amountMinor).toString() } } : {}) },
     },
   };
 }

@@ -50,7 +50,6 @@ import {
   type ShardChange,
   shardFromItem,
   shardKey,
-  shareMove,
   shardToItem,
   splitEvenly,
   type PositionShard,
@@ -491,7 +490,11 @@ export class DynamoSettlementStore implements SettlementStore {
           const plan = planBorrowing(shards, target, neededMinor);
           return plan === undefined
             ? undefined
-            : [shareMove(this.#tableName, own, plan.totalMinor), ...[...plan.from].map(([shard, taken]) => shareMove(this.#tableName, { institutionId: own.institutionId, currency: own.currency, shard }, -taken))];
+            : [
+                shardChange(this.#tableName, own, { shareMinor: plan.totalMinor }),
+                // A donor gives only headroom it still has.
+                ...[...plan.from].map(([shard, taken]) => shardChange(this.#tableName, { ...own, shard }, { shareMinor: -taken, headroomAtLeastMinor: taken })),
+              ];
         })();
     if (updates === undefined) return 'insufficient';
     try {
