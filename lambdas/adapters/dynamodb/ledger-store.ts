@@ -475,16 +475,17 @@ export class DynamoLedgerStore implements LedgerStore {
     if (result.Item === undefined) return undefined;
     const account = accountFromItem(result.Item);
     if (account.creditShards === undefined) return account;
-    return this.#hotAccount(accountId, account.creditShards);
+    return this.#hotAccount(account, account.creditShards);
   }
 
   /**
    * A hot account with its shards read at one instant (TransactGetItems): read one after the
    * other, a sweep in between would be missed by both reads. A read that keeps meeting writes in
-   * flight falls back on consistent reads, the account first: a sweep in between can then only
-   * make the balance read low for that once, never high.
+   * flight falls back on the account as first read and its shards read after it: a sweep in
+   * between can then only make the balance read low for that once, never high.
    */
-  async #hotAccount(accountId: string, shardCount: number): Promise<Account | undefined> {
+  async #hotAccount(read: Account, shardCount: number): Promise<Account | undefined> {
+    const accountId = read.accountId;
     for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS_MAX; attempt++) {
       try {
         const { Responses = [] } = await this.#client.send(
@@ -504,11 +505,8 @@ export class DynamoLedgerStore implements LedgerStore {
         await this.#sleep(CONFLICT_BACKOFF_BASE_MS * attempt);
       }
     }
-    const result = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: accountKey(accountId), ConsistentRead: true }));
-    if (result.Item === undefined) return undefined;
-    const account = accountFromItem(result.Item);
     const credited = (await this.#creditShards(accountId, shardCount)).reduce((sum, shard) => sum + shard.balanceMinor, 0n);
-    return { ...account, balanceMinor: account.balanceMinor + credited };
+    return { ...read, balanceMinor: read.balanceMinor + credited };
   }
 
   async #creditShards(accountId: string, shardCount: number): Promise<ReturnType<typeof creditShardFromItem>[]> {
