@@ -737,11 +737,11 @@ export class DynamoSettlementStore implements SettlementStore {
             ...(sealed.participants.length > 0 ? { ':participants': { SS: [...sealed.participants] } } : {}),
           },
         }),
-      ).catch((error: unknown) => {
+      ).catch(async (error: unknown) => {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Another seal stored its totals first: those stand.
+        sealed = (await this.#readWindow(window.windowId)) ?? sealed;
       });
-      const again = await this.#readWindow(window.windowId);
-      if (again !== undefined) sealed = again;
     }
     const legacy = await this.#legacyParts(stored);
     const positions = positionsIn(window.sequence, shards, sealed.participants, legacy);
