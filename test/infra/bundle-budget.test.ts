@@ -3,10 +3,11 @@
 // adds no synthesis and no bundling of its own. Import time is measured by
 // `npm run bundle:report`, not asserted here: timings on a shared machine are not a test.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { deflateRawSync } from 'node:zlib';
 import path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE_BUDGET_BYTES } from '../../lib/constructs/handler-function.js';
+import { BUNDLE_BUDGET_BYTES, BUNDLE_ZIPPED_BUDGET_BYTES } from '../../lib/constructs/handler-function.js';
 import { handlerNames, type HandlerName } from '../../contract/topology.js';
 import { sharedApp } from '../support/infra-apps.js';
 
@@ -44,6 +45,32 @@ describe('handler bundles', () => {
   it(`are each at most ${BUNDLE_BUDGET_BYTES / 1000} KB`, () => {
     const sizes = bundledFunctions().map((fn) => ({ handler: fn.handler, bytes: statSync(fn.bundle).size }));
     for (const { handler, bytes } of sizes) expect(bytes, `${handler}: ${bytes} bytes`).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
+  });
+
+  it(`are each at most ${BUNDLE_ZIPPED_BUDGET_BYTES / 1000} KB zipped`, () => {
+    for (const fn of bundledFunctions()) {
+      const zipped = deflateRawSync(readFileSync(fn.bundle), { level: 9 }).length;
+      expect(zipped, `${fn.handler}: ${zipped} bytes zipped`).toBeLessThanOrEqual(BUNDLE_ZIPPED_BUDGET_BYTES);
+    }
+  });
+
+  it("read credentials from the environment only, without the SDK's full chain", () => {
+    for (const fn of bundledFunctions()) {
+      const code = readFileSync(fn.bundle, 'utf8');
+      // The SDK's env provider's error, present when lambdas/shared/lambda-credentials.ts is bundled.
+      expect(code.includes('Unable to find environment variable credentials'), `${fn.handler}: env credentials`).toBe(true);
+      // Debug messages of @aws-sdk/credential-provider-node's chain: present only when the alias is lost.
+      expect(code.includes('defaultProvider::fromSSO'), `${fn.handler}: SDK default chain`).toBe(false);
+      expect(code.includes('SSOOIDC'), `${fn.handler}: SSO OIDC client`).toBe(false);
+    }
+  });
+
+  it('ship no source map in prod, and keep function names for stack traces', () => {
+    for (const fn of bundledFunctions()) {
+      expect(existsSync(`${fn.bundle}.map`), `${fn.handler}: source map`).toBe(false);
+      // esbuild's keepNames helper: names minification would drop are restored at run time.
+      expect(/"name",\{value:[\w$]+,configurable:!0\}/.test(readFileSync(fn.bundle, 'utf8')), `${fn.handler}: keepNames`).toBe(true);
+    }
   });
 
   it('carry neither zod locales other than English nor the X-Ray SDK', () => {

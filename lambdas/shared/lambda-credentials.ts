@@ -1,0 +1,33 @@
+// The credential provider the handler bundles use in place of @aws-sdk/credential-provider-node
+// (an esbuild alias in lib/constructs/handler-function.ts). On Lambda the execution role's
+// credentials are in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN),
+// the first link of the SDK's default chain; the rest of that chain (SSO, shared ini files, process,
+// web identity, container and instance metadata, with the STS and SSO clients they carry) can
+// never answer there, yet bundled it costs each handler about 120 KB and its parse time.
+//
+// Only the bundles use this module; tests and the local runtime run the source with the SDK's
+// default chain. The exports mirror the replaced package's, which the clients' runtimeConfig imports.
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+
+/** What the SDK's runtimeConfig passes to the default provider; only the logger matters here. */
+export type DefaultProviderInit = NonNullable<Parameters<typeof fromEnv>[0]>;
+type CredentialProvider = ReturnType<typeof fromEnv>;
+type AwsCredentialIdentity = Awaited<ReturnType<CredentialProvider>>;
+
+/**
+ * The environment's credentials. Like the SDK's default chain on Lambda, the answer is memoized
+ * by the client's identity cache: Lambda keeps a sandbox's credentials valid for its lifetime.
+ */
+export function defaultProvider(init: DefaultProviderInit = {}): CredentialProvider {
+  return fromEnv(init);
+}
+
+/** Same contract as the SDK's: credentials with an expiry are refreshed by the identity cache. */
+export function credentialsWillNeedRefresh(credentials: AwsCredentialIdentity | undefined): boolean {
+  return credentials?.expiration !== undefined;
+}
+
+/** Same contract as the SDK's: treated as expired five minutes before they expire. */
+export function credentialsTreatedAsExpired(credentials: AwsCredentialIdentity | undefined): boolean {
+  return credentials?.expiration !== undefined && credentials.expiration.getTime() - Date.now() < 300_000;
+}
