@@ -1,7 +1,7 @@
-// Builds the CDK app for one deployment stage, with cdk-nag's AWS Solutions checks live: any
-// unacknowledged finding makes app.synth() throw.
+// Builds the CDK app for one deployment stage, with cdk-nag's AWS Solutions, NIST 800-53 rev 5,
+// PCI DSS 3.2.1 and Serverless checks live: any unacknowledged finding makes app.synth() throw.
 import { App, Tags, Validations, type Environment } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { PaymentsStack, type DeploymentStage, type PaymentsStackProps } from './payments-stack.js';
 
 export const DEPLOYMENT_STAGES = ['dev', 'staging', 'prod'] as const satisfies readonly DeploymentStage[];
@@ -37,7 +37,7 @@ export interface PaymentsApp {
 
 /** Registers the compliance packs every app of this repository runs (tests use it too). */
 export function registerCompliancePlugins(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new PCIDSS321Checks(app), new ServerlessChecks(app));
 }
 
 export function createPaymentsApp(options: PaymentsAppOptions): PaymentsApp {

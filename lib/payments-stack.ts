@@ -19,6 +19,8 @@ import { LedgerTables, pascalCase } from './constructs/ledger-tables.js';
 import { PaymentsApi, usagePlanName, type ClientLimits, type ThrottleLimits } from './constructs/payments-api.js';
 import { ADMIN_ROLES } from '../lambdas/core/trust/api-client.js';
 import { QueueWorker } from './constructs/queue-worker.js';
+import { TableBackups } from './constructs/table-backups.js';
+import { acknowledgeDeadLetterQueue, acknowledgeSynchronousInvocation } from './compliance-acknowledgements.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { READ_ACTIONS, tableGrantsOf } from './iam-actions.js';
 import { operationalSettings, type OperationalSettings } from './stage-settings.js';
@@ -31,6 +33,8 @@ import {
   envVar,
   handlerEnvironment,
   handlerNames,
+  scheduledHandlerNames,
+  tableNames,
   notificationTopicNames,
   queueNames,
   serviceNameOf,
@@ -187,6 +191,7 @@ export class PaymentsStack extends Stack {
       deletionProtection: this.config.retainData,
       removalPolicy,
     }).tables;
+    this.backupTables();
     this.queues = fromEntries(queueNames(), (name) => {
       const spec = topology.queues[name];
       return new QueueWorker(this, `Queue${pascalCase(name)}`, {
@@ -205,6 +210,7 @@ export class PaymentsStack extends Stack {
       retentionPeriod: Duration.days(SCHEDULE_DLQ_RETENTION_DAYS),
       removalPolicy,
     });
+    acknowledgeDeadLetterQueue(this.scheduleDeadLetterQueue);
     this.allowServiceOnKey('AllowEventBridgeRulesOfThisAccountToUseTheScheduleDlq', 'events.amazonaws.com', `arn:${this.partition}:events:${this.region}:${this.account}:rule/*`);
     this.handlers = fromEntries(handlerNames(), (name) => this.createHandler(name, removalPolicy));
     for (const name of queueNames()) {
@@ -213,8 +219,7 @@ export class PaymentsStack extends Stack {
       // The event source's grant includes kms:Decrypt: Lambda's poller receives through SQS.
       consumer.role.keyGrantsVia('sqs', () => worker.connectConsumer(consumer.function, this.operations.queueMaxConcurrency[name]));
     }
-    // The api function keeps this much of the account's concurrency for itself, and takes no more.
-    (this.handlers[API_HANDLER].function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = this.operations.apiReservedConcurrency;
+    this.reserveConcurrency();
     this.api = this.createApi(removalPolicy);
     this.monitoring = this.createMonitoring();
     this.addOutputs();
@@ -266,6 +271,8 @@ export class PaymentsStack extends Stack {
         ],
       });
       this.sendFailedInvocationsToScheduleDlq(handler);
+    } else {
+      acknowledgeSynchronousInvocation(fn);
     }
     return handler;
   }
@@ -448,6 +455,44 @@ export class PaymentsStack extends Stack {
   }
 
   /**
+   * Staging and prod (the stages that retain their data) back their tables up with AWS Backup. A
+   * dev stack's tables are deleted with it, so a backup would be of nothing anyone keeps.
+   */
+  private backupTables(): void {
+    const tables = tableNames().map((name) => this.tables[name]);
+    if (this.config.retainData) {
+      new TableBackups(this, 'TableBackups', { tables, encryptionKey: this.encryptionKey.key });
+      return;
+    }
+    for (const table of tables) {
+      Validations.of(table).acknowledge({
+        id: 'NIST.800.53.R5-DynamoDBInBackupPlan',
+        reason:
+          'Stages that do not retain their data (dev) delete their tables with the stack, so AWS Backup would keep copies of data nobody keeps; point-in-time recovery stays on. Staging and prod tables are in the TableBackups plan.',
+      });
+    }
+  }
+
+  /**
+   * Every function keeps a share of the account's concurrency for itself and takes no more, so
+   * none can starve another: the api function its stage setting, each consumer its queues' event
+   * source caps (more would never be used, less would throttle the poller), each scheduled
+   * function a small fixed share. The account must keep 100 unreserved on top (docs/OPERATIONS.md).
+   */
+  private reserveConcurrency(): void {
+    const reserved = (name: HandlerName): number => {
+      if (name === API_HANDLER) return this.operations.apiReservedConcurrency;
+      if (scheduledHandlerNames().includes(name)) return this.operations.scheduledReservedConcurrency;
+      const consumed = queueNames().filter((queue) => topology.queues[queue].consumer === name);
+      if (consumed.length === 0) throw new Error(`handler ${name} is neither the api, scheduled nor a queue consumer: no concurrency to reserve`);
+      return consumed.reduce((sum, queue) => sum + this.operations.queueMaxConcurrency[queue], 0);
+    };
+    for (const name of handlerNames()) {
+      (this.handlers[name].function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = reserved(name);
+    }
+  }
+
+  /**
    * Issuing a client creates its API key and adds it to its channel's plan; revoking disables it.
    * A policy of its own (not the role's default one, which the function depends on) may name the
    * plans without a dependency cycle.
@@ -456,7 +501,8 @@ export class PaymentsStack extends Stack {
     const role = this.handlers[API_HANDLER].function.role;
     if (role === undefined) throw new Error('the api function has no role');
     const gateway = (path: string): string => `arn:${this.partition}:apigateway:${this.region}::${path}`;
-    const policy = new iam.Policy(this, 'ApiClientKeyManagement', {
+    const policy = new iam.ManagedPolicy(this, 'ApiClientKeyManagement', {
+      description: 'payments api handler: create and disable API client keys in the channel usage plans',
       roles: [role],
       statements: [
         new iam.PolicyStatement({ actions: ['apigateway:POST'], resources: [gateway('/apikeys'), ...CHANNELS.map((channel) => gateway(`/usageplans/${api.usagePlans[channel].usagePlanId}/keys`))] }),

@@ -1,4 +1,4 @@
-// Per-stage operational settings in one place: consumer concurrency caps, the api function's
+// Per-stage operational settings in one place: consumer concurrency caps, every function's
 // reserved concurrency, the WAF's per-IP rate limit (lib/constructs/web-acl.ts), and every alarm
 // threshold (lib/constructs/monitoring.ts reads them).
 // docs/OPERATIONS.md "## Alarms" explains each alarm; change a threshold here, not in the construct.
@@ -64,6 +64,12 @@ export interface OperationalSettings {
    * runs more batches at once than it has message groups in flight; this caps the rest.
    */
   readonly queueMaxConcurrency: Readonly<Record<QueueName, number>>;
+  /**
+   * Reserved concurrency of each scheduled function (recovery sweep, settlement close). One run
+   * per schedule tick is the need; the second slot lets a slow run overlap the next tick instead
+   * of throttling it into the schedule's retries.
+   */
+  readonly scheduledReservedConcurrency: number;
   readonly waf: WafSettings;
   readonly alarms: AlarmThresholds;
 }
@@ -76,6 +82,7 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
   dev: {
     apiReservedConcurrency: 10,
     queueMaxConcurrency: { posting: 2, screening: 2, alerts: 2, settlements: 2 },
+    scheduledReservedConcurrency: 2,
     // A dev client may send 5/s (1,500 per 5 minutes); twice that per IP leaves a shared office
     // IP room for two clients at full rate.
     waf: { rateLimitPerIp: 3_000, rateWindowSeconds: 300 },
@@ -97,6 +104,7 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
   staging: {
     apiReservedConcurrency: 100,
     queueMaxConcurrency: { posting: 20, screening: 20, alerts: 5, settlements: 5 },
+    scheduledReservedConcurrency: 2,
     // A client may send 100/s (30,000 per 5 minutes): one IP gets two clients' worth.
     waf: { rateLimitPerIp: 60_000, rateWindowSeconds: 300 },
     alarms: {
@@ -119,6 +127,7 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
     // while the consumers below (180 together) keep the rest of a 1,000 account quota.
     apiReservedConcurrency: 300,
     queueMaxConcurrency: { posting: 100, screening: 50, alerts: 15, settlements: 15 },
+    scheduledReservedConcurrency: 2,
     // Two clients' worth per IP (2 x 100/s x 300 s); the stage throttle (1,000/s) stays the
     // bound for all of them together, this stops one address from taking it all.
     waf: { rateLimitPerIp: 60_000, rateWindowSeconds: 300 },

@@ -10,6 +10,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HandlerSpec } from '../../contract/topology.js';
+import { acknowledgeOutsideVpc } from '../compliance-acknowledgements.js';
 
 /**
  * Size budget for each handler's deployment package: index.mjs deflated as in the zip Lambda
@@ -75,6 +76,17 @@ export type KeyService = 'dynamodb' | 'sqs' | 'sns';
  */
 export class KeyScopedRole extends iam.Role {
   #via: KeyService | undefined;
+  #policy: iam.ManagedPolicy | undefined;
+
+  /**
+   * The role's permissions: a customer-managed policy of its own in place of CDK's inline default
+   * policy (NIST 800-53 AC-6, PCI DSS 7.2: no inline policies). A child of the role, so whatever
+   * depends on the role (the function, and through it its event sources) waits for it.
+   */
+  get policy(): iam.ManagedPolicy {
+    this.#policy ??= new iam.ManagedPolicy(this, 'Policy', { roles: [this], description: `${this.node.path} permissions` });
+    return this.#policy;
+  }
 
   /** Runs `grant`, conditioning the KMS statements it adds on use through `service`. */
   keyGrantsVia<T>(service: KeyService, grant: () => T): T {
@@ -96,7 +108,8 @@ export class KeyScopedRole extends iam.Role {
       }
       statement.addCondition('StringEquals', { 'kms:ViaService': `${this.#via}.${Stack.of(this).region}.amazonaws.com` });
     }
-    return super.addToPrincipalPolicy(statement);
+    this.policy.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.policy };
   }
 }
 
@@ -169,18 +182,16 @@ export class HandlerFunction extends Construct {
         forceDockerBundling: false,
       },
     });
-    this.acknowledgeServiceWildcards(spec.name);
+    this.acknowledgeServiceWildcards();
+    acknowledgeOutsideVpc(this.function);
   }
 
   /**
-   * Wildcards that come from services, not from us. Acknowledged on the role's default policy only,
+   * Wildcards that come from services, not from us. Acknowledged on the role's policy only,
    * one finding id each, so any other wildcard added later still fails synth.
    */
-  private acknowledgeServiceWildcards(handlerName: string): void {
-    const policy = this.role.node.tryFindChild('DefaultPolicy');
-    if (policy === undefined) {
-      throw new Error(`handler ${handlerName}: expected the role's default policy to exist`);
-    }
+  private acknowledgeServiceWildcards(): void {
+    const policy = this.role.policy;
     Validations.of(policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -5,6 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { NotificationTopicSpec } from '../../contract/topology.js';
+import { acknowledgeEmailSubscription } from '../compliance-acknowledgements.js';
 
 export interface NotificationTopicProps {
   readonly spec: NotificationTopicSpec;
@@ -28,7 +29,7 @@ export class NotificationTopic extends Construct {
     });
     for (const address of props.emailAddresses) {
       if (!EMAIL_ADDRESS.test(address)) throw new Error(`${props.spec.name}: '${address}' is not an e-mail address`);
-      this.topic.addSubscription(new subscriptions.EmailSubscription(address));
+      acknowledgeEmailSubscription(this.topic.addSubscription(new subscriptions.EmailSubscription(address)));
     }
   }
 }

@@ -15,6 +15,7 @@ import type { AdminRole } from '../../lambdas/core/trust/api-client.js';
 import { operationalSettings, STAGE_SETTINGS, type Stage, type WafSettings } from '../stage-settings.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_RESPONSES, problemStatus, problemTemplate } from './problem-responses.js';
 import { ApiWebAcl } from './web-acl.js';
+import { acknowledgeApiStage } from '../compliance-acknowledgements.js';
 
 /** Steady-state rate and burst for API Gateway's token bucket. */
 export interface ThrottleLimits {
@@ -275,6 +276,7 @@ export class PaymentsApi<Channel extends string> extends Construct {
   }
 
   private acknowledgeFindings(): void {
+    acknowledgeApiStage(this.api.deploymentStage);
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole !== undefined) {
       Validations.of(cloudWatchRole).acknowledge({

@@ -1,6 +1,6 @@
-// A FIFO work queue with its FIFO dead-letter queue, its topic subscription and (once the consumer
-// exists) the Lambda event source mapping that drains it.
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+// A FIFO work queue with its FIFO dead-letter queue, its topic subscription (which dead-letters
+// into the same DLQ) and (once the consumer exists) the Lambda event source mapping that drains it.
+import { Duration, Names, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FilterPolicy, QueueSpec } from '../../contract/topology.js';
+import { acknowledgeDeadLetterQueue, acknowledgeSqsEventSource } from '../compliance-acknowledgements.js';
 
 /** SQS's longest retention: a payment waiting on a broken consumer must outlive any outage. */
 const QUEUE_RETENTION_DAYS_MAX = 14;
@@ -50,6 +51,7 @@ export class QueueWorker extends Construct {
       retentionPeriod: Duration.days(props.spec.dlqRetentionDays),
       removalPolicy: props.removalPolicy,
     });
+    acknowledgeDeadLetterQueue(this.deadLetterQueue);
     this.queue = new sqs.Queue(this, 'Queue', {
       fifo: props.spec.fifo,
       // High-throughput FIFO: deduplication and throughput are per message group (account).
@@ -76,16 +78,18 @@ export class QueueWorker extends Construct {
    * queue cannot take the account's concurrency from the api function or the other consumers.
    */
   connectConsumer(consumer: lambda.IFunction, maxConcurrency: number): void {
-    consumer.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: this.spec.batchSizeMax,
-        // FIFO partial failures: the handler reports the first failed record and the rest of its
-        // group, so only those are retried and ordering per account holds.
-        reportBatchItemFailures: true,
-        maxConcurrency,
-        enabled: true,
-      }),
-    );
+    const source = new SqsEventSource(this.queue, {
+      batchSize: this.spec.batchSizeMax,
+      // FIFO partial failures: the handler reports the first failed record and the rest of its
+      // group, so only those are retried and ordering per account holds.
+      reportBatchItemFailures: true,
+      maxConcurrency,
+      enabled: true,
+    });
+    consumer.addEventSource(source);
+    const mapping = consumer.node.tryFindChild(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`);
+    if (mapping === undefined) throw new Error(`${consumer.node.path}: the event source mapping for ${this.queue.node.path} was not found`);
+    acknowledgeSqsEventSource(mapping);
   }
 
   /**
@@ -109,11 +113,17 @@ export class QueueWorker extends Construct {
       endpoint: this.queue.queueArn,
       rawMessageDelivery: this.spec.subscription.rawMessageDelivery,
       filterPolicy: toSubscriptionFilters(this.spec.subscription.filterPolicy),
+      // What SNS cannot deliver to the queue (a client-side error: the queue policy or the key
+      // refuses it, the queue is gone) it would otherwise drop. It lands in the queue's own DLQ
+      // instead, so the DLQ alarm sees it and `payments dlq redrive` sends it where it was going.
+      deadLetterQueue: this.deadLetterQueue,
     });
     // Explicit rather than the service default: filters match SNS message attributes, not the body.
     (subscription.node.defaultChild as sns.CfnSubscription).filterPolicyScope = 'MessageAttributes';
     // SNS checks it may send when the subscription is created; the queue policy must exist first.
     if (policyDependable !== undefined) subscription.node.addDependency(policyDependable);
+    const deadLetterPolicy = this.deadLetterQueue.node.tryFindChild('Policy');
+    if (deadLetterPolicy !== undefined) subscription.node.addDependency(deadLetterPolicy);
     return subscription;
   }
 }

@@ -106,12 +106,13 @@ function idOf(owner: Stack, construct: IConstruct): string {
 const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
 const resourceList = (statement: Statement): unknown[] => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]);
 
-/** Every statement of every policy attached to the handler's role (inline policies of the template). */
+/** Every statement of every policy attached to the handler's role (customer-managed policies naming it). */
 function statementsOf(handler: HandlerName): Statement[] {
   const roleId = idOf(stack, stack.handlers[handler].role);
   const statements: Statement[] = [];
   for (const resource of Object.values(resources)) {
-    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    if (resource.Type !== 'AWS::IAM::ManagedPolicy' && resource.Type !== 'AWS::IAM::Policy') continue;
+    if (resource.Properties.Roles === undefined) continue;
     const roles = resource.Properties.Roles as { Ref?: string }[];
     if (!roles.some((role) => role.Ref === roleId)) continue;
     statements.push(...(resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement);

@@ -11,7 +11,7 @@ import { DASHBOARD_WIDGETS } from '../../lib/constructs/monitoring.js';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
 import { STAGE_SETTINGS } from '../../lib/stage-settings.js';
 import { sharedApp, type SharedStage } from '../support/infra-apps.js';
-import { API_HANDLER, handlerNames, queueNames, scheduledHandlerNames, serviceNameOf, tableNames } from '../../contract/topology.js';
+import { API_HANDLER, handlerNames, queueNames, scheduledHandlerNames, serviceNameOf, tableNames, topology, type HandlerName } from '../../contract/topology.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Resources = Record<string, Resource>;
@@ -188,13 +188,15 @@ describe.each(STAGES)('monitoring in %s', (stage) => {
     }
   });
 
-  it('reserves the stage concurrency for the api function only', () => {
+  it('reserves concurrency for every function: the api its setting, a consumer its queue cap, a schedule its share', () => {
     const { stack, template } = apps[stage];
     const functions = resourcesOf(template, 'AWS::Lambda::Function');
-    const apiId = idOf(stack, stack.handlers[API_HANDLER].function);
+    const reservedOf = (name: HandlerName): unknown => functions[idOf(stack, stack.handlers[name].function)]?.Properties.ReservedConcurrentExecutions;
 
-    expect(functions[apiId]?.Properties.ReservedConcurrentExecutions).toBe(settings.apiReservedConcurrency);
-    for (const [id, fn] of Object.entries(functions)) if (id !== apiId) expect(fn.Properties.ReservedConcurrentExecutions, id).toBeUndefined();
+    expect(reservedOf(API_HANDLER)).toBe(settings.apiReservedConcurrency);
+    for (const queue of queueNames()) expect(reservedOf(topology.queues[queue].consumer), queue).toBe(settings.queueMaxConcurrency[queue]);
+    for (const name of scheduledHandlerNames()) expect(reservedOf(name), name).toBe(settings.scheduledReservedConcurrency);
+    expect(Object.keys(functions)).toHaveLength(handlerNames().length);
   });
 
   it('gives every schedule target a dead-letter queue and a retry policy, and the scheduled functions the same DLQ', () => {

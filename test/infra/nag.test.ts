@@ -1,8 +1,10 @@
-// Proves cdk-nag's AWS Solutions pack is live on the real app: both stages synthesize clean, a
-// non-compliant stack makes synth throw, and every acknowledgement is a known, narrow one. The two
+// Proves cdk-nag's four packs (AWS Solutions, NIST 800-53 rev 5, PCI DSS 3.2.1, Serverless) are
+// live on the real app: both stages synthesize clean, a non-compliant stack makes synth throw, and
+// every acknowledgement is a known, narrow one. The two
 // stages' apps are synthesized once and shared with the template tests (test/support/infra-apps.ts).
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +22,22 @@ const ALLOWED_ACKNOWLEDGEMENTS = new Set([
   'AwsSolutions-COG4',
   // Client API keys are created at run time; the api function may only disable them (PATCH).
   'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]',
+  // AWS Backup's service role for the table backups (staging, prod).
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+  // lib/compliance-acknowledgements.ts, each with its reason.
+  'NIST.800.53.R5-LambdaInsideVPC',
+  'PCI.DSS.321-LambdaInsideVPC',
+  'NIST.800.53.R5-LambdaDLQ',
+  'Serverless-LambdaDLQ',
+  'Serverless-LambdaEventSourceMappingDestination',
+  'Serverless-SQSRedrivePolicy',
+  'Serverless-SNSRedrivePolicy',
+  'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted',
+  'PCI.DSS.321-APIGWCacheEnabledAndEncrypted',
+  'NIST.800.53.R5-APIGWSSLEnabled',
+  'PCI.DSS.321-APIGWSSLEnabled',
+  // Only where the stage does not retain its data (dev): its tables go with the stack.
+  'NIST.800.53.R5-DynamoDBInBackupPlan',
 ]);
 
 /** An admin role's policy names each of its routes; `*` only where the route has a path parameter. */
@@ -62,7 +80,7 @@ function nonCompliantApp(): { app: App; stack: Stack } {
   return { app, stack: new Stack(app, 'NonCompliant') };
 }
 
-describe('cdk-nag AwsSolutionsChecks', () => {
+describe('cdk-nag packs (AWS Solutions, NIST 800-53 rev 5, PCI DSS 3.2.1, Serverless)', () => {
   // prod bundles the handlers for real (esbuild, no Docker), so a bundling regression fails here.
   it.each(['dev', 'prod'] as const)('synthesizes the %s app without an unacknowledged finding', (stage) => {
     const { synthError } = sharedApp(stage);
@@ -81,6 +99,23 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(error).toMatch(/AwsSolutions-SQS4/); // no TLS-only policy
   });
 
+  it('fails synth on the NIST, PCI DSS and Serverless rules too', () => {
+    const { app, stack } = nonCompliantApp();
+    const fn = new lambda.Function(stack, 'Function', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {};'),
+    });
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: ['arn:aws:sqs:eu-west-1:123456789012:queue'] }));
+
+    const error = synthError(app);
+
+    expect(error).toMatch(/NIST\.800\.53\.R5-LambdaConcurrency/); // no reserved concurrency
+    expect(error).toMatch(/PCI\.DSS\.321-LambdaInsideVPC/);
+    expect(error).toMatch(/Serverless-LambdaDLQ/);
+    expect(error).toMatch(/NIST\.800\.53\.R5-IAMNoInlinePolicy/); // CDK's default role policy is inline
+  });
+
   it('keeps failing when the acknowledgement names a different finding of the same rule', () => {
     const { app, stack } = nonCompliantApp();
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
@@ -92,8 +127,8 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(synth).toThrow(/AwsSolutions-IAM5/);
   });
 
-  it('carries only reviewed acknowledgements, each with a reason', () => {
-    const { stack } = sharedApp('prod');
+  it.each(['dev', 'prod'] as const)('carries only reviewed acknowledgements in %s, each with a reason', (stage) => {
+    const { stack } = sharedApp(stage);
 
     const found = acknowledgementsUnder(stack);
 

@@ -99,7 +99,10 @@ describe('resource inventory', () => {
     ['AWS::ApiGateway::ApiKey', () => 0],
     ['AWS::ApiGateway::UsagePlan', () => CHANNELS.length],
     ['AWS::ApiGateway::UsagePlanKey', () => 0],
-    ['AWS::IAM::ManagedPolicy', () => ADMIN_ROLES.length],
+    // One per admin role, one per function role (no inline policies: NIST AC-6), and the api
+    // function's client-key management.
+    ['AWS::IAM::ManagedPolicy', () => ADMIN_ROLES.length + handlerNames().length + 1],
+    ['AWS::IAM::Policy', () => 0],
   ])('holds as many %s as the topology declares', (type, expected) => {
     template.resourceCountIs(type, expected());
   });
@@ -402,7 +405,7 @@ describe.each(handlerNames())('handler %s', (name) => {
 
   it('is granted only the tables, topics and DLQs its bindings name', () => {
     const roleId = idOf(dev, dev.handlers[name].role);
-    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(roleId)] } }));
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [ref(roleId)] } }));
     const granted = JSON.stringify(policies);
     const referenced = (ids: readonly string[]): string[] => ids.filter((id) => granted.includes(`"${id}"`));
 
@@ -431,7 +434,7 @@ describe.each(handlerNames())('handler %s', (name) => {
 describe('API client keys and admin roles', () => {
   it('lets the api function create client keys only in its own usage plans, and disable keys', () => {
     const roleId = idOf(dev, dev.handlers[API_HANDLER].role);
-    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(roleId)], PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'apigateway:POST' })]) } } });
+    const policies = template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [ref(roleId)], PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'apigateway:POST' })]) } } });
     const statements = JSON.stringify(Object.values(policies));
 
     expect(Object.keys(policies)).toHaveLength(1);
