@@ -1,5 +1,6 @@
 // Builds the CDK app for one deployment stage, with cdk-nag's AWS Solutions, NIST 800-53 rev 5,
 // PCI DSS 3.2.1 and Serverless checks live: any unacknowledged finding makes app.synth() throw.
+import { readFileSync } from 'node:fs';
 import { App, Tags, Validations, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { PaymentsStack, type DeploymentStage, type PaymentsStackProps } from './payments-stack.js';
@@ -40,12 +41,25 @@ export function registerCompliancePlugins(app: App): void {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new PCIDSS321Checks(app), new ServerlessChecks(app));
 }
 
+/**
+ * The CDK feature flags of cdk.json (the `cdk init` defaults of this aws-cdk-lib). The CLI passes
+ * them to the app itself; an app built elsewhere (tests, scripts) gets them from here, so every
+ * synth of this repository sees the same flags.
+ */
+export function featureFlags(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context?: Record<string, unknown> };
+  return Object.fromEntries(Object.entries(cdkJson.context ?? {}).filter(([key]) => key.startsWith('@aws-cdk')));
+}
+
 export function createPaymentsApp(options: PaymentsAppOptions): PaymentsApp {
   const { env, stackName, outdir, bundleAssets, ...stackProps } = options;
   const app = new App({
     ...(outdir === undefined ? {} : { outdir }),
-    // CDK's switch for which stacks bundle their assets: none.
-    ...(bundleAssets === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {}),
+    context: {
+      ...featureFlags(),
+      // CDK's switch for which stacks bundle their assets: none.
+      ...(bundleAssets === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
+    },
   });
   registerCompliancePlugins(app);
   const stack = new PaymentsStack(app, `Payments-${options.stage}`, {

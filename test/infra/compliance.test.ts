@@ -1,10 +1,14 @@
 // What the NIST 800-53, PCI DSS and Serverless packs asked for and the stack fixed rather than
 // acknowledged (lib/compliance-acknowledgements.ts has the rest): table backups outside dev, SNS
-// deliveries that fail dead-lettered into their queue's DLQ, no inline IAM policies.
+// deliveries that fail dead-lettered into their queue's DLQ, no inline IAM policies; and the CDK
+// feature flags the stack is synthesized with.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import { featureFlags } from '../../lib/app.js';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
 import { queueNames, tableNames, topology } from '../../contract/topology.js';
 import { sharedApp } from '../support/infra-apps.js';
@@ -77,5 +81,21 @@ describe('IAM', () => {
     for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
       expect((role as { Properties: { Policies?: unknown } }).Properties.Policies).toBeUndefined();
     }
+  });
+});
+
+describe('CDK feature flags', () => {
+  it('sets in cdk.json every flag the installed aws-cdk-lib recommends (the cdk init defaults), with its recommended value', () => {
+    // An aws-cdk-lib upgrade that recommends a new flag fails here: set it, and review what it changes in the template.
+    const recommendedPath = createRequire(import.meta.url).resolve('aws-cdk-lib/recommended-feature-flags.json');
+    const recommended = JSON.parse(readFileSync(recommendedPath, 'utf8')) as Record<string, unknown>;
+
+    expect(featureFlags()).toEqual(recommended);
+  });
+
+  it.each(['dev', 'prod'] as const)('reach the %s app the tests synthesize, not only the CLI', (stage) => {
+    const { app } = sharedApp(stage);
+
+    for (const [flag, value] of Object.entries(featureFlags())) expect(app.node.tryGetContext(flag), flag).toEqual(value);
   });
 });

@@ -519,7 +519,11 @@ describe('api', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'dev',
       TracingEnabled: true,
-      AccessLogSetting: { DestinationArn: arnOf(idOf(dev, dev.api.accessLogGroup)), Format: Match.anyValue() },
+      // The group's ARN without the `:*` suffix its Arn attribute carries (@aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard).
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:', ref(idOf(dev, dev.api.accessLogGroup))]] },
+        Format: Match.anyValue(),
+      },
       MethodSettings: Match.arrayWith([
         Match.objectLike({
           HttpMethod: '*',
