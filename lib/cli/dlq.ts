@@ -28,7 +28,9 @@ export const DLQ_USAGE = `Usage: payments dlq <list | show QUEUE | redrive QUEUE
 
   list                 every DLQ of the topology with its depth (messages waiting, and in flight)
   show QUEUE           the DLQ's messages without consuming them: id, MessageGroupId, receives,
-                       quarantine reason and the start of the body (--max, default 10)
+                       origin (quarantined by the consumer, moved by SQS after maxReceiveCount,
+                       or an SNS delivery failure), quarantine reason or SNS error, and the start
+                       of the body (--max, default 10)
   redrive QUEUE        moves messages back to the work queue they came from, in order per group,
                        same MessageGroupId, fresh deduplication id (--max, default all)
                        QUEUE: ${queueNames().join(' | ')} (or the DLQ's queue name)
@@ -148,7 +150,28 @@ function formatListing(listing: readonly DlqListing[]): string {
   return `${[header, ...rows].map(line).join('\n')}\n`;
 }
 
-function formatMessages(queue: DeadLetterQueue & { readonly pair: RedrivePair }, messages: readonly DeadLetter[], depth: QueueDepth): string {
+/**
+ * The `origin` line of a message in `show`, and the `reason` or `error` line under it: who put it
+ * in the DLQ, and so where the cause is (the message, the consumer, or the delivery path).
+ */
+export function originLines(message: Pick<DeadLetter, 'origin' | 'quarantineReason' | 'deliveryError'>, pair: Pick<RedrivePair, 'sourceName' | 'maxReceiveCount'>): string[] {
+  switch (message.origin) {
+    case 'quarantined':
+      return [`  origin    quarantined by the consumer of ${pair.sourceName}`, `  reason    ${message.quarantineReason ?? '-'}`];
+    case 'sns-delivery-failed':
+      return [
+        `  origin    SNS delivery failure: SNS could not deliver it to ${pair.sourceName}, so no consumer saw it`,
+        `  error     ${message.deliveryError ?? '-'} (the delivery path failed: queue policy, KMS key policy or deleted queue; not the consumer)`,
+      ];
+    case 'max-receives':
+      return [
+        `  origin    moved by SQS after ${pair.maxReceiveCount} receives from ${pair.sourceName}`,
+        '  reason    (none: the consumer failed, timed out or crashed on each receive; its logs have the error)',
+      ];
+  }
+}
+
+export function formatMessages(queue: DeadLetterQueue & { readonly pair: RedrivePair }, messages: readonly DeadLetter[], depth: QueueDepth): string {
   const lines = [`${queue.pair.deadLetterName}: ${depth.visible} message(s) waiting, ${depth.inFlight} in flight; showing ${messages.length}`];
   for (const message of messages) {
     lines.push(
@@ -157,7 +180,7 @@ function formatMessages(queue: DeadLetterQueue & { readonly pair: RedrivePair },
       `  group     ${message.messageGroupId ?? '-'}`,
       `  receives  ${message.receiveCount} from the DLQ${message.sourceReceiveCount !== undefined ? `, ${message.sourceReceiveCount} from ${queue.pair.sourceName} before the quarantine` : ''}`,
       `  since     ${message.sentAt !== undefined ? new Date(message.sentAt).toISOString() : '-'}`,
-      `  reason    ${message.quarantineReason ?? `(none: moved by SQS after ${queue.pair.maxReceiveCount} receives)`}`,
+      ...originLines(message, queue.pair),
       ...(message.redrivenFrom !== undefined ? [`  redriven  before, from ${message.redrivenFrom}, and came back`] : []),
       `  body      ${excerpt(message.body)}`,
     );
@@ -166,7 +189,9 @@ function formatMessages(queue: DeadLetterQueue & { readonly pair: RedrivePair },
 }
 
 function formatRedrive(queue: DeadLetterQueue & { readonly pair: RedrivePair }, result: RedriveResult, depth: QueueDepth): string {
-  const lines = result.moved.map((message) => `  moved ${message.messageId} (group ${message.messageGroupId}) -> ${message.newMessageId}${message.quarantineReason !== undefined ? ` [was: ${message.quarantineReason}]` : ''}`);
+  const was = (message: RedriveResult['moved'][number]): string =>
+    message.quarantineReason !== undefined ? ` [was: ${message.quarantineReason}]` : message.deliveryError !== undefined ? ` [was: SNS delivery failure: ${message.deliveryError}]` : '';
+  const lines = result.moved.map((message) => `  moved ${message.messageId} (group ${message.messageGroupId}) -> ${message.newMessageId}${was(message)}`);
   lines.push(`redrove ${result.moved.length} message(s) from ${queue.pair.deadLetterName} to ${queue.pair.sourceName}; ${depth.visible} left in the DLQ`);
   if (result.stoppedBy !== undefined) lines.push(`stopped: ${result.stoppedBy}`);
   return `${lines.join('\n')}\n`;

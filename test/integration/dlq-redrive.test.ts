@@ -2,13 +2,22 @@
 // topology lookup of lib/cli/dlq.ts): every topology queue is paired with its DLQ through its
 // RedrivePolicy; a look consumes nothing; a redrive moves messages back in order per group, keeps
 // the group, strips the quarantine's attributes, keeps the others, uses a fresh deduplication id,
-// stops at --max, and never deletes what it could not send.
+// stops at --max, and never deletes what it could not send. A message SNS dead-lettered (its
+// subscription could not deliver it to the work queue) is told apart from the others by `show` and
+// redriven without SNS's ErrorCode, ErrorMessage and RequestID.
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { findDeadLetterQueues } from '../../lib/cli/dlq.js';
+import { findDeadLetterQueues, runDlqCommand } from '../../lib/cli/dlq.js';
 import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
-import { peekDeadLetters, queueDepth, redriveDeadLetters, REDRIVEN_FROM_ATTRIBUTE, type RedrivePair } from '../../lambdas/adapters/sqs/dead-letter.js';
+import {
+  peekDeadLetters,
+  queueDepth,
+  redriveDeadLetters,
+  REDRIVEN_FROM_ATTRIBUTE,
+  SNS_DELIVERY_FAILURE_ATTRIBUTES,
+  type RedrivePair,
+} from '../../lambdas/adapters/sqs/dead-letter.js';
 import { queueNames } from '../../contract/topology.js';
 import { createTestWorld, type EmulatorWorld } from '../support/world.js';
 import { sqsRecordOf } from '../support/sqs-record.js';
@@ -67,6 +76,28 @@ async function deadLetter(body: string, group: string): Promise<void> {
 /** As a handler quarantines: through the quarantine adapter, with its reason. */
 async function quarantine(body: string, group: string, reason: string): Promise<void> {
   await new SqsQuarantine(world.clients.sqs, pair.deadLetterUrl).quarantine(sqsRecordOf(body, group, 'arn:aws:sqs:us-east-1:000000000000:source'), reason);
+}
+
+/**
+ * As SNS dead-letters a message its subscription could not deliver to the work queue: the body and
+ * the published attributes, plus SNS's ErrorCode, ErrorMessage and RequestID. fauxqs 1.9 does not
+ * dead-letter SNS deliveries itself, so the test sends what SNS would.
+ */
+async function snsDeadLetter(body: string, group: string): Promise<void> {
+  await world.clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: pair.deadLetterUrl,
+      MessageBody: body,
+      MessageGroupId: group,
+      MessageDeduplicationId: randomUUID(),
+      MessageAttributes: {
+        eventType: { DataType: 'String', StringValue: 'TransactionRequested' },
+        ErrorCode: { DataType: 'String', StringValue: 'KMS.AccessDeniedException' },
+        ErrorMessage: { DataType: 'String', StringValue: 'User: sns.amazonaws.com is not authorized to perform: kms:GenerateDataKey' },
+        RequestID: { DataType: 'String', StringValue: randomUUID() },
+      },
+    }),
+  );
 }
 
 describe('DLQ tooling on fauxqs', () => {
@@ -133,6 +164,46 @@ describe('DLQ tooling on fauxqs', () => {
     expect(new Set(arrived.map((message) => message.Attributes?.MessageDeduplicationId)).size).toBe(4);
     expect(await queueDepth(world.clients.sqs, pair.deadLetterUrl)).toEqual({ visible: 0, inFlight: 0 });
     expect((await redriveDeadLetters(world.clients.sqs, pair, 10, RECEIVE)).moved).toEqual([]);
+  });
+
+  it('shows an SNS delivery failure as one, and redrives it once, same group, without SNS\'s attributes', async () => {
+    await snsDeadLetter('s1', 'acc-s');
+    await deadLetter('m1', 'acc-m');
+
+    const looked = await peekDeadLetters(world.clients.sqs, pair.deadLetterUrl, 10, RECEIVE);
+    let shown = '';
+    const code = await runDlqCommand({ sqs: world.clients.sqs, prefix: world.prefix, receive: RECEIVE }, 'show', 'screening', {}, { stdout: (text) => (shown += text), stderr: () => undefined });
+
+    expect(looked.find((message) => message.body === 's1')).toMatchObject({
+      origin: 'sns-delivery-failed',
+      deliveryError: 'KMS.AccessDeniedException: User: sns.amazonaws.com is not authorized to perform: kms:GenerateDataKey',
+      quarantineReason: undefined,
+      messageGroupId: 'acc-s',
+    });
+    expect(looked.find((message) => message.body === 'm1')).toMatchObject({ origin: 'max-receives', deliveryError: undefined });
+    expect(code).toBe(0);
+    const block = (body: string) => shown.split('\n\n').find((entry) => entry.includes(`body      ${body}`)) ?? '';
+    expect(block('s1')).toContain(`  origin    SNS delivery failure: SNS could not deliver it to ${pair.sourceName}, so no consumer saw it`);
+    expect(block('s1')).toContain('  error     KMS.AccessDeniedException: User: sns.amazonaws.com is not authorized to perform: kms:GenerateDataKey (the delivery path failed');
+    expect(block('s1')).not.toContain('moved by SQS');
+    expect(block('m1')).toContain(`  origin    moved by SQS after ${pair.maxReceiveCount} receives from ${pair.sourceName}`);
+
+    const result = await redriveDeadLetters(world.clients.sqs, pair, Number.MAX_SAFE_INTEGER, RECEIVE);
+    const arrived = await receiveAll(pair.sourceUrl);
+
+    expect(result.stoppedBy).toBeUndefined();
+    expect(result.moved.find((message) => message.messageGroupId === 'acc-s')).toMatchObject({ origin: 'sns-delivery-failed', quarantineReason: undefined });
+    expect(result.moved.find((message) => message.messageGroupId === 'acc-s')?.deliveryError).toMatch(/^KMS\.AccessDeniedException: /);
+    const redriven = arrived.filter((message) => message.Body === 's1');
+    expect(redriven).toHaveLength(1);
+    expect(redriven[0]?.Attributes?.MessageGroupId).toBe('acc-s');
+    expect(Object.keys(redriven[0]?.MessageAttributes ?? {}).sort()).toEqual(['eventType', REDRIVEN_FROM_ATTRIBUTE]);
+    for (const name of SNS_DELIVERY_FAILURE_ATTRIBUTES) expect(redriven[0]?.MessageAttributes?.[name]).toBeUndefined();
+    expect(redriven[0]?.MessageAttributes?.eventType?.StringValue).toBe('TransactionRequested');
+    expect(redriven[0]?.MessageAttributes?.[REDRIVEN_FROM_ATTRIBUTE]?.StringValue).toBe(pair.deadLetterName);
+    expect(await queueDepth(world.clients.sqs, pair.deadLetterUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect((await redriveDeadLetters(world.clients.sqs, pair, 10, RECEIVE)).moved).toEqual([]);
+    expect(await receiveAll(pair.sourceUrl)).toEqual([]);
   });
 
   it('moves at most --max messages, the oldest of their group first', async () => {

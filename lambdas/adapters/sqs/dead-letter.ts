@@ -2,6 +2,13 @@
 // LocalStack: which queues feed which DLQ (from each queue's RedrivePolicy), how deep a DLQ is,
 // its messages without consuming them, and the move of its messages back to their source queue.
 //
+// A message reaches a work queue's DLQ in one of three ways (DeadLetterOrigin): its handler
+// quarantined it (quarantine.ts: it carries the reason); SQS moved it after maxReceiveCount
+// receives (no reason: the consumer kept failing); or SNS could not deliver it to the work queue at
+// all and dead-lettered it through the subscription's redrive policy (SNS adds ErrorCode,
+// ErrorMessage and RequestID; the work queue never had it, so the fault is on the delivery path:
+// the queue policy, the KMS key policy, a deleted queue; not the consumer).
+//
 // The move is receive -> send to the source -> delete from the DLQ, one message after another in
 // the order the DLQ hands them out (per message group, its order), and a message is never deleted
 // before its send succeeded. Its MessageGroupId is kept, so it rejoins its account's order; its
@@ -12,9 +19,9 @@
 // between its send and its delete, is decided once.
 //
 // SQS's own StartMessageMoveTask is not used: fauxqs does not implement it, it cannot be bounded
-// to N messages, it keeps the quarantine reason on the message, and it redrives "to the original
-// source" only messages SQS itself dead-lettered (the handlers' quarantine sends its messages to
-// the DLQ, so SQS does not know their source). See docs/OPERATIONS.md.
+// to N messages, it keeps the quarantine reason (and SNS's ErrorCode...) on the message, and it
+// redrives "to the original source" only messages SQS itself dead-lettered (the handlers'
+// quarantine and SNS send theirs to the DLQ, so SQS does not know their source). See docs/OPERATIONS.md.
 import { randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
@@ -35,6 +42,12 @@ import { QUARANTINE_REASON_ATTRIBUTE } from './quarantine.js';
  * only mislead, and a message that fails again is quarantined with a fresh reason.
  */
 export const QUARANTINE_ATTRIBUTES: readonly string[] = [QUARANTINE_REASON_ATTRIBUTE, 'quarantinedFrom', 'originalMessageId', 'originalReceiveCount'];
+/**
+ * The message attributes SNS adds to a message it dead-letters from a subscription (Amazon SNS
+ * dead-letter queues). A redrive strips them too: they describe a delivery that failed, and the
+ * redrive is the delivery; our events never carry attributes of these names.
+ */
+export const SNS_DELIVERY_FAILURE_ATTRIBUTES: readonly string[] = ['ErrorCode', 'ErrorMessage', 'RequestID'];
 /** Set on a redriven message: the DLQ it came back from, so a second trip to the DLQ shows it. */
 export const REDRIVEN_FROM_ATTRIBUTE = 'redrivenFrom';
 /** SQS allows at most 10 message attributes per message. */
@@ -116,6 +129,29 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<Queu
   return { visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0), inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) };
 }
 
+/**
+ * How a message came to be in a work queue's DLQ: its handler quarantined it; SNS could not deliver
+ * it to the work queue (it never reached the consumer); or SQS moved it after maxReceiveCount receives.
+ */
+export type DeadLetterOrigin = 'quarantined' | 'sns-delivery-failed' | 'max-receives';
+
+type MessageAttributes = Readonly<Record<string, MessageAttributeValue>>;
+
+/** The origin of a DLQ message, from its message attributes: the quarantine reason first, then SNS's delivery-failure attributes. */
+export function deadLetterOriginOf(attributes: MessageAttributes): DeadLetterOrigin {
+  if (attributes[QUARANTINE_REASON_ATTRIBUTE] !== undefined) return 'quarantined';
+  if (attributes.ErrorCode !== undefined || attributes.RequestID !== undefined) return 'sns-delivery-failed';
+  return 'max-receives';
+}
+
+/** `ErrorCode: ErrorMessage` of a message SNS dead-lettered; undefined for the other origins. */
+export function snsDeliveryErrorOf(attributes: MessageAttributes): string | undefined {
+  if (deadLetterOriginOf(attributes) !== 'sns-delivery-failed') return undefined;
+  const code = attributes.ErrorCode?.StringValue ?? '(no ErrorCode)';
+  const message = attributes.ErrorMessage?.StringValue;
+  return message === undefined || message === '' ? code : `${code}: ${message}`;
+}
+
 export interface DeadLetter {
   readonly messageId: string;
   readonly messageGroupId: string | undefined;
@@ -123,8 +159,11 @@ export interface DeadLetter {
   readonly receiveCount: number;
   /** When it entered the DLQ (epoch ms). */
   readonly sentAt: number | undefined;
-  /** The handler's reason, when the handler quarantined it; absent when SQS moved it after maxReceiveCount. */
+  readonly origin: DeadLetterOrigin;
+  /** The handler's reason, when the handler quarantined it; absent for the other origins. */
   readonly quarantineReason: string | undefined;
+  /** `ErrorCode: ErrorMessage` of SNS's failed delivery (origin 'sns-delivery-failed' only). */
+  readonly deliveryError: string | undefined;
   /** Receives in the work queue before the quarantine (quarantined messages only). */
   readonly sourceReceiveCount: number | undefined;
   /** Set when the message was redriven before and came back. */
@@ -133,7 +172,7 @@ export interface DeadLetter {
   readonly attributes: Readonly<Record<string, MessageAttributeValue>>;
 }
 
-function deadLetterOf(message: Message): DeadLetter {
+export function deadLetterOf(message: Message): DeadLetter {
   const attributes = message.MessageAttributes ?? {};
   const sourceReceives = attributes.originalReceiveCount?.StringValue;
   const sentAt = message.Attributes?.SentTimestamp;
@@ -142,7 +181,9 @@ function deadLetterOf(message: Message): DeadLetter {
     messageGroupId: message.Attributes?.MessageGroupId,
     receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
     sentAt: sentAt === undefined ? undefined : Number(sentAt),
+    origin: deadLetterOriginOf(attributes),
     quarantineReason: attributes[QUARANTINE_REASON_ATTRIBUTE]?.StringValue,
+    deliveryError: snsDeliveryErrorOf(attributes),
     sourceReceiveCount: sourceReceives === undefined ? undefined : Number(sourceReceives),
     redrivenFrom: attributes[REDRIVEN_FROM_ATTRIBUTE]?.StringValue,
     body: message.Body ?? '',
@@ -212,7 +253,9 @@ export interface RedrivenMessage {
   readonly messageGroupId: string;
   /** Its id in the source queue. */
   readonly newMessageId: string;
+  readonly origin: DeadLetterOrigin;
   readonly quarantineReason: string | undefined;
+  readonly deliveryError: string | undefined;
 }
 
 export interface RedriveResult {
@@ -225,11 +268,11 @@ export interface RedriveResult {
   readonly stoppedBy: string | undefined;
 }
 
-/** The message attributes a redriven message carries: the original ones minus the quarantine's, plus where it came from. */
+/** The message attributes a redriven message carries: the original ones minus the quarantine's and SNS's delivery-failure ones, plus where it came from. */
 export function redriveAttributes(message: Message, deadLetterName: string): Record<string, MessageAttributeValue> {
   const kept: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    if (QUARANTINE_ATTRIBUTES.includes(name) || name === REDRIVEN_FROM_ATTRIBUTE || value.DataType === undefined) continue;
+    if (QUARANTINE_ATTRIBUTES.includes(name) || SNS_DELIVERY_FAILURE_ATTRIBUTES.includes(name) || name === REDRIVEN_FROM_ATTRIBUTE || value.DataType === undefined) continue;
     kept[name] = {
       DataType: value.DataType,
       ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
@@ -293,12 +336,8 @@ export async function redriveDeadLetters(
           stoppedBy: `${message.MessageId ?? '?'} was sent to the source queue but not deleted from the DLQ (${describe(error)}); a later redrive sends it again, which its consumer absorbs`,
         };
       }
-      const redriven: RedrivenMessage = {
-        messageId: message.MessageId ?? '',
-        messageGroupId: groupId,
-        newMessageId,
-        quarantineReason: message.MessageAttributes?.[QUARANTINE_REASON_ATTRIBUTE]?.StringValue,
-      };
+      const { messageId, origin, quarantineReason, deliveryError } = deadLetterOf(message);
+      const redriven: RedrivenMessage = { messageId, messageGroupId: groupId, newMessageId, origin, quarantineReason, deliveryError };
       moved.push(redriven);
       options.onMoved?.(redriven);
     }
