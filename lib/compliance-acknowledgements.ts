@@ -14,7 +14,7 @@ export function acknowledgeOutsideVpc(fn: IConstruct): void {
   acknowledge(
     fn,
     ['NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'],
-    'The handlers call only AWS service APIs (DynamoDB, SNS, SQS, API Gateway), over TLS with SigV4-signed requests under per-function least-privilege roles; logs, metrics and traces leave through the Lambda service, and no handler talks to anything on a private network. In a VPC they would reach the same APIs through a NAT, or through SNS, SQS and API Gateway interface endpoints in every AZ plus a DynamoDB gateway endpoint: more cost and more to run, without narrowing what they can reach. Network-level data perimeters belong to the deploying organisation (SCPs, resource policies).',
+    'The handlers call only AWS service APIs (DynamoDB, SNS, SQS, API Gateway), over TLS with SigV4-signed requests under per-function least-privilege roles; logs, metrics and traces leave through the Lambda service, and no handler talks to anything on a private network. In a VPC they would reach the same APIs through a NAT, or through SNS, SQS and API Gateway interface endpoints in every AZ plus a DynamoDB gateway endpoint, whose endpoint policies with aws:SourceVpce conditions on the key and queue policies could narrow them further: a network data perimeter this stack does not build today (no VPC option yet), for more cost and more to run. Access is bounded by the roles instead: each function may use only the tables, topics and queues it names, and the stack key only through those services.',
   );
 }
 
@@ -64,6 +64,6 @@ export function acknowledgeEmailSubscription(subscription: IConstruct): void {
   acknowledge(
     subscription,
     ['Serverless-SNSRedrivePolicy'],
-    "E-mail here is a copy for people, not the record: every risk alert it carries is stored in the risk table's alert feed (GET /v1/alerts, the dashboard's alerts by severity) and every alarm stays in CloudWatch, so an undelivered e-mail loses nothing. A DLQ for it would need an alarm of its own, which would notify this same topic. The work-queue subscriptions, whose messages are the record, dead-letter into their queues' DLQs.",
+    "E-mail here is a copy for people, not the record: a risk alert it carries is stored in the risk table's alert feed (GET /v1/alerts, the dashboard's alerts by severity); an alarm stays in CloudWatch; a settlement window that does not balance stays CLOSED, is re-announced by every scheduled close and keeps the settlement-window-unsettled alarm firing. An undelivered e-mail loses no record, though it can delay a person hearing of it. A DLQ for it would need an alarm of its own, which would notify this same topic. The work-queue subscriptions, whose messages are the record, dead-letter into their queues' DLQs.",
   );
 }

@@ -74,8 +74,10 @@ export const HANDLER_TABLE_GRANTS = {
   },
   // Alert store: recordAlert (PutItem, the existing alert returned by ReturnValuesOnConditionCheckFailure),
   // claim/release/markNotified/markFrozenEventPublished (UpdateItem); the freezer's outcome marks
-  // (UpdateItem). On the ledger, the freeze alone: one conditional Update of the account item
+  // (UpdateItem). On the ledger, the freeze: one conditional Update of the account item
   // (account-freezer.ts freezeForAlert), whose key is `ACCOUNT#<id>` (ledger-items.ts accountKey).
+  // LeadingKeys bounds the items, not the attributes: an Update of an account item could set its
+  // balance too (docs/OPERATIONS.md "## Permissions").
   alerts: {
     risk: { items: ['PutItem', 'UpdateItem'] },
     ledger: { items: ['UpdateItem'], leadingKeys: ['ACCOUNT#*'] },

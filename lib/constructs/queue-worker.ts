@@ -113,9 +113,11 @@ export class QueueWorker extends Construct {
       endpoint: this.queue.queueArn,
       rawMessageDelivery: this.spec.subscription.rawMessageDelivery,
       filterPolicy: toSubscriptionFilters(this.spec.subscription.filterPolicy),
-      // What SNS cannot deliver to the queue (a client-side error: the queue policy or the key
-      // refuses it, the queue is gone) it would otherwise drop. It lands in the queue's own DLQ
-      // instead, so the DLQ alarm sees it and `payments dlq redrive` sends it where it was going.
+      // What SNS cannot deliver to the queue (a client-side error: the queue policy refuses it,
+      // the queue is gone) it would otherwise drop. It lands in the queue's own DLQ instead, so
+      // the DLQ alarm sees it and `payments dlq redrive` sends it where it was going. A key that
+      // refuses SNS refuses the DLQ too (both use the stack key): that loss has its own alarm
+      // (sns-delivery-lost, lib/constructs/monitoring.ts).
       deadLetterQueue: this.deadLetterQueue,
     });
     // Explicit rather than the service default: filters match SNS message attributes, not the body.

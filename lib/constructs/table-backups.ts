@@ -33,7 +33,7 @@ export class TableBackups extends Construct {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
       reason:
-        "AWS Backup's own service role policy, which AWS keeps current with what each service's backup needs; the role can be assumed only by backup.amazonaws.com and is used only for this plan's selection of the ledger tables.",
+        "AWS Backup's own service role policy, which AWS keeps current with what each service's backup needs. It allows backing up any supported resource of the account, not only these tables; the role can be assumed only by backup.amazonaws.com, and this plan's selection uses it for the four ledger tables.",
     });
   }
 }

@@ -22,7 +22,7 @@ import { sharedApp, type SharedStage } from '../support/infra-apps.js';
 const COMMON_RULE_SET_BODY_LIMIT_BYTES = 8_192;
 
 const STAGES: readonly SharedStage[] = ['dev', 'prod'];
-const RETENTION_DAYS: Record<SharedStage, number> = { dev: 7, prod: 365 };
+const RETENTION_DAYS: Record<SharedStage, number> = { dev: 7, staging: 30, prod: 365 };
 
 function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as CfnElement);

@@ -57,19 +57,21 @@ describe.each(queueNames())('subscription of queue %s', (queue) => {
       Endpoint: { 'Fn::GetAtt': [idOf(stack, stack.queues[queue].queue), 'Arn'] },
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
     });
-    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      Queues: [{ Ref: dlqId }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Allow',
-            Principal: { Service: 'sns.amazonaws.com' },
-            Action: 'sqs:SendMessage',
-            Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-          }),
-        ]),
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: dlqId }] } }));
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0] as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties.PolicyDocument.Statement;
+    // Exactly two: the TLS-only deny, and SNS from this queue's topic. Nothing else may send.
+    expect(statements).toHaveLength(2);
+    expect(statements.filter((statement) => statement.Effect === 'Allow')).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
       },
-    });
+    ]);
+    expect(statements.find((statement) => statement.Effect === 'Deny')).toMatchObject({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
   });
 });
 

@@ -1,6 +1,6 @@
 // Proves cdk-nag's four packs (AWS Solutions, NIST 800-53 rev 5, PCI DSS 3.2.1, Serverless) are
 // live on the real app: both stages synthesize clean, a non-compliant stack makes synth throw, and
-// every acknowledgement is a known, narrow one. The two
+// every acknowledgement is a known, narrow one. The
 // stages' apps are synthesized once and shared with the template tests (test/support/infra-apps.ts).
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -82,7 +82,7 @@ function nonCompliantApp(): { app: App; stack: Stack } {
 
 describe('cdk-nag packs (AWS Solutions, NIST 800-53 rev 5, PCI DSS 3.2.1, Serverless)', () => {
   // prod bundles the handlers for real (esbuild, no Docker), so a bundling regression fails here.
-  it.each(['dev', 'prod'] as const)('synthesizes the %s app without an unacknowledged finding', (stage) => {
+  it.each(['dev', 'staging', 'prod'] as const)('synthesizes the %s app without an unacknowledged finding', (stage) => {
     const { synthError } = sharedApp(stage);
 
     expect(synthError).toBe('');
@@ -127,7 +127,7 @@ describe('cdk-nag packs (AWS Solutions, NIST 800-53 rev 5, PCI DSS 3.2.1, Server
     expect(synth).toThrow(/AwsSolutions-IAM5/);
   });
 
-  it.each(['dev', 'prod'] as const)('carries only reviewed acknowledgements in %s, each with a reason', (stage) => {
+  it.each(['dev', 'staging', 'prod'] as const)('carries only reviewed acknowledgements in %s, each with a reason', (stage) => {
     const { stack } = sharedApp(stage);
 
     const found = acknowledgementsUnder(stack);

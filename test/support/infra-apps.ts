@@ -1,4 +1,4 @@
-// The two CDK apps the infra tests inspect (dev, and prod with its handlers bundled), each built
+// The CDK apps the infra tests inspect (dev, staging, and prod with its handlers bundled), each built
 // and synthesized once per test worker and shared by every infra test file that worker runs.
 // A synth is slow (esbuild bundles every handler, cdk-nag and CloudFormation validation run), and
 // the tests only read the result, so building it once per file or per test bought nothing.
@@ -9,6 +9,8 @@ import type { PaymentsStack } from '../../lib/payments-stack.js';
 
 const OPTIONS = {
   dev: { stage: 'dev', bundleAssets: false },
+  // staging retains its data like prod (table backups) with its own settings: checked by cdk-nag.
+  staging: { stage: 'staging', bundleAssets: false },
   // prod bundles the handlers for real (esbuild, no Docker), so a bundling regression fails; it
   // also carries what only prod is checked for: operations e-mail subscriptions and a settlement
   // rate other than the default (test/infra/topology-template.test.ts expects these values).
