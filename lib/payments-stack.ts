@@ -165,6 +165,8 @@ export class PaymentsStack extends Stack {
    * EventBridge cannot target a FIFO queue as a DLQ.
    */
   readonly scheduleDeadLetterQueue: sqs.Queue;
+  /** `npx payments dlq`'s permissions, attached to no role by the stack. */
+  readonly deadLetterOperatorPolicy: iam.ManagedPolicy;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: PaymentsStackProps) {
@@ -221,6 +223,7 @@ export class PaymentsStack extends Stack {
     }
     this.reserveConcurrency();
     this.api = this.createApi(removalPolicy);
+    this.deadLetterOperatorPolicy = this.createDeadLetterOperatorPolicy();
     this.monitoring = this.createMonitoring();
     this.addOutputs();
   }
@@ -339,6 +342,11 @@ export class PaymentsStack extends Stack {
       otherDeadLetterQueues: { schedules: this.scheduleDeadLetterQueue },
       functions: fromEntries(handlerNames(), (name) => ({ function: this.handlers[name].function, serviceName: serviceNameOf(name) })),
       tables: this.tables,
+      tableIndexes: fromEntries(tableNames(), (name) => {
+        const spec: TableSpec = topology.tables[name];
+        return (spec.globalSecondaryIndexes ?? []).map((index) => index.indexName);
+      }),
+      topics: this.topics,
       apiStage: this.api.api.deploymentStage,
       apiService: serviceNameOf(API_HANDLER),
       postingService: serviceNameOf('posting'),
@@ -402,10 +410,18 @@ export class PaymentsStack extends Stack {
    * work queue with its DLQ through the RedrivePolicy, and describes every queue it lists), read and
    * delete on the DLQs, send to the work queues (the redrive), and the key through SQS only.
    */
-  private grantDeadLetterTooling(api: PaymentsApi<Channel>): void {
-    const policy = api.rolePolicies.operations;
+  /**
+   * What `npx payments dlq` needs on AWS, in a policy of its own rather than on the operations
+   * role: sending to the work queues is also the power to put any message in front of the
+   * consumers (a transfer, a settlement confirmation) without the API's signatures and checks.
+   * Attach it only to the principals that redrive, ideally behind MFA (docs/OPERATIONS.md).
+   */
+  private createDeadLetterOperatorPolicy(): iam.ManagedPolicy {
     const workQueues = queueNames().map((name) => this.queues[name].queue.queueArn);
     const deadLetterQueues = queueNames().map((name) => this.queues[name].deadLetterQueue.queueArn);
+    const policy = new iam.ManagedPolicy(this, 'DeadLetterOperator', {
+      description: `${this.stackName}: inspect and redrive the dead-letter queues (npx payments dlq); can send to the work queues`,
+    });
     policy.addStatements(
       new iam.PolicyStatement({ sid: 'DlqToolListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }),
       new iam.PolicyStatement({
@@ -430,6 +446,7 @@ export class PaymentsStack extends Stack {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'sqs:ListQueues (the dlq tool finds the stack\'s queues by name prefix) has no resource-level permissions: AWS requires Resource "*". Every other DLQ-tool statement names the stack\'s queues and key.',
     });
+    return policy;
   }
 
   private createApi(removalPolicy: RemovalPolicy): PaymentsApi<Channel> {
@@ -450,7 +467,6 @@ export class PaymentsStack extends Stack {
     // depends on the function.
     apiHandler.addEnvironment(envVar.usagePlans, JSON.stringify(fromEntries(CHANNELS, (channel) => usagePlanName(this.config.stage, channel))));
     this.grantClientKeyManagement(api);
-    this.grantDeadLetterTooling(api);
     return api;
   }
 
@@ -529,6 +545,10 @@ export class PaymentsStack extends Stack {
         value: this.notificationTopics[name].topicArn,
       });
     }
+    new CfnOutput(this, 'DeadLetterOperatorPolicyArn', {
+      description: 'Managed policy for npx payments dlq (list, show, redrive): attach it only to the principals that redrive, behind MFA',
+      value: this.deadLetterOperatorPolicy.managedPolicyArn,
+    });
     for (const role of ADMIN_ROLES) {
       new CfnOutput(this, `AdminRolePolicyArn${pascalCase(role)}`, {
         description: `Managed policy of the ${role} admin role: attach it to the IAM principals that do ${role} work`,

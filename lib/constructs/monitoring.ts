@@ -23,6 +23,7 @@ const ALARM_PERIOD = Duration.minutes(5);
 /** What an alarm watches; the test counts alarms per kind and the runbook has a section per kind. */
 export type AlarmKind =
   | 'dlq-not-empty'
+  | 'sns-delivery-lost'
   | 'queue-oldest-message-age'
   | 'function-errors'
   | 'function-throttles'
@@ -76,6 +77,10 @@ export interface MonitoringProps {
   /** Every function, by topology name. */
   readonly functions: Readonly<Record<string, MonitoredFunction>>;
   readonly tables: Readonly<Record<string, dynamodb.Table>>;
+  /** Each table's global secondary indexes (their throttles count with the table's). */
+  readonly tableIndexes: Readonly<Record<string, readonly string[]>>;
+  /** The FIFO topics the work queues subscribe to, by topology name. */
+  readonly topics: Readonly<Record<string, sns.ITopic>>;
   readonly apiStage: apigw.Stage;
   /** The api function's service name (submitTransactionSucceeded: a transfer accepted). */
   readonly apiService: string;
@@ -112,6 +117,7 @@ export class Monitoring extends Construct {
     this.props = props;
     this.alarms = this.alarmList;
     this.alarmQueues();
+    this.alarmTopics();
     this.alarmFunctions();
     this.alarmApi();
     this.alarmTables();
@@ -141,6 +147,22 @@ export class Monitoring extends Construct {
     alarm.addOkAction(action);
     this.alarmList.push({ kind, subject, alarm });
     return alarm;
+  }
+
+  /**
+   * A work-queue subscription that SNS could not deliver, and could not dead-letter either (the
+   * DLQ refused it too: its policy, or the key both queues share): the message is gone. The
+   * recovery sweep re-publishes an accepted transfer that never got an outcome; nothing else does.
+   */
+  private alarmTopics(): void {
+    for (const [name, topic] of Object.entries(this.props.topics)) {
+      this.alarm('sns-delivery-lost', name, {
+        metric: topic.metric('NumberOfNotificationsFailedToRedriveToDlq', { statistic: 'Sum', period: ALARM_PERIOD }),
+        threshold: 0,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description: `[CRITICAL] SNS could deliver a ${name} message neither to a subscribed queue nor to its dead-letter queue: the message is lost.`,
+      });
+    }
   }
 
   private alarmQueues(): void {
@@ -212,22 +234,20 @@ export class Monitoring extends Construct {
   private alarmTables(): void {
     const { thresholds } = this.props;
     for (const [name, table] of Object.entries(this.props.tables)) {
-      const throttles = new cloudwatch.MathExpression({
-        expression: 'FILL(reads, 0) + FILL(writes, 0)',
-        usingMetrics: {
-          reads: table.metric('ReadThrottleEvents', { statistic: 'Sum', period: ALARM_PERIOD }),
-          writes: table.metric('WriteThrottleEvents', { statistic: 'Sum', period: ALARM_PERIOD }),
-        },
-        label: 'throttle events',
-        period: ALARM_PERIOD,
-      });
+      const sum = (metricName: string, dimensions: Record<string, string> = {}): cloudwatch.Metric =>
+        table.metric(metricName, { statistic: 'Sum', period: ALARM_PERIOD, dimensionsMap: { TableName: table.tableName, ...dimensions } });
+      // An index's throttles hold back the table's writes: they count with the table's own.
+      const indexThrottles = (this.props.tableIndexes[name] ?? []).flatMap((index) => [
+        sum('ReadThrottleEvents', { GlobalSecondaryIndexName: index }),
+        sum('WriteThrottleEvents', { GlobalSecondaryIndexName: index }),
+      ]);
       this.alarm('table-throttles', name, {
-        metric: throttles,
+        metric: filledSum('throttle events', [sum('ReadThrottleEvents'), sum('WriteThrottleEvents'), ...indexThrottles]),
         threshold: thresholds.tableThrottleEvents,
-        description: `[HIGH] The ${name} table throttled ${thresholds.tableThrottleEvents} or more reads and writes in 5 minutes.`,
+        description: `[HIGH] The ${name} table or one of its indexes throttled ${thresholds.tableThrottleEvents} or more reads and writes in 5 minutes.`,
       });
       this.alarm('table-system-errors', name, {
-        metric: table.metricSystemErrorsForOperations({ operations: TABLE_OPERATIONS.map((operation) => operation as dynamodb.Operation), period: ALARM_PERIOD }),
+        metric: filledSum('system errors', TABLE_OPERATIONS.map((operation) => sum('SystemErrors', { Operation: operation }))),
         threshold: thresholds.tableSystemErrors,
         description: `[HIGH] DynamoDB answered the ${name} table with ${thresholds.tableSystemErrors} or more system errors (HTTP 500) in 5 minutes.`,
       });
@@ -365,4 +385,21 @@ function pascal(value: string): string {
     .filter((part) => part !== '')
     .map((part) => part[0]!.toUpperCase() + part.slice(1))
     .join('');
+}
+
+/**
+ * The sum of `metrics` as metric math CloudWatch can always compute: each term with no data in a
+ * period counts 0. A plain `a + b` has a point only where every term has one, and a table never
+ * sees some operations, so its sum would never exist and its alarm never fire. An alarm's math
+ * takes at most 10 metrics.
+ */
+function filledSum(label: string, metrics: readonly cloudwatch.IMetric[]): cloudwatch.MathExpression {
+  if (metrics.length > 10) throw new Error(`${label}: ${metrics.length} metrics, an alarm's metric math takes at most 10`);
+  const usingMetrics = Object.fromEntries(metrics.map((metric, i) => [`m${i}`, metric]));
+  return new cloudwatch.MathExpression({
+    expression: Object.keys(usingMetrics).map((id) => `FILL(${id}, 0)`).join(' + '),
+    usingMetrics,
+    label,
+    period: ALARM_PERIOD,
+  });
 }

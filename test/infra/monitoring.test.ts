@@ -11,7 +11,7 @@ import { DASHBOARD_WIDGETS } from '../../lib/constructs/monitoring.js';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
 import { STAGE_SETTINGS } from '../../lib/stage-settings.js';
 import { sharedApp, type SharedStage } from '../support/infra-apps.js';
-import { API_HANDLER, handlerNames, queueNames, scheduledHandlerNames, serviceNameOf, tableNames, topology, type HandlerName } from '../../contract/topology.js';
+import { API_HANDLER, handlerNames, queueNames, scheduledHandlerNames, serviceNameOf, tableNames, topicNames, topology, type HandlerName, type TableSpec } from '../../contract/topology.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Resources = Record<string, Resource>;
@@ -103,6 +103,37 @@ describe.each(STAGES)('monitoring in %s', (stage) => {
       expect(alarmsOn(template, 'WriteThrottleEvents', table), name).toHaveLength(1);
       expect(alarmsOn(template, 'SystemErrors', table), name).toHaveLength(1);
       expect(alarmsOn(template, 'TransactionConflict', table), name).toHaveLength(1);
+    }
+  });
+
+  it("counts every table's index throttles, and fills each term of a sum with 0, so a table's alarms can fire", () => {
+    const { template } = apps[stage];
+
+    for (const name of tableNames()) {
+      const spec: TableSpec = topology.tables[name];
+      for (const { indexName } of spec.globalSecondaryIndexes ?? []) {
+        expect(alarmsOn(template, 'WriteThrottleEvents', indexName), `${name}/${indexName}`).toHaveLength(1);
+        expect(alarmsOn(template, 'ReadThrottleEvents', indexName), `${name}/${indexName}`).toHaveLength(1);
+      }
+    }
+    // A term without FILL has no data point in a period a table sees none of that operation, and
+    // then the whole sum has none: the alarm would stay OK whatever happened.
+    for (const alarm of [...alarmsOn(template, 'SystemErrors', 'Operation'), ...alarmsOn(template, 'WriteThrottleEvents', 'TableName')]) {
+      const entries = alarm.Properties.Metrics as { Id: string; Expression?: string; MetricStat?: unknown }[];
+      const expression = entries.find((entry) => entry.Expression !== undefined)?.Expression ?? '';
+      const terms = entries.filter((entry) => entry.MetricStat !== undefined).map((entry) => entry.Id);
+      expect(terms.length).toBeGreaterThan(1);
+      for (const id of terms) expect(expression, String(alarm.Properties.AlarmName)).toContain(`FILL(${id}, 0)`);
+    }
+  });
+
+  it('alarms when SNS loses a message it could neither deliver nor dead-letter, on every work topic', () => {
+    const { stack, template } = apps[stage];
+
+    for (const topic of topicNames()) {
+      const alarms = alarmsOn(template, 'NumberOfNotificationsFailedToRedriveToDlq', { 'Fn::GetAtt': [idOf(stack, stack.topics[topic]), 'TopicName'] });
+      expect(alarms, topic).toHaveLength(1);
+      expect(alarms[0]?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     }
   });
 
@@ -234,6 +265,7 @@ describe('prod alarm inventory', () => {
 
     expect(Object.fromEntries(byKind)).toEqual({
       'dlq-not-empty': queueNames().length + 1,
+      'sns-delivery-lost': topicNames().length,
       'queue-oldest-message-age': queueNames().length,
       'function-errors': handlerNames().length,
       'function-throttles': handlerNames().length,

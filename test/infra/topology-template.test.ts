@@ -99,9 +99,9 @@ describe('resource inventory', () => {
     ['AWS::ApiGateway::ApiKey', () => 0],
     ['AWS::ApiGateway::UsagePlan', () => CHANNELS.length],
     ['AWS::ApiGateway::UsagePlanKey', () => 0],
-    // One per admin role, one per function role (no inline policies: NIST AC-6), and the api
-    // function's client-key management.
-    ['AWS::IAM::ManagedPolicy', () => ADMIN_ROLES.length + handlerNames().length + 1],
+    // One per admin role, one per function role (no inline policies: NIST AC-6), the api
+    // function's client-key management and the dead-letter operator's.
+    ['AWS::IAM::ManagedPolicy', () => ADMIN_ROLES.length + handlerNames().length + 2],
     ['AWS::IAM::Policy', () => 0],
   ])('holds as many %s as the topology declares', (type, expected) => {
     template.resourceCountIs(type, expected());
@@ -573,10 +573,11 @@ describe('api', () => {
     if (status !== undefined) expect(body).toContain(`"status": ${status}`);
   });
 
-  it('outputs the API URL, every admin role policy ARN and every notification topic ARN', () => {
+  it('outputs the API URL, every admin role policy ARN, the dead-letter operator policy ARN and every notification topic ARN', () => {
     const outputs = template.findOutputs('*');
 
-    expect(Object.keys(outputs)).toHaveLength(1 + ADMIN_ROLES.length + notificationTopicNames().length);
+    expect(Object.keys(outputs)).toHaveLength(1 + ADMIN_ROLES.length + 1 + notificationTopicNames().length);
+    expect(JSON.stringify(outputs.DeadLetterOperatorPolicyArn)).toContain(idOf(dev, dev.deadLetterOperatorPolicy));
     for (const topic of notificationTopicNames()) expect(JSON.stringify(outputs)).toContain(idOf(dev, dev.notificationTopics[topic]));
     expect(JSON.stringify(outputs.ApiUrl)).toContain(idOf(dev, dev.api.api));
     for (const role of ADMIN_ROLES) expect(JSON.stringify(outputs)).toContain(idOf(dev, dev.api.rolePolicies[role]));
