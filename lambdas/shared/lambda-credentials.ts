@@ -5,9 +5,14 @@
 // web identity, container and instance metadata, with the STS and SSO clients they carry) can
 // never answer there, yet bundled it costs each handler about 120 KB and its parse time.
 //
+// A Lambda environment that hands out container credentials instead (AWS_CONTAINER_CREDENTIALS_*,
+// as the SDK's chain would reach last) is served from that endpoint, so such a mode degrades to
+// the SDK's own behaviour rather than failing every call.
+//
 // Only the bundles use this module; tests and the local runtime run the source with the SDK's
 // default chain. The exports mirror the replaced package's, which the clients' runtimeConfig imports.
 import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { fromHttp } from '@aws-sdk/credential-provider-http';
 
 /** What the SDK's runtimeConfig passes to the default provider; only the logger matters here. */
 export type DefaultProviderInit = NonNullable<Parameters<typeof fromEnv>[0]>;
@@ -19,7 +24,20 @@ type AwsCredentialIdentity = Awaited<ReturnType<CredentialProvider>>;
  * by the client's identity cache: Lambda keeps a sandbox's credentials valid for its lifetime.
  */
 export function defaultProvider(init: DefaultProviderInit = {}): CredentialProvider {
-  return fromEnv(init);
+  const environment = fromEnv(init);
+  if (!containerCredentialsConfigured()) return environment;
+  const container = fromHttp(init);
+  return async (properties) => {
+    try {
+      return await environment(properties);
+    } catch {
+      return container(properties);
+    }
+  };
+}
+
+function containerCredentialsConfigured(): boolean {
+  return Boolean(process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI) || Boolean(process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
 }
 
 /** Same contract as the SDK's: credentials with an expiry are refreshed by the identity cache. */

@@ -1,5 +1,8 @@
 // The handler bundles' credential provider (lambdas/shared/lambda-credentials.ts): the Lambda
-// environment's credentials, and a clear failure without them, with the SDK's expiry contract.
+// environment's credentials, container credentials when those are what Lambda provides, a clear
+// failure without either, and the SDK's expiry contract.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { credentialsTreatedAsExpired, credentialsWillNeedRefresh, defaultProvider } from '../../lambdas/shared/lambda-credentials.js';
 
@@ -21,6 +24,27 @@ describe('lambda credentials', () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', '');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', '');
     await expect(defaultProvider()()).rejects.toThrow('Unable to find environment variable credentials');
+  });
+
+  it('falls back to container credentials when Lambda hands those out instead of environment keys', async () => {
+    const expiration = new Date(Date.now() + 3_600_000).toISOString();
+    const server: Server = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ AccessKeyId: 'ASIACONTAINER', SecretAccessKey: 'container-secret', Token: 'container-token', Expiration: expiration }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      vi.stubEnv('AWS_ACCESS_KEY_ID', '');
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', '');
+      vi.stubEnv('AWS_CONTAINER_CREDENTIALS_FULL_URI', `http://127.0.0.1:${(server.address() as AddressInfo).port}/credentials`);
+
+      const credentials = await defaultProvider()();
+
+      expect(credentials).toMatchObject({ accessKeyId: 'ASIACONTAINER', secretAccessKey: 'container-secret', sessionToken: 'container-token' });
+      expect(credentials.expiration?.toISOString()).toBe(expiration);
+    } finally {
+      server.close();
+    }
   });
 
   it('treats credentials as expired five minutes before they expire, and static ones never', () => {
