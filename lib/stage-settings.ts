@@ -38,6 +38,12 @@ export interface AlarmThresholds {
    * (SettlementWindowsUnsettled): with the settlement rate, how long "unsettled for too long" is.
    */
   readonly settlementUnsettledRuns: number;
+  /**
+   * How long a closed window may wait to settle, in seconds (SettlementOldestUnsettledAgeSeconds):
+   * netting, issuing and the settlement bank's confirmations together. Set it from the bank's
+   * settlement cycle: a confirmation later than this is chased.
+   */
+  readonly settlementOverdueSeconds: number;
 }
 
 /** The web ACL in front of the API stage (docs/OPERATIONS.md "## WAF"). */
@@ -99,6 +105,7 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
       recoveryBacklogRequests: 1_000,
       recoveryLagSeconds: 3_600,
       settlementUnsettledRuns: 3,
+      settlementOverdueSeconds: 86_400,
     },
   },
   staging: {
@@ -120,6 +127,7 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
       recoveryBacklogRequests: 100,
       recoveryLagSeconds: 900,
       settlementUnsettledRuns: 2,
+      settlementOverdueSeconds: 28_800,
     },
   },
   prod: {
@@ -144,6 +152,7 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
       recoveryBacklogRequests: 100,
       recoveryLagSeconds: 600,
       settlementUnsettledRuns: 2,
+      settlementOverdueSeconds: 14_400,
     },
   },
 };

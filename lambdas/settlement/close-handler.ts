@@ -32,13 +32,17 @@ export type SettlementCloseHandler = (event?: unknown) => Promise<SettlementClos
 export function createSettlementCloseHandler(deps: SettlementCloseDependencies): SettlementCloseHandler {
   const ports = { store: deps.store, publisher: deps.publisher, now: deps.now ?? (() => new Date()) };
   return async () => {
-    const { closed, reannounced, incidents } = await closeDueWindows(ports);
+    const { closed, reannounced, oldestUnsettledClosedAt, incidents } = await closeDueWindows(ports);
     for (const incident of incidents) logIncident(deps.logger, incident);
     const failed = incidents.filter((incident) => incident.kind === 'currency-failed').length;
     if (failed > 0) deps.metrics.addMetric('SettlementCloseFailures', MetricUnit.Count, failed);
     deps.metrics.addMetric('SettlementWindowsClosed', MetricUnit.Count, closed.length);
     // Closed windows still unsettled at this run (re-announced): alarmed when runs in a row find one.
     deps.metrics.addMetric('SettlementWindowsUnsettled', MetricUnit.Count, reannounced.length);
+    // How long the oldest closed window has waited to settle, awaiting the settlement bank's
+    // confirmations included (0 when none waits): alarmed past the stage's limit.
+    const waitedMs = oldestUnsettledClosedAt === undefined ? 0 : Math.max(0, ports.now().getTime() - Date.parse(oldestUnsettledClosedAt));
+    deps.metrics.addMetric('SettlementOldestUnsettledAgeSeconds', MetricUnit.Seconds, Math.floor(waitedMs / 1000));
     deps.metrics.publishStoredMetrics();
     if (reannounced.length > 0) deps.logger.warn('re-announced closed windows that had not settled', { windows: reannounced });
     return { closed, reannounced };

@@ -36,7 +36,8 @@ export type AlarmKind =
   | 'recovery-lag'
   | 'recovery-quarantined'
   | 'settlement-close-failures'
-  | 'settlement-window-unsettled';
+  | 'settlement-window-unsettled'
+  | 'settlement-window-overdue';
 
 /** Titles of the dashboard's widgets (the test looks for each). */
 export const DASHBOARD_WIDGETS = {
@@ -48,7 +49,7 @@ export const DASHBOARD_WIDGETS = {
   queueAge: 'Age of the oldest message per queue (s)',
   dlqDepth: 'Dead-letter queue depth',
   alertsBySeverity: 'Risk alerts stored, by severity',
-  settlementWindows: 'Settlement windows: closed, settled, unsettled re-announced',
+  settlementWindows: 'Settlement windows: closed, settled, unsettled re-announced; oldest unsettled (s)',
   recovery: 'Recovery sweep: backlog and lag',
   functions: 'Function errors and throttles',
   tables: 'DynamoDB throttles, system errors, transaction conflicts',
@@ -297,6 +298,11 @@ export class Monitoring extends Construct {
       evaluationPeriods: thresholds.settlementUnsettledRuns,
       description: `[HIGH] ${thresholds.settlementUnsettledRuns} scheduled closes in a row found a closed window not yet netted and re-announced it.`,
     });
+    this.alarm('settlement-window-overdue', 'settlement-close', {
+      metric: this.custom(settlementCloseService, 'SettlementOldestUnsettledAgeSeconds', 'Maximum', settlementInterval),
+      threshold: thresholds.settlementOverdueSeconds,
+      description: `[HIGH] A closed settlement window has waited more than ${thresholds.settlementOverdueSeconds} s to settle (netting, instructions or the settlement bank's confirmations).`,
+    });
   }
 
   private buildDashboard(): cloudwatch.Dashboard {
@@ -352,6 +358,8 @@ export class Monitoring extends Construct {
         this.custom(p.settlementService, 'SettlementWindowsSettled', 'Sum', Duration.hours(1)).with({ label: 'settled (SETTLED)' }),
         this.custom(p.settlementCloseService, 'SettlementWindowsUnsettled', 'Maximum', Duration.hours(1)).with({ label: 'closed, unsettled, re-announced' }),
         this.custom(p.settlementService, 'SettlementUnbalanced', 'Sum', Duration.hours(1)).with({ label: 'unbalanced' }),
+      ], [
+        this.custom(p.settlementCloseService, 'SettlementOldestUnsettledAgeSeconds', 'Maximum', Duration.hours(1)).with({ label: 'oldest unsettled window waiting (s)' }),
       ]),
       graph(
         DASHBOARD_WIDGETS.recovery,

@@ -152,6 +152,7 @@ describe.each(STAGES)('monitoring in %s', (stage) => {
     ['recovery', 'IntakesQuarantined'],
     ['settlementClose', 'SettlementCloseFailures'],
     ['settlementClose', 'SettlementWindowsUnsettled'],
+    ['settlementClose', 'SettlementOldestUnsettledAgeSeconds'],
   ] as const)("alarms on the %s handler's %s metric (namespace PaymentsBackbone, its service dimension)", (handler, metricName) => {
     const { template } = apps[stage];
 
@@ -159,6 +160,14 @@ describe.each(STAGES)('monitoring in %s', (stage) => {
 
     expect(alarms).toHaveLength(1);
     expect(alarms[0]?.Properties.Namespace).toBe('PaymentsBackbone');
+  });
+
+  it("alarms when a closed window has waited longer than the stage allows to settle, the bank's confirmations included", () => {
+    const { template } = apps[stage];
+
+    const alarms = alarmsOn(template, 'SettlementOldestUnsettledAgeSeconds', { Name: 'service', Value: serviceNameOf('settlementClose') });
+
+    expect(alarms[0]?.Properties).toMatchObject({ Threshold: settings.alarms.settlementOverdueSeconds, Statistic: 'Maximum', ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
   });
 
   it('sends every alarm, and its return to OK, to the operations notifications topic', () => {
@@ -279,6 +288,7 @@ describe('prod alarm inventory', () => {
       'recovery-quarantined': 1,
       'settlement-close-failures': 1,
       'settlement-window-unsettled': 1,
+      'settlement-window-overdue': 1,
     });
     expect(alarmsOf(apps.prod.template)).toHaveLength(stack.monitoring.alarms.length);
   });

@@ -1,6 +1,7 @@
 // Proves the scheduled settlement close counts, on every run, the closed windows it found still
-// unsettled and re-announced (SettlementWindowsUnsettled, zero included): the alarm on a window
-// unsettled for too long (lib/constructs/monitoring.ts) reads that metric.
+// unsettled and re-announced (SettlementWindowsUnsettled, zero included) and how long the oldest
+// unsettled window has waited (SettlementOldestUnsettledAgeSeconds): the alarms on a window
+// unsettled for too long (lib/constructs/monitoring.ts) read those metrics.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it, vi } from 'vitest';
@@ -25,7 +26,7 @@ function storeWith(stuck: readonly SettlementWindow[]): SettlementStore {
   return store as SettlementStore;
 }
 
-async function runRecordingMetrics(stuck: readonly SettlementWindow[]): Promise<Map<string, number>> {
+async function runRecordingMetrics(stuck: readonly SettlementWindow[], now = new Date('2026-11-30T10:00:00.000Z')): Promise<Map<string, number>> {
   const metrics = new Metrics({ serviceName: 'payments-settlement-close', namespace: 'PaymentsBackbone' });
   const recorded = new Map<string, number>();
   vi.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
@@ -38,6 +39,7 @@ async function runRecordingMetrics(stuck: readonly SettlementWindow[]): Promise<
     publisher: { publish: () => Promise.resolve() },
     logger: new Logger({ serviceName: 'payments-settlement-close', logLevel: 'SILENT' }),
     metrics,
+    now: () => now,
   });
   await close();
   return recorded;
@@ -57,5 +59,17 @@ describe('scheduled settlement close metrics', () => {
 
     expect(recorded.get('SettlementWindowsUnsettled')).toBe(0);
     expect(recorded.get('SettlementWindowsClosed')).toBe(0);
+    expect(recorded.get('SettlementOldestUnsettledAgeSeconds')).toBe(0);
+  });
+
+  it("reports how long the oldest unsettled window has waited, one awaiting the bank's confirmations included", async () => {
+    // Netted and issued, two of three confirmations in: not re-announced, but still unsettled.
+    const awaiting = window('EUR', 5, { state: 'PENDING_SETTLEMENT', closedAt: '2026-11-30T05:00:00.000Z', instructionCount: 3, instructionsRecorded: 3, confirmationsRecorded: 2 });
+    const closed = window('EUR', 6, { state: 'CLOSED', closedAt: '2026-11-30T09:30:00.000Z' });
+
+    const recorded = await runRecordingMetrics([closed, awaiting], new Date('2026-11-30T10:00:00.000Z'));
+
+    expect(recorded.get('SettlementWindowsUnsettled')).toBe(1);
+    expect(recorded.get('SettlementOldestUnsettledAgeSeconds')).toBe(5 * 3600);
   });
 });

@@ -57,14 +57,29 @@ export interface AnnounceUnsettledPorts {
 
 /** Re-announces every CLOSED window of the currency that has not settled (a lost announcement, a crash). */
 export async function announceUnsettled(ports: AnnounceUnsettledPorts, currency: CurrencyCode): Promise<string[]> {
+  return (await reviewUnsettled(ports, currency)).reannounced;
+}
+
+/**
+ * The currency's closed windows that have not settled: re-announces those the settlement handler
+ * must finish, and returns when the oldest of them all closed (awaiting the settlement bank's
+ * confirmations included), for the alarm on a window unsettled for too long.
+ */
+async function reviewUnsettled(ports: AnnounceUnsettledPorts, currency: CurrencyCode): Promise<{ reannounced: string[]; oldestClosedAt: string | undefined }> {
+  const unsettled = await ports.store.unsettledWindows(currency, UNSETTLED_ANNOUNCE_MAX, ['CLOSED', 'PENDING_SETTLEMENT']);
   // CLOSED windows still to be netted and issued, and PENDING ones whose every confirmation is in
   // but whose SETTLED mark was lost (a crash or a conflict after the last confirmation): the
   // settlement handler finishes either.
-  const unsettled = (await ports.store.unsettledWindows(currency, UNSETTLED_ANNOUNCE_MAX, ['CLOSED', 'PENDING_SETTLEMENT'])).filter(
+  const toAnnounce = unsettled.filter(
     (window) => window.state === 'CLOSED' || (window.instructionCount !== undefined && window.confirmationsRecorded === window.instructionCount),
   );
-  for (const window of unsettled) await ports.publisher.publish(windowClosedEvent(window, ports.now));
-  return unsettled.map((window) => window.windowId);
+  for (const window of toAnnounce) await ports.publisher.publish(windowClosedEvent(window, ports.now));
+  return { reannounced: toAnnounce.map((window) => window.windowId), oldestClosedAt: earliest(unsettled.map((window) => window.closedAt)) };
+}
+
+/** ISO-8601 UTC timestamps of one format compare as strings. */
+function earliest(timestamps: readonly (string | undefined)[]): string | undefined {
+  return timestamps.reduce<string | undefined>((first, at) => (at !== undefined && (first === undefined || at < first) ? at : first), undefined);
 }
 
 export interface ScheduledClosePorts {
@@ -81,6 +96,8 @@ export type ScheduledCloseIncident =
 export interface ScheduledCloseReport {
   readonly closed: readonly string[];
   readonly reannounced: readonly string[];
+  /** When the oldest closed window that has not settled closed, any currency; none when all have. */
+  readonly oldestUnsettledClosedAt: string | undefined;
   /** In the order they happened. */
   readonly incidents: readonly ScheduledCloseIncident[];
 }
@@ -94,10 +111,13 @@ export async function closeDueWindows(ports: ScheduledClosePorts): Promise<Sched
   const closed: string[] = [];
   const reannounced: string[] = [];
   const incidents: ScheduledCloseIncident[] = [];
+  let oldestUnsettledClosedAt: string | undefined;
   for (const currency of await ports.store.currencies()) {
     // One currency's trouble (a busy window, a failed publish) must not stop the others.
     try {
-      reannounced.push(...(await announceUnsettled(ports, currency)));
+      const review = await reviewUnsettled(ports, currency);
+      reannounced.push(...review.reannounced);
+      oldestUnsettledClosedAt = earliest([oldestUnsettledClosedAt, review.oldestClosedAt]);
       const open = await ports.store.getWindow(await ports.store.currentWindowId(currency));
       if (open === undefined || open.transferCount === 0) continue;
       const result = await closeAndAnnounce(ports, { currency, windowId: open.windowId });
@@ -108,5 +128,5 @@ export async function closeDueWindows(ports: ScheduledClosePorts): Promise<Sched
       incidents.push({ kind: 'currency-failed', currency, error });
     }
   }
-  return { closed, reannounced, incidents };
+  return { closed, reannounced, oldestUnsettledClosedAt, incidents };
 }
