@@ -12,7 +12,6 @@
 // Only the bundles use this module; tests and the local runtime run the source with the SDK's
 // default chain. The exports mirror the replaced package's, which the clients' runtimeConfig imports.
 import { fromEnv } from '@aws-sdk/credential-provider-env';
-import { fromHttp } from '@aws-sdk/credential-provider-http';
 
 /** What the SDK's runtimeConfig passes to the default provider; only the logger matters here. */
 export type DefaultProviderInit = NonNullable<Parameters<typeof fromEnv>[0]>;
@@ -26,12 +25,13 @@ type AwsCredentialIdentity = Awaited<ReturnType<CredentialProvider>>;
 export function defaultProvider(init: DefaultProviderInit = {}): CredentialProvider {
   const environment = fromEnv(init);
   if (!containerCredentialsConfigured()) return environment;
-  const container = fromHttp(init);
   return async (properties) => {
     try {
       return await environment(properties);
     } catch {
-      return container(properties);
+      // Loaded only on this path: a standard Lambda sandbox never evaluates it.
+      const { fromHttp } = await import('@aws-sdk/credential-provider-http');
+      return fromHttp(init)(properties);
     }
   };
 }
