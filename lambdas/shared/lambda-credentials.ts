@@ -12,6 +12,7 @@
 // Only the bundles use this module; tests and the local runtime run the source with the SDK's
 // default chain. The exports mirror the replaced package's, which the clients' runtimeConfig imports.
 import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { memoize } from '@smithy/core/config';
 
 /** What the SDK's runtimeConfig passes to the default provider; only the logger matters here. */
 export type DefaultProviderInit = NonNullable<Parameters<typeof fromEnv>[0]>;
@@ -19,21 +20,26 @@ type CredentialProvider = ReturnType<typeof fromEnv>;
 type AwsCredentialIdentity = Awaited<ReturnType<CredentialProvider>>;
 
 /**
- * The environment's credentials. Like the SDK's default chain on Lambda, the answer is memoized
- * by the client's identity cache: Lambda keeps a sandbox's credentials valid for its lifetime.
+ * The environment's credentials (or the container endpoint's), memoized as the SDK's own default
+ * chain memoizes its answer: the client uses what this returns as it is, so without it every
+ * request would ask again (for the container endpoint, an HTTP round trip per call). Credentials
+ * without an expiry are kept for the sandbox's life; those with one are fetched again five
+ * minutes before they expire.
  */
 export function defaultProvider(init: DefaultProviderInit = {}): CredentialProvider {
   const environment = fromEnv(init);
-  if (!containerCredentialsConfigured()) return environment;
-  return async (properties) => {
-    try {
-      return await environment(properties);
-    } catch {
-      // Loaded only on this path: a standard Lambda sandbox never evaluates it.
-      const { fromHttp } = await import('@aws-sdk/credential-provider-http');
-      return fromHttp(init)(properties);
-    }
-  };
+  const resolve: CredentialProvider = !containerCredentialsConfigured()
+    ? environment
+    : async (properties) => {
+        try {
+          return await environment(properties);
+        } catch {
+          // Evaluated only on this path (esbuild keeps it behind a lazy initializer).
+          const { fromHttp } = await import('@aws-sdk/credential-provider-http');
+          return fromHttp(init)(properties);
+        }
+      };
+  return memoize(resolve, credentialsTreatedAsExpired, credentialsWillNeedRefresh);
 }
 
 function containerCredentialsConfigured(): boolean {
