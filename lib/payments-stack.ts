@@ -405,16 +405,13 @@ export class PaymentsStack extends Stack {
   }
 
   /**
-   * What `npx payments dlq` needs on AWS (lambdas/adapters/sqs/dead-letter.ts), on the operations
-   * admin role's managed policy: list the queues, read every stack queue's attributes (it pairs each
-   * work queue with its DLQ through the RedrivePolicy, and describes every queue it lists), read and
-   * delete on the DLQs, send to the work queues (the redrive), and the key through SQS only.
-   */
-  /**
-   * What `npx payments dlq` needs on AWS, in a policy of its own rather than on the operations
-   * role: sending to the work queues is also the power to put any message in front of the
-   * consumers (a transfer, a settlement confirmation) without the API's signatures and checks.
-   * Attach it only to the principals that redrive, ideally behind MFA (docs/OPERATIONS.md).
+   * What `npx payments dlq` needs on AWS (lambdas/adapters/sqs/dead-letter.ts): list the queues,
+   * read every stack queue's attributes (it pairs each work queue with its DLQ through the
+   * RedrivePolicy), read and delete on the DLQs, send to the work queues (the redrive), and the key
+   * through SQS only. A policy of its own rather than on the operations role: sending to the work
+   * queues is also the power to put any message in front of the consumers (a transfer, a
+   * settlement confirmation) without the API's signatures and checks. Attach it only to the
+   * principals that redrive, behind MFA (docs/OPERATIONS.md "## Permissions").
    */
   private createDeadLetterOperatorPolicy(): iam.ManagedPolicy {
     const workQueues = queueNames().map((name) => this.queues[name].queue.queueArn);

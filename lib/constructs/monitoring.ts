@@ -152,8 +152,9 @@ export class Monitoring extends Construct {
 
   /**
    * A work-queue subscription that SNS could not deliver, and could not dead-letter either (the
-   * DLQ refused it too: its policy, or the key both queues share): the message is gone. The
-   * recovery sweep re-publishes an accepted transfer that never got an outcome; nothing else does.
+   * DLQ refused it too: its policy, or the key both queues share): the message is gone. One alarm
+   * per topic: it cannot tell which of the topic's subscriptions lost it. What recovers, and what
+   * does not, is in docs/OPERATIONS.md "sns-delivery-lost".
    */
   private alarmTopics(): void {
     for (const [name, topic] of Object.entries(this.props.topics)) {
@@ -298,10 +299,15 @@ export class Monitoring extends Construct {
       evaluationPeriods: thresholds.settlementUnsettledRuns,
       description: `[HIGH] ${thresholds.settlementUnsettledRuns} scheduled closes in a row found a closed window not yet netted and re-announced it.`,
     });
+    // Three closes' worth, at most a day: a close that never reports leaves the period empty, and
+    // that counts as breaching (a silent close must not turn the alarm OK over a stuck window).
+    const overduePeriod = Duration.minutes(Math.min(24 * 60, Math.max(5, settlementInterval.toMinutes() * 3)));
     this.alarm('settlement-window-overdue', 'settlement-close', {
-      metric: this.custom(settlementCloseService, 'SettlementOldestUnsettledAgeSeconds', 'Maximum', settlementInterval),
+      metric: this.custom(settlementCloseService, 'SettlementOldestUnsettledAgeSeconds', 'Maximum', overduePeriod),
       threshold: thresholds.settlementOverdueSeconds,
-      description: `[HIGH] A closed settlement window has waited more than ${thresholds.settlementOverdueSeconds} s to settle (netting, instructions or the settlement bank's confirmations).`,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      missing: cloudwatch.TreatMissingData.BREACHING,
+      description: `[HIGH] A closed settlement window has waited more than ${thresholds.settlementOverdueSeconds} s to settle (netting, instructions or the settlement bank's confirmations), or the scheduled close stopped reporting.`,
     });
   }
 

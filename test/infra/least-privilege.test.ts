@@ -276,6 +276,12 @@ describe('the dead-letter operator policy (`npx payments dlq`)', () => {
     );
     // Sending to the work queues puts messages in front of the consumers: only whoever is given it.
     expect(policy?.Properties.Roles ?? []).toEqual([]);
+    expect(policy?.Properties.Users ?? []).toEqual([]);
+    expect(policy?.Properties.Groups ?? []).toEqual([]);
+    // Nor attached from the other side (role.addManagedPolicy puts it in the role's ManagedPolicyArns).
+    const policyRef = JSON.stringify({ Ref: idOf(stack, stack.deadLetterOperatorPolicy) });
+    const principals = Object.entries(resources).filter(([, resource]) => ['AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group'].includes(resource.Type));
+    for (const [id, principal] of principals) expect(JSON.stringify(principal.Properties.ManagedPolicyArns ?? []), id).not.toContain(policyRef);
     for (const role of ['operations', 'risk', 'settlement'] as const) {
       const policy = resources[idOf(stack, stack.api.rolePolicies[role])];
       expect(JSON.stringify(policy?.Properties.PolicyDocument)).not.toMatch(/"(sqs|kms):/);

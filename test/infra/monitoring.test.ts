@@ -107,13 +107,20 @@ describe.each(STAGES)('monitoring in %s', (stage) => {
   });
 
   it("counts every table's index throttles, and fills each term of a sum with 0, so a table's alarms can fire", () => {
-    const { template } = apps[stage];
+    const { stack, template } = apps[stage];
 
     for (const name of tableNames()) {
       const spec: TableSpec = topology.tables[name];
       for (const { indexName } of spec.globalSecondaryIndexes ?? []) {
-        expect(alarmsOn(template, 'WriteThrottleEvents', indexName), `${name}/${indexName}`).toHaveLength(1);
-        expect(alarmsOn(template, 'ReadThrottleEvents', indexName), `${name}/${indexName}`).toHaveLength(1);
+        for (const metricName of ['WriteThrottleEvents', 'ReadThrottleEvents']) {
+          const alarms = alarmsOn(template, metricName, indexName);
+          expect(alarms, `${name}/${indexName} ${metricName}`).toHaveLength(1);
+          // DynamoDB reports an index's throttles under both dimensions: one alone matches no data.
+          const entries = (alarms[0]?.Properties.Metrics ?? []) as { MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] } } }[];
+          const metric = entries.map((entry) => entry.MetricStat?.Metric).find((candidate) => candidate?.MetricName === metricName && JSON.stringify(candidate.Dimensions).includes(indexName));
+          expect(metric?.Dimensions.map((dimension) => dimension.Name).sort()).toEqual(['GlobalSecondaryIndexName', 'TableName']);
+          expect(metric?.Dimensions.find((dimension) => dimension.Name === 'TableName')?.Value).toEqual({ Ref: idOf(stack, stack.tables[name]) });
+        }
       }
     }
     // A term without FILL has no data point in a period a table sees none of that operation, and
@@ -167,7 +174,14 @@ describe.each(STAGES)('monitoring in %s', (stage) => {
 
     const alarms = alarmsOn(template, 'SettlementOldestUnsettledAgeSeconds', { Name: 'service', Value: serviceNameOf('settlementClose') });
 
-    expect(alarms[0]?.Properties).toMatchObject({ Threshold: settings.alarms.settlementOverdueSeconds, Statistic: 'Maximum', ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(alarms[0]?.Properties).toMatchObject({
+      Threshold: settings.alarms.settlementOverdueSeconds,
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      // A close that stops reporting must not let the alarm go OK over a stuck window.
+      TreatMissingData: 'breaching',
+    });
+    expect(alarms[0]?.Properties.Period).toBeGreaterThanOrEqual(3 * 60 * (stage === 'prod' ? 15 : 60));
   });
 
   it('sends every alarm, and its return to OK, to the operations notifications topic', () => {

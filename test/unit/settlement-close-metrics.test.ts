@@ -26,7 +26,11 @@ function storeWith(stuck: readonly SettlementWindow[]): SettlementStore {
   return store as SettlementStore;
 }
 
-async function runRecordingMetrics(stuck: readonly SettlementWindow[], now = new Date('2026-11-30T10:00:00.000Z')): Promise<Map<string, number>> {
+async function runRecordingMetrics(
+  stuck: readonly SettlementWindow[],
+  now = new Date('2026-11-30T10:00:00.000Z'),
+  publish: () => Promise<void> = () => Promise.resolve(),
+): Promise<Map<string, number>> {
   const metrics = new Metrics({ serviceName: 'payments-settlement-close', namespace: 'PaymentsBackbone' });
   const recorded = new Map<string, number>();
   vi.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
@@ -36,7 +40,7 @@ async function runRecordingMetrics(stuck: readonly SettlementWindow[], now = new
   vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
   const close = createSettlementCloseHandler({
     store: storeWith(stuck),
-    publisher: { publish: () => Promise.resolve() },
+    publisher: { publish },
     logger: new Logger({ serviceName: 'payments-settlement-close', logLevel: 'SILENT' }),
     metrics,
     now: () => now,
@@ -71,5 +75,14 @@ describe('scheduled settlement close metrics', () => {
 
     expect(recorded.get('SettlementWindowsUnsettled')).toBe(1);
     expect(recorded.get('SettlementOldestUnsettledAgeSeconds')).toBe(5 * 3600);
+  });
+
+  it('still reports how long a window has waited when its re-announcement fails', async () => {
+    const stuck = [window('EUR', 6, { state: 'CLOSED', closedAt: '2026-11-30T07:00:00.000Z' })];
+
+    const recorded = await runRecordingMetrics(stuck, new Date('2026-11-30T10:00:00.000Z'), () => Promise.reject(new Error('SNS unavailable')));
+
+    expect(recorded.get('SettlementCloseFailures')).toBe(1);
+    expect(recorded.get('SettlementOldestUnsettledAgeSeconds')).toBe(3 * 3600);
   });
 });

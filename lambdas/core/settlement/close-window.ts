@@ -9,6 +9,7 @@ import { windowClosedEvent } from '../events/settlement-events.js';
 import type { CurrencyCode } from '../money/currency.js';
 import type { Actor } from '../trust/api-client.js';
 import type { CloseResult, SettlementStore } from './ports.js';
+import type { SettlementWindow } from './window.js';
 
 /** Unsettled windows re-announced per currency and run, oldest first; the next run continues. */
 export const UNSETTLED_ANNOUNCE_MAX = 500;
@@ -57,16 +58,16 @@ export interface AnnounceUnsettledPorts {
 
 /** Re-announces every CLOSED window of the currency that has not settled (a lost announcement, a crash). */
 export async function announceUnsettled(ports: AnnounceUnsettledPorts, currency: CurrencyCode): Promise<string[]> {
-  return (await reviewUnsettled(ports, currency)).reannounced;
+  return announce(ports, await unsettledWindows(ports, currency));
 }
 
-/**
- * The currency's closed windows that have not settled: re-announces those the settlement handler
- * must finish, and returns when the oldest of them all closed (awaiting the settlement bank's
- * confirmations included), for the alarm on a window unsettled for too long.
- */
-async function reviewUnsettled(ports: AnnounceUnsettledPorts, currency: CurrencyCode): Promise<{ reannounced: string[]; oldestClosedAt: string | undefined }> {
-  const unsettled = await ports.store.unsettledWindows(currency, UNSETTLED_ANNOUNCE_MAX, ['CLOSED', 'PENDING_SETTLEMENT']);
+/** The currency's closed windows that have not settled, awaiting the settlement bank's confirmations included. */
+function unsettledWindows(ports: AnnounceUnsettledPorts, currency: CurrencyCode): Promise<SettlementWindow[]> {
+  return ports.store.unsettledWindows(currency, UNSETTLED_ANNOUNCE_MAX, ['CLOSED', 'PENDING_SETTLEMENT']);
+}
+
+/** Announces those of `unsettled` the settlement handler must finish; returns their ids. */
+async function announce(ports: AnnounceUnsettledPorts, unsettled: readonly SettlementWindow[]): Promise<string[]> {
   // CLOSED windows still to be netted and issued, and PENDING ones whose every confirmation is in
   // but whose SETTLED mark was lost (a crash or a conflict after the last confirmation): the
   // settlement handler finishes either.
@@ -74,7 +75,7 @@ async function reviewUnsettled(ports: AnnounceUnsettledPorts, currency: Currency
     (window) => window.state === 'CLOSED' || (window.instructionCount !== undefined && window.confirmationsRecorded === window.instructionCount),
   );
   for (const window of toAnnounce) await ports.publisher.publish(windowClosedEvent(window, ports.now));
-  return { reannounced: toAnnounce.map((window) => window.windowId), oldestClosedAt: earliest(unsettled.map((window) => window.closedAt)) };
+  return toAnnounce.map((window) => window.windowId);
 }
 
 /** ISO-8601 UTC timestamps of one format compare as strings. */
@@ -115,9 +116,10 @@ export async function closeDueWindows(ports: ScheduledClosePorts): Promise<Sched
   for (const currency of await ports.store.currencies()) {
     // One currency's trouble (a busy window, a failed publish) must not stop the others.
     try {
-      const review = await reviewUnsettled(ports, currency);
-      reannounced.push(...review.reannounced);
-      oldestUnsettledClosedAt = earliest([oldestUnsettledClosedAt, review.oldestClosedAt]);
+      const unsettled = await unsettledWindows(ports, currency);
+      // Before announcing: a failed publish must not hide how long this currency's windows wait.
+      oldestUnsettledClosedAt = earliest([oldestUnsettledClosedAt, ...unsettled.map((window) => window.closedAt)]);
+      reannounced.push(...(await announce(ports, unsettled)));
       const open = await ports.store.getWindow(await ports.store.currentWindowId(currency));
       if (open === undefined || open.transferCount === 0) continue;
       const result = await closeAndAnnounce(ports, { currency, windowId: open.windowId });
