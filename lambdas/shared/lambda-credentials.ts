@@ -12,6 +12,7 @@
 // Only the bundles use this module; tests and the local runtime run the source with the SDK's
 // default chain. The exports mirror the replaced package's, which the clients' runtimeConfig imports.
 import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { fromHttp } from '@aws-sdk/credential-provider-http';
 import { memoize } from '@smithy/core/config';
 
 /** What the SDK's runtimeConfig passes to the default provider; only the logger matters here. */
@@ -34,8 +35,6 @@ export function defaultProvider(init: DefaultProviderInit = {}): CredentialProvi
         try {
           return await environment(properties);
         } catch {
-          // Evaluated only on this path (esbuild keeps it behind a lazy initializer).
-          const { fromHttp } = await import('@aws-sdk/credential-provider-http');
           return fromHttp(init)(properties);
         }
       };
