@@ -60,17 +60,22 @@ async function drain(queueUrl: string): Promise<void> {
   await receiveAll(queueUrl);
 }
 
-/** As SQS dead-letters after maxReceiveCount: the original body and attributes, no reason. */
-async function deadLetter(body: string, group: string): Promise<void> {
+/** Puts a message straight into the DLQ, as SQS or SNS would. */
+async function sendToDeadLetterQueue(body: string, group: string, attributes: Record<string, string>): Promise<void> {
   await world.clients.sqs.send(
     new SendMessageCommand({
       QueueUrl: pair.deadLetterUrl,
       MessageBody: body,
       MessageGroupId: group,
       MessageDeduplicationId: randomUUID(),
-      MessageAttributes: { eventType: { DataType: 'String', StringValue: 'TransactionPosted' } },
+      MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }])),
     }),
   );
+}
+
+/** As SQS dead-letters after maxReceiveCount: the original body and attributes, no reason. */
+async function deadLetter(body: string, group: string): Promise<void> {
+  await sendToDeadLetterQueue(body, group, { eventType: 'TransactionPosted' });
 }
 
 /** As a handler quarantines: through the quarantine adapter, with its reason. */
@@ -84,20 +89,12 @@ async function quarantine(body: string, group: string, reason: string): Promise<
  * dead-letter SNS deliveries itself, so the test sends what SNS would.
  */
 async function snsDeadLetter(body: string, group: string): Promise<void> {
-  await world.clients.sqs.send(
-    new SendMessageCommand({
-      QueueUrl: pair.deadLetterUrl,
-      MessageBody: body,
-      MessageGroupId: group,
-      MessageDeduplicationId: randomUUID(),
-      MessageAttributes: {
-        eventType: { DataType: 'String', StringValue: 'TransactionRequested' },
-        ErrorCode: { DataType: 'String', StringValue: 'KMS.AccessDeniedException' },
-        ErrorMessage: { DataType: 'String', StringValue: 'User: sns.amazonaws.com is not authorized to perform: kms:GenerateDataKey' },
-        RequestID: { DataType: 'String', StringValue: randomUUID() },
-      },
-    }),
-  );
+  await sendToDeadLetterQueue(body, group, {
+    eventType: 'TransactionRequested',
+    ErrorCode: 'KMS.AccessDeniedException',
+    ErrorMessage: 'User: sns.amazonaws.com is not authorized to perform: kms:GenerateDataKey',
+    RequestID: randomUUID(),
+  });
 }
 
 describe('DLQ tooling on fauxqs', () => {

@@ -18,6 +18,14 @@ async function credentialsEndpoint(expiration: (request: number) => Date): Promi
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/credentials`, requests: () => requests, close: () => server.close() };
 }
 
+/** The provider in a sandbox that has no environment keys, only the container endpoint at `url`. */
+function containerProvider(url: string): ReturnType<typeof defaultProvider> {
+  vi.stubEnv('AWS_ACCESS_KEY_ID', '');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', '');
+  vi.stubEnv('AWS_CONTAINER_CREDENTIALS_FULL_URI', url);
+  return defaultProvider();
+}
+
 describe('lambda credentials', () => {
   beforeEach(() => {
     // The machine running the tests may have its own (a CI runner in a container): none leak in.
@@ -52,10 +60,7 @@ describe('lambda credentials', () => {
     const expiration = new Date(Date.now() + 3_600_000);
     const endpoint = await credentialsEndpoint(() => expiration);
     try {
-      vi.stubEnv('AWS_ACCESS_KEY_ID', '');
-      vi.stubEnv('AWS_SECRET_ACCESS_KEY', '');
-      vi.stubEnv('AWS_CONTAINER_CREDENTIALS_FULL_URI', endpoint.url);
-      const provider = defaultProvider();
+      const provider = containerProvider(endpoint.url);
 
       const first = await provider();
       const second = await provider();
@@ -73,10 +78,7 @@ describe('lambda credentials', () => {
     // The first answer is about to expire, the next ones are good for an hour.
     const endpoint = await credentialsEndpoint((request) => new Date(Date.now() + (request === 1 ? 60_000 : 3_600_000)));
     try {
-      vi.stubEnv('AWS_ACCESS_KEY_ID', '');
-      vi.stubEnv('AWS_SECRET_ACCESS_KEY', '');
-      vi.stubEnv('AWS_CONTAINER_CREDENTIALS_FULL_URI', endpoint.url);
-      const provider = defaultProvider();
+      const provider = containerProvider(endpoint.url);
 
       const first = await provider();
       const second = await provider();
