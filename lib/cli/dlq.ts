@@ -161,7 +161,7 @@ export function originLines(message: Pick<DeadLetter, 'origin' | 'quarantineReas
     case 'sns-delivery-failed':
       return [
         `  origin    SNS delivery failure: SNS could not deliver it to ${pair.sourceName}, so no consumer saw it`,
-        `  error     ${message.deliveryError ?? '-'} (the delivery path failed: queue policy, KMS key policy or deleted queue; not the consumer)`,
+        `  error     ${message.deliveryError ?? '-'} (the delivery path failed: queue policy or a deleted queue; not the consumer)`,
       ];
     case 'max-receives':
       return [

@@ -96,7 +96,7 @@ describe('dlq show', () => {
     ]);
     expect(originLines(deadLetterOf(messageWith({ ...EVENT, ...SNS_FAILURE })), PAIR)).toEqual([
       '  origin    SNS delivery failure: SNS could not deliver it to local-screening.fifo, so no consumer saw it',
-      '  error     KMS.AccessDeniedException: The ciphertext refers to a customer master key that does not exist (the delivery path failed: queue policy, KMS key policy or deleted queue; not the consumer)',
+      '  error     KMS.AccessDeniedException: The ciphertext refers to a customer master key that does not exist (the delivery path failed: queue policy or a deleted queue; not the consumer)',
     ]);
     expect(originLines(deadLetterOf(messageWith(EVENT)), PAIR)).toEqual([
       '  origin    moved by SQS after 50 receives from local-screening.fifo',

@@ -7,7 +7,8 @@
 // receives (no reason: the consumer kept failing); or SNS could not deliver it to the work queue at
 // all and dead-lettered it through the subscription's redrive policy (SNS adds ErrorCode,
 // ErrorMessage and RequestID; the work queue never had it, so the fault is on the delivery path:
-// the queue policy, the KMS key policy, a deleted queue; not the consumer).
+// the queue policy, a deleted queue; not the consumer. A KMS key that refuses SNS refuses the DLQ
+// too, since both use the stack key: that loss is the sns-delivery-lost alarm's).
 //
 // The move is receive -> send to the source -> delete from the DLQ, one message after another in
 // the order the DLQ hands them out (per message group, its order), and a message is never deleted
