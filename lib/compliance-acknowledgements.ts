@@ -67,3 +67,12 @@ export function acknowledgeEmailSubscription(subscription: IConstruct): void {
     "E-mail here is a copy for people, not the record: a risk alert it carries is stored in the risk table's alert feed (GET /v1/alerts, the dashboard's alerts by severity); an alarm stays in CloudWatch; a settlement window that does not balance stays CLOSED, is re-announced by every scheduled close and keeps the settlement-window-unsettled alarm firing. An undelivered e-mail loses no record, though it can delay a person hearing of it. A DLQ for it would need an alarm of its own, which would notify this same topic. The work-queue subscriptions, whose messages are the record, dead-letter into their queues' DLQs.",
   );
 }
+
+/** A table of a stage that does not retain its data (dev): not in the backup plan. */
+export function acknowledgeDisposableTable(table: IConstruct): void {
+  acknowledge(
+    table,
+    ['NIST.800.53.R5-DynamoDBInBackupPlan'],
+    'Stages that do not retain their data (dev) delete their tables with the stack, so AWS Backup would keep copies of data nobody keeps; point-in-time recovery stays on. Staging and prod tables are in the TableBackups plan (lib/constructs/table-backups.ts).',
+  );
+}

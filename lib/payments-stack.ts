@@ -20,7 +20,7 @@ import { PaymentsApi, usagePlanName, type ClientLimits, type ThrottleLimits } fr
 import { ADMIN_ROLES } from '../lambdas/core/trust/api-client.js';
 import { QueueWorker } from './constructs/queue-worker.js';
 import { TableBackups } from './constructs/table-backups.js';
-import { acknowledgeDeadLetterQueue, acknowledgeSynchronousInvocation } from './compliance-acknowledgements.js';
+import { acknowledgeDeadLetterQueue, acknowledgeDisposableTable, acknowledgeSynchronousInvocation } from './compliance-acknowledgements.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { READ_ACTIONS, tableGrantsOf } from './iam-actions.js';
 import { operationalSettings, type OperationalSettings } from './stage-settings.js';
@@ -477,13 +477,7 @@ export class PaymentsStack extends Stack {
       new TableBackups(this, 'TableBackups', { tables, encryptionKey: this.encryptionKey.key });
       return;
     }
-    for (const table of tables) {
-      Validations.of(table).acknowledge({
-        id: 'NIST.800.53.R5-DynamoDBInBackupPlan',
-        reason:
-          'Stages that do not retain their data (dev) delete their tables with the stack, so AWS Backup would keep copies of data nobody keeps; point-in-time recovery stays on. Staging and prod tables are in the TableBackups plan.',
-      });
-    }
+    for (const table of tables) acknowledgeDisposableTable(table);
   }
 
   /**
