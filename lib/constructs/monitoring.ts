@@ -83,13 +83,6 @@ export interface MonitoringProps {
   /** The FIFO topics the work queues subscribe to, by topology name. */
   readonly topics: Readonly<Record<string, sns.ITopic>>;
   readonly apiStage: apigw.Stage;
-  /** The api function's service name (submitTransactionSucceeded: a transfer accepted). */
-  readonly apiService: string;
-  readonly postingService: string;
-  readonly alertsService: string;
-  readonly settlementService: string;
-  readonly settlementCloseService: string;
-  readonly recoveryService: string;
   /** Rejection reasons (the `rejectionReason` dimension of TransfersRejected). */
   readonly rejectionReasons: readonly string[];
   /** Risk alert severities (AlertsStored<severity>). */
@@ -125,6 +118,17 @@ export class Monitoring extends Construct {
     this.alarmRecovery();
     this.alarmSettlement();
     this.dashboard = this.buildDashboard();
+  }
+
+  /**
+   * The Powertools service name (the `service` dimension of its EMF metrics) of the function the
+   * topology calls `name`: the api (submitTransactionSucceeded, a transfer accepted), posting,
+   * alerts, settlement, settlementClose or recovery.
+   */
+  private serviceOf(name: string): string {
+    const monitored = this.props.functions[name];
+    if (monitored === undefined) throw new Error(`monitoring: no function ${name} among ${Object.keys(this.props.functions).join(', ')}`);
+    return monitored.serviceName;
   }
 
   private custom(service: string, metricName: string, statistic: string, period: Duration = ALARM_PERIOD, dimensions: Record<string, string> = {}): cloudwatch.Metric {
@@ -264,7 +268,8 @@ export class Monitoring extends Construct {
   }
 
   private alarmRecovery(): void {
-    const { thresholds, recoveryService } = this.props;
+    const { thresholds } = this.props;
+    const recoveryService = this.serviceOf('recovery');
     // Three sweeps' worth: a sweep that never reports (not scheduled, or failing before its
     // metrics) leaves the period empty, and that counts as breaching.
     const period = Duration.minutes(Math.max(5, this.props.recoveryInterval.toMinutes() * 3));
@@ -287,7 +292,8 @@ export class Monitoring extends Construct {
   }
 
   private alarmSettlement(): void {
-    const { thresholds, settlementCloseService, settlementInterval } = this.props;
+    const { thresholds, settlementInterval } = this.props;
+    const settlementCloseService = this.serviceOf('settlementClose');
     this.alarm('settlement-close-failures', 'settlement-close', {
       metric: this.custom(settlementCloseService, 'SettlementCloseFailures', 'Sum', settlementInterval),
       threshold: 1,
@@ -317,7 +323,7 @@ export class Monitoring extends Construct {
     const perSecond = (id: string, label: string, metric: cloudwatch.IMetric): cloudwatch.MathExpression =>
       new cloudwatch.MathExpression({ expression: `${id} / PERIOD(${id})`, usingMetrics: { [id]: metric }, label, period: minute });
     const rejectedByReason = Object.fromEntries(
-      p.rejectionReasons.map((reason, index) => [`r${index}`, this.custom(p.postingService, 'TransfersRejected', 'Sum', minute, { rejectionReason: reason })]),
+      p.rejectionReasons.map((reason, index) => [`r${index}`, this.custom(this.serviceOf('posting'), 'TransfersRejected', 'Sum', minute, { rejectionReason: reason })]),
     );
     const queueNames = Object.keys(p.queues);
     const dlqs: [string, sqs.IQueue][] = [...queueNames.map((name): [string, sqs.IQueue] => [name, p.queues[name]!.deadLetterQueue]), ...Object.entries(p.otherDeadLetterQueues)];
@@ -330,17 +336,17 @@ export class Monitoring extends Construct {
     });
     dashboard.addWidgets(
       graph(DASHBOARD_WIDGETS.throughput, [
-        perSecond('accepted', 'accepted (202)', this.custom(p.apiService, 'submitTransactionSucceeded', 'Sum', minute)),
-        perSecond('posted', 'posted', this.custom(p.postingService, 'TransfersPosted', 'Sum', minute)),
+        perSecond('accepted', 'accepted (202)', this.custom(this.serviceOf('api'), 'submitTransactionSucceeded', 'Sum', minute)),
+        perSecond('posted', 'posted', this.custom(this.serviceOf('posting'), 'TransfersPosted', 'Sum', minute)),
         new cloudwatch.MathExpression({ expression: `(${Object.keys(rejectedByReason).map((id) => `FILL(${id}, 0)`).join(' + ')}) / PERIOD(r0)`, usingMetrics: rejectedByReason, label: 'rejected', period: minute }),
       ]),
       graph(
         DASHBOARD_WIDGETS.rejections,
-        p.rejectionReasons.map((reason, index) => perSecond(`reason${index}`, reason, this.custom(p.postingService, 'TransfersRejected', 'Sum', minute, { rejectionReason: reason }))),
+        p.rejectionReasons.map((reason, index) => perSecond(`reason${index}`, reason, this.custom(this.serviceOf('posting'), 'TransfersRejected', 'Sum', minute, { rejectionReason: reason }))),
       ),
     );
     dashboard.addWidgets(
-      graph(DASHBOARD_WIDGETS.decisionLatency, ['p50', 'p95', 'p99'].map((statistic) => this.custom(p.postingService, 'RequestToPostingLatency', statistic, minute).with({ label: statistic }))),
+      graph(DASHBOARD_WIDGETS.decisionLatency, ['p50', 'p95', 'p99'].map((statistic) => this.custom(this.serviceOf('posting'), 'RequestToPostingLatency', statistic, minute).with({ label: statistic }))),
       graph(
         DASHBOARD_WIDGETS.api,
         [p.apiStage.metricCount({ statistic: 'Sum', period: minute, label: 'requests' }), p.apiStage.metricServerError({ statistic: 'Sum', period: minute, label: '5xx' })],
@@ -353,24 +359,24 @@ export class Monitoring extends Construct {
     );
     dashboard.addWidgets(
       graph(DASHBOARD_WIDGETS.dlqDepth, dlqs.map(([name, dlq]) => dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: minute, label: name }))),
-      graph(DASHBOARD_WIDGETS.alertsBySeverity, p.severities.map((severity) => this.custom(p.alertsService, `AlertsStored${severity}`, 'Sum', minute).with({ label: severity }))),
+      graph(DASHBOARD_WIDGETS.alertsBySeverity, p.severities.map((severity) => this.custom(this.serviceOf('alerts'), `AlertsStored${severity}`, 'Sum', minute).with({ label: severity }))),
     );
     dashboard.addWidgets(
       // No metric holds the number of windows in each state (that is a query on the ledger); the
       // flows between the states are what the handlers count.
       graph(DASHBOARD_WIDGETS.settlementWindows, [
-        this.custom(p.settlementCloseService, 'SettlementWindowsClosed', 'Sum', Duration.hours(1)).with({ label: 'closed (CLOSED)' }),
-        this.custom(p.settlementService, 'SettlementInstructionsIssued', 'Sum', Duration.hours(1)).with({ label: 'instructions issued (PENDING_SETTLEMENT)' }),
-        this.custom(p.settlementService, 'SettlementWindowsSettled', 'Sum', Duration.hours(1)).with({ label: 'settled (SETTLED)' }),
-        this.custom(p.settlementCloseService, 'SettlementWindowsUnsettled', 'Maximum', Duration.hours(1)).with({ label: 'closed, unsettled, re-announced' }),
-        this.custom(p.settlementService, 'SettlementUnbalanced', 'Sum', Duration.hours(1)).with({ label: 'unbalanced' }),
+        this.custom(this.serviceOf('settlementClose'), 'SettlementWindowsClosed', 'Sum', Duration.hours(1)).with({ label: 'closed (CLOSED)' }),
+        this.custom(this.serviceOf('settlement'), 'SettlementInstructionsIssued', 'Sum', Duration.hours(1)).with({ label: 'instructions issued (PENDING_SETTLEMENT)' }),
+        this.custom(this.serviceOf('settlement'), 'SettlementWindowsSettled', 'Sum', Duration.hours(1)).with({ label: 'settled (SETTLED)' }),
+        this.custom(this.serviceOf('settlementClose'), 'SettlementWindowsUnsettled', 'Maximum', Duration.hours(1)).with({ label: 'closed, unsettled, re-announced' }),
+        this.custom(this.serviceOf('settlement'), 'SettlementUnbalanced', 'Sum', Duration.hours(1)).with({ label: 'unbalanced' }),
       ], [
-        this.custom(p.settlementCloseService, 'SettlementOldestUnsettledAgeSeconds', 'Maximum', Duration.hours(1)).with({ label: 'oldest unsettled window waiting (s)' }),
+        this.custom(this.serviceOf('settlementClose'), 'SettlementOldestUnsettledAgeSeconds', 'Maximum', Duration.hours(1)).with({ label: 'oldest unsettled window waiting (s)' }),
       ]),
       graph(
         DASHBOARD_WIDGETS.recovery,
-        [this.custom(p.recoveryService, 'RecoveryBacklog', 'Maximum', Duration.minutes(5)).with({ label: 'backlog (requests)' })],
-        [this.custom(p.recoveryService, 'RecoveryLag', 'Maximum', Duration.minutes(5)).with({ label: 'lag (s)' })],
+        [this.custom(this.serviceOf('recovery'), 'RecoveryBacklog', 'Maximum', Duration.minutes(5)).with({ label: 'backlog (requests)' })],
+        [this.custom(this.serviceOf('recovery'), 'RecoveryLag', 'Maximum', Duration.minutes(5)).with({ label: 'lag (s)' })],
       ),
     );
     dashboard.addWidgets(
