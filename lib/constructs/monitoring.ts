@@ -171,13 +171,17 @@ export class Monitoring extends Construct {
     }
   }
 
-  private alarmQueues(): void {
-    const { thresholds } = this.props;
-    const dlqs: [string, sqs.IQueue][] = [
+  /** Every dead-letter queue by name: each work queue's, then the others (the schedules'). */
+  private deadLetterQueues(): [string, sqs.IQueue][] {
+    return [
       ...Object.entries(this.props.queues).map(([name, { deadLetterQueue }]): [string, sqs.IQueue] => [name, deadLetterQueue]),
       ...Object.entries(this.props.otherDeadLetterQueues),
     ];
-    for (const [name, dlq] of dlqs) {
+  }
+
+  private alarmQueues(): void {
+    const { thresholds } = this.props;
+    for (const [name, dlq] of this.deadLetterQueues()) {
       this.alarm('dlq-not-empty', name, {
         metric: dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
         threshold: 0,
@@ -322,11 +326,10 @@ export class Monitoring extends Construct {
     const minute = Duration.minutes(1);
     const perSecond = (id: string, label: string, metric: cloudwatch.IMetric): cloudwatch.MathExpression =>
       new cloudwatch.MathExpression({ expression: `${id} / PERIOD(${id})`, usingMetrics: { [id]: metric }, label, period: minute });
-    const rejectedByReason = Object.fromEntries(
-      p.rejectionReasons.map((reason, index) => [`r${index}`, this.custom(this.serviceOf('posting'), 'TransfersRejected', 'Sum', minute, { rejectionReason: reason })]),
-    );
+    const rejected = p.rejectionReasons.map((reason) => ({ reason, metric: this.custom(this.serviceOf('posting'), 'TransfersRejected', 'Sum', minute, { rejectionReason: reason }) }));
+    const rejectedByReason = Object.fromEntries(rejected.map(({ metric }, index) => [`r${index}`, metric]));
     const queueNames = Object.keys(p.queues);
-    const dlqs: [string, sqs.IQueue][] = [...queueNames.map((name): [string, sqs.IQueue] => [name, p.queues[name]!.deadLetterQueue]), ...Object.entries(p.otherDeadLetterQueues)];
+    const dlqs = this.deadLetterQueues();
     const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []): cloudwatch.GraphWidget =>
       new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
 
@@ -342,7 +345,7 @@ export class Monitoring extends Construct {
       ]),
       graph(
         DASHBOARD_WIDGETS.rejections,
-        p.rejectionReasons.map((reason, index) => perSecond(`reason${index}`, reason, this.custom(this.serviceOf('posting'), 'TransfersRejected', 'Sum', minute, { rejectionReason: reason }))),
+        rejected.map(({ reason, metric }, index) => perSecond(`reason${index}`, reason, metric)),
       ),
     );
     dashboard.addWidgets(
