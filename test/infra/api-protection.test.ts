@@ -4,7 +4,7 @@
 // account-wide CloudWatch role touched only when the `apiGatewayAccountRole` context asks for it.
 // The dev and prod apps are the shared ones (test/support/infra-apps.ts); the context-flag cases
 // build the API construct alone in a small stack, so no further full synth is needed.
-import { App, RemovalPolicy, Stack, type CfnElement } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -16,17 +16,13 @@ import { API_BODY_BYTES_MAX } from '../../lambdas/api/http.js';
 import { API_GATEWAY_ACCOUNT_ROLE_CONTEXT, PaymentsApi, type ApiGatewayAccountRole } from '../../lib/constructs/payments-api.js';
 import { MANAGED_RULE_GROUPS, WAF_LOG_GROUP_PREFIX, WAF_REDACTED_HEADERS } from '../../lib/constructs/web-acl.js';
 import { STAGE_SETTINGS } from '../../lib/stage-settings.js';
-import { sharedApp, type SharedStage } from '../support/infra-apps.js';
+import { idOf, sharedApp, type SharedStage } from '../support/infra-apps.js';
 
 /** The Common rule set's SizeRestrictions_BODY limit (AWS managed rule groups list). */
 const COMMON_RULE_SET_BODY_LIMIT_BYTES = 8_192;
 
 const STAGES: readonly SharedStage[] = ['dev', 'prod'];
 const RETENTION_DAYS: Record<SharedStage, number> = { dev: 7, staging: 30, prod: 365 };
-
-function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
-  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
-}
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }>;
 
@@ -94,9 +90,9 @@ describe.each(STAGES)('the %s stage', (stage) => {
 
   it('associates the web ACL with the API stage', () => {
     const { stack, template } = context();
-    const restApiId = logicalIdOf(stack, stack.api.api);
-    const stageId = logicalIdOf(stack, stack.api.api.deploymentStage);
-    const webAclId = logicalIdOf(stack, { node: { defaultChild: stack.api.webAcl.webAcl } });
+    const restApiId = idOf(stack, stack.api.api);
+    const stageId = idOf(stack, stack.api.api.deploymentStage);
+    const webAclId = stack.getLogicalId(stack.api.webAcl.webAcl);
 
     template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
       WebACLArn: { 'Fn::GetAtt': [webAclId, 'Arn'] },
@@ -106,7 +102,7 @@ describe.each(STAGES)('the %s stage', (stage) => {
 
   it('logs what the web ACL blocked or counted to an encrypted aws-waf-logs- group, credentials redacted', () => {
     const { stack, template } = context();
-    const keyArn = { 'Fn::GetAtt': [logicalIdOf(stack, stack.encryptionKey.key), 'Arn'] };
+    const keyArn = { 'Fn::GetAtt': [idOf(stack, stack.encryptionKey.key), 'Arn'] };
     const name = `${WAF_LOG_GROUP_PREFIX}${stack.stackName}`;
 
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: name, KmsKeyId: keyArn, RetentionInDays: RETENTION_DAYS[stage] });
@@ -119,17 +115,17 @@ describe.each(STAGES)('the %s stage', (stage) => {
 
   it('makes the execution log group itself, with the stack key and the stage retention, before the stage', () => {
     const { stack, resources } = context();
-    const restApiId = logicalIdOf(stack, stack.api.api);
-    const groupId = logicalIdOf(stack, stack.api.executionLogGroup);
+    const restApiId = idOf(stack, stack.api.api);
+    const groupId = idOf(stack, stack.api.executionLogGroup);
     const group = resources[groupId];
 
     expect(group?.Type).toBe('AWS::Logs::LogGroup');
     expect(group?.Properties).toMatchObject({
       LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: restApiId }, `/${stage}`]] },
-      KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(stack, stack.encryptionKey.key), 'Arn'] },
+      KmsKeyId: { 'Fn::GetAtt': [idOf(stack, stack.encryptionKey.key), 'Arn'] },
       RetentionInDays: RETENTION_DAYS[stage],
     });
-    expect(resources[logicalIdOf(stack, stack.api.api.deploymentStage)]?.DependsOn).toContain(groupId);
+    expect(resources[idOf(stack, stack.api.api.deploymentStage)]?.DependsOn).toContain(groupId);
   });
 
   it('leaves the account-wide API Gateway CloudWatch role alone by default', () => {
@@ -184,7 +180,7 @@ describe(`the ${API_GATEWAY_ACCOUNT_ROLE_CONTEXT} context`, () => {
     expect(api.accountRole).toBe(choice);
     template.resourceCountIs('AWS::ApiGateway::Account', accounts);
     if (choice === 'manage') {
-      const roleId = logicalIdOf(stack, api.api.node.findChild('CloudWatchRole'));
+      const roleId = idOf(stack, api.api.node.findChild('CloudWatchRole'));
       template.hasResource('AWS::IAM::Role', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ ManagedPolicyArns: Match.anyValue() }) });
       template.hasResourceProperties('AWS::ApiGateway::Account', { CloudWatchRoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } });
     }

@@ -4,18 +4,11 @@
 // feature flags the stack is synthesized with.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { featureFlags } from '../../lib/app.js';
-import type { PaymentsStack } from '../../lib/payments-stack.js';
 import { queueNames, tableNames, topology } from '../../contract/topology.js';
-import { sharedApp } from '../support/infra-apps.js';
-
-function idOf(stack: PaymentsStack, construct: IConstruct): string {
-  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
-}
+import { idOf, sharedApp } from '../support/infra-apps.js';
 
 describe('table backups', () => {
   it('puts every table of prod in a daily and monthly AWS Backup plan, in a vault under the stack key that outlives the stack', () => {

@@ -12,12 +12,11 @@
 //   lambdas/adapters/dynamodb/*.ts which commands each method sends. TransactWriteItems is
 //                                  authorized per item (Put -> PutItem, Update -> UpdateItem,
 //                                  ConditionCheck -> ConditionCheckItem), TransactGetItems as GetItem.
-import type { CfnElement, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
 import { handlerNames, queueNames, tableNames, type HandlerName, type TableName } from '../../contract/topology.js';
-import { sharedApp } from '../support/infra-apps.js';
+import { idOf, sharedApp } from '../support/infra-apps.js';
 
 interface ExpectedTableAccess {
   /** dynamodb:* actions on the table itself (sorted). */
@@ -101,9 +100,6 @@ beforeAll(() => {
   resources = sharedApp('prod').template().toJSON().Resources as Resources;
 });
 
-function idOf(owner: Stack, construct: IConstruct): string {
-  return owner.getLogicalId(construct.node.defaultChild as CfnElement);
-}
 const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
 const resourceList = (statement: Statement): unknown[] => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]);
 

@@ -3,14 +3,12 @@
 // and the scheduled handlers' custom metrics, all notifying the operations topic with the stage's
 // thresholds; one dashboard with the named widgets; maximum concurrency on every SQS event source
 // and reserved concurrency on the api function; a DLQ and a retry policy on every schedule target.
-import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_WIDGETS } from '../../lib/constructs/monitoring.js';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
 import { STAGE_SETTINGS } from '../../lib/stage-settings.js';
-import { sharedApp, type SharedStage } from '../support/infra-apps.js';
+import { idOf, sharedApp, type SharedStage } from '../support/infra-apps.js';
 import { API_HANDLER, handlerNames, queueNames, scheduledHandlerNames, serviceNameOf, tableNames, topicNames, topology, type HandlerName, type TableSpec } from '../../contract/topology.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -23,9 +21,6 @@ beforeAll(() => {
   for (const stage of STAGES) apps[stage] = { stack: sharedApp(stage).stack, template: sharedApp(stage).template() };
 });
 
-function idOf(stack: Stack, construct: IConstruct): string {
-  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
-}
 function resourcesOf(template: Template, type: string): Resources {
   return template.findResources(type) as Resources;
 }

@@ -2,16 +2,15 @@
 // subscription, event source, table, handler binding and API route in it, configured as the
 // design requires, and no resource of those kinds that the topology does not declare. The dev and
 // prod apps are synthesized once and shared with the cdk-nag tests (test/support/infra-apps.ts).
-import { Duration, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentsApp } from '../../lib/app.js';
 import { NotificationTopic } from '../../lib/constructs/notification-topic.js';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
 import { ADMIN_ROLES } from '../../lambdas/core/trust/api-client.js';
-import { sharedApp } from '../support/infra-apps.js';
+import { idOf, sharedApp } from '../support/infra-apps.js';
 import { handlerEnvironment as localHandlerEnvironment } from '../../lib/local/provision.js';
 import {
   API_HANDLER,
@@ -51,9 +50,6 @@ beforeAll(() => {
 });
 
 /** Logical id of a construct's CloudFormation resource, computed rather than hard-coded. */
-function idOf(stack: Stack, construct: IConstruct): string {
-  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
-}
 const ref = (id: string): { Ref: string } => ({ Ref: id });
 const arnOf = (id: string): { 'Fn::GetAtt': [string, string] } => ({ 'Fn::GetAtt': [id, 'Arn'] });
 

@@ -2,8 +2,10 @@
 // and synthesized once per test worker and shared by every infra test file that worker runs.
 // A synth is slow (esbuild bundles every handler, cdk-nag and CloudFormation validation run), and
 // the tests only read the result, so building it once per file or per test bought nothing.
-import type { App } from 'aws-cdk-lib';
+// idOf finds a construct's resource in those templates.
+import type { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { createPaymentsApp, type PaymentsAppOptions } from '../../lib/app.js';
 import type { PaymentsStack } from '../../lib/payments-stack.js';
 
@@ -72,4 +74,9 @@ function synthesize(options: PaymentsAppOptions): SynthesizedApp {
       return Template.fromStack(stack);
     },
   };
+}
+
+/** The logical id of a construct's CloudFormation resource in `stack`'s template. */
+export function idOf(stack: Stack, construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
 }
