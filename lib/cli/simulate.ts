@@ -284,7 +284,12 @@ interface Pending {
 
 type SimRequest = { readonly channel: SimChannel; readonly body: SubmitTransfer; readonly key: string };
 /** A submission that got no answer, kept to be resent with its key as a channel would. */
-type Unanswered = { readonly request: SimRequest; readonly client: ApiClient };
+type Unanswered = {
+  readonly request: SimRequest;
+  readonly client: ApiClient;
+  /** Set when the submission was a deliberate duplicate: the transaction its answer must replay. */
+  readonly duplicateOf?: string;
+};
 /**
  * Resends of a submission that got no answer. Until its fate is known, money may still move
  * after the closing balances are read, so the run cannot reconcile without it.
@@ -406,12 +411,12 @@ class TrafficRun {
     try {
       response = await client.submit(request.body, request.key);
     } catch (error) {
-      // No answer: the request may or may not have been accepted. Counted, never fatal; an
-      // original is resent with its key when traffic ends, to learn its fate (a resend of a
-      // duplicate can only replay, so it moves no money).
+      // No answer: the request may or may not have been accepted. Counted, never fatal; it is
+      // resent with its key when traffic ends, to learn its fate. A duplicate is resent too: its
+      // answer must replay the original, and a resend of it can move no money.
       const kind = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'network error';
       this.#refused[kind] = (this.#refused[kind] ?? 0) + 1;
-      if (previous === undefined) this.#unanswered.push({ request, client });
+      this.#unanswered.push(previous === undefined ? { request, client } : { request, client, duplicateOf: previous.transactionId });
       return;
     }
     this.#acceptLatenciesMs.push(Math.round(Date.now() - dueMs));
@@ -421,12 +426,17 @@ class TrafficRun {
     }
     const transactionId = response.body.transactionId as string;
     if (previous !== undefined) {
-      if (transactionId === previous.transactionId && response.headers.get('idempotent-replayed') === 'true') this.#duplicatesAbsorbed++;
-      else this.#duplicatesAccepted++;
+      this.#duplicateAnswered(previous.transactionId, response);
       return;
     }
     this.#firstAcceptedMs ||= dueMs;
     this.#track(request, transactionId, client, false);
+  }
+
+  /** A 202 to a deliberate duplicate: absorbed only if it replays the original transaction. */
+  #duplicateAnswered(originalTransactionId: string, response: Awaited<ReturnType<ApiClient['submit']>>): void {
+    if (response.body.transactionId === originalTransactionId && response.headers.get('idempotent-replayed') === 'true') this.#duplicatesAbsorbed++;
+    else this.#duplicatesAccepted++;
   }
 
   /** An accepted original: pending until its decision is seen. */
@@ -457,22 +467,27 @@ class TrafficRun {
     }
   }
 
-  async #resend({ request, client }: Unanswered): Promise<void> {
+  async #resend({ request, client, duplicateOf }: Unanswered): Promise<void> {
+    const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, RESEND_PAUSE_MS * 2 ** attempt));
     for (let attempt = 0; attempt < UNANSWERED_RESENDS; attempt++) {
       let response: Awaited<ReturnType<ApiClient['submit']>>;
       try {
         response = await client.submit(request.body, request.key);
       } catch {
+        // No answer again (timeout or network): the API is busy or away, so back off as for a 5xx.
+        await pause(attempt);
         continue;
       }
       // 429 (the client's throttle) and 5xx say nothing of the request's fate: ask again after a
       // pause. Any other answer is final: 202 (accepted, now or before) or a refusal.
       if (response.status === 429 || response.status >= 500) {
-        await new Promise((resolve) => setTimeout(resolve, RESEND_PAUSE_MS * 2 ** attempt));
+        await pause(attempt);
         continue;
       }
       this.#answeredOnResend++;
-      if (response.status === 202) this.#track(request, response.body.transactionId as string, client, true);
+      if (response.status !== 202) return;
+      if (duplicateOf !== undefined) this.#duplicateAnswered(duplicateOf, response);
+      else this.#track(request, response.body.transactionId as string, client, true);
       return;
     }
     this.#unresolved++;
