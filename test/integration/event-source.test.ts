@@ -26,7 +26,10 @@ interface TestQueue {
   readonly deadLetterUrl: string;
 }
 
-/** A FIFO queue with a FIFO DLQ; a 1 s visibility timeout keeps redelivery tests quick. */
+/**
+ * A FIFO queue with a FIFO DLQ; a 1 s visibility timeout keeps redelivery tests quick. A test that
+ * expects no redelivery asks for a long one: a 1 s stall on a loaded machine would redeliver.
+ */
 async function fifoQueue(maxReceiveCount = 3, visibilitySeconds = 1): Promise<TestQueue> {
   const name = `${world.prefix}-${randomUUID().slice(0, 8)}`;
   const create = async (queueName: string, attributes: Record<string, string>) => {
@@ -86,7 +89,7 @@ async function pollUntil(target: EventSourceBinding, predicate: () => boolean, b
 
 describe('event-source emulation', () => {
   it('builds real SQS records and hands at most the batch size per invocation', async () => {
-    const queue = await fifoQueue();
+    const queue = await fifoQueue(3, 30);
     await send(queue, Array.from({ length: 14 }, (_, index) => ({ group: `g${index}`, body: `m${index}` })));
     const events: SQSEvent[] = [];
     const handler: SqsBatchHandler = async (event) => {
@@ -109,7 +112,7 @@ describe('event-source emulation', () => {
   });
 
   it('delivers the messages of one group in the order they were sent, across batches', async () => {
-    const queue = await fifoQueue();
+    const queue = await fifoQueue(3, 30);
     await send(queue, [
       ...Array.from({ length: 12 }, (_, index) => ({ group: 'account-1', body: `a${index}` })),
       ...Array.from({ length: 12 }, (_, index) => ({ group: 'account-2', body: `b${index}` })),
