@@ -649,11 +649,12 @@ describe('MemoryMessaging (memory only)', () => {
     const aborted = longPoll(real, realQueue.url, abort.signal);
     setTimeout(() => abort.abort(), 50);
 
+    // The upper bounds only tell an early answer from the 20 s wait, with room for a loaded machine.
     expect(nothing).toEqual([]);
-    expect(immediateMs).toBeLessThan(500);
+    expect(immediateMs).toBeLessThan(10_000);
     expect(bodies(arrived)).toEqual(['arrived']);
     expect(realMs).toBeGreaterThanOrEqual(90);
-    expect(realMs).toBeLessThan(5_000);
+    expect(realMs).toBeLessThan(10_000);
     await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
   });
 
