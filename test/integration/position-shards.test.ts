@@ -5,9 +5,11 @@
 // close lands in the next window, never in the closed one; an exposure kept on the cap item by an
 // older version moves onto the shards; and a warm interbank posting is one DynamoDB request.
 import { randomUUID } from 'node:crypto';
-import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, TransactGetItemsCommand, TransactWriteItemsCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SNAPSHOT_ATTEMPTS_MAX } from '../../lambdas/adapters/dynamodb/batch-get.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
+import { transactionConflict } from '../../lambdas/adapters/memory/dynamodb.js';
 import { shardFromItem, shardKey, type PositionShard } from '../../lambdas/adapters/dynamodb/position-shards.js';
 import { limitKey } from '../../lambdas/adapters/dynamodb/settlement-store.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
@@ -257,6 +259,29 @@ describe.each(BACKENDS)('position shards on %s', (backend) => {
 
     expect(large.status).toBe('POSTED');
     await expectExact(payerBank, currency, 1_000n, 510n);
+  });
+
+  it('refuses a borrow only on a snapshot: while writes in flight cancel every one it says conflict, and insufficient once one completes', async () => {
+    const currency: CurrencyCode = 'MXN';
+    const payerBank = bank('snapshot');
+    await ledger.settlement.setNetDebitCap(payerBank, currency, 1_000n, TEST_SETTLEMENT_ACTOR, 2);
+    let snapshots = 0;
+    const restore = interceptRequests(world.clients.dynamodb, (command) => {
+      if (!(command instanceof TransactGetItemsCommand)) return;
+      snapshots++;
+      throw transactionConflict(2, 0);
+    });
+    let busy;
+    try {
+      busy = await ledger.settlement.borrowHeadroom(payerBank, currency, 2, 0, 2_000n);
+    } finally {
+      restore();
+    }
+
+    expect(busy).toBe('conflict');
+    expect(snapshots).toBe(SNAPSHOT_ATTEMPTS_MAX);
+    expect(await ledger.settlement.borrowHeadroom(payerBank, currency, 2, 0, 2_000n)).toBe('insufficient');
+    await expectExact(payerBank, currency, 1_000n, 0n);
   });
 
   it('keeps the cap exact when it is lowered below what one shard has used: the others give up headroom in the same step', async () => {

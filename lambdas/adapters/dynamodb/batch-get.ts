@@ -1,7 +1,7 @@
 // Consistent BatchGetItem over any number of keys of one table: chunks of 100 (the API's limit),
-// unprocessed keys retried with exponential backoff, boundedly. The one place both stores read
-// many items at once.
-import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// unprocessed keys retried with exponential backoff, boundedly; and a snapshot of a few items read
+// at one instant (TransactGetItems). The one place both stores read many items at once.
+import { BatchGetItemCommand, TransactGetItemsCommand, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Item } from './ledger-items.js';
 
 export const BATCH_GET_KEYS_MAX = 100;
@@ -39,4 +39,30 @@ export async function batchGetAll(client: DynamoDBClient, tableName: string, key
     }
   }
   return found;
+}
+
+/** Snapshot reads tried before the caller falls back: writes in flight on the items cancel them. */
+export const SNAPSHOT_ATTEMPTS_MAX = 3;
+
+/**
+ * The items at `keys` (at most 100) as they stood at one instant, in the keys' order, undefined
+ * where absent; or 'busy' when every attempt was cancelled by writes in flight, and the caller
+ * decides what it may conclude without a snapshot. With `sleep`, attempts back off linearly.
+ */
+export async function snapshotGet(
+  client: DynamoDBClient,
+  tableName: string,
+  keys: readonly Item[],
+  options: { readonly sleep?: (ms: number) => Promise<void> } = {},
+): Promise<(Item | undefined)[] | 'busy'> {
+  for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS_MAX; attempt++) {
+    try {
+      const { Responses = [] } = await client.send(new TransactGetItemsCommand({ TransactItems: keys.map((Key) => ({ Get: { TableName: tableName, Key } })) }));
+      return Responses.map((response) => response.Item);
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      if (attempt < SNAPSHOT_ATTEMPTS_MAX) await options.sleep?.(BACKOFF_BASE_MS * attempt);
+    }
+  }
+  return 'busy';
 }

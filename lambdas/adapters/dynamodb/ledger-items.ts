@@ -22,6 +22,8 @@ export const accountKey = (accountId: string): Item => ({ pk: { S: `ACCOUNT#${ac
 export const transferKey = (transferId: string): Item => ({ pk: { S: `TRANSFER#${transferId}` } });
 /** One of a hot account's credit shards: what it has been paid since its last sweep. */
 export const creditShardKey = (accountId: string, shard: number): Item => ({ pk: { S: `ACCOUNT_CREDIT#${accountId}#${shard}` } });
+/** The keys of all of a hot account's credit shards, in shard order. */
+export const creditShardKeys = (accountId: string, shardCount: number): Item[] => Array.from({ length: shardCount }, (_, shard) => creditShardKey(accountId, shard));
 
 /** A credit shard as its account opens it: empty, and with what a credit's condition checks. */
 export function creditShardToItem(account: Account, shard: number): Item {

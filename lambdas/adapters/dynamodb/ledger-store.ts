@@ -13,7 +13,6 @@ import {
   GetItemCommand,
   PutItemCommand,
   TransactionCanceledException,
-  TransactGetItemsCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -31,7 +30,7 @@ import {
   type TransferRecord,
   type TransferRequest,
 } from '../../core/ledger/transfer.js';
-import { batchGetAll } from './batch-get.js';
+import { batchGetAll, snapshotGet } from './batch-get.js';
 import { DynamoSettlementStore, type InstitutionLimits, type InterbankRoute } from './settlement-store.js';
 import { pickShard, shardFromItem } from './position-shards.js';
 import {
@@ -41,6 +40,7 @@ import {
   actorToAttribute,
   creditShardFromItem,
   creditShardKey,
+  creditShardKeys,
   creditShardToItem,
   transferFromItem,
   transferKey,
@@ -50,8 +50,6 @@ import type { Actor } from '../../core/trust/api-client.js';
 
 /** Write conflicts (TransactionConflict) are retried in place a bounded number of times. */
 export const POSTING_ATTEMPTS_MAX = 7;
-/** Snapshot reads of a hot account tried before its balance is read item by item. */
-const SNAPSHOT_ATTEMPTS_MAX = 3;
 /** Stale routes mended (a shard rolled on, a window re-read, headroom borrowed) per posting at most, each retried at once. */
 const ROUTE_REPAIRS_MAX = 8;
 const CONFLICT_BACKOFF_BASE_MS = 15;
@@ -485,33 +483,20 @@ export class DynamoLedgerStore implements LedgerStore {
    * between can then only make the balance read low for that once, never high.
    */
   async #hotAccount(read: Account, shardCount: number): Promise<Account | undefined> {
-    const accountId = read.accountId;
-    for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS_MAX; attempt++) {
-      try {
-        const { Responses = [] } = await this.#client.send(
-          new TransactGetItemsCommand({
-            TransactItems: [accountKey(accountId), ...Array.from({ length: shardCount }, (_, shard) => creditShardKey(accountId, shard))].map((Key) => ({
-              Get: { TableName: this.#tableName, Key },
-            })),
-          }),
-        );
-        const [own, ...shards] = Responses.map((response) => response.Item);
-        if (own === undefined) return undefined;
-        const credited = shards.reduce((sum, item) => sum + (item === undefined ? 0n : creditShardFromItem(item).balanceMinor), 0n);
-        const account = accountFromItem(own);
-        return { ...account, balanceMinor: account.balanceMinor + credited };
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        await this.#sleep(CONFLICT_BACKOFF_BASE_MS * attempt);
-      }
+    const snapshot = await snapshotGet(this.#client, this.#tableName, [accountKey(read.accountId), ...creditShardKeys(read.accountId, shardCount)], { sleep: this.#sleep });
+    if (snapshot === 'busy') {
+      const credited = (await this.#creditShards(read.accountId, shardCount)).reduce((sum, shard) => sum + shard.balanceMinor, 0n);
+      return { ...read, balanceMinor: read.balanceMinor + credited };
     }
-    const credited = (await this.#creditShards(accountId, shardCount)).reduce((sum, shard) => sum + shard.balanceMinor, 0n);
-    return { ...read, balanceMinor: read.balanceMinor + credited };
+    const [own, ...shards] = snapshot;
+    if (own === undefined) return undefined;
+    const credited = shards.reduce((sum, item) => sum + (item === undefined ? 0n : creditShardFromItem(item).balanceMinor), 0n);
+    const account = accountFromItem(own);
+    return { ...account, balanceMinor: account.balanceMinor + credited };
   }
 
   async #creditShards(accountId: string, shardCount: number): Promise<ReturnType<typeof creditShardFromItem>[]> {
-    const keys = Array.from({ length: shardCount }, (_, shard) => creditShardKey(accountId, shard));
-    return (await batchGetAll(this.#client, this.#tableName, keys, { sleep: this.#sleep })).map(creditShardFromItem);
+    return (await batchGetAll(this.#client, this.#tableName, creditShardKeys(accountId, shardCount), { sleep: this.#sleep })).map(creditShardFromItem);
   }
 
   /**

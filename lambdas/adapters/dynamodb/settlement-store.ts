@@ -15,7 +15,6 @@ import {
   PutItemCommand,
   TransactionCanceledException,
   TransactionConflictException,
-  TransactGetItemsCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type DynamoDBClient,
@@ -36,7 +35,7 @@ import {
   type SettlementStore,
 } from '../../core/settlement/ports.js';
 import { parseWindowId, WINDOW_STATES, windowIdFor, type SettlementWindow, type WindowState } from '../../core/settlement/window.js';
-import { batchGetAll } from './batch-get.js';
+import { batchGetAll, snapshotGet } from './batch-get.js';
 import { retryWhile } from './retry.js';
 import { actorFromAttribute, actorToAttribute, CorruptItemError, int, type Item } from './ledger-items.js';
 import {
@@ -108,8 +107,6 @@ export type BorrowOutcome = 'borrowed' | 'insufficient' | 'conflict';
 export { SettlementConflictError, type CloseResult, type InstitutionLimits, type RecordedInstruction, type SettlementReport };
 
 const CLOSE_ATTEMPTS_MAX = 6;
-/** Snapshot reads of an institution's shards tried before a refusal falls back on a consistent read. */
-const SNAPSHOT_ATTEMPTS_MAX = 3;
 /** Windows read per batch from a currency's unsettled set. */
 const UNSETTLED_PAGE_WINDOWS = 100;
 /** Windows read per batch while backfilling a currency's unsettled set. */
@@ -460,21 +457,11 @@ export class DynamoSettlementStore implements SettlementStore {
     const read = await this.shardsOf(institutionId, currency, shardCount);
     const outcome = await this.#borrowFrom(read, shardCount, target, neededMinor);
     if (outcome !== 'insufficient') return outcome;
-    for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS_MAX; attempt++) {
-      try {
-        const { Responses = [] } = await this.#client.send(
-          new TransactGetItemsCommand({
-            TransactItems: Array.from({ length: shardCount }, (_, shard) => ({ Get: { TableName: this.#tableName, Key: shardKey(institutionId, currency, shard) } })),
-          }),
-        );
-        return await this.#borrowFrom(Responses.flatMap((response) => (response.Item === undefined ? [] : [shardFromItem(response.Item)])), shardCount, target, neededMinor);
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-      }
-    }
+    const snapshot = await snapshotGet(this.#client, this.#tableName, Array.from({ length: shardCount }, (_, shard) => shardKey(institutionId, currency, shard)));
     // Shards this busy keep a snapshot from completing: a refusal is final, so none is made on a
     // read that is not from one instant. The posting is retried later.
-    return 'conflict';
+    if (snapshot === 'busy') return 'conflict';
+    return this.#borrowFrom(snapshot.flatMap((item) => (item === undefined ? [] : [shardFromItem(item)])), shardCount, target, neededMinor);
   }
 
   async #borrowFrom(shards: readonly PositionShard[], shardCount: number, target: number, neededMinor: bigint): Promise<BorrowOutcome> {
