@@ -22,6 +22,7 @@ import {
   type RedrivePair,
   type RedriveResult,
 } from '../../lambdas/adapters/sqs/dead-letter.js';
+import { LOCAL_CREDENTIALS, LOCAL_PREFIX, LOCAL_REGION } from '../local/local-world.js';
 import { physicalName } from '../local/provision.js';
 
 export const DLQ_USAGE = `Usage: payments dlq <list | show QUEUE | redrive QUEUE> [options]
@@ -59,10 +60,6 @@ const OPTIONS = {
   help: { type: 'boolean', default: false },
 } as const;
 
-/** The local runtime's default prefix (lib/local/runtime.ts) and its emulators' region and credentials (lib/local/emulators.ts). */
-const LOCAL_PREFIX = 'local';
-const LOCAL_REGION = 'us-east-1';
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 const SHOW_MAX_DEFAULT = 10;
 /** A body excerpt: enough to recognize the event, short enough for a terminal. */
 const BODY_EXCERPT_LENGTH = 160;

@@ -13,7 +13,8 @@ import { DynamoLedgerStore, PostingConflictError } from '../../lambdas/adapters/
 import { fundingAccountId, type Account } from '../../lambdas/core/ledger/account.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import { createAwsClients } from '../../lambdas/shared/aws-clients.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSnsSqs } from '../local/emulators.js';
+import { startDynamoDbLocal, startSnsSqs } from '../local/emulators.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-world.js';
 import { provisionTopology } from '../local/provision.js';
 import { percentiles } from './percentiles.js';
 

@@ -28,7 +28,7 @@ import { createRiskHandler } from '../../lambdas/risk/handler.js';
 import { createSettlementCloseHandler } from '../../lambdas/settlement/close-handler.js';
 import { createSettlementHandler } from '../../lambdas/settlement/handler.js';
 import type { SqsBatchHandler } from '../../lambdas/shared/sqs-batch.js';
-import { LOCAL_REGION } from '../local/emulators.js';
+import { LOCAL_REGION } from '../local/local-world.js';
 import { createLambdaContext } from '../local/lambda-context.js';
 import { provisionTopology, type Bindings } from '../local/provision.js';
 import { toSqsRecord } from '../local/sqs-records.js';

@@ -7,14 +7,12 @@ import path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { startFauxqs } from 'fauxqs';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-world.js';
 
 /** DynamoDB Local takes 1-3 s to start its JVM; give a slow CI box ample room but fail eventually. */
 const DYNAMODB_START_TIMEOUT_MS = 60_000;
 const DYNAMODB_PROBE_INTERVAL_MS = 100;
 
-export const LOCAL_REGION = 'us-east-1';
-/** Static credentials for the emulators; they accept any, and the SDK insists on some. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export interface RunningEmulator {
   readonly endpoint: string;

@@ -2,7 +2,7 @@
 // counts down from the function's configured timeout as it does on Lambda.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { LOCAL_REGION } from './emulators.js';
+import { LOCAL_REGION } from './local-world.js';
 
 export interface LocalContextOptions {
   readonly functionName: string;

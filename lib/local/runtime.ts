@@ -22,7 +22,8 @@ import { DynamoClientStore } from '../../lambdas/adapters/dynamodb/client-store.
 import { queueNames, topology, type HandlerName, type QueueName } from '../../contract/topology.js';
 import { startApiServer, type RunningApiServer } from './api-server.js';
 import { loadOrCreateCredentials, type LocalCredentials } from './credentials.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startSnsSqs, type RunningEmulator } from './emulators.js';
+import { startDynamoDbLocal, startSnsSqs, type RunningEmulator } from './emulators.js';
+import { LOCAL_CREDENTIALS, LOCAL_PREFIX, LOCAL_REGION } from './local-world.js';
 import type { BatchReport, SqsBatchHandler } from './event-source.js';
 import { startOpsConsole, type ReceivedNotification } from './ops-console.js';
 import { handlerEnvironment, physicalName, provisionTopology, type Bindings } from './provision.js';
@@ -54,7 +55,7 @@ export interface LocalRuntimeOptions {
   readonly apiHost?: string;
   /** @default true */
   readonly seed?: boolean;
-  /** Resource name prefix, so several runtimes can share one endpoint. @default 'local' */
+  /** Resource name prefix, so several runtimes can share one endpoint. @default LOCAL_PREFIX */
   readonly prefix?: string;
   /** Concurrent pollers per queue. @default POLLERS_PER_QUEUE_DEFAULT */
   readonly pollersPerQueue?: number;
@@ -119,7 +120,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     ensureCredentialsForEmulators();
     const clients = createAwsClients({ ...endpoints, region: LOCAL_REGION, credentials: sdkCredentials() });
     const provisionStartedAt = Date.now();
-    const bindings = await provisionTopology(clients, options.prefix ?? 'local');
+    const bindings = await provisionTopology(clients, options.prefix ?? LOCAL_PREFIX);
     log(`in ${Date.now() - provisionStartedAt} ms provisioned ${Object.keys(bindings.tables).length} tables, ${Object.keys(bindings.topics).length} topics, ${queueNames().length * 2} queues`);
     const credentials = loadOrCreateCredentials(options.dataDir === undefined ? undefined : path.resolve(options.dataDir));
     const environment = (handler: HandlerName): Record<string, string> => ({
@@ -159,7 +160,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       sns: clients.sns,
       sqs: clients.sqs,
       topicArn: bindings.notificationTopics.operations,
-      inboxQueueName: physicalName(options.prefix ?? 'local', `${topology.notificationTopics.operations.name}-console`),
+      inboxQueueName: physicalName(options.prefix ?? LOCAL_PREFIX, `${topology.notificationTopics.operations.name}-console`),
       print: options.printNotification ?? log,
     });
     started.push(opsConsole);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_REGION } from '../../lib/local/emulators.js';
+import { LOCAL_REGION } from '../../lib/local/local-world.js';
 import { pollBatch, type BatchReport, type EventSourceBinding, type SqsBatchHandler } from '../../lib/local/event-source.js';
 import { QueueConsumer } from '../../lib/local/queue-consumer.js';
 import { takeMessages } from '../support/queue-driver.js';

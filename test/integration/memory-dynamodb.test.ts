@@ -47,7 +47,7 @@ import {
 } from '../../lambdas/adapters/memory/dynamodb.js';
 import { keyIdOf, newClientId, type ApiClientRecord } from '../../lambdas/core/trust/api-client.js';
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/emulators.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/local-world.js';
 import { provisionTopology, type Bindings } from '../../lib/local/provision.js';
 import { topology } from '../../contract/topology.js';
 import { TEST_ACTOR } from '../support/ledger-fixtures.js';

@@ -37,7 +37,7 @@ import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapte
 import { EventEnvelope, eventIdFor, type PaymentEvent } from '../../lambdas/core/events/envelope.js';
 import { transferIdFor } from '../../lambdas/core/ledger/transfer.js';
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/emulators.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/local-world.js';
 import { pollBatch, type EventSourceBinding } from '../../lib/local/event-source.js';
 import { startOpsConsole } from '../../lib/local/ops-console.js';
 import { provisionTopology, type Bindings } from '../../lib/local/provision.js';

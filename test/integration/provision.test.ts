@@ -5,7 +5,8 @@
 // pending for minutes under load); the in-memory engine is always provisioned fresh.
 import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamoDbLocal, LOCAL_CREDENTIALS, LOCAL_REGION, type RunningEmulator } from '../../lib/local/emulators.js';
+import { startDynamoDbLocal, type RunningEmulator } from '../../lib/local/emulators.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/local-world.js';
 import { INDEX_CHANGE_WAIT_MS, provisionTopology, waitForTableActive } from '../../lib/local/provision.js';
 import { createAwsClients } from '../../lambdas/shared/aws-clients.js';
 import { topology } from '../../contract/topology.js';

@@ -5,7 +5,7 @@
 // delayed. So on memory "nothing arrived" is proved by draining, never by waiting.
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { LOCAL_REGION } from '../../lib/local/emulators.js';
+import { LOCAL_REGION } from '../../lib/local/local-world.js';
 import { pollBatch, type BatchReport, type SqsBatchHandler } from '../../lib/local/event-source.js';
 import { topology, type QueueName } from '../../contract/topology.js';
 import type { MemoryWorld, TestWorld } from './world.js';

@@ -4,7 +4,7 @@
 // run on both, handler and API tests on memory only (their adapters are proven by the contracts).
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/emulators.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/local-world.js';
 import { handlerEnvironment, provisionTopology, type Bindings } from '../../lib/local/provision.js';
 import type { HandlerName } from '../../contract/topology.js';
 import { createAwsClients, type AwsClients } from '../../lambdas/shared/aws-clients.js';
