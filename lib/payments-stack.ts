@@ -59,6 +59,12 @@ const SCHEDULE_EVENT_AGE_MAX = Duration.hours(1);
 /** SQS's longest retention: a failed scheduled run waits this long for someone to look at it. */
 const SCHEDULE_DLQ_RETENTION_DAYS = 14;
 
+/** The names of a table's global secondary indexes, as the topology declares them. */
+function indexNamesOf(table: TableName): string[] {
+  const spec: TableSpec = topology.tables[table];
+  return (spec.globalSecondaryIndexes ?? []).map((index) => index.indexName);
+}
+
 /** Repository root: topology entries and package-lock.json are relative to it. */
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -324,16 +330,17 @@ export class PaymentsStack extends Stack {
    */
   private createMonitoring(): Monitoring {
     const alarmTopic = this.notificationTopics.operations;
+    const thisAccountsAlarms = `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*`;
     alarmTopic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsOfThisAccountToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [alarmTopic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account }, ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*` } },
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account }, ArnLike: { 'aws:SourceArn': thisAccountsAlarms } },
       }),
     );
-    this.allowServiceOnKey('AllowCloudWatchAlarmsOfThisAccountToPublishToEncryptedTopics', 'cloudwatch.amazonaws.com', `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*`);
+    this.allowServiceOnKey('AllowCloudWatchAlarmsOfThisAccountToPublishToEncryptedTopics', 'cloudwatch.amazonaws.com', thisAccountsAlarms);
     const settlementMinutes = this.config.settlementIntervalMinutes;
     return new Monitoring(this, 'Monitoring', {
       alarmTopic,
@@ -342,10 +349,7 @@ export class PaymentsStack extends Stack {
       otherDeadLetterQueues: { schedules: this.scheduleDeadLetterQueue },
       functions: fromEntries(handlerNames(), (name) => ({ function: this.handlers[name].function, serviceName: serviceNameOf(name) })),
       tables: this.tables,
-      tableIndexes: fromEntries(tableNames(), (name) => {
-        const spec: TableSpec = topology.tables[name];
-        return (spec.globalSecondaryIndexes ?? []).map((index) => index.indexName);
-      }),
+      tableIndexes: fromEntries(tableNames(), indexNamesOf),
       topics: this.topics,
       apiStage: this.api.api.deploymentStage,
       rejectionReasons: REJECTION_REASONS,
@@ -373,8 +377,7 @@ export class PaymentsStack extends Stack {
       if (grant === undefined) continue;
       const writes = grant.items.some((action) => !READ_ACTIONS.includes(action));
       if (access === 'read' && writes) throw new Error(`handler ${spec.name}: ${table} is bound read-only, but lib/iam-actions.ts grants ${grant.items.join(', ')}`);
-      const tableSpec: TableSpec = topology.tables[table];
-      const indexes = new Set((tableSpec.globalSecondaryIndexes ?? []).map((index) => index.indexName));
+      const indexes = new Set(indexNamesOf(table));
       const unknown = (grant.queries ?? []).filter((index) => !indexes.has(index));
       if (unknown.length > 0) throw new Error(`handler ${spec.name}: ${table} has no index ${unknown.join(', ')}`);
       const tableArn = this.tables[table].tableArn;
