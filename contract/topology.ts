@@ -358,6 +358,9 @@ export interface BindingValues {
   notificationTopic(name: NotificationTopicName): string;
 }
 
+/** The CloudWatch namespace of every handler's EMF metrics (Powertools Metrics), which the alarms read. */
+export const METRICS_NAMESPACE = 'PaymentsBackbone';
+
 /** The Powertools service name of a handler, the same in both worlds. */
 export function serviceNameOf(handler: HandlerName): string {
   return `payments-${HANDLERS[handler].name}`;

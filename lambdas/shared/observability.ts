@@ -12,8 +12,7 @@
 // Powertools' OpenTelemetry-based tracer), not the X-Ray SDK.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-
-export const METRICS_NAMESPACE = 'PaymentsBackbone';
+import { METRICS_NAMESPACE } from '../../contract/topology.js';
 
 export interface Observability {
   readonly logger: Logger;

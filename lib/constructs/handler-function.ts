@@ -9,7 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { HandlerSpec } from '../../contract/topology.js';
+import { METRICS_NAMESPACE, type HandlerSpec } from '../../contract/topology.js';
 import { acknowledgeOutsideVpc } from '../compliance-acknowledgements.js';
 
 /**
@@ -150,7 +150,7 @@ export class HandlerFunction extends Construct {
       environment: {
         // The topology's bindings and service name (contract/topology.ts handlerEnvironment).
         ...props.bindings,
-        POWERTOOLS_METRICS_NAMESPACE: 'PaymentsBackbone',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
         STAGE: props.stage,
         ...(props.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),

@@ -12,10 +12,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../contract/topology.js';
 import type { AlarmThresholds } from '../stage-settings.js';
-
-/** The handlers' EMF namespace (lambdas/shared/observability.ts METRICS_NAMESPACE). */
-export const METRICS_NAMESPACE = 'PaymentsBackbone';
 
 /** The period most alarms judge; the settlement alarms use the settlement rate instead. */
 const ALARM_PERIOD = Duration.minutes(5);
