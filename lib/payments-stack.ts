@@ -15,7 +15,8 @@ import { EncryptionKey } from './constructs/encryption-key.js';
 import { FifoTopic } from './constructs/fifo-topic.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { HandlerFunction, type HandlerLogLevel } from './constructs/handler-function.js';
-import { LedgerTables, pascalCase } from './constructs/ledger-tables.js';
+import { LedgerTables } from './constructs/ledger-tables.js';
+import { pascalCase, queueWorkerId } from './construct-ids.js';
 import { PaymentsApi, usagePlanName, type ClientLimits, type ThrottleLimits } from './constructs/payments-api.js';
 import { ADMIN_ROLES } from '../lambdas/core/trust/api-client.js';
 import { QueueWorker } from './constructs/queue-worker.js';
@@ -202,7 +203,7 @@ export class PaymentsStack extends Stack {
     this.backupTables();
     this.queues = fromEntries(queueNames(), (name) => {
       const spec = topology.queues[name];
-      return new QueueWorker(this, `Queue${pascalCase(name)}`, {
+      return new QueueWorker(this, queueWorkerId(name), {
         spec,
         topic: this.topics[spec.subscription.topic],
         visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(name)),

@@ -22,6 +22,7 @@ import {
   type RedrivePair,
   type RedriveResult,
 } from '../../lambdas/adapters/sqs/dead-letter.js';
+import { queueWorkerId } from '../construct-ids.js';
 import { LOCAL_CREDENTIALS, LOCAL_PREFIX, LOCAL_REGION } from '../local/local-world.js';
 import { physicalName } from '../local/provision.js';
 
@@ -91,14 +92,10 @@ export interface DeadLetterQueue {
   readonly pair: RedrivePair | undefined;
 }
 
-function pascal(name: string): string {
-  return name.charAt(0).toUpperCase() + name.slice(1);
-}
-
 /** Whether a work queue is the topology's `queue`: the local runtime's name, or CloudFormation's from the stack's construct ids (lib/payments-stack.ts). */
 function isWorkQueueOf(queue: QueueName, prefix: string, sourceName: string): boolean {
   if (sourceName === physicalName(prefix, topology.queues[queue].name, true)) return true;
-  return sourceName.startsWith(`${prefix}-`) && sourceName.includes(`-Queue${pascal(queue)}Queue`);
+  return sourceName.startsWith(`${prefix}-`) && sourceName.includes(`-${queueWorkerId(queue)}Queue`);
 }
 
 /** Every DLQ of the topology, found under the prefix (a queue whose pair is missing is reported, not skipped). */

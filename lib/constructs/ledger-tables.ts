@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { TableSpec } from '../../contract/topology.js';
+import { pascalCase } from '../construct-ids.js';
 
 export interface LedgerTablesProps<Name extends string> {
   /** Tables as declared in the topology, keyed by logical name. */
@@ -53,10 +54,3 @@ export class LedgerTables<Name extends string> extends Construct {
 }
 
 /** `requests` -> `Requests`, `settlement-windows` -> `SettlementWindows`: readable construct ids. */
-export function pascalCase(name: string): string {
-  return name
-    .split(/[^A-Za-z0-9]+/)
-    .filter((part) => part.length > 0)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}

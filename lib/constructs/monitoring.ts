@@ -13,6 +13,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../contract/topology.js';
+import { pascalCase } from '../construct-ids.js';
 import type { AlarmThresholds } from '../stage-settings.js';
 
 /** The period most alarms judge; the settlement alarms use the settlement rate instead. */
@@ -134,7 +135,7 @@ export class Monitoring extends Construct {
   }
 
   private alarm(kind: AlarmKind, subject: string, props: { metric: cloudwatch.IMetric; threshold: number; description: string; evaluationPeriods?: number; datapointsToAlarm?: number; missing?: cloudwatch.TreatMissingData; comparison?: cloudwatch.ComparisonOperator }): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, `${pascal(kind)}${pascal(subject)}`, {
+    const alarm = new cloudwatch.Alarm(this, `${pascalCase(kind)}${pascalCase(subject)}`, {
       alarmName: `${Stack.of(this).stackName}-${kind}-${subject}`,
       alarmDescription: `${props.description} Runbook: docs/OPERATIONS.md, "${kind}".`,
       metric: props.metric,
@@ -398,14 +399,6 @@ export class Monitoring extends Construct {
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: DASHBOARD_WIDGETS.alarms, alarms: this.alarmList.map(({ alarm }) => alarm), width: 24, height: 8 }));
     return dashboard;
   }
-}
-
-function pascal(value: string): string {
-  return value
-    .split(/[^A-Za-z0-9]+/)
-    .filter((part) => part !== '')
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join('');
 }
 
 /**

@@ -6,8 +6,11 @@
 // subscription could not deliver it to the work queue) is told apart from the others by `show` and
 // redriven without SNS's ErrorCode, ErrorMessage and RequestID.
 import { randomUUID } from 'node:crypto';
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import type { CfnElement } from 'aws-cdk-lib';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPaymentsApp } from '../../lib/app.js';
 import { findDeadLetterQueues, runDlqCommand } from '../../lib/cli/dlq.js';
 import { QUARANTINE_REASON_ATTRIBUTE, SqsQuarantine } from '../../lambdas/adapters/sqs/quarantine.js';
 import {
@@ -106,6 +109,31 @@ describe('DLQ tooling on fauxqs', () => {
       expect(found_).toMatchObject({ sourceUrl: world.bindings.queues[queue].url, deadLetterUrl: world.bindings.queues[queue].deadLetterUrl, maxReceiveCount: 50 });
     }
     expect((await findDeadLetterQueues({ sqs: world.clients.sqs, prefix: `${world.prefix}-nothing` })).every((entry) => entry.pair === undefined)).toBe(true);
+  });
+
+  it("pairs a deployed stack's queues by the names CloudFormation gives them from the stack's construct ids", async () => {
+    const { stack } = createPaymentsApp({ stage: 'dev', bundleAssets: false });
+    const stackName = `Payments-${randomUUID().slice(0, 8)}`;
+    // CloudFormation names a queue without a QueueName `<stack>-<logical id>-<random>`.
+    const create = async (queue: sqs.IQueue, attributes: Record<string, string>) => {
+      const logicalId = stack.getLogicalId(queue.node.defaultChild as CfnElement);
+      const name = `${stackName}-${logicalId}-${randomUUID().slice(0, 12).toUpperCase()}.fifo`;
+      const { QueueUrl } = await world.clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', ...attributes } }));
+      const { Attributes } = await world.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+      return { name, arn: Attributes?.QueueArn ?? '' };
+    };
+    const expected = new Map<string, { readonly source: string; readonly deadLetter: string }>();
+    for (const queue of queueNames()) {
+      const deadLetter = await create(stack.queues[queue].deadLetterQueue, {});
+      const source = await create(stack.queues[queue].queue, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: 5 }) });
+      expected.set(queue, { source: source.name, deadLetter: deadLetter.name });
+    }
+
+    const found = await findDeadLetterQueues({ sqs: world.clients.sqs, prefix: stackName });
+
+    expect(found.map(({ queue, pair: found_ }) => [queue, found_?.sourceName, found_?.deadLetterName])).toEqual(
+      queueNames().map((queue) => [queue, expected.get(queue)?.source, expected.get(queue)?.deadLetter]),
+    );
   });
 
   it('shows messages with group, reason and receives, and leaves them in the DLQ, visible', async () => {
