@@ -454,6 +454,7 @@ export class PaymentsStack extends Stack {
       stageName: this.config.stage,
       stageThrottle: this.config.stageThrottle,
       clientLimits: this.config.clientLimits,
+      waf: this.operations.waf,
       encryptionKey: this.encryptionKey.key,
       accessLogRetention: this.config.logRetention,
       removalPolicy,

@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ApiRouteSpec } from '../../contract/topology.js';
 import type { AdminRole } from '../../lambdas/core/trust/api-client.js';
-import { operationalSettings, STAGE_SETTINGS, type Stage, type WafSettings } from '../stage-settings.js';
+import type { WafSettings } from '../stage-settings.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_RESPONSES, problemStatus, problemTemplate } from './problem-responses.js';
 import { ApiWebAcl } from './web-acl.js';
 import { acknowledgeApiStage } from '../compliance-acknowledgements.js';
@@ -82,11 +82,8 @@ export interface PaymentsApiProps<Channel extends string> {
   readonly accessLogRetention: logs.RetentionDays;
   /** What happens to the log groups when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
-  /**
-   * The web ACL's rate limit.
-   * @default the `waf` settings of the stage named `stageName` in lib/stage-settings.ts
-   */
-  readonly waf?: WafSettings;
+  /** The web ACL's rate limit: the stage's `waf` settings (lib/stage-settings.ts). */
+  readonly waf: WafSettings;
   /**
    * Who provides API Gateway's account-level CloudWatch role.
    * @default the `apiGatewayAccountRole` context, else `existing`
@@ -129,7 +126,7 @@ export class PaymentsApi<Channel extends string> extends Construct {
     this.webAcl = new ApiWebAcl(this, 'Waf', {
       stageArn: this.api.deploymentStage.stageArn,
       name: Stack.of(this).stackName,
-      settings: props.waf ?? wafSettingsOf(props.stageName),
+      settings: props.waf,
       encryptionKey: props.encryptionKey,
       logRetention: props.accessLogRetention,
       removalPolicy: props.removalPolicy,
@@ -295,12 +292,6 @@ export class PaymentsApi<Channel extends string> extends Construct {
   }
 }
 
-function wafSettingsOf(stageName: string): WafSettings {
-  if (!Object.hasOwn(STAGE_SETTINGS, stageName)) {
-    throw new Error(`no WAF settings for stage ${JSON.stringify(stageName)}: pass them as the waf prop or add the stage to lib/stage-settings.ts`);
-  }
-  return operationalSettings(stageName as Stage).waf;
-}
 
 /** Access-log record: one JSON object per request, no request bodies. */
 const ACCESS_LOG_FIELDS = {

@@ -15,7 +15,7 @@ import { ADMIN_ROLES } from '../../lambdas/core/trust/api-client.js';
 import { API_BODY_BYTES_MAX } from '../../lambdas/api/http.js';
 import { API_GATEWAY_ACCOUNT_ROLE_CONTEXT, PaymentsApi, type ApiGatewayAccountRole } from '../../lib/constructs/payments-api.js';
 import { MANAGED_RULE_GROUPS, WAF_LOG_GROUP_PREFIX, WAF_REDACTED_HEADERS } from '../../lib/constructs/web-acl.js';
-import { STAGE_SETTINGS } from '../../lib/stage-settings.js';
+import { operationalSettings, STAGE_SETTINGS } from '../../lib/stage-settings.js';
 import { idOf, sharedApp, type SharedStage } from '../support/infra-apps.js';
 
 /** The Common rule set's SizeRestrictions_BODY limit (AWS managed rule groups list). */
@@ -161,6 +161,7 @@ function apiAlone(context: Record<string, unknown>): { app: App; stack: Stack; a
     stageName: 'staging',
     stageThrottle: { rateLimitPerSecond: 10, burstLimit: 20 },
     clientLimits: { rateLimitPerSecond: 1, burstLimit: 2, quotaRequestsPerDay: 100 },
+    waf: operationalSettings('staging').waf,
     encryptionKey: key,
     accessLogRetention: logs.RetentionDays.ONE_MONTH,
     removalPolicy: RemovalPolicy.DESTROY,
