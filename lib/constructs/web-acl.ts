@@ -7,7 +7,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../../contract/problems.js';
+import { PROBLEM_TYPES } from '../../contract/problems.js';
+import { ApiProblem, problemDocument } from '../../lambdas/api/problems.js';
 import type { WafSettings } from '../stage-settings.js';
 
 /** An AWS managed rule group, with the rules of it that only count. */
@@ -80,12 +81,11 @@ export class ApiWebAcl extends Construct {
       customResponseBodies: {
         [RATE_LIMITED_BODY_KEY]: {
           contentType: 'APPLICATION_JSON',
-          content: JSON.stringify({
-            type: `${PROBLEM_TYPE_BASE}too-many-requests`,
-            title: tooManyRequests.title,
-            status: tooManyRequests.status,
-            detail: `More than ${props.settings.rateLimitPerIp} requests from this address in ${props.settings.rateWindowSeconds} seconds; retry later with the same Idempotency-Key.`,
-          }),
+          content: JSON.stringify(
+            problemDocument(
+              new ApiProblem('too-many-requests', `More than ${props.settings.rateLimitPerIp} requests from this address in ${props.settings.rateWindowSeconds} seconds; retry later with the same Idempotency-Key.`),
+            ),
+          ),
         },
       },
       rules: [
