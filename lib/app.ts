@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { App, Tags, Validations, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import { PaymentsStack, type DeploymentStage, type PaymentsStackProps } from './payments-stack.js';
+import { PaymentsStack, type PaymentsStackProps } from './payments-stack.js';
+import type { DeploymentStage } from './stage-settings.js';
 
 export const DEPLOYMENT_STAGES = ['dev', 'staging', 'prod'] as const satisfies readonly DeploymentStage[];
 

@@ -24,7 +24,7 @@ import { TableBackups } from './constructs/table-backups.js';
 import { acknowledgeDeadLetterQueue, acknowledgeDisposableTable, acknowledgeSynchronousInvocation } from './compliance-acknowledgements.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { READ_ACTIONS, tableGrantsOf } from './iam-actions.js';
-import { operationalSettings, type OperationalSettings } from './stage-settings.js';
+import { operationalSettings, type DeploymentStage, type OperationalSettings } from './stage-settings.js';
 import { REJECTION_REASONS } from '../lambdas/core/ledger/transfer.js';
 import { SEVERITIES } from '../lambdas/core/risk/severity.js';
 import {
@@ -51,8 +51,6 @@ import {
   type TableSpec,
   type TopicName,
 } from '../contract/topology.js';
-
-export type DeploymentStage = 'dev' | 'staging' | 'prod';
 
 /** Schedule targets: EventBridge's retries of a failed invocation, and how long it keeps trying. */
 const SCHEDULE_RETRY_ATTEMPTS = 2;

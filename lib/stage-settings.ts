@@ -4,7 +4,8 @@
 // docs/OPERATIONS.md "## Alarms" explains each alarm; change a threshold here, not in the construct.
 import type { QueueName } from '../contract/topology.js';
 
-export type Stage = 'dev' | 'staging' | 'prod';
+/** The stages a stack is deployed as; each has its settings below. */
+export type DeploymentStage = 'dev' | 'staging' | 'prod';
 
 /** Thresholds of the alarms; a count is per evaluation period (5 minutes) unless its name says otherwise. */
 export interface AlarmThresholds {
@@ -84,7 +85,7 @@ export interface OperationalSettings {
 export const SQS_MAX_CONCURRENCY_MIN = 2;
 export const SQS_MAX_CONCURRENCY_MAX = 1_000;
 
-export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
+export const STAGE_SETTINGS: Readonly<Record<DeploymentStage, OperationalSettings>> = {
   dev: {
     apiReservedConcurrency: 10,
     queueMaxConcurrency: { posting: 2, screening: 2, alerts: 2, settlements: 2 },
@@ -157,7 +158,7 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, OperationalSettings>> = {
   },
 };
 
-export function operationalSettings(stage: Stage): OperationalSettings {
+export function operationalSettings(stage: DeploymentStage): OperationalSettings {
   const settings = STAGE_SETTINGS[stage];
   for (const [queue, cap] of Object.entries(settings.queueMaxConcurrency)) {
     if (!Number.isInteger(cap) || cap < SQS_MAX_CONCURRENCY_MIN || cap > SQS_MAX_CONCURRENCY_MAX) {
