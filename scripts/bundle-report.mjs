@@ -19,8 +19,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
-import { deflateRawSync } from 'node:zlib';
-import { BUNDLE_BUDGET_BYTES, IMPORT_BUDGET_CPU_MS } from '../lib/constructs/handler-function.ts';
+import { BUNDLE_BUDGET_BYTES, BUNDLE_ZIPPED_BUDGET_BYTES, IMPORT_BUDGET_CPU_MS, zippedBundleBytes } from '../lib/constructs/handler-function.ts';
 
 
 const args = process.argv.slice(2);
@@ -98,6 +97,8 @@ function importCpuMs(fn) {
   return Number(result.stdout.trim().split('\n').at(-1));
 }
 
+/** The budgets test/infra/bundle-budget.test.ts asserts (zipped and raw), and the import CPU target. */
+const withinBudget = (row) => row.zippedBytes <= BUNDLE_ZIPPED_BUDGET_BYTES && row.bytes <= BUNDLE_BUDGET_BYTES && row.importCpuMs <= IMPORT_BUDGET_CPU_MS;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const kb = (bytes) => (bytes / 1000).toFixed(1);
 
@@ -111,8 +112,7 @@ const rows = functions.map((fn) => {
   const bytes = statSync(fn.entry).size;
   const mapFile = `${fn.entry}.map`;
   const mapBytes = existsSync(mapFile) ? statSync(mapFile).size : 0;
-  // What the deployment package (a zip, deflate) carries for index.mjs.
-  const zippedBytes = deflateRawSync(readFileSync(fn.entry), { level: 9 }).length;
+  const zippedBytes = zippedBundleBytes(readFileSync(fn.entry));
   const samples = Array.from({ length: runs }, () => importCpuMs(fn));
   return { handler: fn.name, bytes, zippedBytes, mapBytes, importCpuMs: median(samples), samples, nodeOptions: fn.environment.NODE_OPTIONS ?? '' };
 });
@@ -128,13 +128,13 @@ if (json) {
     kb(row.mapBytes),
     row.importCpuMs.toFixed(0),
     row.samples.map((sample) => sample.toFixed(0)).join(' / '),
-    row.bytes <= BUNDLE_BUDGET_BYTES && row.importCpuMs <= IMPORT_BUDGET_CPU_MS ? 'yes' : 'NO',
+    withinBudget(row) ? 'yes' : 'NO',
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
   const format = (cells) => `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
-  console.log(`${assemblyDir} (node ${process.version}; ${init ? 'import + init-phase wiring' : 'bare import'}; budget ${kb(BUNDLE_BUDGET_BYTES)} KB, ${IMPORT_BUDGET_CPU_MS} ms; KB = 1,000 bytes)`);
+  console.log(`${assemblyDir} (node ${process.version}; ${init ? 'import + init-phase wiring' : 'bare import'}; budget ${kb(BUNDLE_ZIPPED_BUDGET_BYTES)} KB zipped, ${kb(BUNDLE_BUDGET_BYTES)} KB raw, ${IMPORT_BUDGET_CPU_MS} ms; KB = 1,000 bytes)`);
   console.log(format(header));
   console.log(`|${widths.map((width, i) => (i === 0 ? ':' : '-').padEnd(width + 1, '-') + (i === 0 ? '-' : ':')).join('|')}|`);
   for (const line of lines) console.log(format(line));
 }
-if (rows.some((row) => row.bytes > BUNDLE_BUDGET_BYTES || row.importCpuMs > IMPORT_BUDGET_CPU_MS)) process.exitCode = 1;
+if (!rows.every(withinBudget)) process.exitCode = 1;
