@@ -203,7 +203,6 @@ async function runSimulation(values: Values): Promise<void> {
     if (failedChecks(summary)) process.exitCode = 1;
     return;
   }
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const { startLocalRuntime } = await import('../local/runtime.js');
@@ -230,9 +229,11 @@ async function runSimulation(values: Values): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // The SDK warns on every client it builds under Node 20 that later versions need Node 22; this
+  // project supports Node >= 20.19 with the SDK versions in its lock file, so it is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // `dlq` talks to SQS, not to the API, and has options of its own (lib/cli/dlq.ts).
   if (argv[0] === 'dlq') {
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const { dlqMain } = await import('./dlq.js');
     process.exitCode = await dlqMain(argv.slice(1));
     return;
