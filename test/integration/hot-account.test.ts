@@ -1,5 +1,5 @@
 // Hot collection accounts, against DynamoDB Local and the in-memory engine: credits to an account
-// opened with credit shards land on the shards (chosen by transfer id), one DynamoDB request each;
+// opened with credit shards land on the shards (one drawn at random per posting), one DynamoDB request each;
 // its balance counts them; a debit that needs them sweeps them in first; and credits, debits and
 // sweeps racing each other lose and create nothing.
 import { randomUUID } from 'node:crypto';

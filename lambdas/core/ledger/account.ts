@@ -31,7 +31,7 @@ export interface Account {
   readonly statusChangedBy?: Actor;
   /**
    * A hot collection account (a very busy merchant's): its credits land on this many credit
-   * shards, chosen by transfer id, so that no single item limits how fast it is paid. Its
+   * shards, one drawn at random per posting, so that no single item limits how fast it is paid. Its
    * balance is the account's own plus its shards'; what the shards hold is swept into the
    * account before a debit that needs it. Absent: every credit lands on the account itself.
    */
