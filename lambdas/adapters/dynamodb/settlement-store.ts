@@ -74,6 +74,11 @@ interface LegacyPart {
 function legacyPartFromItem(item: Item): LegacyPart {
   return { positionMinor: int(item, 'positionMinor'), released: item.releasedAt?.S !== undefined };
 }
+
+/** What a legacy part still holds of the exposure: its position until it is released, else nothing. */
+function unreleasedMinor(part: LegacyPart | undefined): bigint | undefined {
+  return part !== undefined && !part.released ? part.positionMinor : undefined;
+}
 /** An institution's cap and exposure in a currency: one item, so the cap condition and the exposure move together. */
 export const limitKey = (institutionId: string, currency: string): Item => ({ pk: { S: `NET_DEBIT_CAP#${institutionId}#${currency}` } });
 export const confirmationKey = (windowId: string, institutionId: string): Item => ({ pk: { S: `SETTLEMENT_CONFIRMATION#${windowId}#${institutionId}` } });
@@ -403,7 +408,7 @@ export class DynamoSettlementStore implements SettlementStore {
     for (const windowId of windowIds) {
       const sequence = parseWindowId(windowId)?.sequence ?? 0;
       const part = legacyOf.get(windowId);
-      positions.set(windowId, shards.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), part !== undefined && !part.released ? part.positionMinor : 0n));
+      positions.set(windowId, shards.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), unreleasedMinor(part) ?? 0n));
     }
     return positions;
   }
@@ -737,13 +742,9 @@ export class DynamoSettlementStore implements SettlementStore {
     // Before the report exists, positions are as the shards hold them; once it does, the report decides.
     for (const institutionId of settledByNetting) {
       if (report !== undefined && (report.positions.get(institutionId) ?? 0n) !== 0n) continue;
-      const part = legacy.get(institutionId);
+      const legacyMinor = unreleasedMinor(legacy.get(institutionId));
       const own = shards.filter((shard) => shard.institutionId === institutionId);
-      await this.#releaseWindow(
-        own.length > 0 || part === undefined || part.released ? own : await this.#enrolledShards(institutionId, window.currency),
-        window.windowId,
-        part !== undefined && !part.released ? part.positionMinor : undefined,
-      );
+      await this.#releaseWindow(own.length > 0 || legacyMinor === undefined ? own : await this.#enrolledShards(institutionId, window.currency), window.windowId, legacyMinor);
     }
     return { window: sealed, positions: report !== undefined ? new Map(report.positions) : positions };
   }
@@ -775,7 +776,7 @@ export class DynamoSettlementStore implements SettlementStore {
       if (!(error instanceof TransactionCanceledException)) throw error;
       // Released by an earlier attempt (its parts are gone), or lost to a posting: look again.
       const [again, legacy] = await Promise.all([this.shardsOf(first.institutionId, first.currency), this.#legacyPart(windowId, first.institutionId)]);
-      if (again.some((shard) => shard.positions.has(sequence)) || (legacy !== undefined && !legacy.released)) {
+      if (again.some((shard) => shard.positions.has(sequence)) || unreleasedMinor(legacy) !== undefined) {
         throw new SettlementConflictError(`releasing ${windowId} of ${first.institutionId} conflicted; retry`, { cause: error });
       }
     }
@@ -983,7 +984,7 @@ export class DynamoSettlementStore implements SettlementStore {
     // The window's part of the exposure, shard by shard, as the seal left it, and any part the
     // version before shards kept (its exposure then moved onto shard 0).
     const legacy = await this.#legacyPart(windowId, confirmation.institutionId);
-    const legacyMinor = legacy !== undefined && !legacy.released ? legacy.positionMinor : undefined;
+    const legacyMinor = unreleasedMinor(legacy);
     const shards = legacyMinor === undefined ? await this.shardsOf(confirmation.institutionId, currency) : await this.#enrolledShards(confirmation.institutionId, currency);
     const holding = shards.filter((shard) => shard.positions.has(sequence));
     const held = holding.reduce((sum, shard) => sum + (shard.positions.get(sequence) ?? 0n), legacyMinor ?? 0n);
@@ -1141,7 +1142,10 @@ function withTotals(window: SettlementWindow, shards: readonly PositionShard[]):
 /** Each institution's position in window `sequence`, summed over its shards and any legacy part not released; `participants` listed at 0 if nothing is left. */
 function positionsIn(sequence: number, shards: readonly PositionShard[], participants: readonly string[], legacy: ReadonlyMap<string, LegacyPart> = new Map()): Map<string, bigint> {
   const positions = new Map<string, bigint>(participants.map((institutionId) => [institutionId, 0n]));
-  for (const [institutionId, part] of legacy) if (!part.released) positions.set(institutionId, (positions.get(institutionId) ?? 0n) + part.positionMinor);
+  for (const [institutionId, part] of legacy) {
+    const held = unreleasedMinor(part);
+    if (held !== undefined) positions.set(institutionId, (positions.get(institutionId) ?? 0n) + held);
+  }
   for (const shard of shards) {
     const position = shard.positions.get(sequence);
     if (position !== undefined) positions.set(shard.institutionId, (positions.get(shard.institutionId) ?? 0n) + position);
