@@ -471,26 +471,33 @@ class TrafficRun {
     const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, RESEND_PAUSE_MS * 2 ** attempt));
     for (let attempt = 0; attempt < UNANSWERED_RESENDS; attempt++) {
       let response: Awaited<ReturnType<ApiClient['submit']>>;
+      const last = attempt === UNANSWERED_RESENDS - 1;
       try {
         response = await client.submit(request.body, request.key);
       } catch {
         // No answer again (timeout or network): the API is busy or away, so back off as for a 5xx.
-        await pause(attempt);
+        if (!last) await pause(attempt);
         continue;
       }
       // 429 (the client's throttle) and 5xx say nothing of the request's fate: ask again after a
       // pause. Any other answer is final: 202 (accepted, now or before) or a refusal.
       if (response.status === 429 || response.status >= 500) {
-        await pause(attempt);
+        if (!last) await pause(attempt);
         continue;
       }
       this.#answeredOnResend++;
-      if (response.status !== 202) return;
-      if (duplicateOf !== undefined) this.#duplicateAnswered(duplicateOf, response);
-      else this.#track(request, response.body.transactionId as string, client, true);
+      if (duplicateOf === undefined) {
+        if (response.status === 202) this.#track(request, response.body.transactionId as string, client, true);
+      } else if (response.status === 202) {
+        this.#duplicateAnswered(duplicateOf, response);
+      } else {
+        // A duplicate of an accepted request must replay it: any refusal is counted as one.
+        this.#refused[String(response.status)] = (this.#refused[String(response.status)] ?? 0) + 1;
+      }
       return;
     }
-    this.#unresolved++;
+    // A duplicate still unanswered moves no money either way: it only stays unabsorbed.
+    if (duplicateOf === undefined) this.#unresolved++;
   }
 
   observe(decision: Decision): void {

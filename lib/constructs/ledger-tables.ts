@@ -52,5 +52,3 @@ export class LedgerTables<Name extends string> extends Construct {
     return table;
   }
 }
-
-/** `requests` -> `Requests`, `settlement-windows` -> `SettlementWindows`: readable construct ids. */

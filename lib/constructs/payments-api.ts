@@ -292,7 +292,6 @@ export class PaymentsApi<Channel extends string> extends Construct {
   }
 }
 
-
 /** Access-log record: one JSON object per request, no request bodies. */
 const ACCESS_LOG_FIELDS = {
   requestId: apigw.AccessLogField.contextRequestId(),

@@ -95,7 +95,9 @@ describe('simulate, one run with every profile: lost answers, frequent closes an
     // Every submission whose answer was lost was resent with its key and its fate learnt (some
     // were accepted although the channel never heard so); only then do the balances reconcile.
     expect(lostAnswers.lost.count).toBeGreaterThan(0);
-    expect(lostAnswers.lost.duplicates).toBe(1);
+    // The first deliberate duplicate's answer is lost (when the run sent one: the simulator draws
+    // duplicates at random); it is resent and absorbed like the rest (the line below).
+    expect(lostAnswers.lost.duplicates).toBe(Math.min(1, summary.duplicatesSent));
     expect(summary.answeredOnResend + summary.unresolved).toBeGreaterThanOrEqual(lostAnswers.lost.count + lostAnswers.lost.duplicates);
     expect(summary.unresolved).toBe(0);
     expect(summary.conservation.after).toBe(summary.conservation.before);
