@@ -3,15 +3,14 @@
 // its balance counts them; a debit that needs them sweeps them in first; and credits, debits and
 // sweeps racing each other lose and create nothing.
 import { randomUUID } from 'node:crypto';
-import { GetItemCommand, TransactGetItemsCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SNAPSHOT_ATTEMPTS_MAX } from '../../lambdas/adapters/dynamodb/batch-get.js';
 import { accountKey, creditShardFromItem, creditShardKey } from '../../lambdas/adapters/dynamodb/ledger-items.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
 import type { Account } from '../../lambdas/core/ledger/account.js';
-import { transactionConflict } from '../../lambdas/adapters/memory/dynamodb.js';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
-import { interceptRequests } from '../support/fault.js';
+import { interceptRequests, withSnapshotsCancelled } from '../support/fault.js';
 import { BACKENDS, createTestWorld, type TestWorld } from '../support/world.js';
 
 describe.each(BACKENDS)('hot accounts on %s', (backend) => {
@@ -124,18 +123,7 @@ describe.each(BACKENDS)('hot accounts on %s', (backend) => {
     const merchant = await openMerchant(institutionId, 3);
     const payer = await openFundedAccount(handle, { institutionId, balanceMinor: 1_000n });
     for (const amount of [10, 20, 30]) await post(payer.accountId, merchant.accountId, amount);
-    let snapshots = 0;
-    const restore = interceptRequests(world.clients.dynamodb, (command) => {
-      if (!(command instanceof TransactGetItemsCommand)) return;
-      snapshots++;
-      throw transactionConflict(4, 1);
-    });
-    let account;
-    try {
-      account = await ledger.getAccount(merchant.accountId);
-    } finally {
-      restore();
-    }
+    const { result: account, snapshots } = await withSnapshotsCancelled(world.clients.dynamodb, () => ledger.getAccount(merchant.accountId));
 
     expect(snapshots).toBe(SNAPSHOT_ATTEMPTS_MAX);
     expect(account?.balanceMinor).toBe(60n);

@@ -5,11 +5,10 @@
 // close lands in the next window, never in the closed one; an exposure kept on the cap item by an
 // older version moves onto the shards; and a warm interbank posting is one DynamoDB request.
 import { randomUUID } from 'node:crypto';
-import { GetItemCommand, PutItemCommand, TransactGetItemsCommand, TransactWriteItemsCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SNAPSHOT_ATTEMPTS_MAX } from '../../lambdas/adapters/dynamodb/batch-get.js';
 import type { DynamoLedgerStore } from '../../lambdas/adapters/dynamodb/ledger-store.js';
-import { transactionConflict } from '../../lambdas/adapters/memory/dynamodb.js';
 import { shardFromItem, shardKey, type PositionShard } from '../../lambdas/adapters/dynamodb/position-shards.js';
 import { limitKey } from '../../lambdas/adapters/dynamodb/settlement-store.js';
 import type { CurrencyCode } from '../../lambdas/core/money/currency.js';
@@ -20,7 +19,7 @@ import { windowClosedEvent } from '../../lambdas/core/events/settlement-events.j
 import { confirmSettlement } from '../../lambdas/core/settlement/confirm-settlement.js';
 import { recordSettlementInstruction, settleClosedWindow } from '../../lambdas/core/settlement/settle-window.js';
 import { expectMoneyConserved, ledgerOf, openFundedAccount, TEST_SETTLEMENT_ACTOR, transferRequest, type LedgerHandle } from '../support/ledger-fixtures.js';
-import { interceptRequests } from '../support/fault.js';
+import { interceptRequests, withSnapshotsCancelled } from '../support/fault.js';
 import { BACKENDS, createTestWorld, type TestWorld } from '../support/world.js';
 
 const bank = (name: string) => `${name}-${randomUUID().slice(0, 6)}`;
@@ -265,18 +264,7 @@ describe.each(BACKENDS)('position shards on %s', (backend) => {
     const currency: CurrencyCode = 'MXN';
     const payerBank = bank('snapshot');
     await ledger.settlement.setNetDebitCap(payerBank, currency, 1_000n, TEST_SETTLEMENT_ACTOR, 2);
-    let snapshots = 0;
-    const restore = interceptRequests(world.clients.dynamodb, (command) => {
-      if (!(command instanceof TransactGetItemsCommand)) return;
-      snapshots++;
-      throw transactionConflict(2, 0);
-    });
-    let busy;
-    try {
-      busy = await ledger.settlement.borrowHeadroom(payerBank, currency, 2, 0, 2_000n);
-    } finally {
-      restore();
-    }
+    const { result: busy, snapshots } = await withSnapshotsCancelled(world.clients.dynamodb, () => ledger.settlement.borrowHeadroom(payerBank, currency, 2, 0, 2_000n));
 
     expect(busy).toBe('conflict');
     expect(snapshots).toBe(SNAPSHOT_ATTEMPTS_MAX);

@@ -1,5 +1,8 @@
 // Fault injection at a chosen point: the real object, with some methods replaced. Everything else
 // is delegated (bound to the real object, so private fields keep working).
+import { TransactGetItemsCommand } from '@aws-sdk/client-dynamodb';
+import { transactionConflict } from '../../lambdas/adapters/memory/dynamodb.js';
+
 export function withFaults<T extends object>(target: T, overrides: Partial<T>): T {
   return new Proxy(target, {
     get(object, property, receiver) {
@@ -37,4 +40,23 @@ export function interceptRequests(client: Sending, before: (command: object) => 
 function assertNotIntercepted(client: Sending): void {
   // One interceptor at a time: a second would be removed with the first, silently.
   if (Object.hasOwn(client, 'send')) throw new Error('interceptRequests: this client is already intercepted');
+}
+
+/**
+ * Runs `work` while every TransactGetItems the client sends is cancelled, as writes in flight on its
+ * items cancel a snapshot; returns what `work` returned and how many snapshots it tried.
+ */
+export async function withSnapshotsCancelled<T>(client: Sending, work: () => Promise<T>): Promise<{ readonly result: T; readonly snapshots: number }> {
+  let snapshots = 0;
+  const restore = interceptRequests(client, (command) => {
+    if (!(command instanceof TransactGetItemsCommand)) return;
+    snapshots++;
+    throw transactionConflict(command.input.TransactItems?.length ?? 1, 0);
+  });
+  try {
+    const result = await work();
+    return { result, snapshots };
+  } finally {
+    restore();
+  }
 }
